@@ -1,0 +1,7 @@
+"""The frozen dataclasses the rest of acrfence speaks.
+
+Split by topic so each module stays small; import everything from ``services.models``.
+"""
+
+from services.models.inventory import *  # noqa: F403
+from services.models.resource_id import *  # noqa: F403

@@ -1,0 +1,251 @@
+"""What the inventory is made of: subscriptions, registries, virtual networks and subnets.
+
+Every model is frozen; collections are tuples so models can be hashed and shared across
+tasks and widgets without copies. Resource IDs are kept as Azure returned them; compare
+them with ``same_resource_id`` or through ``.key``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from services.models.resource_id import normalize_resource_id
+
+__all__ = [
+    "ACR_SERVICE_ENDPOINT",
+    "MAX_VIRTUAL_NETWORK_RULES",
+    "Subscription",
+    "IpRule",
+    "VirtualNetworkRule",
+    "NetworkRuleSet",
+    "PrivateEndpointConnection",
+    "Registry",
+    "ServiceEndpoint",
+    "Subnet",
+    "VirtualNetwork",
+    "SubscriptionFailure",
+    "Inventory",
+    "EndpointStatus",
+]
+
+ACR_SERVICE_ENDPOINT = "Microsoft.ContainerRegistry"
+# Azure's documented limit of virtual network rules per registry.
+MAX_VIRTUAL_NETWORK_RULES = 100
+
+
+@dataclass(frozen=True)
+class Subscription:
+    subscription_id: str
+    display_name: str
+    state: str = "Enabled"
+    tenant_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"/subscriptions/{self.subscription_id}"
+
+
+@dataclass(frozen=True)
+class IpRule:
+    """An IPv4 address or CIDR range allowed through the registry firewall."""
+
+    value: str
+    action: str = "Allow"
+
+
+@dataclass(frozen=True)
+class VirtualNetworkRule:
+    """A subnet allowed through the registry firewall (needs the subnet's service endpoint)."""
+
+    subnet_id: str
+    action: str = "Allow"
+
+    @property
+    def key(self) -> str:
+        return normalize_resource_id(self.subnet_id)
+
+
+@dataclass(frozen=True)
+class NetworkRuleSet:
+    default_action: str = "Allow"
+    ip_rules: tuple[IpRule, ...] = ()
+    virtual_network_rules: tuple[VirtualNetworkRule, ...] = ()
+
+    @property
+    def denies_by_default(self) -> bool:
+        return self.default_action.casefold() == "deny"
+
+
+@dataclass(frozen=True)
+class PrivateEndpointConnection:
+    id: str
+    name: str
+    private_endpoint_id: str | None
+    status: str | None  # Approved, Pending, Rejected, Disconnected
+    description: str | None = None
+    provisioning_state: str | None = None
+
+
+@dataclass(frozen=True)
+class Registry:
+    id: str
+    name: str
+    resource_group: str
+    subscription_id: str
+    location: str
+    sku: str  # Basic, Standard, Premium
+    login_server: str
+    public_network_access: str = "Enabled"  # Enabled or Disabled
+    network_rule_bypass_options: str = "AzureServices"  # AzureServices or None
+    network_rule_set: NetworkRuleSet | None = None
+    private_endpoint_connections: tuple[PrivateEndpointConnection, ...] = ()
+    data_endpoint_enabled: bool = False
+    data_endpoint_host_names: tuple[str, ...] = ()
+    provisioning_state: str | None = None
+    etag: str | None = None
+
+    @property
+    def key(self) -> str:
+        return normalize_resource_id(self.id)
+
+    @property
+    def is_premium(self) -> bool:
+        return self.sku.casefold() == "premium"
+
+    @property
+    def rules(self) -> NetworkRuleSet:
+        return self.network_rule_set or NetworkRuleSet()
+
+    @property
+    def public_access_enabled(self) -> bool:
+        return self.public_network_access.casefold() != "disabled"
+
+    @property
+    def trusted_services_bypass(self) -> bool:
+        return self.network_rule_bypass_options.casefold() == "azureservices"
+
+
+@dataclass(frozen=True)
+class ServiceEndpoint:
+    service: str
+    locations: tuple[str, ...] = ()
+    provisioning_state: str | None = None
+
+    @property
+    def is_acr(self) -> bool:
+        return self.service.casefold() == ACR_SERVICE_ENDPOINT.casefold()
+
+
+@dataclass(frozen=True)
+class Subnet:
+    id: str
+    name: str
+    virtual_network_name: str
+    resource_group: str
+    subscription_id: str
+    address_prefixes: tuple[str, ...] = ()
+    service_endpoints: tuple[ServiceEndpoint, ...] = ()
+    delegations: tuple[str, ...] = ()  # service names, e.g. Microsoft.Web/serverFarms
+    network_security_group_id: str | None = None
+    route_table_id: str | None = None
+    private_endpoint_ids: tuple[str, ...] = ()
+    etag: str | None = None
+    provisioning_state: str | None = None
+
+    @property
+    def key(self) -> str:
+        return normalize_resource_id(self.id)
+
+    @property
+    def virtual_network_id(self) -> str:
+        return self.id.rsplit("/subnets/", 1)[0]
+
+    @property
+    def has_acr_endpoint(self) -> bool:
+        return any(endpoint.is_acr for endpoint in self.service_endpoints)
+
+    @property
+    def other_endpoints(self) -> tuple[ServiceEndpoint, ...]:
+        return tuple(endpoint for endpoint in self.service_endpoints if not endpoint.is_acr)
+
+    @property
+    def label(self) -> str:
+        return f"{self.virtual_network_name}/{self.name}"
+
+
+@dataclass(frozen=True)
+class VirtualNetwork:
+    id: str
+    name: str
+    resource_group: str
+    subscription_id: str
+    location: str
+    address_prefixes: tuple[str, ...] = ()
+    subnets: tuple[Subnet, ...] = ()
+    etag: str | None = None
+
+    @property
+    def key(self) -> str:
+        return normalize_resource_id(self.id)
+
+
+@dataclass(frozen=True)
+class SubscriptionFailure:
+    """One subscription (or one of its listings) that could not be read; the rest still loads."""
+
+    subscription_id: str
+    what: str  # "registries", "virtual networks", "subscription"
+    code: str  # ARM error code, or HTTP status as text when there is none
+    message: str
+
+
+class EndpointStatus(StrEnum):
+    """The state of a registry rule's subnet, as far as this identity can see."""
+
+    ENABLED = "enabled"  # the subnet has the Microsoft.ContainerRegistry endpoint
+    MISSING = "missing"  # the subnet exists but lacks the endpoint: the rule does nothing
+    SUBNET_NOT_FOUND = "subnet-not-found"  # the subnet is gone: the rule is dangling
+    UNREADABLE = "unreadable"  # the subnet is in a subscription this identity can't read
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Everything read from a tenant; built up as the streamed pieces arrive."""
+
+    subscriptions: tuple[Subscription, ...] = ()
+    registries: tuple[Registry, ...] = ()
+    virtual_networks: tuple[VirtualNetwork, ...] = ()
+    failures: tuple[SubscriptionFailure, ...] = ()
+    _subnet_index: dict[str, Subnet] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for vnet in self.virtual_networks:
+            for subnet in vnet.subnets:
+                self._subnet_index[subnet.key] = subnet
+
+    @property
+    def subnets(self) -> tuple[Subnet, ...]:
+        return tuple(subnet for vnet in self.virtual_networks for subnet in vnet.subnets)
+
+    def subnet(self, subnet_id: str) -> Subnet | None:
+        return self._subnet_index.get(normalize_resource_id(subnet_id))
+
+    def registry(self, registry_id: str) -> Registry | None:
+        key = normalize_resource_id(registry_id)
+        return next((r for r in self.registries if r.key == key), None)
+
+    def readable_subscription_ids(self) -> frozenset[str]:
+        return frozenset(s.subscription_id.casefold() for s in self.subscriptions)
+
+    def endpoint_status(self, subnet_id: str) -> EndpointStatus:
+        """How a rule naming ``subnet_id`` stands against the subnets we could read."""
+        subnet = self.subnet(subnet_id)
+        if subnet is not None:
+            return EndpointStatus.ENABLED if subnet.has_acr_endpoint else EndpointStatus.MISSING
+        parts = subnet_id.split("/")
+        subscription = parts[2].casefold() if len(parts) > 2 else ""
+        failed = {f.subscription_id.casefold() for f in self.failures}
+        if subscription not in self.readable_subscription_ids() or subscription in failed:
+            return EndpointStatus.UNREADABLE
+        return EndpointStatus.SUBNET_NOT_FOUND

@@ -1,0 +1,1 @@
+"""acrfence's Textual app, its screens and wizards, and the command line."""

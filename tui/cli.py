@@ -1,0 +1,58 @@
+"""The `acrfence` command line.
+
+Without a subcommand it launches the dashboard; the Textual app is imported only then, so
+headless commands (`acrfence probe ...`) start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Subcommand name -> module under tui.commands; each module is imported only when needed
+# for its parser (cheap: the modules keep heavy imports inside run()).
+COMMANDS: tuple[str, ...] = (
+    "inventory",
+    "emulator",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="acrfence",
+        description="Lock Azure Container Registries down to subnets, probe them, open them again.",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start the embedded Azure emulator's demo tenant and point the app at it",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="hide and refuse every change to Azure"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"tui.commands.{name}")
+        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
+        module.configure(sub)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from tui.launch import launch_dashboard
+
+            return launch_dashboard(args)
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("acrfence: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Reusable Textual widgets: they render services.models and post messages; never call Azure."""
