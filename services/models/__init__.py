@@ -3,5 +3,6 @@
 Split by topic so each module stays small; import everything from ``services.models``.
 """
 
+from services.models.findings import *  # noqa: F403
 from services.models.inventory import *  # noqa: F403
 from services.models.resource_id import *  # noqa: F403
