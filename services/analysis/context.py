@@ -1,0 +1,175 @@
+"""Indexes built once per inventory, and each registry's rules sorted into what they do.
+
+The dashboard runs analysis over thousands of registries and subnets, so every lookup here is
+a dictionary or set lookup; nothing scans the inventory per rule.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+from services.analysis.cidr import IpRuleError, non_routable_block, parse_ip_rule
+from services.models import (
+    EndpointStatus,
+    Inventory,
+    IpRule,
+    PrivateEndpointConnection,
+    Registry,
+    Subnet,
+    VirtualNetworkRule,
+    normalize_resource_id,
+)
+
+__all__ = [
+    "AnalysisContext",
+    "ClassifiedIpRule",
+    "ClassifiedSubnetRule",
+    "RegistryRules",
+    "context_for",
+    "classify",
+    "subnet_label",
+]
+
+
+@dataclass(frozen=True)
+class ClassifiedSubnetRule:
+    rule: VirtualNetworkRule
+    status: EndpointStatus
+    subnet: Subnet | None
+    label: str  # "vnet/subnet", also for subnets we can't read
+
+
+@dataclass(frozen=True)
+class ClassifiedIpRule:
+    rule: IpRule
+    network: IPv4Network | None  # None when the value is malformed
+    problem: str | None  # why it can never match, in words; None when it can
+
+
+@dataclass(frozen=True)
+class RegistryRules:
+    """One registry's rules, each with what it really does."""
+
+    subnet_rules: tuple[ClassifiedSubnetRule, ...]
+    ip_rules: tuple[ClassifiedIpRule, ...]
+    approved_private_endpoints: tuple[PrivateEndpointConnection, ...]
+
+    @property
+    def rule_count(self) -> int:
+        return len(self.subnet_rules) + len(self.ip_rules)
+
+    @property
+    def effective_subnet_rules(self) -> tuple[ClassifiedSubnetRule, ...]:
+        return tuple(r for r in self.subnet_rules if r.status is EndpointStatus.ENABLED)
+
+    @property
+    def effective_ip_rules(self) -> tuple[ClassifiedIpRule, ...]:
+        return tuple(r for r in self.ip_rules if r.network is not None and r.problem is None)
+
+    def rule_for(self, subnet_key: str) -> ClassifiedSubnetRule | None:
+        return next((r for r in self.subnet_rules if r.rule.key == subnet_key), None)
+
+
+class AnalysisContext:
+    """Lookups over one inventory: subnets by private endpoint, rule subnets, readability."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self.readable_subscriptions = inventory.readable_subscription_ids()
+        self.failed_subscriptions = frozenset(
+            f.subscription_id.casefold() for f in inventory.failures
+        )
+        self.subnet_by_private_endpoint: dict[str, Subnet] = {}
+        for subnet in inventory.subnets:
+            for endpoint_id in subnet.private_endpoint_ids:
+                self.subnet_by_private_endpoint[normalize_resource_id(endpoint_id)] = subnet
+        self.rule_subnet_keys = frozenset(
+            rule.key
+            for registry in inventory.registries
+            for rule in registry.rules.virtual_network_rules
+        )
+
+    def endpoint_status(self, subnet_id: str) -> EndpointStatus:
+        """Same answer as ``Inventory.endpoint_status``, from sets built once."""
+        subnet = self.inventory.subnet(subnet_id)
+        if subnet is not None:
+            return EndpointStatus.ENABLED if subnet.has_acr_endpoint else EndpointStatus.MISSING
+        parts = subnet_id.split("/")
+        subscription = parts[2].casefold() if len(parts) > 2 else ""
+        if (
+            subscription not in self.readable_subscriptions
+            or subscription in self.failed_subscriptions
+        ):
+            return EndpointStatus.UNREADABLE
+        return EndpointStatus.SUBNET_NOT_FOUND
+
+    def private_endpoint_subnet(self, connection: PrivateEndpointConnection) -> Subnet | None:
+        if not connection.private_endpoint_id:
+            return None
+        return self.subnet_by_private_endpoint.get(
+            normalize_resource_id(connection.private_endpoint_id)
+        )
+
+
+# One context per live inventory object: find_findings, effective_access and subnet_reach
+# called on the same inventory share the indexes. Inventories are immutable, so the cache
+# can't go stale; entries vanish with the inventory they index.
+_contexts: dict[int, tuple[weakref.ref[Inventory], AnalysisContext]] = {}
+
+
+def context_for(inventory: Inventory) -> AnalysisContext:
+    key = id(inventory)
+    cached = _contexts.get(key)
+    if cached is not None and cached[0]() is inventory:
+        return cached[1]
+    context = AnalysisContext(inventory)
+    _contexts[key] = (weakref.ref(inventory, lambda _ref: _contexts.pop(key, None)), context)
+    return context
+
+
+def subnet_label(subnet_id: str, subnet: Subnet | None = None) -> str:
+    """ "vnet/subnet" from the model, or from the ID itself when the subnet can't be read."""
+    if subnet is not None:
+        return subnet.label
+    parts = subnet_id.strip().rstrip("/").split("/")
+    lowered = [p.casefold() for p in parts]
+    try:
+        vnet = parts[lowered.index("virtualnetworks") + 1]
+        name = parts[lowered.index("subnets") + 1]
+    except (ValueError, IndexError):
+        return subnet_id
+    return f"{vnet}/{name}"
+
+
+def _classify_ip_rule(rule: IpRule) -> ClassifiedIpRule:
+    try:
+        network = parse_ip_rule(rule.value)
+    except IpRuleError as error:
+        return ClassifiedIpRule(rule, None, str(error))
+    block = non_routable_block(network)
+    if block is not None:
+        problem = f"{rule.value} is a {block} range and ACR only ever sees public source addresses"
+        return ClassifiedIpRule(rule, network, problem)
+    return ClassifiedIpRule(rule, network, None)
+
+
+def classify(registry: Registry, context: AnalysisContext) -> RegistryRules:
+    subnet_rules = []
+    for rule in registry.rules.virtual_network_rules:
+        subnet = context.inventory.subnet(rule.subnet_id)
+        status = context.endpoint_status(rule.subnet_id)
+        subnet_rules.append(
+            ClassifiedSubnetRule(rule, status, subnet, subnet_label(rule.subnet_id, subnet))
+        )
+    approved = tuple(
+        c
+        for c in registry.private_endpoint_connections
+        if (c.status or "").casefold() == "approved"
+    )
+    return RegistryRules(
+        tuple(subnet_rules),
+        tuple(_classify_ip_rule(rule) for rule in registry.rules.ip_rules),
+        approved,
+    )
