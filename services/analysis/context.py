@@ -146,8 +146,8 @@ def subnet_label(subnet_id: str, subnet: Subnet | None = None) -> str:
 def _classify_ip_rule(rule: IpRule) -> ClassifiedIpRule:
     try:
         network = parse_ip_rule(rule.value)
-    except IpRuleError as error:
-        return ClassifiedIpRule(rule, None, str(error))
+    except IpRuleError:
+        return ClassifiedIpRule(rule, None, "it is not an IPv4 address or CIDR range")
     block = non_routable_block(network)
     if block is not None:
         problem = f"{rule.value} is a {block} range and ACR only ever sees public source addresses"

@@ -13,6 +13,7 @@ from ipaddress import IPv4Address
 
 from services.analysis.cidr import non_routable_block, parse_client_ip
 from services.analysis.context import RegistryRules, classify, context_for, subnet_label
+from services.analysis.text import join_words
 from services.models import (
     ACR_SERVICE_ENDPOINT,
     Expectation,
@@ -25,6 +26,8 @@ from services.models import (
 __all__ = ["expected_access", "explain_outcome"]
 
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
+# Decisions that hinge on a rule, which takes minutes to reach ACR's data plane after a write.
+_RULE_DECISIONS = {"ip-rule", "subnet-rule", "default-allow"}
 
 
 def expected_access(
@@ -108,15 +111,15 @@ def _by_public_ip(
 
     if client_ip is not None and (block := non_routable_block(client_ip)) is not None:
         facts.append(
-            f"client IP {client_ip} is {block}, and ACR sees only the public address it is "
+            f"client IP {client_ip} is {block} and ACR only sees the public address it is "
             "translated to"
         )
         client_ip = None
         certain = not usable
     elif client_ip is None:
         if usable:
-            ranges = ", ".join(str(r.network) for r in usable)
-            facts.append(f"client IP unknown, and only {ranges} get in by IP")
+            ranges = join_words([str(r.network) for r in usable])
+            facts.append(f"client IP unknown (only {ranges} get in by IP)")
             certain = False
         else:
             facts.append("no IP rule")
@@ -170,6 +173,8 @@ def explain_outcome(expectation: Expectation, *, network_allowed: bool) -> str:
         return f"{seen}; the rules can't say for sure: {expectation.reason}"
     if network_allowed:
         return f"reachable but the rules say it should not be: {expectation.reason}"
+    if expectation.decided_by not in _RULE_DECISIONS:
+        return f"denied but the rules say it should be reachable: {expectation.reason}"
     return (
         f"denied but the rules say it should be reachable: {expectation.reason} (a rule "
         "changed in the last few minutes may not have reached the data plane yet)"

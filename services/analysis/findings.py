@@ -134,9 +134,9 @@ def _subnet_rule_findings(
             names = join_words([endpoint.service for endpoint in others])
             keep = f", listing the endpoints it already has too ({names})" if others else ""
             consequence = (
-                "so its hosts are refused now"
+                "they are refused now"
                 if in_force
-                else "so it will refuse its hosts once the rules are in force"
+                else "they will be refused once the rules are in force"
             )
             found.append(
                 _finding(
@@ -145,7 +145,7 @@ def _subnet_rule_findings(
                     Severity.ERROR if in_force else Severity.WARNING,
                     f"{registry.name}: rule for {item.label} does nothing (no service endpoint)",
                     f"Subnet {item.label} lacks the {ACR_SERVICE_ENDPOINT} service endpoint, so "
-                    f"its hosts reach ACR from their public IP and the rule never matches them, "
+                    f"its hosts reach ACR from their public IP and the rule never matches them: "
                     f"{consequence}. Add the endpoint to the subnet{keep}, or remove the rule.",
                     subnet_id=subnet_id,
                 )
@@ -192,7 +192,7 @@ def _ip_rule_findings(registry: Registry, rules: RegistryRules, in_force: bool) 
                     "ip-rule-malformed",
                     Severity.ERROR,
                     f"{registry.name}: IP rule {value!r} is not a valid IPv4 address or range",
-                    f"ACR takes IPv4 addresses and CIDR ranges only ({item.problem}); the rule "
+                    "ACR takes IPv4 addresses and CIDR ranges only, so the rule "
                     "matches nothing and the next write of the rule set may be refused. "
                     "Replace it with the address or range you meant.",
                 )
