@@ -70,12 +70,21 @@ def parse_client_ip(value: str) -> IPv4Address:
     return address
 
 
+# The same blocks as integer bounds: a containment test is two comparisons.
+_NON_ROUTABLE_BOUNDS = tuple(
+    (int(block.network_address), int(block.broadcast_address), label)
+    for block, label in _NON_ROUTABLE
+)
+
+
 def non_routable_block(network: IPv4Network | IPv4Address) -> str | None:
     """A label such as "private (RFC 1918)" when all of ``network`` lies in such a block."""
     if isinstance(network, IPv4Address):
-        network = IPv4Network(network)
-    for block, label in _NON_ROUTABLE:
-        if network.subnet_of(block):
+        first = last = int(network)
+    else:
+        first, last = int(network.network_address), int(network.broadcast_address)
+    for start, end, label in _NON_ROUTABLE_BOUNDS:
+        if start <= first and last <= end:
             return label
     return None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from functools import lru_cache
 from ipaddress import IPv4Network
 
 from services.analysis.cidr import IpRuleError, non_routable_block, parse_ip_rule
@@ -85,6 +86,8 @@ class AnalysisContext:
         for subnet in inventory.subnets:
             for endpoint_id in subnet.private_endpoint_ids:
                 self.subnet_by_private_endpoint[normalize_resource_id(endpoint_id)] = subnet
+        # Keyed by id() and holding the registry, so the id can't be reused while cached.
+        self.classified: dict[int, tuple[Registry, RegistryRules]] = {}
         self.rule_subnet_keys = frozenset(
             rule.key
             for registry in inventory.registries
@@ -143,19 +146,34 @@ def subnet_label(subnet_id: str, subnet: Subnet | None = None) -> str:
     return f"{vnet}/{name}"
 
 
-def _classify_ip_rule(rule: IpRule) -> ClassifiedIpRule:
+@lru_cache(maxsize=65536)
+def _judge_ip_value(value: str) -> tuple[IPv4Network | None, str | None]:
+    """(range, why it can never match); tenants repeat the same few values, hence the cache."""
     try:
-        network = parse_ip_rule(rule.value)
+        network = parse_ip_rule(value)
     except IpRuleError:
-        return ClassifiedIpRule(rule, None, "it is not an IPv4 address or CIDR range")
+        return None, "it is not an IPv4 address or CIDR range"
     block = non_routable_block(network)
     if block is not None:
-        problem = f"{rule.value} is a {block} range and ACR only ever sees public source addresses"
-        return ClassifiedIpRule(rule, network, problem)
-    return ClassifiedIpRule(rule, network, None)
+        return network, f"{value} is a {block} range and ACR only ever sees public source addresses"
+    return network, None
+
+
+def _classify_ip_rule(rule: IpRule) -> ClassifiedIpRule:
+    return ClassifiedIpRule(rule, *_judge_ip_value(rule.value))
 
 
 def classify(registry: Registry, context: AnalysisContext) -> RegistryRules:
+    """The registry's rules sorted by effect; computed once per registry object per context."""
+    cached = context.classified.get(id(registry))
+    if cached is not None and cached[0] is registry:
+        return cached[1]
+    rules = _classify(registry, context)
+    context.classified[id(registry)] = (registry, rules)
+    return rules
+
+
+def _classify(registry: Registry, context: AnalysisContext) -> RegistryRules:
     subnet_rules = []
     for rule in registry.rules.virtual_network_rules:
         subnet = context.inventory.subnet(rule.subnet_id)

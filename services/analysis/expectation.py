@@ -46,6 +46,20 @@ def expected_access(
     client_ip = parse_client_ip(public_ip) if public_ip is not None else None
     if subnet_id is not None:
         parse_resource_id(subnet_id, SUBNET_TYPE)
+    return expectation_for(
+        registry, inventory, client_ip, subnet_id, via_private_endpoint=via_private_endpoint
+    )
+
+
+def expectation_for(
+    registry: Registry,
+    inventory: Inventory,
+    client_ip: IPv4Address | None,
+    subnet_id: str | None,
+    *,
+    via_private_endpoint: bool = False,
+) -> Expectation:
+    """``expected_access`` for inputs already validated (subnet_reach calls it per registry)."""
     rules = classify(registry, context_for(inventory))
 
     if via_private_endpoint:

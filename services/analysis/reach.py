@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.analysis.expectation import expected_access
+from services.analysis.expectation import expectation_for
 from services.models import Inventory, Subnet, SubnetReach
 
 __all__ = ["subnet_reach"]
@@ -16,7 +16,7 @@ def subnet_reach(subnet: Subnet, inventory: Inventory) -> tuple[SubnetReach, ...
     """
     reach = []
     for registry in inventory.registries:
-        expectation = expected_access(registry, inventory, public_ip=None, subnet_id=subnet.id)
+        expectation = expectation_for(registry, inventory, None, subnet.id)
         reason = expectation.reason
         if not expectation.certain:
             reason += " (depends on the hosts' public IP)"
