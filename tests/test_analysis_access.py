@@ -104,3 +104,14 @@ def test_bypass_and_private_endpoints_are_stated() -> None:
     assert access.headline == "Deny by default; reachable from 1 private endpoint"
     assert "Trusted Azure services are refused too (bypass off)." in access.lines
     assert any("pe1 is Approved" in line for line in access.lines)
+
+
+def test_a_changed_registry_is_analysed_afresh_on_the_same_inventory() -> None:
+    import dataclasses
+
+    subnet = make_subnet()
+    registry = make_registry(subnets=(subnet.id,))
+    inventory = make_inventory([registry], [subnet])
+    assert effective_access(registry, inventory).allowed_subnet_ids == (subnet.id,)
+    emptied = dataclasses.replace(registry, network_rule_set=None)
+    assert effective_access(emptied, inventory).allowed_subnet_ids == ()
