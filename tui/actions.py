@@ -1,0 +1,190 @@
+"""Every user action of the dashboard, defined once.
+
+Key bindings, command-palette entries and the `?` help screen are all derived from ``ACTIONS``
+so they can never disagree. Each binding carries an id (``acrfence.<action>``) so users can remap
+keys with ``App.set_keymap({"acrfence.refresh": "f5"})``.
+
+Change actions (lockdown, restore, open, probe) are run by wizard screens that other modules
+register into ``WIZARDS``; the app looks a wizard up when its key is pressed, and hides and refuses
+every change action in read-only mode.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from textual.binding import Binding
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.screen import Screen
+
+    from services.models import Inventory, Registry, Subnet
+
+__all__ = [
+    "ACTIONS",
+    "AppAction",
+    "WIZARDS",
+    "WIZARD_MODULES",
+    "WizardContext",
+    "action_by_name",
+    "bindings_for",
+    "find_wizard",
+    "register_wizard",
+]
+
+BINDING_ID_PREFIX = "acrfence."
+
+
+@dataclass(frozen=True)
+class AppAction:
+    """One thing a user can do: the single source of its key, title and help."""
+
+    name: str  # the Textual action name, without the "action_" prefix
+    key: str
+    title: str  # short, for the footer
+    help: str  # a sentence, for the help screen and the command palette
+    scope: str = "app"  # "app", "dashboard", "findings", "detail": where the binding lives
+    changes_azure: bool = False  # hidden and refused in read-only mode
+    show: bool = True  # shown in the footer
+    key_display: str | None = None
+
+    @property
+    def binding_id(self) -> str:
+        return f"{BINDING_ID_PREFIX}{self.name}"
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.key,
+            self.name,
+            self.title,
+            show=self.show,
+            key_display=self.key_display,
+            id=self.binding_id,
+        )
+
+
+ACTIONS: tuple[AppAction, ...] = (
+    AppAction("quit", "q", "Quit", "Leave acrfence."),
+    AppAction("refresh", "r", "Refresh", "Read the whole inventory from Azure again."),
+    AppAction("show_help", "question_mark", "Help", "List every key binding.", key_display="?"),
+    AppAction("show_findings", "f", "Findings", "List every finding across the tenant."),
+    AppAction(
+        "filter",
+        "slash",
+        "Filter",
+        "Filter the focused table by text.",
+        "dashboard",
+        key_display="/",
+    ),
+    AppAction(
+        "pane('subscriptions')", "1", "Subs", "Go to subscriptions.", "dashboard", show=False
+    ),
+    AppAction(
+        "pane('registries')", "2", "Registries", "Go to registries.", "dashboard", show=False
+    ),
+    AppAction(
+        "pane('networks')", "3", "Networks", "Go to networks and subnets.", "dashboard", show=False
+    ),
+    AppAction(
+        "filter", "slash", "Filter", "Filter the findings by text.", "findings", key_display="/"
+    ),
+    AppAction("close", "escape", "Back", "Close this view.", "findings"),
+    AppAction("close", "escape", "Back", "Close this view.", "detail"),
+    AppAction(
+        "wizard('lockdown')",
+        "l",
+        "Lock down",
+        "Lock the selected registry down to a subnet (service endpoint route, preview).",
+        changes_azure=True,
+    ),
+    AppAction(
+        "wizard('restore')",
+        "u",
+        "Restore",
+        "Undo a lockdown of the selected registry from its journal.",
+        changes_azure=True,
+        show=False,
+    ),
+    AppAction(
+        "wizard('open')",
+        "o",
+        "Open",
+        "Open the selected registry again: default action Allow.",
+        changes_azure=True,
+        show=False,
+    ),
+    AppAction(
+        "wizard('probe')",
+        "p",
+        "Probe",
+        "Probe whether the selected registry answers from a subnet or the internet.",
+    ),
+)
+
+
+def bindings_for(scope: str) -> list[Binding]:
+    return [action.binding() for action in ACTIONS if action.scope == scope]
+
+
+def action_by_name(name: str) -> AppAction | None:
+    """The action for a Textual action name; ``wizard`` and ``pane`` match any argument."""
+    return next(
+        (a for a in ACTIONS if a.name == name or a.name.split("(")[0] == name),
+        None,
+    )
+
+
+def change_action_names() -> frozenset[str]:
+    return frozenset(a.name.split("(")[0] for a in ACTIONS if a.changes_azure)
+
+
+def wizard_changes_azure(wizard: str) -> bool:
+    return any(a.changes_azure and a.name == f"wizard('{wizard}')" for a in ACTIONS)
+
+
+@dataclass(frozen=True)
+class WizardContext:
+    """What a wizard starts from: the app (its services and inventory) and the selection."""
+
+    app: App[Any]
+    inventory: Inventory
+    registry: Registry | None
+    subnet: Subnet | None
+    read_only: bool
+
+
+WizardFactory = Callable[[WizardContext], "Screen[Any]"]
+
+# Wizard name -> factory building its screen. Other modules register themselves on import:
+#     from tui.actions import register_wizard
+#     register_wizard("lockdown", lambda context: LockdownWizard(context))
+WIZARDS: dict[str, WizardFactory] = {}
+
+# Where each wizard lives, imported on first use so a missing one only disables its key.
+WIZARD_MODULES: dict[str, str] = {
+    "lockdown": "tui.screens.lockdown_wizard",
+    "restore": "tui.screens.restore_wizard",
+    "open": "tui.screens.restore_wizard",
+    "probe": "tui.screens.probe_wizard",
+}
+
+
+def register_wizard(name: str, factory: WizardFactory) -> None:
+    WIZARDS[name] = factory
+
+
+def find_wizard(name: str) -> WizardFactory | None:
+    """The registered factory, importing its module first; None when it doesn't exist yet."""
+    if name not in WIZARDS and name in WIZARD_MODULES:
+        module = WIZARD_MODULES[name]
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            # Only "this wizard isn't written yet" is expected; a broken import must surface.
+            if error.name != module:
+                raise
+    return WIZARDS.get(name)

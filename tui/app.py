@@ -1,0 +1,251 @@
+"""The acrfence dashboard app: owns the inventory, its loading worker, and the global actions.
+
+The app receives its services (constructor injection): ``launch_dashboard`` passes services
+pointed at Azure or the emulator; tests pass services pointed at the emulator. Screens watch
+``app.data`` and redraw from it; no screen or widget calls Azure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.reactive import var
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from services.analysis import find_findings
+from services.models import Finding, Inventory, Registry, Subnet
+from tui.actions import (
+    ACTIONS,
+    WizardContext,
+    bindings_for,
+    find_wizard,
+    wizard_changes_azure,
+)
+from tui.inventory_merge import finished_listings, merge_event
+from tui.messages import InventoryEventArrived, InventoryLoadFinished, InventoryLoadStarted
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.help import HelpScreen
+from tui.screens.palette import InventoryJumpProvider
+
+__all__ = ["AcrFenceApp", "AppServices", "DashboardData"]
+
+# While the inventory streams in, redraw at most this often: a tenant of thousands of
+# registries arrives in many pieces, and redrawing per piece would stall the UI.
+PUBLISH_INTERVAL = 0.15
+
+
+class InventorySource(Protocol):
+    def stream(self) -> AsyncIterator[Any]: ...
+
+
+@dataclass
+class AppServices:
+    """What the app is given to work with. ``clients`` is for wizards (AzureClients)."""
+
+    inventory: InventorySource
+    clients: Any = None
+    target: Any = None
+    description: str = "Azure"
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """One consistent view of the tenant for the screens: inventory plus what analysis says."""
+
+    inventory: Inventory = field(default_factory=Inventory)
+    findings: tuple[Finding, ...] = ()
+    findings_by_registry: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
+    loading: bool = True
+    listings_done: int = 0
+    listings_total: int | None = None
+    error: str | None = None
+
+
+def _group_by_registry(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.registry_id:
+            grouped.setdefault(finding.registry_id.casefold(), []).append(finding)
+    return {key: tuple(value) for key, value in grouped.items()}
+
+
+class AcrFenceApp(App[None]):
+    CSS_PATH = "acrfence.tcss"
+    TITLE = "acrfence"
+    BINDINGS = bindings_for("app")
+    COMMANDS = App.COMMANDS | {InventoryJumpProvider}
+
+    data: var[DashboardData] = var(DashboardData, always_update=True)
+
+    def __init__(self, services: AppServices, *, read_only: bool = False) -> None:
+        super().__init__()
+        self.services = services
+        self.read_only = read_only
+        self._inventory = Inventory()
+        self._done: set[tuple[str, str]] = set()
+        self._loading = False
+        self._publish_timer: Timer | None = None
+        self.sub_title = services.description + (" · read-only" if read_only else "")
+
+    # ---- loading -------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(DashboardScreen())
+        self.load_inventory()
+
+    async def on_unmount(self) -> None:
+        # The app owns its services' SDK sessions: close them in the loop that opened them.
+        close = getattr(self.services.clients, "close", None)
+        if close is not None:
+            await close()
+
+    @work(exclusive=True, group="inventory", exit_on_error=False)
+    async def load_inventory(self) -> None:
+        self.post_message(InventoryLoadStarted())
+        async for event in self.services.inventory.stream():
+            self.post_message(InventoryEventArrived(event))
+        self.post_message(InventoryLoadFinished())
+
+    @on(InventoryLoadStarted)
+    def _load_started(self) -> None:
+        self._loading = True
+        self._done = set()
+        self._inventory = Inventory(
+            subscriptions=self._inventory.subscriptions,
+            registries=self._inventory.registries,
+            virtual_networks=self._inventory.virtual_networks,
+        )
+        self._publish()
+
+    @on(InventoryEventArrived)
+    def _event_arrived(self, message: InventoryEventArrived) -> None:
+        self._inventory = merge_event(self._inventory, message.event)
+        self._done |= finished_listings(message.event)
+        if self._publish_timer is None:
+            self._publish_timer = self.set_timer(PUBLISH_INTERVAL, self._publish)
+
+    @on(InventoryLoadFinished)
+    def _load_finished(self, message: InventoryLoadFinished) -> None:
+        self._loading = False
+        self._publish(error=message.error)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "inventory":
+            return
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            text = _describe(error)
+            self.notify(text, title="Inventory failed", severity="error", timeout=10)
+            self.post_message(InventoryLoadFinished(error=text))
+        elif event.state == WorkerState.CANCELLED:
+            self._loading = False
+        else:
+            # PENDING, RUNNING, SUCCESS: the messages from the worker carry the data.
+            pass
+
+    def _publish(self, error: str | None = None) -> None:
+        if self._publish_timer is not None:
+            self._publish_timer.stop()
+            self._publish_timer = None
+        inventory = self._inventory
+        findings = tuple(find_findings(inventory))
+        total = 2 * len(inventory.subscriptions) if inventory.subscriptions else None
+        previous_failures = {(f.subscription_id, f.what) for f in self.data.inventory.failures}
+        self.data = DashboardData(
+            inventory=inventory,
+            findings=findings,
+            findings_by_registry=_group_by_registry(findings),
+            loading=self._loading,
+            listings_done=len(self._done),
+            listings_total=total,
+            error=error,
+        )
+        for failure in inventory.failures:
+            if (failure.subscription_id, failure.what) not in previous_failures:
+                self.notify(
+                    f"{failure.subscription_id}: {failure.what} not read ({failure.code})",
+                    title="Subscription skipped",
+                    severity="warning",
+                )
+
+    # ---- actions -------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "wizard" and parameters and self.read_only:
+            return not wizard_changes_azure(str(parameters[0]))
+        return True
+
+    def action_refresh(self) -> None:
+        self.notify("Reading the inventory again…", timeout=2)
+        self.load_inventory()
+
+    def action_show_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_show_findings(self) -> None:
+        from tui.screens.findings import FindingsScreen
+
+        if not isinstance(self.screen, FindingsScreen):
+            self.push_screen(FindingsScreen())
+
+    def action_wizard(self, name: str) -> None:
+        if self.read_only and wizard_changes_azure(name):
+            self.notify("Read-only mode: changes are switched off.", severity="warning")
+            return
+        factory = find_wizard(name)
+        if factory is None:
+            self.notify(f"The {name} wizard is not available yet.", severity="warning")
+            return
+        registry, subnet = self.selection()
+        context = WizardContext(self, self.data.inventory, registry, subnet, self.read_only)
+        self.push_screen(factory(context))
+
+    def selection(self) -> tuple[Registry | None, Subnet | None]:
+        """The registry and subnet the user is looking at, on whatever screen is on top."""
+        chooser = getattr(self.screen, "selection", None)
+        return chooser() if callable(chooser) else (None, None)
+
+    def show_registry(self, registry_id: str) -> None:
+        from tui.screens.registry_detail import RegistryDetailScreen
+
+        self.push_screen(RegistryDetailScreen(registry_id))
+
+    def show_subnet(self, subnet_id: str) -> None:
+        from tui.screens.subnet_detail import SubnetDetailScreen
+
+        self.push_screen(SubnetDetailScreen(subnet_id))
+
+    def show_subscription(self, subscription_id: str) -> None:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, DashboardScreen):
+            self.pop_screen()
+        if isinstance(self.screen, DashboardScreen):
+            self.screen.choose_subscription(subscription_id)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for action in ACTIONS:
+            if action.scope != "app" or action.name in {"quit"}:
+                continue
+            name, _, argument = action.name.partition("(")
+            parameters = (argument.rstrip(")").strip("'"),) if argument else ()
+            if not self.check_action(name, parameters):
+                continue
+            yield SystemCommand(action.title, action.help, lambda a=action.name: self.run_action(a))
+
+
+def _describe(error: BaseException | None) -> str:
+    """One sentence for a failed inventory read, with the ARM code when there is one."""
+    if error is None:
+        return "The inventory could not be read."
+    try:
+        from services.errors import describe_error
+    except ImportError:  # the error module arrives with the service layer
+        return f"The inventory could not be read: {type(error).__name__}: {error}"
+    return describe_error(error)

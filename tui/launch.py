@@ -1,0 +1,63 @@
+"""`acrfence` without a subcommand: build the services for the chosen target, run the app.
+
+`--demo` starts the emulator's demo tenant in this process and stops it on exit; otherwise
+the target comes from the ACRFENCE_* variables or real Azure (DefaultAzureCredential).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from argparse import Namespace
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["build_services", "launch_dashboard"]
+
+BAD_CONFIG = 2
+
+
+def build_services(env: Mapping[str, str], description: str) -> Any:
+    """AppServices for the target ``env`` describes; raises ValueError on bad configuration."""
+    from services.azure import AzureClients
+    from services.config import Target
+    from services.inventory import InventoryService
+
+    from tui.app import AppServices
+
+    target = Target.from_env(env)
+    clients = AzureClients(target)
+    return AppServices(
+        inventory=InventoryService(clients),
+        clients=clients,
+        target=target,
+        description=description,
+    )
+
+
+def launch_dashboard(args: Namespace) -> int:
+    emulator = None
+    env: Mapping[str, str] = os.environ
+    description = "Azure"
+    if getattr(args, "demo", False):
+        from emulator.runner import start_emulator
+
+        emulator = start_emulator(seed="demo")
+        env = {**os.environ, **emulator.env}
+        description = "demo tenant (local emulator)"
+    elif os.environ.get("ACRFENCE_ARM_ENDPOINT"):
+        description = os.environ["ACRFENCE_ARM_ENDPOINT"]
+    try:
+        try:
+            services = build_services(env, description)
+        except ValueError as error:
+            print(f"acrfence: {error}", file=sys.stderr)
+            return BAD_CONFIG
+        from tui.app import AcrFenceApp
+
+        app = AcrFenceApp(services, read_only=bool(getattr(args, "read_only", False)))
+        app.run()
+        return app.return_code or 0
+    finally:
+        if emulator is not None:
+            emulator.stop()

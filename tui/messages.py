@@ -1,0 +1,29 @@
+"""Messages the app's workers post; handlers on the app turn them into state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+__all__ = ["InventoryEventArrived", "InventoryLoadFinished", "InventoryLoadStarted"]
+
+
+@dataclass
+class InventoryLoadStarted(Message):
+    """A fresh read of the inventory began; the panes keep what they show until data arrives."""
+
+
+@dataclass
+class InventoryEventArrived(Message):
+    """One streamed piece of the inventory (subscriptions, registries, networks, or a failure)."""
+
+    event: Any
+
+
+@dataclass
+class InventoryLoadFinished(Message):
+    """The inventory stream ended; ``error`` says why when it ended early."""
+
+    error: str | None = None

@@ -1,0 +1,17 @@
+"""The dashboard's screens; wizards register themselves in ``tui.actions.WIZARDS``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.dom import DOMNode
+
+if TYPE_CHECKING:
+    from tui.app import AcrFenceApp
+
+__all__ = ["acrfence_app"]
+
+
+def acrfence_app(node: DOMNode) -> AcrFenceApp:
+    """The running app, typed, for screens that read its data and call its navigation."""
+    return cast("AcrFenceApp", node.app)

@@ -1,0 +1,157 @@
+"""The main screen: subscriptions, registries and networks; tabs instead of panes when narrow."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Tab, Tabs
+
+from services.models import Registry, Subnet
+from tui.actions import bindings_for
+from tui.screens import acrfence_app
+from widgets.filter_input import FilterInput
+from widgets.keyed_table import KeyedTable
+from widgets.load_status import LoadStatus
+from widgets.registry_table import RegistryTable
+from widgets.subnet_table import SubnetTable
+from widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
+
+__all__ = ["DashboardScreen", "PANES"]
+
+PANES = ("subscriptions", "registries", "networks")
+PANE_TITLES = {
+    "subscriptions": "Subscriptions [1]",
+    "registries": "Registries [2]",
+    "networks": "Networks [3]",
+}
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS = bindings_for("dashboard")
+    # Below 100 columns the three panes become tabs (80x24 over SSH).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    AUTO_FOCUS = "#registries"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.subscription_id: str | None = None  # None: all subscriptions
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Tabs(
+            *(Tab(PANE_TITLES[pane], id=f"tab-{pane}") for pane in PANES),
+            active="tab-registries",
+            id="pane-tabs",
+        )
+        with Container(id="panes"):
+            yield SubscriptionTable(id="subscriptions", classes="pane")
+            with Vertical(id="right"):
+                yield RegistryTable(id="registries", classes="pane -active")
+                yield SubnetTable(id="networks", classes="pane")
+        yield FilterInput(id="filter")
+        yield LoadStatus(id="load-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for pane in PANES:
+            self.query_one(f"#{pane}", KeyedTable).border_title = PANE_TITLES[pane]
+        self.watch(self.app, "data", self._redraw)
+
+    # ---- drawing ---------------------------------------------------------------------------
+
+    def _redraw(self) -> None:
+        data = acrfence_app(self).data
+        inventory = data.inventory
+        self.query_one(SubscriptionTable).show(inventory, data.loading)
+        chosen = self.subscription_id
+        registries = [
+            r
+            for r in inventory.registries
+            if chosen is None or r.subscription_id.casefold() == chosen
+        ]
+        networks = [
+            v
+            for v in inventory.virtual_networks
+            if chosen is None or v.subscription_id.casefold() == chosen
+        ]
+        self.query_one(RegistryTable).show(registries, data.findings_by_registry)
+        self.query_one(SubnetTable).show(networks)
+        names = {s.subscription_id.casefold(): s.display_name for s in inventory.subscriptions}
+        scope = names.get(chosen, "all subscriptions") if chosen else "all subscriptions"
+        subnets = sum(len(v.subnets) for v in networks)
+        counts = (
+            f"{len(registries)} registries, {len(networks)} virtual networks, {subnets} subnets "
+            f"in {scope}; {len(data.findings)} findings"
+        )
+        self.query_one(LoadStatus).show(
+            loading=data.loading,
+            done=data.listings_done,
+            total=data.listings_total,
+            counts=counts,
+            failures=inventory.failures,
+            names=names,
+        )
+
+    # ---- navigation ------------------------------------------------------------------------
+
+    def action_pane(self, pane: str) -> None:
+        self.query_one(Tabs).active = f"tab-{pane}"
+        self.query_one(f"#{pane}", KeyedTable).focus()
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        pane = (event.tab.id or "").removeprefix("tab-")
+        for name in PANES:
+            self.query_one(f"#{name}").set_class(name == pane, "-active")
+            self.set_class(name == pane, f"-showing-{name}")
+        if self.focused is None or self.focused.id != pane:
+            self.query_one(f"#{pane}", KeyedTable).focus()
+
+    def on_descendant_focus(self, event) -> None:  # type: ignore[no-untyped-def]
+        # Keep the tab bar in step when focus moves between panes with Tab / Shift+Tab.
+        widget_id = event.widget.id
+        if widget_id in PANES:
+            self.query_one(Tabs).active = f"tab-{widget_id}"
+
+    @on(DataTable.RowHighlighted, "#subscriptions")
+    def _subscription_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        chosen = None if key in (None, ALL_SUBSCRIPTIONS) else key
+        if chosen != self.subscription_id:
+            self.subscription_id = chosen
+            self._redraw()
+
+    @on(DataTable.RowSelected, "#subscriptions")
+    def _subscription_selected(self) -> None:
+        self.action_pane("registries")
+
+    @on(DataTable.RowSelected, "#registries")
+    def _registry_selected(self, event: DataTable.RowSelected) -> None:
+        registry = acrfence_app(self).data.inventory.registry(event.row_key.value or "")
+        if registry is not None:
+            acrfence_app(self).show_registry(registry.id)
+
+    @on(DataTable.RowSelected, "#networks")
+    def _subnet_selected(self, event: DataTable.RowSelected) -> None:
+        subnet = acrfence_app(self).data.inventory.subnet(event.row_key.value or "")
+        if subnet is not None:
+            acrfence_app(self).show_subnet(subnet.id)
+
+    def choose_subscription(self, subscription_id: str) -> None:
+        self.query_one(SubscriptionTable).select_key(subscription_id.casefold())
+        self.action_pane("subscriptions")
+
+    def action_filter(self) -> None:
+        focused = self.focused
+        table = focused if isinstance(focused, KeyedTable) else self.query_one(RegistryTable)
+        self.query_one(FilterInput).open_for(table)
+
+    def selection(self) -> tuple[Registry | None, Subnet | None]:
+        inventory = acrfence_app(self).data.inventory
+        registry_key = self.query_one(RegistryTable).selected_key
+        subnet_key = self.query_one(SubnetTable).selected_key
+        registry = inventory.registry(registry_key) if registry_key else None
+        subnet = inventory.subnet(subnet_key) if subnet_key else None
+        return registry, subnet

@@ -1,0 +1,89 @@
+"""Every finding in the tenant, worst first, filterable; Enter jumps to what it is about."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from services.models import Finding, Registry, Subnet
+from tui.actions import bindings_for
+from tui.screens import acrfence_app
+from widgets.filter_input import FilterInput
+from widgets.findings_table import FindingsTable
+
+__all__ = ["FindingsScreen"]
+
+
+class FindingsScreen(Screen[None]):
+    BINDINGS = bindings_for("findings")
+    AUTO_FOCUS = "#findings"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_key: dict[str, Finding] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield FindingsTable(id="findings")
+        yield Static(id="finding-detail")
+        yield FilterInput(id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(acrfence_app(self), "data", self._redraw)
+
+    def _redraw(self) -> None:
+        data = acrfence_app(self).data
+        inventory = data.inventory
+        subjects = {r.key: r.name for r in inventory.registries}
+        subjects.update({s.key: s.label for s in inventory.subnets})
+        table = self.query_one(FindingsTable)
+        self._by_key = table.show(data.findings, subjects)
+        loading = " (still reading the inventory…)" if data.loading else ""
+        table.border_title = f"Findings: {len(data.findings)}{loading}"
+        self._show_detail(table.selected_key)
+
+    @on(DataTable.RowHighlighted, "#findings")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail(event.row_key.value)
+
+    def _show_detail(self, key: str | None) -> None:
+        finding = self._by_key.get(key or "")
+        detail = self.query_one("#finding-detail", Static)
+        if finding is None:
+            detail.update("")
+            return
+        text = Text()
+        text.append(finding.title, style="bold")
+        text.append(f"\n{finding.detail}")
+        text.append("\nEnter: open what this is about", style="dim")
+        detail.update(text)
+
+    @on(DataTable.RowSelected, "#findings")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        finding = self._by_key.get(event.row_key.value or "")
+        if finding is None:
+            return
+        app = acrfence_app(self)
+        if finding.registry_id:
+            app.show_registry(finding.registry_id)
+        elif finding.subnet_id:
+            app.show_subnet(finding.subnet_id)
+
+    def action_filter(self) -> None:
+        self.query_one(FilterInput).open_for(self.query_one(FindingsTable))
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def selection(self) -> tuple[Registry | None, Subnet | None]:
+        finding = self._by_key.get(self.query_one(FindingsTable).selected_key or "")
+        inventory = acrfence_app(self).data.inventory
+        if finding is None:
+            return None, None
+        registry = inventory.registry(finding.registry_id) if finding.registry_id else None
+        subnet = inventory.subnet(finding.subnet_id) if finding.subnet_id else None
+        return registry, subnet

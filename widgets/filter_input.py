@@ -1,0 +1,47 @@
+"""The `/` filter line: narrows one table as you type; Enter keeps the filter, Escape clears it."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+from widgets.keyed_table import KeyedTable
+
+__all__ = ["FilterInput"]
+
+
+class FilterInput(Input):
+    DEFAULT_CSS = """
+    FilterInput { display: none; dock: bottom; height: 1; border: none; padding: 0 1; }
+    FilterInput.-open { display: block; }
+    """
+    BINDINGS = [
+        Binding("escape", "clear_and_close", "Clear filter", id="acrfence.filter_clear"),
+        Binding("enter", "close", "Keep filter", id="acrfence.filter_keep"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(placeholder="filter: type to narrow, Enter keeps, Escape clears", id=id)
+        self._target: KeyedTable | None = None
+
+    def open_for(self, table: KeyedTable) -> None:
+        self._target = table
+        self.value = table.filter_text
+        self.add_class("-open")
+        self.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._target is not None:
+            self._target.set_filter(event.value)
+
+    def action_close(self) -> None:
+        self.remove_class("-open")
+        if self._target is not None:
+            self._target.focus()
+
+    def action_clear_and_close(self) -> None:
+        self.value = ""
+        if self._target is not None:
+            self._target.set_filter("")
+        self.action_close()

@@ -1,0 +1,53 @@
+"""The findings view: every finding, worst first, with what it is about."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from services.models import Finding, Severity
+from widgets.keyed_table import KeyedTable, Row
+from widgets.markers import severity_marker
+
+__all__ = ["FindingsTable", "finding_key"]
+
+
+def finding_key(finding: Finding) -> str:
+    return f"{finding.code}|{finding.registry_id or ''}|{finding.subnet_id or ''}".casefold()
+
+
+class FindingsTable(KeyedTable):
+    COLUMNS = (
+        ("severity", "Severity"),
+        ("subject", "Registry / subnet"),
+        ("title", "Finding"),
+        ("code", "Code"),
+    )
+
+    def show(self, findings: Iterable[Finding], subjects: Mapping[str, str]) -> dict[str, Finding]:
+        """Show ``findings``; ``subjects`` names each resource ID. Returns row key -> finding."""
+        ordered = sorted(
+            findings,
+            key=lambda f: (
+                Severity(f.severity).rank,
+                f.code,
+                f.registry_id or "",
+                f.subnet_id or "",
+            ),
+        )
+        by_key: dict[str, Finding] = {}
+        rows: list[Row] = []
+        for finding in ordered:
+            key = finding_key(finding)
+            # Two findings of one code about one resource (say two IP rules) stay two rows.
+            duplicate = 1
+            while key in by_key:
+                duplicate += 1
+                key = f"{finding_key(finding)}#{duplicate}"
+            by_key[key] = finding
+            subject_id = finding.registry_id or finding.subnet_id or ""
+            subject = subjects.get(subject_id.casefold(), subject_id.rsplit("/", 1)[-1] or "-")
+            rows.append(
+                (key, (severity_marker(finding.severity), subject, finding.title, finding.code))
+            )
+        self.set_rows(rows)
+        return by_key

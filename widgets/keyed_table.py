@@ -1,0 +1,113 @@
+"""A DataTable kept in step with a list of keyed rows, filterable by text.
+
+Rows are updated by key (changed cells only, stale rows removed) so the cursor stays on its row
+across refreshes; a full rebuild happens only when new rows would land out of order, and even
+then the cursor is put back on the row it was on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+__all__ = ["KeyedTable", "Row"]
+
+Cell = str | Text
+Row = tuple[str, tuple[Cell, ...]]  # (row key, cells)
+
+
+def _plain(cell: Cell) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+class KeyedTable(DataTable):
+    """Rows given as (key, cells) in display order; ``filter_text`` narrows what is shown."""
+
+    COLUMNS: Sequence[tuple[str, str]] = ()  # (column key, label)
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self._rows: list[Row] = []
+        self._search: dict[str, str] = {}
+        self._shown: dict[str, tuple[Cell, ...]] = {}
+        self._filter_text = ""
+
+    def on_mount(self) -> None:
+        for key, label in self.COLUMNS:
+            self.add_column(label, key=key)
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter_text
+
+    @property
+    def row_keys(self) -> list[str]:
+        """Keys of the rows shown, in display order."""
+        return list(self._shown)
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self._shown or self.cursor_row < 0:
+            return None
+        keys = self.row_keys
+        return keys[self.cursor_row] if self.cursor_row < len(keys) else None
+
+    def set_rows(self, rows: Iterable[Row]) -> None:
+        self._rows = list(rows)
+        self._search = {
+            key: " ".join(_plain(cell) for cell in cells).casefold() for key, cells in self._rows
+        }
+        self._sync()
+
+    def set_filter(self, text: str) -> None:
+        self._filter_text = text.strip()
+        self.border_subtitle = f"filter: {self._filter_text}" if self._filter_text else ""
+        self._sync()
+
+    def select_key(self, key: str) -> bool:
+        """Move the cursor to the row ``key``; False when it isn't shown."""
+        if key not in self._shown:
+            return False
+        self.move_cursor(row=self.get_row_index(key))
+        return True
+
+    def _wanted(self) -> dict[str, tuple[Cell, ...]]:
+        needle = self._filter_text.casefold()
+        return {
+            key: cells for key, cells in self._rows if not needle or needle in self._search[key]
+        }
+
+    def _sync(self) -> None:
+        current = self.selected_key
+        wanted = self._wanted()
+        kept = [key for key in self._shown if key in wanted]
+        wanted_order = list(wanted)
+        # Incremental when the rows we keep are already a prefix, in order, of what we want.
+        if kept != wanted_order[: len(kept)]:
+            self._rebuild(wanted)
+            return
+        for key in [key for key in self._shown if key not in wanted]:
+            self.remove_row(key)
+        for key, cells in wanted.items():
+            old = self._shown.get(key)
+            if old is None:
+                self.add_row(*cells, key=key)
+            elif old != cells:
+                for (column, _), before, after in zip(self.COLUMNS, old, cells, strict=True):
+                    if before != after:
+                        self.update_cell(key, column, after)
+        self._shown = wanted
+        # Removing a row above the cursor shifts it onto another row: put it back.
+        if current is not None and self.selected_key != current:
+            self.select_key(current)
+
+    def _rebuild(self, wanted: dict[str, tuple[Cell, ...]]) -> None:
+        current = self.selected_key
+        self.clear()
+        for key, cells in wanted.items():
+            self.add_row(*cells, key=key)
+        self._shown = wanted
+        if current is not None:
+            self.select_key(current)
