@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from tui.actions import ACTIONS
 
@@ -39,11 +38,22 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=True, expand=True, header_style="bold")
-        table.add_column("Where", no_wrap=True)
-        table.add_column("Key", no_wrap=True)
-        table.add_column("What it does")
+        with VerticalScroll(id="help-body"):
+            yield Static(
+                "acrfence keys  (remap with App.set_keymap by binding id)", id="help-title"
+            )
+            yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
+            yield Static("Escape closes this help.", id="help-hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Where", "Key", "What it does")
+        table.add_rows(self.rows())
+        table.focus()
+
+    def rows(self) -> list[tuple[str, str, str]]:
         read_only = getattr(self.app, "read_only", False)
+        rows: list[tuple[str, str, str]] = []
         seen: set[tuple[str, str]] = set()
         for action in ACTIONS:
             if (action.scope, action.key) in seen:
@@ -52,12 +62,6 @@ class HelpScreen(ModalScreen[None]):
             what = action.help
             if action.changes_azure and read_only:
                 what += " (off: read-only mode)"
-            table.add_row(SCOPES[action.scope], _key_label(action.key, action.key_display), what)
-        for where, key, what in BUILT_IN:
-            table.add_row(where, key, what)
-        with VerticalScroll(id="help-body"):
-            yield Static(
-                "acrfence keys  (remap with App.set_keymap by binding id)", id="help-title"
-            )
-            yield Static(table)
-            yield Static("Escape closes this help.", id="help-hint")
+            rows.append((SCOPES[action.scope], _key_label(action.key, action.key_display), what))
+        rows.extend(BUILT_IN)
+        return rows
