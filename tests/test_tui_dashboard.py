@@ -81,7 +81,7 @@ def _subnet(subscription: str, vnet: str, name: str, prefix: str, *services: str
 
 
 def _vnet(subscription: str, name: str, *subnets: Subnet) -> VirtualNetwork:
-    vnet_id = f"/subscriptions/{subscription}/resourceGroups/{GROUP}/providers/Microsoft.Network/virtualNetworks/{name}"
+    vnet_id = subnet_id(subscription, GROUP, name, "x").rsplit("/subnets/", 1)[0]
     return VirtualNetwork(vnet_id, name, GROUP, subscription, "eastus", ("10.0.0.0/8",), subnets)
 
 

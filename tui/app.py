@@ -167,10 +167,12 @@ class AcrFenceApp(App[None]):
             listings_total=total,
             error=error,
         )
+        names = {s.subscription_id.casefold(): s.display_name for s in inventory.subscriptions}
         for failure in inventory.failures:
             if (failure.subscription_id, failure.what) not in previous_failures:
+                name = names.get(failure.subscription_id.casefold(), failure.subscription_id)
                 self.notify(
-                    f"{failure.subscription_id}: {failure.what} not read ({failure.code})",
+                    f"{name}: {failure.what} not read ({failure.code})",
                     title="Subscription skipped",
                     severity="warning",
                 )

@@ -6,6 +6,9 @@ from rich.text import Text
 
 __all__ = ["DetailText"]
 
+# Textual's wrapping drops ordinary leading spaces on some lines; no-break spaces survive.
+INDENT = "\u00a0"
+
 
 class DetailText:
     """Accumulates a detail view's sections; every state keeps its word beside its colour."""
@@ -16,7 +19,7 @@ class DetailText:
     def title(self, text: str, subtitle: str = "") -> None:
         self.text.append(text, style="bold")
         if subtitle:
-            self.text.append(f"  {subtitle}", style="dim")
+            self.text.append(f"{INDENT}{INDENT}{subtitle}", style="dim")
         self.text.append("\n")
 
     def heading(self, text: str, note: str = "") -> None:
@@ -26,7 +29,7 @@ class DetailText:
         self.text.append("\n")
 
     def line(self, *parts: str | Text, indent: int = 2) -> None:
-        self.text.append(" " * indent)
+        self.text.append(INDENT * indent)
         for part in parts:
             self.text.append(part)
         self.text.append("\n")

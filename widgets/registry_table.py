@@ -16,13 +16,13 @@ __all__ = ["RegistryTable"]
 class RegistryTable(KeyedTable):
     COLUMNS = (
         ("name", "Registry"),
-        ("group", "Resource group"),
+        ("findings", "Findings"),
+        ("group", "Group"),
         ("sku", "SKU"),
         ("default", "Default"),
         ("public", "Public"),
-        ("vnet_rules", "VNet rules"),
-        ("ip_rules", "IP rules"),
-        ("findings", "Findings"),
+        ("vnet_rules", "VNet"),
+        ("ip_rules", "IP"),
     )
 
     def show(
@@ -41,11 +41,11 @@ def _cells(registry: Registry, findings: Sequence[Finding]) -> tuple[str | Text,
     public = Text("on") if registry.public_access_enabled else Text("✗ off", style="yellow")
     return (
         registry.name,
+        findings_marker(findings),
         registry.resource_group,
         registry.sku,
         default,
         public,
         str(len(rules.virtual_network_rules)),
         str(len(rules.ip_rules)),
-        findings_marker(findings),
     )
