@@ -119,3 +119,17 @@ def test_bad_input_is_one_clear_error(caller, error) -> None:
     with pytest.raises(error) as raised:
         expect(**caller)
     assert "\n" not in str(raised.value) and str(raised.value)
+
+
+def test_subnet_in_the_private_endpoints_vnet_comes_in_over_private_link() -> None:
+    endpoint = private_endpoint_id("pe-hub")
+    endpoint_subnet = make_subnet("hubVNET", "endpoints", acr=False, private_endpoints=(endpoint,))
+    neighbour = make_subnet("hubVNET", "workloads", acr=False)
+    elsewhere = make_subnet("spokeVNET", "workloads", acr=False)
+    closed = make_registry(public="Disabled", connections=(make_connection("pe-hub", endpoint),))
+    inventory = make_inventory([closed], [endpoint_subnet, neighbour, elsewhere])
+    inside = expect(closed, inventory, subnet_id=neighbour.id)
+    assert inside.allowed and inside.decided_by == "private-endpoint"
+    assert "hubVNET" in inside.reason and "pe-hub" in inside.reason
+    outside = expect(closed, inventory, subnet_id=elsewhere.id)
+    assert not outside.allowed and outside.decided_by == "public-access-disabled"

@@ -1,10 +1,11 @@
 """What ACR's firewall should answer a given caller, and how a probe's answer compares.
 
-The order of the checks is ACR's: private link skips the firewall; a tier without network
-rules lets everyone in; public access disabled refuses everything else; default Allow admits
-everyone; with Deny, a caller whose subnet has the Microsoft.ContainerRegistry endpoint is
-judged by the virtual network rules alone (it arrives through the service endpoint, so its
-public IP is never seen), and anyone else by its public IP against the IP rules.
+The order of the checks is ACR's: private link (asked for, or implied by a caller whose
+virtual network holds an approved private endpoint of the registry) skips the firewall; a tier
+without network rules lets everyone in; public access disabled refuses everything else; default
+Allow admits everyone; with Deny, a caller whose subnet has the Microsoft.ContainerRegistry
+endpoint is judged by the virtual network rules alone (it arrives through the service endpoint,
+so its public IP is never seen), and anyone else by its public IP against the IP rules.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 
 from services.analysis.cidr import non_routable_block, parse_client_ip
-from services.analysis.context import RegistryRules, classify, context_for, subnet_label
+from services.analysis.context import (
+    AnalysisContext,
+    RegistryRules,
+    classify,
+    context_for,
+    subnet_label,
+)
 from services.analysis.text import join_words
 from services.models import (
     ACR_SERVICE_ENDPOINT,
@@ -60,10 +67,15 @@ def expectation_for(
     via_private_endpoint: bool = False,
 ) -> Expectation:
     """``expected_access`` for inputs already validated (subnet_reach calls it per registry)."""
-    rules = classify(registry, context_for(inventory))
+    context = context_for(inventory)
+    rules = classify(registry, context)
 
     if via_private_endpoint:
         return _through_private_endpoint(rules)
+    if subnet_id is not None:
+        shared = _private_endpoint_in_same_vnet(rules, context, subnet_id)
+        if shared is not None:
+            return shared
     if not registry.is_premium:
         return Expectation(
             True, f"the {registry.sku} tier applies no network rules", "tier-without-rules"
@@ -110,6 +122,27 @@ def _through_private_endpoint(rules: RegistryRules) -> Expectation:
     return Expectation(
         False, "no approved private endpoint connection to carry the request", "no-private-endpoint"
     )
+
+
+def _private_endpoint_in_same_vnet(
+    rules: RegistryRules, context: AnalysisContext, subnet_id: str
+) -> Expectation | None:
+    """Hosts in a virtual network that holds an approved private endpoint of the registry
+    resolve its name (through the linked private DNS zone) to that endpoint: private link."""
+    vnet_key = normalize_resource_id(subnet_id.rsplit("/subnets/", 1)[0])
+    for connection in rules.approved_private_endpoints:
+        endpoint_subnet = context.private_endpoint_subnet(connection)
+        if endpoint_subnet is None:
+            continue
+        if normalize_resource_id(endpoint_subnet.virtual_network_id) == vnet_key:
+            return Expectation(
+                True,
+                f"subnet {subnet_label(subnet_id)} shares virtual network "
+                f"{endpoint_subnet.virtual_network_name} with approved private endpoint "
+                f"{connection.name}; private link skips the firewall rules",
+                "private-endpoint",
+            )
+    return None
 
 
 def _by_public_ip(
