@@ -1,0 +1,54 @@
+"""How a probe runs: where it connects from and to, what it trusts, and how long each stage gets."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from services.probe.dns import Resolver, system_resolver
+from services.probe.route import ConnectToRule
+
+__all__ = ["StageTimeouts", "ProbeOptions", "TokenProvider"]
+
+# Returns an ARM access token for the signed-in identity; never printed or logged.
+TokenProvider = Callable[[], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class StageTimeouts:
+    """Seconds each stage may take; a stage that runs over gives the verdict ``timeout``."""
+
+    dns: float = 5.0
+    tcp: float = 5.0
+    tls: float = 5.0
+    http: float = 10.0
+
+    @classmethod
+    def uniform(cls, seconds: float) -> StageTimeouts:
+        return cls(seconds, seconds, seconds, seconds)
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    timeouts: StageTimeouts = field(default_factory=StageTimeouts)
+    connect_to: tuple[ConnectToRule, ...] = ()
+    source_address: str | None = None  # bind the local address (a subnet vantage in the demo)
+    ca_cert: str | None = None  # CA bundle for the data plane's certificates (the emulator's)
+    resolver: Resolver = system_resolver
+    token_provider: TokenProvider | None = None
+    # A name resolving only to private addresses points at private link; connecting to them
+    # is only meaningful from inside a linked network, so it is opt-in.
+    follow_private: bool = False
+    port: int = 443
+    concurrency: int = 32
+    # What the explanation assumes about the caller when the data plane doesn't say:
+    public_ip: str | None = None  # the public IP ACR would see (the 403 message wins)
+    subnet_id: str | None = None  # the subnet this host sits in, if any
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Certificate checks on, hostname included: a certificate for another name fails."""
+        context = ssl.create_default_context(cafile=self.ca_cert)
+        context.check_hostname = True
+        context.verify_mode = ssl.CERT_REQUIRED
+        return context

@@ -1,0 +1,218 @@
+"""The HTTP stages of a host probe: the firewall's answer to ``GET /v2/``, then the token dance.
+
+ACR answers an anonymous ``GET /v2/`` with a 401 challenge when its firewall lets the caller
+in, and with ``403 {"errors":[{"code":"DENIED","message":"client with IP '…' is not allowed
+access…"}]}`` when a network rule refuses it. With a signed-in identity the probe goes on:
+``/oauth2/exchange`` (ARM token -> refresh token), ``/oauth2/token`` (-> access token for the
+catalog) and one authorised ``GET /v2/_catalog``. Tokens stay in local variables: never in a
+detail, a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import httpcore
+import httpx
+
+from services.models import Stage, Verdict
+from services.probe.options import TokenProvider
+from services.probe.transport import StageFailed, StageRecorder
+
+__all__ = ["HttpOutcome", "parse_denied_client_ip", "run_http_stages"]
+
+_CLIENT_IP = re.compile(r"client with IP '([^']+)'")
+CATALOG_SCOPE = "registry:catalog:*"
+
+
+@dataclass(frozen=True)
+class HttpOutcome:
+    verdict: Verdict
+    stage: Stage
+    detail: str
+    client_ip: str | None = None
+
+
+def parse_denied_client_ip(body: bytes) -> tuple[bool, str | None]:
+    """(is a DENIED error, the client IP it names) from an ACR error body."""
+    try:
+        errors = httpx.Response(200, content=body).json().get("errors") or []
+    except (ValueError, AttributeError):
+        return False, None
+    for error in errors:
+        if isinstance(error, dict) and str(error.get("code", "")).upper() == "DENIED":
+            match = _CLIENT_IP.search(str(error.get("message", "")))
+            return True, match.group(1) if match else None
+    return False, None
+
+
+def _error_code(response: httpx.Response) -> str:
+    try:
+        errors = response.json().get("errors") or []
+        return str(errors[0].get("code")) if errors else ""
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return ""
+
+
+async def _send(
+    client: httpx.AsyncClient, recorder: StageRecorder, stage: Stage, request: httpx.Request
+) -> tuple[httpx.Response, float]:
+    began = recorder.started(stage)
+    try:
+        return await client.send(request), began
+    except StageFailed:
+        raise  # TCP or TLS already recorded their own failure
+    except (httpx.TimeoutException, httpcore.TimeoutException, TimeoutError):
+        detail = f"{request.method} {request.url.path} got no answer in time"
+        recorder.finish(stage, began, False, detail)
+        raise StageFailed(stage, Verdict.TIMEOUT, detail) from None
+    except (
+        httpx.HTTPError,
+        httpcore.ConnectError,
+        httpcore.NetworkError,
+        httpcore.ProtocolError,
+        OSError,
+    ) as error:
+        detail = f"{request.method} {request.url.path} failed: {type(error).__name__}"
+        recorder.finish(stage, began, False, detail)
+        raise StageFailed(stage, Verdict.CONNECT_FAILED, detail) from None
+
+
+def _refused(recorder: StageRecorder, stage: Stage, began: float, response: httpx.Response):
+    """A 403 DENIED at any HTTP stage is the firewall; anything else is unexpected."""
+    denied, client_ip = parse_denied_client_ip(response.content)
+    if denied:
+        who = f"client IP {client_ip}" if client_ip else "this client"
+        detail = f"HTTP 403 DENIED: the registry firewall refused {who}"
+        recorder.finish(stage, began, False, detail, response.status_code)
+        return HttpOutcome(Verdict.DENIED, stage, detail, client_ip)
+    return None
+
+
+async def run_http_stages(
+    client: httpx.AsyncClient,
+    recorder: StageRecorder,
+    base_url: str,
+    service: str,
+    token_provider: TokenProvider | None,
+) -> HttpOutcome:
+    """Run ``GET /v2/`` and, on the login server with a token provider, the token stages."""
+    response, began = await _send(
+        client, recorder, Stage.CHALLENGE, client.build_request("GET", f"{base_url}/v2/")
+    )
+    status = response.status_code
+    if status == 403:
+        outcome = _refused(recorder, Stage.CHALLENGE, began, response)
+        if outcome is not None:
+            return outcome
+    if status == 200:
+        detail = "HTTP 200: anonymous access is on"
+        recorder.finish(Stage.CHALLENGE, began, True, detail, status)
+        return HttpOutcome(Verdict.REACHABLE, Stage.CHALLENGE, detail)
+    if status != 401:
+        code = _error_code(response)
+        detail = f"HTTP {status}{' ' + code if code else ''} where 401 or 403 was expected"
+        recorder.finish(Stage.CHALLENGE, began, False, detail, status)
+        return HttpOutcome(Verdict.UNEXPECTED_STATUS, Stage.CHALLENGE, detail)
+    recorder.finish(
+        Stage.CHALLENGE, began, True, "HTTP 401 challenge: the network lets us in", status
+    )
+    if token_provider is None:
+        return HttpOutcome(
+            Verdict.AUTH_REQUIRED, Stage.CHALLENGE, "the network lets us in; no credentials tried"
+        )
+    return await _authorised(client, recorder, base_url, service, token_provider)
+
+
+async def _authorised(
+    client: httpx.AsyncClient,
+    recorder: StageRecorder,
+    base_url: str,
+    service: str,
+    token_provider: TokenProvider,
+) -> HttpOutcome:
+    began = recorder.started(Stage.EXCHANGE)
+    try:
+        arm_token = await token_provider()
+    except Exception as error:  # noqa: BLE001 - any sign-in failure ends the token stages
+        detail = f"no signed-in token: {type(error).__name__}"
+        recorder.finish(Stage.EXCHANGE, began, False, detail)
+        return HttpOutcome(Verdict.AUTH_REQUIRED, Stage.EXCHANGE, detail)
+    form = {"grant_type": "access_token", "service": service, "access_token": arm_token}
+    request = client.build_request("POST", f"{base_url}/oauth2/exchange", data=form)
+    response, _ = await _send(client, recorder, Stage.EXCHANGE, request)
+    refresh_token = _token_field(response, "refresh_token")
+    failure = _stage_end(
+        recorder, Stage.EXCHANGE, began, response, refresh_token, "refresh token issued"
+    )
+    if failure is not None:
+        return failure
+
+    form = {
+        "grant_type": "refresh_token",
+        "service": service,
+        "scope": CATALOG_SCOPE,
+        "refresh_token": refresh_token,
+    }
+    request = client.build_request("POST", f"{base_url}/oauth2/token", data=form)
+    response, began = await _send(client, recorder, Stage.TOKEN, request)
+    access_token = _token_field(response, "access_token")
+    failure = _stage_end(
+        recorder, Stage.TOKEN, began, response, access_token, f"access token for {CATALOG_SCOPE}"
+    )
+    if failure is not None:
+        return failure
+
+    request = client.build_request(
+        "GET", f"{base_url}/v2/_catalog", headers={"Authorization": f"Bearer {access_token}"}
+    )
+    response, began = await _send(client, recorder, Stage.AUTHORISED, request)
+    if response.status_code == 200:
+        try:
+            count = len(response.json().get("repositories") or [])
+            detail = f"HTTP 200: catalog lists {count} repositor{'y' if count == 1 else 'ies'}"
+        except (ValueError, AttributeError):
+            detail = "HTTP 200: catalog read"
+        recorder.finish(Stage.AUTHORISED, began, True, detail, 200)
+        return HttpOutcome(Verdict.REACHABLE, Stage.AUTHORISED, detail)
+    return _stage_end(recorder, Stage.AUTHORISED, began, response, None, "")
+
+
+def _token_field(response: httpx.Response, name: str) -> str | None:
+    if response.status_code != 200:
+        return None
+    try:
+        value = response.json().get(name)
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _stage_end(
+    recorder: StageRecorder,
+    stage: Stage,
+    began: float,
+    response: httpx.Response,
+    token: str | None,
+    success: str,
+) -> HttpOutcome | None:
+    """None when the stage succeeded; otherwise the outcome that ends the probe here."""
+    status = response.status_code
+    if token is not None:
+        recorder.finish(stage, began, True, success, status)
+        return None
+    if status == 403:
+        outcome = _refused(recorder, stage, began, response)
+        if outcome is not None:
+            return outcome
+    code = _error_code(response)
+    if status in (400, 401, 403):
+        detail = f"HTTP {status}{' ' + code if code else ''}: the credentials were refused"
+        recorder.finish(stage, began, False, detail, status)
+        return HttpOutcome(Verdict.AUTH_FAILED, stage, detail)
+    detail = f"HTTP {status}{' ' + code if code else ''}" + (
+        " without a token" if status == 200 else ""
+    )
+    recorder.finish(stage, began, False, detail, status)
+    return HttpOutcome(Verdict.UNEXPECTED_STATUS, stage, detail)
