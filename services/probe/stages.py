@@ -56,9 +56,13 @@ def _error_code(response: httpx.Response) -> str:
 
 
 async def _send(
-    client: httpx.AsyncClient, recorder: StageRecorder, stage: Stage, request: httpx.Request
-) -> tuple[httpx.Response, float]:
-    began = recorder.started(stage)
+    client: httpx.AsyncClient,
+    recorder: StageRecorder,
+    stage: Stage,
+    request: httpx.Request,
+    began: tuple[float, int] | None = None,
+) -> tuple[httpx.Response, tuple[float, int]]:
+    began = began or recorder.started(stage)
     try:
         return await client.send(request), began
     except StageFailed:
@@ -79,7 +83,9 @@ async def _send(
         raise StageFailed(stage, Verdict.CONNECT_FAILED, detail) from None
 
 
-def _refused(recorder: StageRecorder, stage: Stage, began: float, response: httpx.Response):
+def _refused(
+    recorder: StageRecorder, stage: Stage, began: tuple[float, int], response: httpx.Response
+):
     """A 403 DENIED at any HTTP stage is the firewall; anything else is unexpected."""
     denied, client_ip = parse_denied_client_ip(response.content)
     if denied:
@@ -141,7 +147,7 @@ async def _authorised(
         return HttpOutcome(Verdict.AUTH_REQUIRED, Stage.EXCHANGE, detail)
     form = {"grant_type": "access_token", "service": service, "access_token": arm_token}
     request = client.build_request("POST", f"{base_url}/oauth2/exchange", data=form)
-    response, _ = await _send(client, recorder, Stage.EXCHANGE, request)
+    response, _ = await _send(client, recorder, Stage.EXCHANGE, request, began)
     refresh_token = _token_field(response, "refresh_token")
     failure = _stage_end(
         recorder, Stage.EXCHANGE, began, response, refresh_token, "refresh token issued"
@@ -192,7 +198,7 @@ def _token_field(response: httpx.Response, name: str) -> str | None:
 def _stage_end(
     recorder: StageRecorder,
     stage: Stage,
-    began: float,
+    began: tuple[float, int],
     response: httpx.Response,
     token: str | None,
     success: str,

@@ -39,15 +39,25 @@ class StageRecorder:
         self.results: list[StageResult] = []
         self._listener = listener
 
-    def started(self, stage: Stage) -> float:
+    def started(self, stage: Stage) -> tuple[float, int]:
+        """A mark to pass to ``finish``: the time, and how many stages had ended by then."""
         if self._listener is not None:
             self._listener(stage, None)
-        return time.perf_counter()
+        return time.perf_counter(), len(self.results)
 
     def finish(
-        self, stage: Stage, began: float, ok: bool, detail: str, status: int | None = None
+        self,
+        stage: Stage,
+        mark: tuple[float, int],
+        ok: bool,
+        detail: str,
+        status: int | None = None,
     ) -> StageResult:
-        elapsed_ms = (time.perf_counter() - began) * 1000
+        began, ended_before = mark
+        # A request's first stage also opens the connection: TCP and TLS are timed as their
+        # own stages, so they are taken out of this one and stage times add up.
+        nested = sum(result.elapsed_ms for result in self.results[ended_before:])
+        elapsed_ms = max(0.0, (time.perf_counter() - began) * 1000 - nested)
         result = StageResult(stage, ok, round(elapsed_ms, 2), detail, status)
         self.results.append(result)
         if self._listener is not None:
