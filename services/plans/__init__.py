@@ -1,0 +1,1 @@
+"""Lockdown and restore: plans with pre-flight checks, the journaled executor, and undo."""

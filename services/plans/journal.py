@@ -1,0 +1,121 @@
+"""The run journal: one JSON file per run under ``$XDG_STATE_HOME/acrfence``.
+
+Written atomically (temp file, fsync, rename, fsync of the directory) so a kill -9 at any
+instant leaves either the previous or the next version of a run, never a torn file. Holds
+plans, states and outcomes only: no tokens, no credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from services.models import Plan, RunRecord, RunState, StepRecord
+
+__all__ = ["Journal", "JournalError", "journal_directory", "now_text"]
+
+_RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{6}$")
+
+
+class JournalError(ValueError):
+    """An unknown or unreadable run: one line for the operator."""
+
+
+def journal_directory(env: dict[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "acrfence"
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Journal:
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or journal_directory()
+
+    def path(self, run_id: str) -> Path:
+        if not _RUN_ID.match(run_id or ""):
+            raise JournalError(f"not a run ID: {run_id!r} (see `acrfence journal`)")
+        return self.directory / f"{run_id}.json"
+
+    def new_run(self, plan: Plan) -> RunRecord:
+        stamp = datetime.now(UTC)
+        run_id = f"{stamp:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+        record = RunRecord(
+            id=run_id,
+            plan=plan,
+            state=RunState.PLANNED,
+            records=tuple(StepRecord(index=step.index) for step in plan.steps),
+            created_at=stamp.isoformat(timespec="milliseconds"),
+        )
+        return self.save(record)
+
+    def save(self, record: RunRecord) -> RunRecord:
+        record = replace(record, updated_at=now_text())
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        text = json.dumps(record.to_json(), indent=2, sort_keys=True)
+        fd, temp = tempfile.mkstemp(prefix=".run-", suffix=".tmp", dir=self.directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.path(record.id))
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        self._sync_directory()
+        return record
+
+    def _sync_directory(self) -> None:
+        try:
+            fd = os.open(self.directory, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass  # some filesystems refuse fsync on directories; the rename is still atomic
+        finally:
+            os.close(fd)
+
+    def load(self, run_id: str) -> RunRecord:
+        path = self.path(run_id)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise JournalError(f"no run {run_id} in {self.directory}") from None
+        except (OSError, ValueError) as exc:
+            raise JournalError(f"run {run_id} can't be read: {exc}") from None
+        try:
+            return RunRecord.from_json(data)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise JournalError(f"run {run_id} is not a valid journal entry: {exc}") from None
+
+    def runs(self) -> list[RunRecord]:
+        """Every readable run, oldest first; unreadable files are skipped, not fatal."""
+        if not self.directory.is_dir():
+            return []
+        runs = []
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                runs.append(self.load(path.stem))
+            except JournalError:
+                continue
+        return sorted(runs, key=lambda r: (r.created_at, r.id))
+
+    def unfinished(self) -> list[RunRecord]:
+        """Runs a crash or failure left halfway, which resume or rollback can finish."""
+        return [
+            r
+            for r in self.runs()
+            if r.state in (RunState.APPLYING, RunState.FAILED) and not r.rolled_back_by
+        ]

@@ -1,0 +1,242 @@
+"""Build a lockdown plan: pre-flight checks, then ordered steps with before/after and az.
+
+Pure: it works on states already read (``services.plans.facts`` gathers them), so the same
+function serves the wizard, the command line and the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from services.models import (
+    ACR_SERVICE_ENDPOINT,
+    MAX_VIRTUAL_NETWORK_RULES,
+    Check,
+    CheckLevel,
+    Inventory,
+    Plan,
+    Registry,
+    Step,
+    StepKind,
+    Subnet,
+    normalize_resource_id,
+)
+from services.plans import az_commands
+from services.plans.checks import lockdown_warnings
+from services.plans.snapshot import ip_values, registry_state, subnet_state, vnet_rule_keys
+
+__all__ = ["LockdownRequest", "build_lockdown_plan", "REGISTERED"]
+
+REGISTERED = "Registered"
+
+
+@dataclass(frozen=True)
+class LockdownRequest:
+    """Lock ``registry_id`` down to ``subnet_ids``; optionally add IP ranges and settings."""
+
+    registry_id: str
+    subnet_ids: tuple[str, ...]
+    ip_ranges: tuple[str, ...] = ()
+    public_network_access: str | None = None  # "Enabled" / "Disabled" / None = keep
+    bypass: str | None = None  # "AzureServices" / "None" / None = keep
+
+
+def build_lockdown_plan(
+    request: LockdownRequest,
+    *,
+    registry: Registry,
+    subnets: Mapping[str, Subnet | None],
+    provider_states: Mapping[str, str | None],
+    sovereign: bool = False,
+    inventory: Inventory | None = None,
+    client_ip: str | None = None,
+) -> Plan:
+    """``subnets`` maps each requested subnet ID (any case) to its fresh read, or None if absent.
+    ``provider_states`` maps subscription IDs (lower case) to their registration state."""
+    found = {normalize_resource_id(k): v for k, v in subnets.items()}
+    chosen = [(sid, found.get(normalize_resource_id(sid))) for sid in request.subnet_ids]
+    checks = _blocks(request, registry, chosen, sovereign, inventory)
+    checks += lockdown_warnings(request, registry, chosen, inventory, client_ip)
+    steps: list[Step] = []
+    if not any(c.level is CheckLevel.BLOCK for c in checks):
+        steps = _steps(request, registry, [(sid, s) for sid, s in chosen if s], provider_states)
+    return Plan(
+        kind="lockdown",
+        registry_id=registry.id,
+        registry_name=registry.name,
+        checks=tuple(checks),
+        steps=tuple(steps),
+    )
+
+
+def _blocks(
+    request: LockdownRequest,
+    registry: Registry,
+    chosen: Sequence[tuple[str, Subnet | None]],
+    sovereign: bool,
+    inventory: Inventory | None,
+) -> list[Check]:
+    blocks: list[Check] = []
+
+    def block(code: str, message: str) -> None:
+        blocks.append(Check(CheckLevel.BLOCK, code, message))
+
+    if not request.subnet_ids:
+        block("no-subnet", "choose at least one subnet to lock the registry down to")
+    if not registry.is_premium:
+        block(
+            "not-premium",
+            f"{registry.name} is {registry.sku}: network rules need the Premium tier",
+        )
+    if sovereign:
+        block(
+            "sovereign-cloud",
+            "service endpoints for Azure Container Registry are not offered in sovereign clouds "
+            "(US Government, China); use a private endpoint there",
+        )
+    for subnet_id, subnet in chosen:
+        if subnet is None:
+            block("subnet-not-found", f"subnet not found (or not readable): {subnet_id}")
+    pe_ids = {
+        normalize_resource_id(c.private_endpoint_id)
+        for c in registry.private_endpoint_connections
+        if c.private_endpoint_id
+    }
+    if pe_ids:
+        for subnet_id, subnet in chosen:
+            if subnet is None:
+                continue
+            vnet_subnets = _subnets_of_vnet(subnet, inventory)
+            if any(
+                normalize_resource_id(p) in pe_ids
+                for s in vnet_subnets
+                for p in s.private_endpoint_ids
+            ):
+                block(
+                    "private-link-same-vnet",
+                    f"{registry.name} has a private endpoint in virtual network "
+                    f"{subnet.virtual_network_name}: a registry can't have both private link and "
+                    f"service endpoints from the same virtual network ({subnet_id})",
+                )
+    existing = vnet_rule_keys(registry_state(registry))
+    total = len(existing | {normalize_resource_id(s) for s in request.subnet_ids})
+    if total > MAX_VIRTUAL_NETWORK_RULES:
+        block(
+            "too-many-rules",
+            f"{registry.name} would have {total} virtual network rules; "
+            f"Azure allows at most {MAX_VIRTUAL_NETWORK_RULES}",
+        )
+    return blocks
+
+
+def _subnets_of_vnet(subnet: Subnet, inventory: Inventory | None) -> list[Subnet]:
+    if inventory is None:
+        return [subnet]
+    vnet_key = normalize_resource_id(subnet.virtual_network_id)
+    for vnet in inventory.virtual_networks:
+        if vnet.key == vnet_key:
+            return [*vnet.subnets, subnet]
+    return [subnet]
+
+
+def _steps(
+    request: LockdownRequest,
+    registry: Registry,
+    subnets: Sequence[tuple[str, Subnet]],
+    provider_states: Mapping[str, str | None],
+) -> list[Step]:
+    steps: list[Step] = []
+
+    def add(kind: StepKind, target: str, title: str, **kw) -> None:
+        steps.append(Step(index=len(steps) + 1, kind=kind, target=target, title=title, **kw))
+
+    needs_endpoint = [(sid, s) for sid, s in subnets if not s.has_acr_endpoint]
+    subscriptions = sorted({s.subscription_id.lower() for _, s in needs_endpoint})
+    for subscription in subscriptions:
+        state = provider_states.get(subscription)
+        if (state or "").casefold() == REGISTERED.casefold():
+            continue
+        add(
+            StepKind.REGISTER_PROVIDER,
+            f"/subscriptions/{subscription}",
+            f"register {ACR_SERVICE_ENDPOINT} in subscription {subscription}",
+            before={"registration_state": state or "unknown"},
+            after={"registration_state": REGISTERED},
+            change={"subscription_id": subscription, "namespace": ACR_SERVICE_ENDPOINT},
+            az=(az_commands.register_provider(subscription),),
+        )
+    for _subnet_id, subnet in needs_endpoint:
+        before = subnet_state(subnet)
+        after = dict(before, service_endpoints=[*before["service_endpoints"], ACR_SERVICE_ENDPOINT])
+        after.pop("etag")
+        add(
+            StepKind.ENABLE_ENDPOINT,
+            subnet.id,
+            f"add the {ACR_SERVICE_ENDPOINT} endpoint to subnet {subnet.label}, keeping the rest",
+            before=before,
+            after=after,
+            change={"subnet_id": subnet.id, "enabled": True, "planned_etag": subnet.etag},
+            az=(az_commands.subnet_service_endpoints(subnet.id, after["service_endpoints"]),),
+        )
+    steps.append(_rules_step(len(steps) + 1, request, registry, [s for _, s in subnets]))
+    add(
+        StepKind.VERIFY,
+        registry.id,
+        "verify: re-read the registry's rule set and every subnet's endpoints",
+        change={"subnet_ids": [s.id for _, s in subnets]},
+        az=(
+            f"az acr network-rule list --name {registry.name}",
+            *(
+                f"az network vnet subnet show --ids {s.id} --query serviceEndpoints"
+                for _, s in subnets
+            ),
+        ),
+    )
+    return steps
+
+
+def _rules_step(
+    index: int, request: LockdownRequest, registry: Registry, subnets: Sequence[Subnet]
+) -> Step:
+    before = registry_state(registry)
+    have_subnets = vnet_rule_keys(before)
+    add_subnets = [s.id for s in subnets if s.key not in have_subnets]
+    have_ips = ip_values(before)
+    add_ips = [ip for ip in request.ip_ranges if ip not in have_ips]
+    settings = {"default_action": "Deny"}
+    if request.public_network_access:
+        settings["public_network_access"] = request.public_network_access
+    if request.bypass:
+        settings["network_rule_bypass_options"] = request.bypass
+    after = dict(before)
+    after["virtual_network_rules"] = [*before["virtual_network_rules"], *add_subnets]
+    after["ip_rules"] = [*before["ip_rules"], *add_ips]
+    after.update(settings)
+    change = {
+        "add_virtual_network_rules": add_subnets,
+        "remove_virtual_network_rules": [],
+        "add_ip_rules": add_ips,
+        "remove_ip_rules": [],
+        # Each setting: the value to set and, for undo steps, the value it must still have.
+        "settings": {k: {"to": v, "only_if": None} for k, v in settings.items()},
+    }
+    moved = {k: v for k, v in settings.items() if before.get(k) != v}
+    return Step(
+        index=index,
+        kind=StepKind.WRITE_RULES,
+        target=registry.id,
+        title=f"write {registry.name}'s rule set in one update: "
+        f"{len(add_subnets)} subnet rule(s), {len(add_ips)} IP rule(s), default action Deny",
+        before=before,
+        after=after,
+        change=change,
+        az=az_commands.registry_rule_changes(
+            registry.name,
+            add_subnets=add_subnets,
+            add_ips=add_ips,
+            default_action=moved.get("default_action"),
+            public_network_access=moved.get("public_network_access"),
+            bypass=moved.get("network_rule_bypass_options"),
+        ),
+    )
