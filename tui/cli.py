@@ -15,6 +15,7 @@ import sys
 COMMANDS: tuple[str, ...] = (
     "inventory",
     "emulator",
+    "probe",
 )
 
 

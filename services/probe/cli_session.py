@@ -1,0 +1,129 @@
+"""The headless probe command's work: find the registries, probe them, report, pick the exit code.
+
+Kept out of ``tui/commands/probe.py`` so that module stays import-light for ``--help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from services.models import Inventory, ProbeExpectation, ProbeResult, Registry
+from services.probe.options import ProbeOptions, StageTimeouts
+from services.probe.report import render_table, result_to_json
+from services.probe.route import ConnectToRule
+from services.probe.runner import ProbeRunner
+from services.probe.watch import probe_until
+
+__all__ = ["ProbeInputError", "run_probe_command", "pick_registries", "exit_code"]
+
+
+class ProbeInputError(ValueError):
+    """Bad input found once Azure was read (an unknown or ambiguous registry): one line, exit 2."""
+
+
+def pick_registries(inventory: Inventory, names: Sequence[str], every: bool) -> list[Registry]:
+    """Registries by resource ID or by name (unique across the visible subscriptions)."""
+    if every:
+        return list(inventory.registries)
+    picked: list[Registry] = []
+    for name in names:
+        if name.startswith("/"):
+            registry = inventory.registry(name)
+            if registry is None:
+                raise ProbeInputError(f"no registry with ID {name} is visible to this identity")
+        else:
+            matches = [r for r in inventory.registries if r.name.casefold() == name.casefold()]
+            if not matches:
+                raise ProbeInputError(f"no registry named {name!r} is visible to this identity")
+            if len(matches) > 1:
+                where = ", ".join(r.subscription_id for r in matches)
+                raise ProbeInputError(
+                    f"registry name {name!r} is in several subscriptions ({where}): "
+                    "pass its resource ID"
+                )
+            registry = matches[0]
+        if registry not in picked:
+            picked.append(registry)
+    return picked
+
+
+def exit_code(results: Sequence[ProbeResult], expectation: ProbeExpectation | None) -> int:
+    if expectation is None:
+        return 0
+    return 0 if all(r.matches(expectation) for r in results) else 1
+
+
+def options_from_args(
+    args: argparse.Namespace, connect_to: tuple[ConnectToRule, ...], ca_cert: str | None
+) -> ProbeOptions:
+    return ProbeOptions(
+        timeouts=StageTimeouts.uniform(args.timeout),
+        connect_to=connect_to,
+        source_address=args.source_address,
+        ca_cert=ca_cert,
+        follow_private=args.follow_private,
+        concurrency=args.concurrency,
+        public_ip=args.public_ip,
+        subnet_id=args.from_subnet,
+    )
+
+
+async def probe_and_report(
+    runner: ProbeRunner,
+    registries: Sequence[Registry],
+    args: argparse.Namespace,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    expectation = ProbeExpectation(args.expect) if args.expect else None
+    if expectation is not None and args.wait > 0:
+        total = len(registries)
+
+        def progress(results: list[ProbeResult], left: float) -> None:
+            if args.json:
+                return
+            matched = sum(r.matches(expectation) for r in results)
+            print(
+                f"acrfence probe: {matched}/{total} {expectation}, {left:.0f}s left",
+                file=err,
+                flush=True,
+            )
+
+        results = await probe_until(runner, registries, expectation, args.wait, on_round=progress)
+    else:
+        results = await runner.probe_many(registries)
+    if args.json:
+        json.dump([result_to_json(r, expectation) for r in results], out, indent=2)
+        out.write("\n")
+    else:
+        out.write(render_table(results, expectation) + "\n")
+    return exit_code(results, expectation)
+
+
+async def run_probe_command(args: argparse.Namespace, connect_to: tuple[ConnectToRule, ...]) -> int:
+    """Read the tenant, pick the registries, probe, print; exit code per --expect."""
+    from services.azure import AzureClients
+    from services.config import Target
+    from services.inventory import InventoryService
+
+    target = Target.from_env()
+    # The target's connect-to (the emulator's) comes after the command line's: first match wins.
+    connect_to = connect_to + tuple(getattr(target, "connect_to", None) or ())
+    async with AzureClients(target) as clients:
+        inventory = await InventoryService(clients).load()
+        registries = pick_registries(inventory, args.registries, args.all)
+        options = options_from_args(args, connect_to, getattr(target, "ca_cert", None))
+        if args.token:
+            options = _with_token(options, clients.arm_token)
+        runner = ProbeRunner(options, inventory)
+        return await probe_and_report(runner, registries, args)
+
+
+def _with_token(options: ProbeOptions, provider) -> ProbeOptions:
+    from dataclasses import replace
+
+    return replace(options, token_provider=provider)

@@ -1,0 +1,120 @@
+"""`acrfence probe`: can this machine reach a registry's data plane, and why (not)?"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+HELP = "probe registries' data plane (DNS, TCP, TLS, /v2/, token) and explain the verdict"
+
+EXIT_MISMATCH = 1
+EXIT_BAD_INPUT = 2
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("registries", nargs="*", metavar="REGISTRY", help="name or resource ID")
+    parser.add_argument("--all", action="store_true", help="every registry this identity can see")
+    parser.add_argument(
+        "--expect",
+        choices=("reachable", "denied"),
+        help="exit 0 only if every verdict matches (reachable: the network let us in)",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="with --expect, keep probing until it matches or SECONDS pass",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--connect-to",
+        action="append",
+        default=[],
+        metavar="HOST1:PORT1:HOST2:PORT2",
+        help="connect to HOST2:PORT2 for HOST1:PORT1, as curl does (also ACRFENCE_CONNECT_TO)",
+    )
+    parser.add_argument(
+        "--source-address", metavar="IP", help="bind the probe's local address to IP"
+    )
+    parser.add_argument(
+        "--from-subnet",
+        metavar="SUBNET_ID",
+        help="the subnet this host sits in, for the explanation",
+    )
+    parser.add_argument(
+        "--public-ip", metavar="IP", help="this host's public IP, for the explanation"
+    )
+    parser.add_argument(
+        "--token",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="use the signed-in identity for the token exchange and a catalog read",
+    )
+    parser.add_argument(
+        "--follow-private",
+        action="store_true",
+        help="connect even when the name resolves only to private (private link) addresses",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=5.0, metavar="SECONDS", help="per-stage timeout"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=32, metavar="N", help="registries probed at once"
+    )
+
+
+def _fail(message: str) -> int:
+    print(f"acrfence probe: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
+    """(connect-to rules, error line): everything checkable before touching Azure."""
+    from ipaddress import ip_address
+
+    from services.models import ResourceIdError, parse_resource_id
+    from services.probe.route import ConnectToError, parse_connect_to
+
+    if not args.registries and not args.all:
+        return (), "name at least one REGISTRY, or pass --all"
+    if args.wait < 0 or args.timeout <= 0 or args.concurrency < 1:
+        return (), "--wait must be >= 0, --timeout > 0 and --concurrency >= 1"
+    if args.wait and not args.expect:
+        return (), "--wait needs --expect (what to wait for)"
+    for flag, value in (("--source-address", args.source_address), ("--public-ip", args.public_ip)):
+        if value is None:
+            continue
+        try:
+            ip_address(value)
+        except ValueError:
+            return (), f"{flag} {value!r} is not an IP address"
+    if args.from_subnet:
+        try:
+            parse_resource_id(args.from_subnet, "Microsoft.Network/virtualNetworks/subnets")
+        except ResourceIdError as error:
+            return (), f"--from-subnet: {error}"
+    values = list(args.connect_to)
+    env_value = os.environ.get("ACRFENCE_CONNECT_TO", "").strip()
+    if env_value:
+        values += [v for v in env_value.replace(",", " ").split() if v]
+    try:
+        return tuple(parse_connect_to(v) for v in values), None
+    except ConnectToError as error:
+        return (), str(error)
+
+
+def run(args: argparse.Namespace) -> int:
+    connect_to, error = _validate(args)
+    if error:
+        return _fail(error)
+    import asyncio
+
+    from services.probe.cli_session import ProbeInputError, run_probe_command
+
+    try:
+        return asyncio.run(run_probe_command(args, connect_to))
+    except ProbeInputError as error:
+        return _fail(str(error))
