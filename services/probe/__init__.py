@@ -5,19 +5,14 @@ Async and headless; the CLI (``acrfence probe``) and the TUI wizard both drive `
 
 from services.probe.dns import Resolver, is_private_address, system_resolver
 from services.probe.options import ProbeOptions, StageTimeouts
-from services.probe.route import ConnectToError, ConnectToRule, parse_connect_to, route_for
 from services.probe.runner import ProbeEvent, ProbeRunner
 
 __all__ = [
-    "ConnectToError",
-    "ConnectToRule",
     "ProbeEvent",
     "ProbeOptions",
     "ProbeRunner",
     "Resolver",
     "StageTimeouts",
     "is_private_address",
-    "parse_connect_to",
-    "route_for",
     "system_resolver",
 ]

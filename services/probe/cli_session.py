@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from services.connect_to import ConnectTo
 from services.models import Inventory, ProbeExpectation, ProbeResult, Registry
 from services.probe.options import ProbeOptions, StageTimeouts
 from services.probe.report import render_table, result_to_json
-from services.probe.route import ConnectToRule
 from services.probe.runner import ProbeRunner
 from services.probe.watch import probe_until
 
@@ -58,7 +58,7 @@ def exit_code(results: Sequence[ProbeResult], expectation: ProbeExpectation | No
 
 
 def options_from_args(
-    args: argparse.Namespace, connect_to: tuple[ConnectToRule, ...], ca_cert: str | None
+    args: argparse.Namespace, connect_to: tuple[ConnectTo, ...], ca_cert: str | None
 ) -> ProbeOptions:
     return ProbeOptions(
         timeouts=StageTimeouts.uniform(args.timeout),
@@ -104,7 +104,7 @@ async def probe_and_report(
     return exit_code(results, expectation)
 
 
-async def run_probe_command(args: argparse.Namespace, connect_to: tuple[ConnectToRule, ...]) -> int:
+async def run_probe_command(args: argparse.Namespace, connect_to: tuple[ConnectTo, ...]) -> int:
     """Read the tenant, pick the registries, probe, print; exit code per --expect."""
     from services.azure import AzureClients
     from services.config import Target

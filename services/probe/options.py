@@ -6,8 +6,8 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from services.connect_to import ConnectTo
 from services.probe.dns import Resolver, system_resolver
-from services.probe.route import ConnectToRule
 
 __all__ = ["StageTimeouts", "ProbeOptions", "TokenProvider"]
 
@@ -32,7 +32,7 @@ class StageTimeouts:
 @dataclass(frozen=True)
 class ProbeOptions:
     timeouts: StageTimeouts = field(default_factory=StageTimeouts)
-    connect_to: tuple[ConnectToRule, ...] = ()
+    connect_to: tuple[ConnectTo, ...] = ()
     source_address: str | None = None  # bind the local address (a subnet vantage in the demo)
     ca_cert: str | None = None  # CA bundle for the data plane's certificates (the emulator's)
     resolver: Resolver = system_resolver

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import httpx
 
+from services.connect_to import resolve_connect_to
 from services.models import HostProbe, Inventory, ProbeResult, Registry, Stage, StageResult, Verdict
 from services.probe.dns import is_private_address
 from services.probe.options import ProbeOptions
-from services.probe.route import route_for
 from services.probe.stages import run_http_stages
 from services.probe.transport import StageFailed, StageRecorder, TimedTransport
 from services.probe.verdict import combine_hosts, explain
@@ -131,7 +131,7 @@ class ProbeRunner:
 
     async def _resolve(self, host: str, recorder: StageRecorder) -> tuple[tuple[str, ...], int]:
         options = self.options
-        target_host, target_port = route_for(options.connect_to, host, options.port)
+        target_host, target_port = resolve_connect_to(options.connect_to, host, options.port)
         redirected = (target_host, target_port) != (host, options.port)
         began = recorder.started(Stage.DNS)
         try:

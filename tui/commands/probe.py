@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
@@ -75,8 +74,8 @@ def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
     """(connect-to rules, error line): everything checkable before touching Azure."""
     from ipaddress import ip_address
 
+    from services.connect_to import ConnectToError, parse_connect_to
     from services.models import ResourceIdError, parse_resource_id
-    from services.probe.route import ConnectToError, parse_connect_to
 
     if not args.registries and not args.all:
         return (), "name at least one REGISTRY, or pass --all"
@@ -96,12 +95,9 @@ def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
             parse_resource_id(args.from_subnet, "Microsoft.Network/virtualNetworks/subnets")
         except ResourceIdError as error:
             return (), f"--from-subnet: {error}"
-    values = list(args.connect_to)
-    env_value = os.environ.get("ACRFENCE_CONNECT_TO", "").strip()
-    if env_value:
-        values += [v for v in env_value.replace(",", " ").split() if v]
+    # ACRFENCE_CONNECT_TO is read (and checked) with the rest of the target's settings.
     try:
-        return tuple(parse_connect_to(v) for v in values), None
+        return tuple(parse_connect_to(v) for v in args.connect_to), None
     except ConnectToError as error:
         return (), str(error)
 
