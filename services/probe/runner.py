@@ -104,7 +104,6 @@ class ProbeRunner:
                 listener(ProbeEvent(registry_name, host, stage, result))
 
         recorder = StageRecorder(tell)
-        addresses: tuple[str, ...] = ()
         try:
             addresses, target_port = await self._resolve(host, recorder)
             outcome = await self._http(host, role, addresses[0], target_port, recorder)
@@ -116,7 +115,7 @@ class ProbeRunner:
                 failure.verdict,
                 failure.stage,
                 failure.detail,
-                addresses,
+                recorder.addresses,
             )
         return HostProbe(
             host,
@@ -149,6 +148,7 @@ class ProbeRunner:
             detail = f"{target_host} resolves to no address"
             recorder.finish(Stage.DNS, began, False, detail)
             raise StageFailed(Stage.DNS, Verdict.DNS_FAILURE, detail)
+        recorder.addresses = addresses
         shown = ", ".join(addresses)
         via = f" (--connect-to {target_host}:{target_port})" if redirected else ""
         private = all(is_private_address(a) for a in addresses)

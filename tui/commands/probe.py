@@ -10,6 +10,7 @@ HELP = "probe registries' data plane (DNS, TCP, TLS, /v2/, token) and explain th
 
 EXIT_MISMATCH = 1
 EXIT_BAD_INPUT = 2
+EXIT_AZURE_ERROR = 3
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -108,9 +109,14 @@ def run(args: argparse.Namespace) -> int:
         return _fail(error)
     import asyncio
 
+    from services.config import ConfigError
+    from services.errors import describe_error
     from services.probe.cli_session import ProbeInputError, run_probe_command
 
     try:
         return asyncio.run(run_probe_command(args, connect_to))
-    except ProbeInputError as error:
+    except (ProbeInputError, ConfigError) as error:
         return _fail(str(error))
+    except Exception as error:  # noqa: BLE001 - Azure errors reach users as one sentence
+        print(f"acrfence probe: {describe_error(error)}", file=sys.stderr)
+        return EXIT_AZURE_ERROR
