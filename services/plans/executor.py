@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from services.errors import VerificationFailed, describe_error
 from services.models import (
     ACR_SERVICE_ENDPOINT,
     Registry,
@@ -41,7 +42,7 @@ CRASH_HOOK = "ACRFENCE_TEST_CRASH_AT"
 _SUBNET_ATTEMPTS = 3
 
 
-class StepProblem(Exception):
+class StepProblem(VerificationFailed):
     """A step that ran but did not reach its intended state (verification failed)."""
 
 
@@ -85,7 +86,7 @@ class PlanExecutor:
         self.services = services
         self.journal = journal
         self.on_progress = on_progress
-        self.describe = describe or _describe
+        self.describe = describe or describe_error
 
     async def run(self, run: RunRecord) -> RunRecord:
         """Apply every step not yet done; returns the final record (done or failed)."""
@@ -343,14 +344,6 @@ def _state_text(value: Any) -> str:
         if isinstance(inner, str):
             return inner
     return str(value)
-
-
-def _describe(exc: BaseException) -> str:
-    try:
-        from services.errors import describe_error
-    except ImportError:  # the shared error wording is not available: say what we can
-        return f"{type(exc).__name__}: {exc}"
-    return describe_error(exc)
 
 
 def _crash_if_asked(point: str, index: int) -> None:
