@@ -16,6 +16,11 @@ COMMANDS: tuple[str, ...] = (
     "inventory",
     "emulator",
     "probe",
+    "lockdown",
+    "restore",
+    "journal",
+    "resume",
+    "rollback",
 )
 
 

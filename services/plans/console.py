@@ -1,0 +1,101 @@
+"""Terminal side of the headless plan commands: confirm, report progress, print results.
+
+Plain stdio (no Textual) so `acrfence lockdown` starts fast; exit codes are shared:
+0 applied and verified (or a plan shown), 1 blocked / failed / declined, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from services.models import RunRecord, RunState, StepStatus
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_FAILED",
+    "EXIT_BAD_INPUT",
+    "fail",
+    "confirm",
+    "progress_printer",
+    "print_json",
+    "run_outcome",
+]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def fail(command: str, message: str, code: int = EXIT_BAD_INPUT) -> int:
+    print(f"acrfence {command}: {message}", file=sys.stderr)
+    return code
+
+
+def confirm(
+    command: str, registry_name: str, assume_yes: bool, stdin: TextIO | None = None
+) -> int | None:
+    """None to go ahead; otherwise the exit code. Asks the operator to type the registry's
+    name, which is harder to do by reflex than answering y."""
+    if assume_yes:
+        return None
+    stdin = stdin or sys.stdin
+    if not stdin.isatty():
+        return fail(
+            command, f"refusing to change {registry_name} without --yes: stdin is not a terminal"
+        )
+    print(
+        f"Type the registry's name ({registry_name}) to apply, anything else cancels: ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    answer = stdin.readline().strip()
+    if answer != registry_name:
+        return fail(command, "cancelled: nothing changed", EXIT_FAILED)
+    return None
+
+
+def progress_printer(stream: TextIO) -> Callable[[RunRecord, int], None]:
+    """One line per step as it starts and as it ends."""
+    seen: set[tuple[int, str]] = set()
+
+    def report(run: RunRecord, index: int) -> None:
+        if not index:
+            return
+        record = run.record(index)
+        if (index, record.status) in seen:
+            return
+        seen.add((index, record.status))
+        step = next(s for s in run.plan.steps if s.index == index)
+        if record.status is StepStatus.APPLYING:
+            print(f"  [{index}/{len(run.plan.steps)}] {step.title} ...", file=stream, flush=True)
+        elif record.status is StepStatus.DONE:
+            note = f" ({record.note})" if record.note else ""
+            print(f"  [{index}/{len(run.plan.steps)}] done{note}", file=stream, flush=True)
+
+    return report
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True))
+
+
+def run_outcome(command: str, run: RunRecord, as_json: bool) -> int:
+    if as_json:
+        print_json(run.to_json())
+    if run.state is RunState.DONE:
+        if not as_json:
+            print(f"run {run.id}: applied and verified")
+        return EXIT_OK
+    failed = next((r for r in run.records if r.status is StepStatus.FAILED), None)
+    reason = (failed.error if failed else None) or run.error or f"run ended {run.state}"
+    where = f"step {failed.index}: " if failed else ""
+    print(
+        f"acrfence {command}: run {run.id} failed at {where}{reason}; "
+        f"`acrfence resume {run.id}` retries, `acrfence rollback {run.id}` undoes",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED

@@ -1,0 +1,32 @@
+"""`acrfence journal`: the journaled lockdown/restore runs, newest last."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "list journaled lockdown/restore runs with their steps and states"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from services.plans import console
+    from services.plans.journal import Journal
+    from services.plans.render import render_run_summary
+
+    journal = Journal()
+    runs = journal.runs()
+    if args.json:
+        console.print_json([r.to_json() for r in runs])
+        return console.EXIT_OK
+    if not runs:
+        print(f"no runs in {journal.directory}")
+    for record in runs:
+        print(render_run_summary(record))
+    unfinished = journal.unfinished()
+    if unfinished:
+        ids = ", ".join(r.id for r in unfinished)
+        print(f"unfinished: {ids} (acrfence resume RUN_ID, or acrfence rollback RUN_ID)")
+    return console.EXIT_OK
