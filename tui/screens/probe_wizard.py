@@ -1,0 +1,415 @@
+"""The probe wizard: which registries, from where, with or without a token; stages tick live.
+
+The screen is given what it works with (the inventory, the target's connect-to and CA bundle,
+an optional token provider, the demo's subnet vantages); it never builds Azure clients. The
+probe runs in one worker that posts a message per stage and per finished registry; handlers
+update the table by row key. Actions on a verdict are messages the app routes: a lockdown
+offer when a registry is open though its rules say it shouldn't be, and an IP rule offer for
+the client IP a firewall refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Select,
+    Static,
+)
+from textual.worker import Worker, WorkerState
+
+from services.connect_to import ConnectTo, ConnectToError, parse_connect_to
+from services.models import Inventory, ProbeResult, Registry, Stage, StageResult
+from services.probe.options import ProbeOptions, StageTimeouts, TokenProvider
+from services.probe.runner import ProbeEvent, ProbeRunner
+
+__all__ = ["ProbeSetup", "ProbeWizardScreen", "Vantage"]
+
+STAGE_COLUMNS = (Stage.DNS, Stage.TCP, Stage.TLS, Stage.CHALLENGE, Stage.TOKEN)
+THIS_MACHINE = "here"
+CONNECT_TO = "connect-to"
+
+
+@dataclass(frozen=True)
+class Vantage:
+    """A place to probe from: a local source address, and the subnet it stands for."""
+
+    label: str
+    source_address: str | None = None
+    subnet_id: str | None = None
+
+
+@dataclass
+class ProbeSetup:
+    """What the screen is given: the target's data-plane settings and the demo's vantages."""
+
+    connect_to: tuple[ConnectTo, ...] = ()
+    ca_cert: str | None = None
+    token_provider: TokenProvider | None = None
+    public_ip: str | None = None
+    vantages: Sequence[Vantage] = field(default_factory=tuple)
+    timeouts: StageTimeouts = field(default_factory=StageTimeouts)
+
+
+class ProbeWizardScreen(Screen[None]):
+    """Choose, run, read, act."""
+
+    CSS_PATH = "probe_wizard.tcss"
+    BINDINGS = [
+        Binding("ctrl+r", "run_probe", "Run", id="probe.run"),
+        Binding("l", "offer_lockdown", "Lock down", id="probe.lockdown", show=False),
+        Binding("i", "offer_ip_rule", "IP rule", id="probe.ip_rule", show=False),
+        Binding("escape", "close", "Back", id="probe.close"),
+    ]
+
+    @dataclass
+    class StageTicked(Message):
+        event: ProbeEvent
+
+    @dataclass
+    class RegistryProbed(Message):
+        result: ProbeResult
+
+    @dataclass
+    class LockdownRequested(Message):
+        """The user took the offer to lock a registry down that its rules say should be closed."""
+
+        registry_id: str
+
+    @dataclass
+    class IpRuleRequested(Message):
+        """The user took the offer to allow the client IP the firewall refused."""
+
+        registry_id: str
+        client_ip: str
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        *,
+        registries: Sequence[Registry] = (),
+        setup: ProbeSetup | None = None,
+        show_timings: bool = True,
+    ) -> None:
+        super().__init__()
+        self.inventory = inventory
+        self.selected = tuple(registries)
+        self.setup = setup or ProbeSetup()
+        # Timings vary run to run; a snapshot test turns them off to stay deterministic.
+        self.show_timings = show_timings
+        self.results: dict[str, ProbeResult] = {}
+        self._order: list[str] = []
+        self._login: dict[str, str] = {}
+
+    # ----- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="probe-choices"):
+            with Vertical(classes="choice"):
+                yield Label("Registries")
+                with RadioSet(id="probe-scope"):
+                    names = ", ".join(r.name for r in self.selected) or "none selected"
+                    yield RadioButton(
+                        f"Selected ({names})", value=bool(self.selected), id="scope-selected"
+                    )
+                    yield RadioButton("Matching the filter", id="scope-filter")
+                    yield RadioButton(
+                        f"All ({len(self.inventory.registries)})",
+                        value=not self.selected,
+                        id="scope-all",
+                    )
+                yield Input(placeholder="filter: part of a name", id="probe-filter")
+            with Vertical(classes="choice"):
+                yield Label("From")
+                yield Select(
+                    self._from_options(), value=THIS_MACHINE, allow_blank=False, id="probe-from"
+                )
+                yield Input(placeholder="connect to IP or IP:PORT", id="probe-address")
+                yield Checkbox(
+                    "Signed-in identity (token, catalog)",
+                    value=False,
+                    disabled=self.setup.token_provider is None,
+                    id="probe-token",
+                )
+                yield Button("Run probe", variant="primary", id="probe-run")
+        yield DataTable(id="probe-results", cursor_type="row", zebra_stripes=True)
+        yield Static("Choose registries and where from, then run the probe.", id="probe-explain")
+        yield Footer()
+
+    def _from_options(self) -> list[tuple[str, str]]:
+        options = [("This machine", THIS_MACHINE), ("An address (--connect-to)", CONNECT_TO)]
+        options += [(v.label, f"vantage:{i}") for i, v in enumerate(self.setup.vantages)]
+        return options
+
+    def on_mount(self) -> None:
+        self.title = "Probe"
+        self.sub_title = "who can reach a registry, and why"
+        table = self.query_one("#probe-results", DataTable)
+        table.add_column("Registry", key="registry")
+        for stage in STAGE_COLUMNS:
+            table.add_column(str(stage), key=str(stage))
+        table.add_column("Verdict", key="verdict")
+        table.add_column("Client IP", key="client_ip")
+        self.query_one("#probe-address", Input).display = False
+
+    @on(Select.Changed, "#probe-from")
+    def _from_changed(self, event: Select.Changed) -> None:
+        self.query_one("#probe-address", Input).display = event.value == CONNECT_TO
+
+    @on(Input.Changed, "#probe-filter")
+    def _filter_typed(self) -> None:
+        self.query_one("#scope-filter", RadioButton).value = True
+
+    # ----- choosing -----------------------------------------------------------------------
+
+    def chosen_registries(self) -> list[Registry]:
+        pressed = self.query_one("#probe-scope", RadioSet).pressed_button
+        scope = pressed.id if pressed is not None else "scope-all"
+        if scope == "scope-selected":
+            return list(self.selected)
+        if scope == "scope-filter":
+            text = self.query_one("#probe-filter", Input).value.strip().casefold()
+            return [r for r in self.inventory.registries if text in r.name.casefold()]
+        return list(self.inventory.registries)
+
+    def probe_options(self) -> ProbeOptions:
+        """Options for the choices made; raises ValueError (one line) for a bad address."""
+        setup = self.setup
+        options = ProbeOptions(
+            timeouts=setup.timeouts,
+            connect_to=setup.connect_to,
+            ca_cert=setup.ca_cert,
+            public_ip=setup.public_ip,
+        )
+        where = str(self.query_one("#probe-from", Select).value)
+        if where == CONNECT_TO:
+            options = replace(
+                options, connect_to=(_address_rule(self._address()), *setup.connect_to)
+            )
+        elif where.startswith("vantage:"):
+            vantage = setup.vantages[int(where.split(":", 1)[1])]
+            options = replace(
+                options, source_address=vantage.source_address, subnet_id=vantage.subnet_id
+            )
+        if self.query_one("#probe-token", Checkbox).value:
+            options = replace(options, token_provider=setup.token_provider)
+        return options
+
+    def _address(self) -> str:
+        return self.query_one("#probe-address", Input).value.strip()
+
+    # ----- running ------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#probe-run")
+    def action_run_probe(self) -> None:
+        registries = self.chosen_registries()
+        if not registries:
+            self.notify("No registry matches: choose one, a filter, or all.", severity="warning")
+            return
+        try:
+            options = self.probe_options()
+        except ValueError as error:
+            self.notify(str(error), title="Can't probe", severity="error")
+            return
+        self._reset_table(registries)
+        self.query_one("#probe-explain", Static).update(
+            f"Probing {len(registries)} registr{'y' if len(registries) == 1 else 'ies'}..."
+        )
+        self.run_probe(registries, options)
+
+    def _reset_table(self, registries: Sequence[Registry]) -> None:
+        table = self.query_one("#probe-results", DataTable)
+        table.clear()
+        self.results.clear()
+        self._order = [r.name for r in registries]
+        self._login = {r.name: r.login_server for r in registries}
+        for registry in registries:
+            cells = [registry.name, *("·" for _ in STAGE_COLUMNS), "probing", ""]
+            table.add_row(*cells, key=registry.name)
+
+    @work(exclusive=True, group="probe", exit_on_error=False)
+    async def run_probe(self, registries: list[Registry], options: ProbeOptions) -> None:
+        runner = ProbeRunner(options, self.inventory)
+
+        def tick(event: ProbeEvent) -> None:
+            self.post_message(self.StageTicked(event))
+
+        async for _index, result in runner.iter_probes(registries, tick):
+            self.post_message(self.RegistryProbed(result))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", title="Probe failed", severity="error")
+        elif event.state is WorkerState.SUCCESS:
+            self._show_explanation()
+        elif event.state is WorkerState.CANCELLED:
+            self.query_one("#probe-explain", Static).update("Probe cancelled.")
+
+    @on(StageTicked)
+    def _stage_ticked(self, message: StageTicked) -> None:
+        event = message.event
+        # Data endpoints tick too, but the table shows the login server's stages.
+        if event.stage not in STAGE_COLUMNS or self._login.get(event.registry_name) != event.host:
+            return
+        table = self.query_one("#probe-results", DataTable)
+        if event.registry_name in self._order:
+            table.update_cell(event.registry_name, str(event.stage), self._cell(event.result))
+
+    def _cell(self, result: StageResult | None) -> str:
+        if result is None:
+            return "…"
+        mark = "✓" if result.ok else "✗"
+        return f"{mark} {result.elapsed_ms:.0f}ms" if self.show_timings else mark
+
+    @on(RegistryProbed)
+    def _registry_probed(self, message: RegistryProbed) -> None:
+        result = message.result
+        self.results[result.registry_name] = result
+        table = self.query_one("#probe-results", DataTable)
+        if result.registry_name not in self._order:
+            return
+        login = result.hosts[0]
+        ran = {stage.stage: stage for stage in login.stages}
+        for stage in STAGE_COLUMNS:
+            cell = self._cell(ran[stage]) if stage in ran else "-"
+            table.update_cell(result.registry_name, str(stage), cell)
+        table.update_cell(result.registry_name, "verdict", str(result.verdict))
+        table.update_cell(result.registry_name, "client_ip", result.client_ip or "")
+        self._show_explanation()
+
+    # ----- reading and acting -------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#probe-results")
+    def _row_highlighted(self) -> None:
+        self._show_explanation()
+
+    def current_result(self) -> ProbeResult | None:
+        table = self.query_one("#probe-results", DataTable)
+        if not self._order or table.cursor_row < 0 or table.cursor_row >= len(self._order):
+            return None
+        return self.results.get(self._order[table.cursor_row])
+
+    def _show_explanation(self) -> None:
+        result = self.current_result()
+        panel = self.query_one("#probe-explain", Static)
+        if result is None:
+            return
+        lines = [
+            f"[b]{result.registry_name}[/b]: {result.verdict} at {result.decided_at} "
+            f"({result.decided_host})",
+            _escape(result.detail),
+        ]
+        if result.explanation:
+            lines.append(_escape(result.explanation))
+        offers = []
+        if offers_lockdown(result):
+            offers.append("[b]l[/b] lock it down")
+        if result.client_ip and result.verdict == "denied":
+            offers.append(f"[b]i[/b] add an IP rule for {result.client_ip}")
+        if offers:
+            lines.append("Next: " + ";  ".join(offers))
+        panel.update("\n".join(lines))
+
+    def action_offer_lockdown(self) -> None:
+        result = self.current_result()
+        if result is None or not offers_lockdown(result) or result.registry_id is None:
+            self.notify("Lock down is offered for a registry open against its rules.")
+            return
+        self.post_message(self.LockdownRequested(result.registry_id))
+
+    def action_offer_ip_rule(self) -> None:
+        result = self.current_result()
+        if result is None or not result.client_ip or result.registry_id is None:
+            self.notify("An IP rule is offered for a client IP the firewall denied.")
+            return
+        self.post_message(self.IpRuleRequested(result.registry_id, result.client_ip))
+
+    def action_close(self) -> None:
+        self.workers.cancel_group(self, "probe")
+        self.dismiss()
+
+
+def offers_lockdown(result: ProbeResult) -> bool:
+    """Open, though the rules say it should not be: the case a lockdown fixes."""
+    return bool(
+        result.verdict.network_allowed
+        and result.explanation
+        and result.explanation.startswith("reachable but the rules say")
+    )
+
+
+def _address_rule(text: str) -> ConnectTo:
+    """``IP`` or ``IP:PORT`` (or a full curl rule) as a rule for every registry host."""
+    if not text:
+        raise ValueError("type the address to connect to (an IP, or IP:PORT)")
+    if text.count(":") >= 3:
+        rule_text = text
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+        rule_text = f"::{host}:{port}"
+    else:
+        rule_text = f"::{text}:"
+    try:
+        return parse_connect_to(rule_text)
+    except ConnectToError as error:
+        raise ValueError(str(error)) from None
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+def setup_from_services(services: Any) -> ProbeSetup:
+    """The app's target and clients as a ProbeSetup (demo vantages come from ``extras``)."""
+    target = getattr(services, "target", None)
+    clients = getattr(services, "clients", None)
+    extras = getattr(services, "extras", None) or {}
+    vantages: list[Vantage] = []
+    for subnet_id, address in (extras.get("vantages") or {}).items():
+        if subnet_id == "internet" or not str(subnet_id).startswith("/"):
+            continue
+        label = "/".join(str(subnet_id).split("/")[-3::2])
+        vantages.append(Vantage(f"subnet {label} ({address})", address, subnet_id))
+    token = getattr(clients, "arm_token", None)
+    return ProbeSetup(
+        connect_to=tuple(getattr(target, "connect_to", None) or ()),
+        ca_cert=getattr(target, "ca_cert", None),
+        token_provider=token if callable(token) else None,
+        public_ip=extras.get("public_ip"),
+        vantages=tuple(vantages),
+    )
+
+
+def _register() -> None:
+    from tui.actions import WizardContext, register_wizard
+
+    def factory(context: WizardContext) -> ProbeWizardScreen:
+        services = getattr(context.app, "services", None)
+        selected = (context.registry,) if context.registry is not None else ()
+        return ProbeWizardScreen(
+            context.inventory, registries=selected, setup=setup_from_services(services)
+        )
+
+    register_wizard("probe", factory)
+
+
+_register()
