@@ -1,0 +1,1 @@
+"""ARM routes, one module per resource type."""

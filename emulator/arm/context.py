@@ -1,0 +1,89 @@
+"""What an ARM handler gets: the request's parts, the tenant, and helpers for answers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.api_versions import check_api_version
+from emulator.errors import ArmError, authorization_failed, subscription_not_found
+from emulator.faults import FaultController
+from emulator.lro import OperationStore
+from emulator.state import Subscription, Tenant
+
+
+@dataclass
+class Settings:
+    page_size: int = 50
+    lro_retry_after: int = 0  # seconds in Retry-After on LRO answers (0 keeps tests fast)
+    provider_registration_s: float = 0.5
+    lro_auto_finish_s: float = 2.0
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ArmContext:
+    tenant: Tenant
+    faults: FaultController
+    operations: OperationStore
+    settings: Settings
+    base_url: str  # https://127.0.0.1:PORT as the client addressed us
+    method: str
+    path: str
+    query: dict[str, str]
+    params: dict[str, str]
+    raw_body: bytes
+
+    @property
+    def api_version(self) -> str | None:
+        return self.query.get("api-version")
+
+    def require_version(self, kind: str, location: str = "westus") -> str:
+        return check_api_version(kind, self.api_version, location)
+
+    def json_body(self) -> dict:
+        try:
+            body = json.loads(self.raw_body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ArmError(
+                400,
+                "InvalidRequestContent",
+                f"The request content was invalid and could not be deserialized: '{exc}'.",
+            ) from exc
+        if not isinstance(body, dict):
+            raise ArmError(
+                400, "InvalidRequestContent", "The request content must be a JSON object."
+            )
+        return body
+
+    def subscription(self, action: str) -> Subscription:
+        """The URL's subscription; 404 if unknown, 403 if the identity can't read it."""
+        sub_id = self.params["subscription"]
+        sub = self.tenant.subscription(sub_id)
+        if sub is None:
+            raise subscription_not_found(sub_id)
+        if not sub.accessible:
+            raise authorization_failed(action, f"/subscriptions/{sub_id}")
+        return sub
+
+    def page(self, items: list[dict]) -> dict:
+        """One page of a list answer, with a `nextLink` carrying a continuation token."""
+        try:
+            start = max(0, int(self.query.get("$skiptoken", "0")))
+        except ValueError as exc:
+            raise ArmError(400, "InvalidSkipToken", "The $skiptoken is not valid.") from exc
+        size = self.settings.page_size
+        body: dict = {"value": items[start : start + size]}
+        if start + size < len(items):
+            body["nextLink"] = (
+                f"{self.base_url}{self.path}?api-version={self.api_version}"
+                f"&$skiptoken={start + size}"
+            )
+        return body

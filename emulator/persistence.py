@@ -1,0 +1,49 @@
+"""An optional state file: loaded at start if present, rewritten atomically after each change
+(temp file in the same directory, fsync, rename), in the seed-file format (tenant_json.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from emulator.state import Tenant
+from emulator.tenant_json import tenant_from_json, tenant_to_json
+
+
+def load_state(path: Path) -> Tenant | None:
+    """The tenant saved in `path`, or None if there is no file yet."""
+    if not path.exists():
+        return None
+    return tenant_from_json(json.loads(path.read_text()))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+class StateFile:
+    """Saves the tenant to `path` whenever it changes."""
+
+    def __init__(self, tenant: Tenant, path: Path) -> None:
+        self.tenant = tenant
+        self.path = path
+        self._lock = threading.Lock()
+        tenant.on_change(self.save)
+
+    def save(self) -> None:
+        with self._lock:
+            document = tenant_to_json(self.tenant)
+            write_atomically(self.path, json.dumps(document, indent=1))

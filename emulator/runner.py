@@ -1,0 +1,152 @@
+"""Start the emulator in a background thread with its own event loop.
+
+```python
+from emulator.runner import start_emulator
+with start_emulator(seed="demo") as handle:
+    handle.info      # what `acrfence emulator` prints: arm_endpoint, ca_cert, registry_endpoint,
+                     # vantages, public_ip, token, env
+    handle.env       # ACRFENCE_ARM_ENDPOINT, ACRFENCE_CA_CERT, ACRFENCE_TOKEN, ACRFENCE_CONNECT_TO
+    handle.faults    # emulator.faults.FaultController
+    handle.state     # emulator.state.Tenant (thread-safe: get_subnet, update_subnet, ...)
+    handle.vantage(subnet_id)  # the loopback source address for a subnet ("internet" too)
+```
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+from pathlib import Path
+
+from emulator.arm.context import Settings
+from emulator.certs import certificate_authority
+from emulator.faults import FaultController
+from emulator.persistence import StateFile, load_state
+from emulator.seeds import build_tenant
+from emulator.server import EmulatorServer
+from emulator.state import INTERNET_VANTAGE, Tenant
+
+
+class EmulatorHandle:
+    """A running emulator; stop it with `stop()` or by leaving its `with` block."""
+
+    def __init__(
+        self,
+        server: EmulatorServer,
+        loop: asyncio.AbstractEventLoop,
+        thread: threading.Thread,
+        ca_path: Path,
+    ) -> None:
+        self._server = server
+        self._loop = loop
+        self._thread = thread
+        self.state: Tenant = server.tenant
+        self.faults: FaultController = server.faults
+        self.settings: Settings = server.settings
+        self.token: str = server.token
+        host = server.host
+        arm = f"https://{host}:{server.arm_port}"
+        registry = f"{host}:{server.registry_port}"
+        with self.state.lock:
+            vantages = {"internet": INTERNET_VANTAGE}
+            vantages.update(
+                {self.state.subnets[k]["id"]: ip for k, ip in self.state.vantages.items()
+                 if k in self.state.subnets}
+            )  # fmt: skip
+        env = {
+            "ACRFENCE_ARM_ENDPOINT": arm,
+            "ACRFENCE_CA_CERT": str(ca_path),
+            "ACRFENCE_TOKEN": self.token,
+            "ACRFENCE_CONNECT_TO": f"::{registry}",
+        }
+        self.info: dict = {
+            "arm_endpoint": arm,
+            "ca_cert": str(ca_path),
+            "registry_endpoint": registry,
+            "registry_port": server.registry_port,
+            "vantages": vantages,
+            "public_ip": self.state.public_ip,
+            "token": self.token,
+            "env": env,
+        }
+        self.env: dict[str, str] = env
+        self.arm_endpoint = arm
+        self.ca_cert = str(ca_path)
+        self.registry_endpoint = registry
+
+    def vantage(self, subnet_id: str) -> str:
+        """The source address that makes a request come from `subnet_id` (or "internet")."""
+        if subnet_id == "internet":
+            return INTERNET_VANTAGE
+        with self.state.lock:
+            return self.state.vantages[subnet_id.lower()]
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        future = asyncio.run_coroutine_threadsafe(self._server.stop(), self._loop)
+        future.result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> EmulatorHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_emulator(
+    seed: str = "demo",
+    latency_ms: int = 0,
+    state_file: str | Path | None = None,
+    host: str = "127.0.0.1",
+    arm_port: int = 0,
+    registry_port: int = 0,
+    token: str | None = None,
+    settings: Settings | None = None,
+) -> EmulatorHandle:
+    """Start an emulator (ports 0 = any free port); raise ValueError for a bad seed."""
+    tenant = None
+    if state_file is not None:
+        tenant = load_state(Path(state_file))
+    if tenant is None:
+        tenant = build_tenant(seed)
+    if state_file is not None:
+        StateFile(tenant, Path(state_file)).save()
+    faults = FaultController(tenant)
+    if latency_ms:
+        faults.set_latency(latency_ms)
+    _, ca_path = certificate_authority()
+    server = EmulatorServer(
+        tenant,
+        token or "emulator-" + secrets.token_urlsafe(24),
+        faults,
+        settings or Settings(),
+        host=host,
+        arm_port=arm_port,
+        registry_port=registry_port,
+    )
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.start())
+        except BaseException as exc:  # reported to the starting thread
+            failure.append(exc)
+            started.set()
+            return
+        started.set()
+        loop.run_forever()
+        loop.close()
+
+    thread = threading.Thread(target=run, name="acrfence-emulator", daemon=True)
+    thread.start()
+    started.wait(timeout=30)
+    if failure:
+        raise failure[0]
+    return EmulatorHandle(server, loop, thread, ca_path)

@@ -1,0 +1,233 @@
+"""Seeds: `demo`, a JSON file (format in tenant_json.py), or `generate:SxRxVxN`.
+
+`generate:SxRxVxN` builds S subscriptions, each with R registries, V virtual networks and N
+subnets per virtual network (so generate:50x10x4x5 is 500 registries and 1,000 subnets).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from emulator.resources import (
+    make_private_endpoint_connection,
+    make_registry,
+    make_subnet,
+    make_vnet,
+)
+from emulator.state import CONTAINER_REGISTRY, Subscription, Tenant
+from emulator.tenant_json import tenant_from_json
+
+# Fixed GUIDs so resource IDs are stable across runs.
+SUB_PRODUCTION = "6f1e2c43-8a7b-4d0e-9c15-2b3a4d5e6f70"
+SUB_NETWORKING = "0b9d8c7e-6f5a-4b3c-8d2e-1f0a9b8c7d6e"
+SUB_PLATFORM = "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
+SUB_RESTRICTED = "9e8d7c6b-5a49-4382-9716-05f4e3d2c1b0"
+
+REGISTERED = {CONTAINER_REGISTRY: "Registered", "Microsoft.Network": "Registered"}
+UNREGISTERED = {CONTAINER_REGISTRY: "NotRegistered", "Microsoft.Network": "Registered"}
+
+_GENERATE = re.compile(r"^generate:(\d+)x(\d+)x(\d+)x(\d+)$")
+
+
+class SeedError(ValueError):
+    """A seed name, file or generator spec that can't be used."""
+
+
+def build_tenant(seed: str) -> Tenant:
+    if seed == "demo":
+        return demo_tenant()
+    match = _GENERATE.match(seed)
+    if match:
+        return generated_tenant(*(int(g) for g in match.groups()))
+    if seed.startswith("generate:"):
+        raise SeedError(f"bad generator spec {seed!r}: expected generate:SUBSxREGSxVNETSxSUBNETS")
+    path = Path(seed)
+    if not path.is_file():
+        raise SeedError(f"unknown seed {seed!r}: use demo, a JSON file, or generate:SxRxVxN")
+    try:
+        return tenant_from_json(json.loads(path.read_text()))
+    except json.JSONDecodeError as exc:
+        raise SeedError(f"seed file {seed} is not valid JSON: {exc}") from exc
+    except ValueError as exc:
+        raise SeedError(f"seed file {seed}: {exc}") from exc
+
+
+def _network_id(sub: str, rg: str, kind: str, name: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/{kind}/{name}"
+
+
+def _nsg(sub: str, rg: str, name: str) -> str:
+    return _network_id(sub, rg, "networkSecurityGroups", name)
+
+
+def _route_table(sub: str, rg: str, name: str) -> str:
+    return _network_id(sub, rg, "routeTables", name)
+
+
+def _private_endpoint_id(sub: str, rg: str, name: str) -> str:
+    return _network_id(sub, rg, "privateEndpoints", name)
+
+
+def demo_tenant() -> Tenant:
+    """The walk-through's tenant plus the awkward cases the app must handle."""
+    t = Tenant()
+    t.add_subscription(
+        Subscription(SUB_PRODUCTION, "Contoso Production", providers=dict(REGISTERED))
+    )
+    t.add_subscription(
+        Subscription(SUB_NETWORKING, "Contoso Shared Networking", providers=dict(UNREGISTERED))
+    )
+    t.add_subscription(Subscription(SUB_PLATFORM, "Contoso Platform", providers=dict(REGISTERED)))
+    t.add_subscription(
+        Subscription(
+            SUB_RESTRICTED, "Contoso Restricted", accessible=False, providers=dict(REGISTERED)
+        )
+    )
+
+    # The scenario, verbatim.
+    docker_vnet = make_vnet(SUB_PRODUCTION, "myResourceGroup", "myDockerVMVNET", ["10.0.0.0/16"])
+    docker_subnet = make_subnet(docker_vnet, "myDockerVMSubnet", "10.0.0.0/24")
+    docker_vnet["properties"]["subnets"] = [docker_subnet]
+    t.add_vnet(docker_vnet)
+    t.add_registry(make_registry(SUB_PRODUCTION, "myResourceGroup", "mycontainerregistry"))
+
+    # An application vnet: a subnet with other endpoints, a delegation, an NSG and a route
+    # table to keep; a subnet with the registry endpoint that no rule names; a subnet
+    # whose rule exists but whose endpoint is missing; a private-endpoint subnet.
+    app_vnet = make_vnet(SUB_PRODUCTION, "app-rg", "app-vnet", ["10.1.0.0/16"])
+    workers = make_subnet(
+        app_vnet,
+        "workers",
+        "10.1.4.0/24",
+        service_endpoints=["Microsoft.Storage", "Microsoft.KeyVault"],
+        delegations=["Microsoft.ContainerInstance/containerGroups"],
+        nsg_id=_nsg(SUB_PRODUCTION, "app-rg", "workers-nsg"),
+        route_table_id=_route_table(SUB_PRODUCTION, "app-rg", "workers-rt"),
+    )
+    aks_nodes = make_subnet(app_vnet, "aks-nodes", "10.1.0.0/22")
+    build_agents = make_subnet(
+        app_vnet, "build-agents", "10.1.5.0/24", service_endpoints=[CONTAINER_REGISTRY]
+    )
+    pe_subnet = make_subnet(app_vnet, "private-endpoints", "10.1.8.0/24")
+    app_vnet["properties"]["subnets"] = [workers, aks_nodes, build_agents, pe_subnet]
+    t.add_vnet(app_vnet)
+
+    t.add_registry(make_registry(SUB_PRODUCTION, "basic-rg", "contosobasic", sku="Basic"))
+    t.add_registry(
+        make_registry(
+            SUB_PRODUCTION, "app-rg", "contosolocked", default_action="Deny", bypass="None"
+        )
+    )
+    t.add_registry(
+        make_registry(
+            SUB_PRODUCTION, "app-rg", "contosonoendpoint", default_action="Deny",
+            subnet_rules=[aks_nodes["id"]],
+        )
+    )  # fmt: skip
+    t.add_registry(
+        make_registry(
+            SUB_PRODUCTION, "app-rg", "contosoiprules", default_action="Deny",
+            ip_rules=["10.20.0.0/16", "198.51.100.200/32"],
+        )
+    )  # fmt: skip
+    t.add_registry(
+        make_registry(
+            SUB_PRODUCTION, "app-rg", "contosodangling", default_action="Deny",
+            subnet_rules=[f"{app_vnet['id']}/subnets/decommissioned", build_agents["id"]],
+        )
+    )  # fmt: skip
+    private = make_registry(
+        SUB_PRODUCTION, "app-rg", "contosoprivate", public_network_access="Disabled",
+        default_action="Deny",
+    )  # fmt: skip
+    private_pe = _private_endpoint_id(SUB_PRODUCTION, "app-rg", "contosoprivate-pe")
+    private["properties"]["privateEndpointConnections"] = [
+        make_private_endpoint_connection(private, "contosoprivate-pe.conn", private_pe)
+    ]
+    t.add_registry(private)
+    t.add_private_endpoint({"id": private_pe, "location": "westus", "subnetId": pe_subnet["id"]})
+
+    # A subnet in another subscription whose Microsoft.ContainerRegistry provider is not
+    # registered, and a registry rule pointing at it.
+    hub_vnet = make_vnet(SUB_NETWORKING, "network-rg", "hub-vnet", ["10.50.0.0/16"])
+    hub_agents = make_subnet(
+        hub_vnet, "hub-agents", "10.50.1.0/24", service_endpoints=[CONTAINER_REGISTRY]
+    )
+    hub_spare = make_subnet(hub_vnet, "hub-spare", "10.50.2.0/24")
+    hub_vnet["properties"]["subnets"] = [hub_agents, hub_spare]
+    t.add_vnet(hub_vnet)
+    t.add_registry(
+        make_registry(
+            SUB_PRODUCTION, "app-rg", "contosocrosssub", default_action="Deny",
+            subnet_rules=[hub_agents["id"]],
+        )
+    )  # fmt: skip
+
+    # Private link AND a service-endpoint rule from the same virtual network; data endpoints
+    # on, in another region.
+    platform_vnet = make_vnet(
+        SUB_PLATFORM, "platform-rg", "platform-vnet", ["10.60.0.0/16"], "eastus"
+    )
+    ci = make_subnet(platform_vnet, "ci", "10.60.1.0/24", service_endpoints=[CONTAINER_REGISTRY])
+    platform_pe_subnet = make_subnet(platform_vnet, "private-endpoints", "10.60.2.0/24")
+    platform_vnet["properties"]["subnets"] = [ci, platform_pe_subnet]
+    t.add_vnet(platform_vnet)
+    platform = make_registry(
+        SUB_PLATFORM, "platform-rg", "platformacr", location="eastus", default_action="Deny",
+        subnet_rules=[ci["id"]], data_endpoint=True,
+    )  # fmt: skip
+    platform_pe = _private_endpoint_id(SUB_PLATFORM, "platform-rg", "platformacr-pe")
+    platform["properties"]["privateEndpointConnections"] = [
+        make_private_endpoint_connection(platform, "platformacr-pe.conn", platform_pe)
+    ]
+    t.add_registry(platform)
+    t.add_private_endpoint(
+        {"id": platform_pe, "location": "eastus", "subnetId": platform_pe_subnet["id"]}
+    )
+
+    # A subscription the identity can't read, holding a subnet a rule names.
+    secret_vnet = make_vnet(SUB_RESTRICTED, "secret-rg", "secret-vnet", ["10.70.0.0/16"])
+    secret_subnet = make_subnet(
+        secret_vnet, "secret-subnet", "10.70.1.0/24", service_endpoints=[CONTAINER_REGISTRY]
+    )
+    secret_vnet["properties"]["subnets"] = [secret_subnet]
+    t.add_vnet(secret_vnet)
+    t.add_registry(
+        make_registry(
+            SUB_PRODUCTION, "app-rg", "contososecretrule", default_action="Deny",
+            subnet_rules=[secret_subnet["id"]],
+        )
+    )  # fmt: skip
+    return t
+
+
+def generated_tenant(subscriptions: int, registries: int, vnets: int, subnets: int) -> Tenant:
+    """A large, regular tenant for benchmarks (counts per subscription / per vnet)."""
+    t = Tenant()
+    for s in range(subscriptions):
+        sub = f"{s:08x}-0000-4000-8000-{s:012x}"
+        t.add_subscription(Subscription(sub, f"Generated {s:04d}", providers=dict(REGISTERED)))
+        subnet_ids = []
+        for v in range(vnets):
+            vnet = make_vnet(sub, f"net-rg-{v % 4}", f"vnet-{v:03d}", [f"10.{v % 256}.0.0/16"])
+            vnet["properties"]["subnets"] = [
+                make_subnet(vnet, f"subnet-{n:03d}", f"10.{v % 256}.{n % 256}.0/24",
+                            service_endpoints=[CONTAINER_REGISTRY] if n % 3 == 0 else None)
+                for n in range(subnets)
+            ]  # fmt: skip
+            subnet_ids.extend(x["id"] for x in vnet["properties"]["subnets"])
+            t.add_vnet(vnet)
+        for r in range(registries):
+            premium = r % 2 == 0
+            rules = [subnet_ids[(r * 7) % len(subnet_ids)]] if premium and subnet_ids else []
+            t.add_registry(
+                make_registry(
+                    sub, f"acr-rg-{r % 5}", f"gen{s:04d}acr{r:04d}",
+                    sku="Premium" if premium else "Standard",
+                    default_action="Deny" if premium and r % 4 == 0 else "Allow",
+                    subnet_rules=rules,
+                )
+            )  # fmt: skip
+    return t

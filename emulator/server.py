@@ -1,0 +1,206 @@
+"""The two HTTPS listeners: ARM (with the admin routes under /_emulator) and the ACR data plane.
+
+ARM request pipeline: latency fault, then bearer authentication (ARM's 401 with
+WWW-Authenticate), then counted faults (429/5xx/409), then the route; after a GET, a pending
+concurrent writer for that resource runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import uuid
+
+from aiohttp import web
+
+from emulator.arm.context import ArmContext, Reply, Settings
+from emulator.arm.routes import arm_router
+from emulator.certs import registry_names, server_context
+from emulator.dataplane import DataPlane
+from emulator.errors import ArmError
+from emulator.faults import FaultController
+from emulator.lro import OperationStore
+from emulator.state import Tenant
+from emulator.tenant_json import tenant_to_json
+
+ANONYMOUS_PATHS = ("/metadata/endpoints",)
+_AUTH_URI = (
+    'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"'
+)
+
+
+def _arm_response(reply: Reply) -> web.Response:
+    headers = {
+        "x-ms-request-id": str(uuid.uuid4()),
+        "x-ms-correlation-request-id": str(uuid.uuid4()),
+        "Cache-Control": "no-cache",
+        **reply.headers,
+    }
+    if reply.body is None:
+        return web.Response(status=reply.status, headers=headers)
+    return web.Response(
+        status=reply.status,
+        body=json.dumps(reply.body).encode(),
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+def _error_response(error: ArmError) -> web.Response:
+    return web.Response(
+        status=error.status,
+        body=error.body(),
+        content_type="application/json",
+        charset="utf-8",
+        headers={"x-ms-request-id": str(uuid.uuid4()), **error.headers},
+    )
+
+
+class EmulatorServer:
+    def __init__(
+        self,
+        tenant: Tenant,
+        token: str,
+        faults: FaultController,
+        settings: Settings,
+        host: str = "127.0.0.1",
+        arm_port: int = 0,
+        registry_port: int = 0,
+    ) -> None:
+        self.tenant = tenant
+        self.token = token
+        self.faults = faults
+        self.settings = settings
+        self.host = host
+        self.arm_port = arm_port
+        self.registry_port = registry_port
+        self.operations = OperationStore()
+        self.router = arm_router()
+        self.dataplane = DataPlane(tenant, token)
+        self._runners: list[web.AppRunner] = []
+
+    # ---- ARM -------------------------------------------------------------------------------
+
+    def _authenticate(self, request: web.Request) -> None:
+        header = request.headers.get("Authorization")
+        if not header:
+            raise ArmError(
+                401,
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is missing.",
+                {"WWW-Authenticate": _AUTH_URI + ', error_description="The authentication '
+                 "failed because of missing 'Authorization' header.\""},
+            )  # fmt: skip
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or token.strip() != self.token:
+            raise ArmError(
+                401,
+                "InvalidAuthenticationToken",
+                "The access token is invalid.",
+                {"WWW-Authenticate": _AUTH_URI + ', error_description="The access token is '
+                 'invalid."'},
+            )  # fmt: skip
+
+    async def _latency(self, request: web.Request) -> None:
+        delay = self.faults.latency_ms(request.method, request.path)
+        if delay:
+            await asyncio.sleep(delay / 1000)
+
+    async def handle_arm(self, request: web.Request) -> web.Response:
+        try:
+            await self._latency(request)
+            if request.path.rstrip("/") not in ANONYMOUS_PATHS:
+                self._authenticate(request)
+            if request.path.startswith("/_emulator/"):
+                return await self._admin(request)
+            fault = self.faults.take_counted(request.method, request.path)
+            if fault is not None:
+                raise _fault_error(fault)
+            handler, params = self.router.resolve(request.method, request.path)
+            context = ArmContext(
+                tenant=self.tenant,
+                faults=self.faults,
+                operations=self.operations,
+                settings=self.settings,
+                base_url=f"{request.scheme}://{request.host}",
+                method=request.method,
+                path=request.path,
+                query=dict(request.query),
+                params=params,
+                raw_body=await request.read(),
+            )
+            reply = handler(context)
+            if inspect.isawaitable(reply):
+                reply = await reply
+            response = _arm_response(reply)
+        except ArmError as error:
+            return _error_response(error)
+        if request.method == "GET":
+            writer = self.faults.take_writer(request.path)
+            if writer is not None:
+                writer(self.tenant)
+        return response
+
+    async def _admin(self, request: web.Request) -> web.Response:
+        if request.path == "/_emulator/faults" and request.method == "POST":
+            try:
+                spec = json.loads(await request.read() or b"{}")
+                self.faults.apply(spec)
+            except (ValueError, AttributeError) as exc:
+                raise ArmError(400, "InvalidFault", str(exc)) from exc
+            return _arm_response(Reply(200, {"applied": spec}))
+        if request.path == "/_emulator/state" and request.method == "GET":
+            return _arm_response(Reply(200, tenant_to_json(self.tenant)))
+        raise ArmError(404, "NotFound", f"No admin route {request.method} {request.path}.")
+
+    # ---- data plane ------------------------------------------------------------------------
+
+    @web.middleware
+    async def _dataplane_latency(self, request: web.Request, handler):
+        await self._latency(request)
+        return await handler(request)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        arm = web.Application(client_max_size=16 * 1024 * 1024)
+        arm.router.add_route("*", "/{tail:.*}", self.handle_arm)
+        registry = self.dataplane.application([self._dataplane_latency])
+        arm_tls = server_context("127.0.0.1", "localhost", self.host)
+        registry_tls = server_context(*registry_names(self.tenant.regions()))
+        for app, port, tls, attr in (
+            (arm, self.arm_port, arm_tls, "arm_port"),
+            (registry, self.registry_port, registry_tls, "registry_port"),
+        ):
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            site = web.TCPSite(runner, self.host, port, ssl_context=tls, reuse_address=True)
+            await site.start()
+            self._runners.append(runner)
+            setattr(self, attr, runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+
+
+def _fault_error(fault) -> ArmError:
+    if fault.kind == "throttle":
+        return ArmError(
+            429,
+            "TooManyRequests",
+            "The request is being throttled (injected fault).",
+            {"Retry-After": str(fault.retry_after)},
+        )
+    if fault.kind == "conflict":
+        return ArmError(
+            409,
+            "AnotherOperationInProgress",
+            "Another operation on this or a dependent resource is in progress (injected fault).",
+        )
+    return ArmError(
+        fault.status, "InternalServerError", "An internal server error occurred (injected fault)."
+    )

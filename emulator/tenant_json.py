@@ -1,0 +1,84 @@
+"""The tenant's JSON form: used by seed files and by the state file (same format).
+
+```json
+{
+  "subscriptions": [{"subscriptionId": "...", "displayName": "...", "tenantId": "...",
+                     "state": "Enabled", "accessible": true,
+                     "providers": {"Microsoft.ContainerRegistry": "Registered"}}],
+  "registries": [<registry JSON as ACR's GET returns it, networkRuleSet may hold
+                  virtualNetworkRules [{"action": "Allow",
+                  "virtualNetworkSubnetResourceId": "..."}]>],
+  "virtualNetworks": [<virtual network JSON as the Network GET returns it, subnets inline>],
+  "privateEndpoints": [{"id": "...", "location": "westus", "subnetId": "..."}]
+}
+```
+
+Subnet vantages (loopback source addresses) follow the order subnets appear in the file.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from emulator.state import Subscription, Tenant
+
+
+def tenant_from_json(document: dict) -> Tenant:
+    """Build a tenant; raise ValueError with one clear line when the document is malformed."""
+    tenant = Tenant()
+    try:
+        for sub in document.get("subscriptions", []):
+            tenant.add_subscription(
+                Subscription(
+                    subscription_id=sub["subscriptionId"],
+                    display_name=sub.get("displayName", sub["subscriptionId"]),
+                    tenant_id=sub.get("tenantId", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+                    state=sub.get("state", "Enabled"),
+                    accessible=bool(sub.get("accessible", True)),
+                    providers=dict(sub.get("providers", {})),
+                )
+            )
+        for vnet in document.get("virtualNetworks", []):
+            tenant.add_vnet(vnet)
+        for registry in document.get("registries", []):
+            _normalise_registry(registry)
+            tenant.add_registry(registry)
+        for endpoint in document.get("privateEndpoints", []):
+            tenant.add_private_endpoint(endpoint)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ValueError(f"tenant document is malformed (missing or wrong field {exc})") from exc
+    return tenant
+
+
+def _normalise_registry(registry: dict) -> None:
+    rule_set = registry.setdefault("properties", {}).setdefault("networkRuleSet", {})
+    rule_set.setdefault("defaultAction", "Allow")
+    rule_set.setdefault("ipRules", [])
+    rule_set["virtualNetworkRules"] = [
+        {
+            "action": rule.get("action", "Allow"),
+            "virtualNetworkSubnetResourceId": rule.get("virtualNetworkSubnetResourceId")
+            or rule["id"],
+        }
+        for rule in rule_set.get("virtualNetworkRules", [])
+    ]
+
+
+def tenant_to_json(tenant: Tenant) -> dict:
+    with tenant.lock:
+        return {
+            "subscriptions": [
+                {
+                    "subscriptionId": s.subscription_id,
+                    "displayName": s.display_name,
+                    "tenantId": s.tenant_id,
+                    "state": s.state,
+                    "accessible": s.accessible,
+                    "providers": {ns: s.provider_state(ns) for ns in s.providers},
+                }
+                for s in tenant.subscriptions.values()
+            ],
+            "registries": [copy.deepcopy(r) for r in tenant.registries.values()],
+            "virtualNetworks": [tenant.get_vnet(key) for key in tenant.vnets],
+            "privateEndpoints": [copy.deepcopy(e) for e in tenant.private_endpoints.values()],
+        }
