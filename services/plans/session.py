@@ -41,6 +41,7 @@ class PlanSession:
         sovereign: bool = False,
         find_registry: Any = None,
         load_inventory: Any = None,
+        read_vnet: Any = None,
         closer: Any = None,
     ) -> None:
         self.services = services
@@ -48,6 +49,7 @@ class PlanSession:
         self.sovereign = sovereign
         self._find_registry = find_registry
         self._load_inventory = load_inventory
+        self._read_vnet = read_vnet
         self._closer = closer
         self._inventory: Inventory | None = None
 
@@ -146,14 +148,35 @@ class PlanSession:
     ) -> Plan:
         subnets = await self.read_subnets(request.subnet_ids)
         states = await self.provider_states(subnets)
+        inventory = await self._with_vnets(await self.inventory(), subnets)
         return build_lockdown_plan(
             request,
             registry=registry,
             subnets=subnets,
             provider_states=states,
             sovereign=self.sovereign,
-            inventory=await self.inventory(),
+            inventory=inventory,
             client_ip=client_ip,
+        )
+
+    async def _with_vnets(
+        self, inventory: Inventory | None, subnets: dict[str, Subnet | None]
+    ) -> Inventory | None:
+        """The inventory with the chosen subnets' virtual networks read fresh: the private
+        link check needs every sibling subnet's private endpoints."""
+        if self._read_vnet is None:
+            return inventory
+        vnet_ids = {normalize_resource_id(s.virtual_network_id): s.virtual_network_id
+                    for s in subnets.values() if s is not None}  # fmt: skip
+        vnets = list(await asyncio.gather(*(self._read_vnet(v) for v in vnet_ids.values())))
+        fresh = {v.key for v in vnets}
+        if inventory is not None:
+            vnets += [v for v in inventory.virtual_networks if v.key not in fresh]
+        return Inventory(
+            subscriptions=inventory.subscriptions if inventory else (),
+            registries=inventory.registries if inventory else (),
+            virtual_networks=tuple(vnets),
+            failures=inventory.failures if inventory else (),
         )
 
     async def open_plan(self, registry: Registry, *, remove_endpoints: bool = False) -> Plan:

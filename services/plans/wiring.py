@@ -1,0 +1,72 @@
+"""Real services for a PlanSession: SDK clients for the target, the registry, subnet and
+provider services, registry lookup by name, and the inventory for pre-flight warnings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.plans.executor import PlanServices
+
+__all__ = ["build_session"]
+
+
+def build_session(cls: Any, target: Any, journal: Any) -> Any:
+    from services.azure import AzureClients
+    from services.providers import ProviderService
+    from services.registry_rules import RegistryRuleService
+    from services.subnet_endpoints import SubnetEndpointService
+
+    clients = AzureClients(target)
+    services = PlanServices(
+        rules=RegistryRuleService(clients),
+        subnets=SubnetEndpointService(clients),
+        providers=ProviderService(clients),
+    )
+
+    async def load_inventory() -> Any:
+        from services.inventory import InventoryService
+
+        return await InventoryService(clients).load()
+
+    async def find(name: str) -> Any:
+        try:
+            from services.lookup import find_registry
+        except ImportError:  # the shared lookup is not there: list registries ourselves
+            return await _find_by_listing(clients, name)
+        return await find_registry(clients, name)
+
+    async def read_vnet(vnet_id: str) -> Any:
+        from services.models import parse_resource_id
+        from services.registry_rules import raw_json
+        from services.subnet_endpoints import virtual_network_from_arm
+
+        parsed = parse_resource_id(vnet_id, "Microsoft.Network/virtualNetworks")
+        client = clients.network(parsed.subscription_id)
+        raw = await client.virtual_networks.get(parsed.resource_group, parsed.name, cls=raw_json)
+        return virtual_network_from_arm(raw)
+
+    return cls(
+        services,
+        journal,
+        sovereign=bool(getattr(target, "is_sovereign_cloud", False)),
+        find_registry=find,
+        load_inventory=load_inventory,
+        read_vnet=read_vnet,
+        closer=clients.close,
+    )
+
+
+async def _find_by_listing(clients: Any, name: str) -> str:
+    from services.plans.inputs import PlanInputError
+
+    matches: list[str] = []
+    async for subscription in clients.subscriptions().subscriptions.list():
+        client = clients.registries(subscription.subscription_id)
+        async for registry in client.registries.list():
+            if (registry.name or "").casefold() == name.casefold():
+                matches.append(registry.id)
+    if not matches:
+        raise PlanInputError(f"unknown registry: {name}")
+    if len(matches) > 1:
+        raise PlanInputError(f"registry name {name} is ambiguous: pass its resource ID")
+    return matches[0]
