@@ -1,0 +1,219 @@
+"""The one place that builds credentials and Azure SDK ``.aio`` clients for a Target.
+
+Every client gets the same pipeline: the target's ARM endpoint and CA bundle, a short LRO
+polling interval, a bounded retry that rides out 429/5xx (honouring Retry-After), and NO
+automatic resource-provider registration (see ``_pipeline_policies``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from azure.core.credentials import AccessToken
+from azure.core.pipeline import policies
+from azure.core.pipeline.transport import AioHttpTransport
+from azure.mgmt.core.policies import ARMHttpLoggingPolicy, AsyncARMChallengeAuthenticationPolicy
+
+from services.config import Target
+
+if TYPE_CHECKING:
+    from azure.core.credentials_async import AsyncTokenCredential
+    from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
+    from azure.mgmt.network.aio import NetworkManagementClient
+    from azure.mgmt.resource.resources.aio import ResourceManagementClient
+    from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
+
+__all__ = ["AzureClients", "StaticTokenCredential", "REGISTRY_API_VERSION"]
+
+# Virtual network rules exist only in a few preview versions of the registry API; this is the
+# one the Azure CLI pins (see ../shared/azure-reference/README.md). One constant, used by every
+# registry call.
+REGISTRY_API_VERSION = "2021-08-01-preview"
+
+# The SDK default is 30 s between LRO polls unless the server sends Retry-After (which still
+# wins): a wizard step would look hung. One second keeps steps snappy and Azure unbothered.
+LRO_POLLING_INTERVAL_S = 1
+# Bounded retries: 429/5xx are ridden out (Retry-After honoured), yet a dead service fails in
+# seconds rather than minutes.
+RETRY_TOTAL = 4
+RETRY_BACKOFF_FACTOR_S = 0.2
+RETRY_BACKOFF_MAX_S = 8
+# Per-request network timeouts (seconds); azure-core's default read timeout is 300 s.
+CONNECTION_TIMEOUT_S = 10
+READ_TIMEOUT_S = 60
+
+
+class StaticTokenCredential:
+    """A bearer token handed to us (ACRFENCE_TOKEN); its value never appears in repr/logs."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "StaticTokenCredential(<redacted>)"
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        # The expiry is unknown to us; an hour ahead keeps the SDK from asking again per call.
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> StaticTokenCredential:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+def _pipeline_policies(credential: AsyncTokenCredential, scope: str) -> list[Any]:
+    """The SDK's standard ARM pipeline minus AsyncARMAutoResourceProviderRegistrationPolicy.
+
+    That policy answers a 409 MissingSubscriptionRegistration by registering the provider
+    behind the user's back and polling every 10 s. acrfence registers providers as an explicit,
+    planned step the user sees and approves, so the 409 must reach us as an error instead.
+    Passing ``policies=`` is the SDK's public way to choose the pipeline.
+    """
+    return [
+        policies.RequestIdPolicy(),
+        policies.HeadersPolicy(),
+        policies.UserAgentPolicy(sdk_moniker="acrfence"),
+        policies.ProxyPolicy(),
+        policies.ContentDecodePolicy(),
+        policies.AsyncRedirectPolicy(),
+        policies.AsyncRetryPolicy(
+            retry_total=RETRY_TOTAL,
+            retry_backoff_factor=RETRY_BACKOFF_FACTOR_S,
+            retry_backoff_max=RETRY_BACKOFF_MAX_S,
+        ),
+        AsyncARMChallengeAuthenticationPolicy(credential, scope),
+        policies.CustomHookPolicy(),
+        policies.NetworkTraceLoggingPolicy(),
+        policies.DistributedTracingPolicy(),
+        policies.SensitiveHeaderCleanupPolicy(),
+        ARMHttpLoggingPolicy(),
+    ]
+
+
+class AzureClients:
+    """Builds and caches SDK clients for one Target; ``async with`` closes them all."""
+
+    def __init__(self, target: Target, credential: AsyncTokenCredential | None = None) -> None:
+        self.target = target
+        self._credential = credential
+        self._owns_credential = credential is None
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._session: Any = None  # one aiohttp session: every client shares its connection pool
+
+    def __repr__(self) -> str:
+        return f"AzureClients({self.target.arm_endpoint!r})"
+
+    @property
+    def credential(self) -> AsyncTokenCredential:
+        if self._credential is None:
+            if self.target.token:
+                self._credential = StaticTokenCredential(self.target.token)
+            else:
+                # Imported lazily: azure.identity is slow to import and unneeded with a token.
+                from azure.identity.aio import DefaultAzureCredential
+
+                self._credential = DefaultAzureCredential()
+        return self._credential
+
+    def _transport(self) -> AioHttpTransport:
+        if self._session is None:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                # Outside a loop each client opens its own session when first used.
+                return AioHttpTransport(connection_verify=self._verify())
+            import aiohttp
+
+            self._session = aiohttp.ClientSession(trust_env=True, auto_decompress=False)
+        return AioHttpTransport(
+            session=self._session, session_owner=False, connection_verify=self._verify()
+        )
+
+    def _verify(self) -> str | bool:
+        return self.target.ca_cert or True
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "base_url": self.target.arm_endpoint,
+            "credential_scopes": [self.target.credential_scope],
+            "policies": _pipeline_policies(self.credential, self.target.credential_scope),
+            "polling_interval": LRO_POLLING_INTERVAL_S,
+            "transport": self._transport(),
+            "connection_timeout": CONNECTION_TIMEOUT_S,
+            "read_timeout": READ_TIMEOUT_S,
+        }
+
+    def _cached(self, kind: str, subscription_id: str, build: Any) -> Any:
+        key = (kind, subscription_id.casefold())
+        client = self._clients.get(key)
+        if client is None:
+            client = build()
+            self._clients[key] = client
+        return client
+
+    def subscriptions(self) -> SubscriptionClient:
+        from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
+
+        return self._cached(
+            "subscriptions", "", lambda: SubscriptionClient(self.credential, **self._options())
+        )
+
+    def registries(self, subscription_id: str) -> ContainerRegistryManagementClient:
+        from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
+
+        return self._cached(
+            "registries",
+            subscription_id,
+            lambda: ContainerRegistryManagementClient(
+                self.credential,
+                subscription_id,
+                api_version=REGISTRY_API_VERSION,
+                **self._options(),
+            ),
+        )
+
+    def network(self, subscription_id: str) -> NetworkManagementClient:
+        from azure.mgmt.network.aio import NetworkManagementClient
+
+        return self._cached(
+            "network",
+            subscription_id,
+            lambda: NetworkManagementClient(self.credential, subscription_id, **self._options()),
+        )
+
+    def resources(self, subscription_id: str) -> ResourceManagementClient:
+        from azure.mgmt.resource.resources.aio import ResourceManagementClient
+
+        return self._cached(
+            "resources",
+            subscription_id,
+            lambda: ResourceManagementClient(self.credential, subscription_id, **self._options()),
+        )
+
+    async def arm_token(self) -> str:
+        """An ARM access token for the data-plane token exchange; never log or print it."""
+        return (await self.credential.get_token(self.target.credential_scope)).token
+
+    async def close(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.close()
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+        if self._owns_credential and self._credential is not None:
+            credential, self._credential = self._credential, None
+            await credential.close()
+
+    async def __aenter__(self) -> AzureClients:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

@@ -1,0 +1,220 @@
+"""The tenant's inventory: subscriptions, then each one's registries and virtual networks,
+read concurrently and streamed as each listing completes.
+
+At most ``max_in_flight`` requests are outstanding at once (one per page of a listing), so a
+tenant of hundreds of subscriptions neither floods ARM's throttling limits nor waits on a
+sequential walk. A subscription that can't be read becomes a LoadFailed event; the rest
+still loads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from services.azure import AzureClients
+from services.errors import AcrfenceError, describe_error, error_code
+from services.models.inventory import (
+    Inventory,
+    Registry,
+    Subscription,
+    SubscriptionFailure,
+    VirtualNetwork,
+)
+from services.registry_rules import registry_from_arm
+from services.subnet_endpoints import virtual_network_from_arm
+
+__all__ = [
+    "SubscriptionsLoaded",
+    "RegistriesLoaded",
+    "VirtualNetworksLoaded",
+    "LoadFailed",
+    "InventoryEvent",
+    "InventoryService",
+    "InventoryBuilder",
+    "build_inventory",
+]
+
+
+@dataclass(frozen=True)
+class SubscriptionsLoaded:
+    subscriptions: tuple[Subscription, ...]
+
+
+@dataclass(frozen=True)
+class RegistriesLoaded:
+    subscription_id: str
+    registries: tuple[Registry, ...]
+
+
+@dataclass(frozen=True)
+class VirtualNetworksLoaded:
+    subscription_id: str
+    virtual_networks: tuple[VirtualNetwork, ...]
+
+
+@dataclass(frozen=True)
+class LoadFailed:
+    failure: SubscriptionFailure
+
+
+InventoryEvent = SubscriptionsLoaded | RegistriesLoaded | VirtualNetworksLoaded | LoadFailed
+
+
+def _as_raw(item: Any) -> dict[str, Any]:
+    # SDK 15 / network 33 models are mappings over the JSON as Azure sent it (unknown keys
+    # included); as_dict() gives that JSON back with its REST names.
+    return item.as_dict() if hasattr(item, "as_dict") else dict(item)
+
+
+def subscription_from_arm(raw: dict[str, Any]) -> Subscription:
+    return Subscription(
+        subscription_id=raw.get("subscriptionId", ""),
+        display_name=raw.get("displayName") or raw.get("subscriptionId", ""),
+        state=raw.get("state") or "Enabled",
+        tenant_id=raw.get("tenantId"),
+    )
+
+
+def _failure(subscription_id: str, what: str, exc: BaseException) -> LoadFailed:
+    code = error_code(exc) or type(exc).__name__
+    return LoadFailed(SubscriptionFailure(subscription_id, what, code, describe_error(exc)))
+
+
+class InventoryService:
+    """Loads the inventory visible to one identity, concurrently and as a stream of events."""
+
+    def __init__(self, clients: AzureClients, max_in_flight: int = 16) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        self._clients = clients
+        self._max_in_flight = max_in_flight
+
+    async def _collect(self, pager: Any, limit: asyncio.Semaphore) -> list[dict[str, Any]]:
+        """Every item of a paged listing; the semaphore is held per page request."""
+        pages = pager.by_page()
+        items: list[dict[str, Any]] = []
+        while True:
+            async with limit:
+                try:
+                    page = await pages.__anext__()
+                except StopAsyncIteration:
+                    return items
+                items.extend([_as_raw(item) async for item in page])
+
+    async def list_subscriptions(
+        self, limit: asyncio.Semaphore | None = None
+    ) -> tuple[Subscription, ...]:
+        limit = limit or asyncio.Semaphore(self._max_in_flight)
+        raw = await self._collect(self._clients.subscriptions().subscriptions.list(), limit)
+        return tuple(subscription_from_arm(item) for item in raw)
+
+    async def _registries(self, subscription_id: str, limit: asyncio.Semaphore) -> InventoryEvent:
+        try:
+            client = self._clients.registries(subscription_id)
+            raw = await self._collect(client.registries.list(), limit)
+        except Exception as exc:  # noqa: BLE001 - any failure is reported, the rest loads on
+            return _failure(subscription_id, "registries", exc)
+        registries = sorted((registry_from_arm(r) for r in raw), key=lambda r: r.key)
+        return RegistriesLoaded(subscription_id, tuple(registries))
+
+    async def _virtual_networks(
+        self, subscription_id: str, limit: asyncio.Semaphore
+    ) -> InventoryEvent:
+        try:
+            client = self._clients.network(subscription_id)
+            raw = await self._collect(client.virtual_networks.list_all(), limit)
+        except Exception as exc:  # noqa: BLE001 - any failure is reported, the rest loads on
+            return _failure(subscription_id, "virtual networks", exc)
+        vnets = sorted((virtual_network_from_arm(v) for v in raw), key=lambda v: v.key)
+        return VirtualNetworksLoaded(subscription_id, tuple(vnets))
+
+    async def stream(
+        self, subscription_ids: Iterable[str] | None = None
+    ) -> AsyncIterator[InventoryEvent]:
+        """Events as each listing completes: SubscriptionsLoaded first, then the rest.
+
+        Raises AcrfenceError when even the subscription list can't be read (bad credentials,
+        unreachable endpoint): there is nothing to show then.
+        """
+        limit = asyncio.Semaphore(self._max_in_flight)
+        try:
+            visible = await self.list_subscriptions(limit)
+        except Exception as exc:
+            raise AcrfenceError(describe_error(exc), code=error_code(exc)) from exc
+        subscriptions = visible
+        missing: list[str] = []
+        if subscription_ids is not None:
+            wanted = [s.strip() for s in subscription_ids if s.strip()]
+            by_id = {s.subscription_id.casefold(): s for s in visible}
+            subscriptions = tuple(by_id[w.casefold()] for w in wanted if w.casefold() in by_id)
+            missing = [w for w in wanted if w.casefold() not in by_id]
+        yield SubscriptionsLoaded(subscriptions)
+        for subscription_id in missing:
+            yield LoadFailed(
+                SubscriptionFailure(
+                    subscription_id,
+                    "subscription",
+                    "SubscriptionNotFound",
+                    f"subscription {subscription_id} is not visible to this identity",
+                )
+            )
+        tasks = [
+            asyncio.ensure_future(load(s.subscription_id, limit))
+            for s in subscriptions
+            for load in (self._registries, self._virtual_networks)
+        ]
+        try:
+            for finished in asyncio.as_completed(tasks):
+                yield await finished
+        finally:
+            # The consumer may stop early (a refresh, the app quitting): stop our requests too.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def load(self, subscription_ids: Iterable[str] | None = None) -> Inventory:
+        builder = InventoryBuilder()
+        async for event in self.stream(subscription_ids):
+            builder.add(event)
+        return builder.build()
+
+
+class InventoryBuilder:
+    """Folds inventory events into an Inventory; ``build()`` may be called at any point."""
+
+    def __init__(self) -> None:
+        self._subscriptions: tuple[Subscription, ...] = ()
+        self._registries: dict[str, tuple[Registry, ...]] = {}
+        self._vnets: dict[str, tuple[VirtualNetwork, ...]] = {}
+        self._failures: list[SubscriptionFailure] = []
+
+    def add(self, event: InventoryEvent) -> None:
+        match event:
+            case SubscriptionsLoaded(subscriptions):
+                self._subscriptions = subscriptions
+            case RegistriesLoaded(subscription_id, registries):
+                self._registries[subscription_id.casefold()] = registries
+            case VirtualNetworksLoaded(subscription_id, vnets):
+                self._vnets[subscription_id.casefold()] = vnets
+            case LoadFailed(failure):
+                self._failures.append(failure)
+
+    def build(self) -> Inventory:
+        order = [s.subscription_id.casefold() for s in self._subscriptions]
+        order += [k for k in (*self._registries, *self._vnets) if k not in order]
+        return Inventory(
+            subscriptions=self._subscriptions,
+            registries=tuple(r for key in order for r in self._registries.get(key, ())),
+            virtual_networks=tuple(v for key in order for v in self._vnets.get(key, ())),
+            failures=tuple(self._failures),
+        )
+
+
+def build_inventory(events: Iterable[InventoryEvent]) -> Inventory:
+    builder = InventoryBuilder()
+    for event in events:
+        builder.add(event)
+    return builder.build()

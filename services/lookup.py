@@ -1,0 +1,85 @@
+"""Find a registry from what a user typed: a resource ID, or a name unique across the
+subscriptions this identity can see."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from services.azure import AzureClients
+from services.errors import AcrfenceError
+from services.inventory import InventoryService
+from services.models.inventory import Inventory, Registry
+from services.models.resource_id import ResourceIdError, parse_resource_id
+from services.registry_rules import REGISTRY_TYPE, RegistryRuleService, registry_from_arm
+
+__all__ = ["RegistryNotFound", "AmbiguousRegistryName", "find_registry"]
+
+# Azure's rule for registry names: 5-50 letters and digits.
+_REGISTRY_NAME = re.compile(r"^[A-Za-z0-9]{5,50}$")
+
+
+class RegistryNotFound(AcrfenceError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="RegistryNotFound")
+
+
+class AmbiguousRegistryName(AcrfenceError):
+    def __init__(self, name: str, matches: list[Registry]) -> None:
+        ids = ", ".join(r.id for r in matches)
+        super().__init__(
+            f"{len(matches)} registries are named {name!r}; give the resource ID: {ids}",
+            code="AmbiguousRegistryName",
+        )
+        self.matches = tuple(matches)
+
+
+async def _all_registries(clients: AzureClients, service: InventoryService) -> list[Registry]:
+    subscriptions = await service.list_subscriptions()
+
+    async def one(subscription_id: str) -> list[Registry]:
+        pager = clients.registries(subscription_id).registries.list()
+        return [registry_from_arm(item.as_dict()) async for item in pager]
+
+    found = await asyncio.gather(*(one(s.subscription_id) for s in subscriptions))
+    return [registry for batch in found for registry in batch]
+
+
+async def find_registry(
+    clients: AzureClients,
+    inventory_or_service: Inventory | InventoryService | None,
+    name_or_id: str,
+) -> Registry:
+    """The registry ``name_or_id`` names; RegistryNotFound / AmbiguousRegistryName otherwise.
+
+    A resource ID is read fresh from Azure. A name is looked up in the given inventory, or,
+    given a service (or None), in a fresh listing of every visible subscription's registries.
+    """
+    text = (name_or_id or "").strip()
+    if text.startswith("/"):
+        try:
+            parse_resource_id(text, REGISTRY_TYPE)
+        except ResourceIdError as error:
+            raise AcrfenceError(str(error), code="InvalidResourceId") from None
+        try:
+            return await RegistryRuleService(clients).get(text)
+        except ResourceNotFoundError:
+            raise RegistryNotFound(f"no registry {text} (or it isn't visible)") from None
+    if not _REGISTRY_NAME.match(text):
+        raise AcrfenceError(
+            f"{name_or_id!r} is not a registry name (5-50 letters and digits) or resource ID",
+            code="InvalidRegistryName",
+        )
+    if isinstance(inventory_or_service, Inventory):
+        candidates = list(inventory_or_service.registries)
+    else:
+        service = inventory_or_service or InventoryService(clients)
+        candidates = await _all_registries(clients, service)
+    matches = [r for r in candidates if r.name.casefold() == text.casefold()]
+    if not matches:
+        raise RegistryNotFound(f"no registry named {text!r} in the visible subscriptions")
+    if len(matches) > 1:
+        raise AmbiguousRegistryName(text, matches)
+    return matches[0]

@@ -1,0 +1,339 @@
+"""A registry's network rules: read them, and change them safely.
+
+Virtual network rules only exist in preview registry API versions, so every call goes through
+the client pinned to REGISTRY_API_VERSION and through raw JSON (the SDK models would drop or
+rename what they don't know). A change is a delta (NetworkEdit) applied to a fresh read, so
+rules someone else added meanwhile survive; the write sends the whole rule set (an array sent
+replaces the old one) and is verified by reading back.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from services.azure import REGISTRY_API_VERSION, AzureClients
+from services.errors import AcrfenceError, VerificationFailed
+from services.models.inventory import (
+    MAX_VIRTUAL_NETWORK_RULES,
+    IpRule,
+    NetworkRuleSet,
+    PrivateEndpointConnection,
+    Registry,
+    VirtualNetworkRule,
+)
+from services.models.resource_id import (
+    ResourceIdError,
+    normalize_resource_id,
+    parse_resource_id,
+)
+
+__all__ = [
+    "REGISTRY_API_VERSION",
+    "NetworkEdit",
+    "InvalidEdit",
+    "RegistryRuleService",
+    "registry_from_arm",
+    "raw_json",
+]
+
+REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
+SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
+_DEFAULT_ACTIONS = ("Allow", "Deny")
+_PUBLIC_ACCESS = ("Enabled", "Disabled")
+_BYPASS = ("AzureServices", "None")
+# Attempts to land an edit when someone else keeps changing the rule set under us.
+MAX_ATTEMPTS = 3
+
+
+class InvalidEdit(AcrfenceError):
+    """An edit that can't be sent: malformed subnet ID or IP rule, or an unknown setting."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="InvalidInput")
+
+
+def raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> dict[str, Any]:
+    """``cls=`` hook for SDK calls: the response body exactly as Azure sent it."""
+    return pipeline_response.http_response.json()
+
+
+def _rule_subnet_id(raw_rule: Mapping[str, Any]) -> str | None:
+    # 2026-09-01-preview (and the live service for every version) says
+    # virtualNetworkSubnetResourceId; the 2021 previews' spec says id. Read either.
+    return raw_rule.get("virtualNetworkSubnetResourceId") or raw_rule.get("id")
+
+
+def _network_rule_set_from_arm(raw: Mapping[str, Any] | None) -> NetworkRuleSet | None:
+    if raw is None:
+        return None
+    ip_rules = tuple(
+        IpRule(value=str(rule.get("value", "")), action=rule.get("action") or "Allow")
+        for rule in raw.get("ipRules") or ()
+    )
+    vnet_rules = tuple(
+        VirtualNetworkRule(subnet_id=subnet, action=rule.get("action") or "Allow")
+        for rule in raw.get("virtualNetworkRules") or ()
+        if (subnet := _rule_subnet_id(rule))
+    )
+    return NetworkRuleSet(
+        default_action=raw.get("defaultAction") or "Allow",
+        ip_rules=ip_rules,
+        virtual_network_rules=vnet_rules,
+    )
+
+
+def _connection_from_arm(raw: Mapping[str, Any]) -> PrivateEndpointConnection:
+    props = raw.get("properties") or {}
+    state = props.get("privateLinkServiceConnectionState") or {}
+    return PrivateEndpointConnection(
+        id=raw.get("id", ""),
+        name=raw.get("name", ""),
+        private_endpoint_id=(props.get("privateEndpoint") or {}).get("id"),
+        status=state.get("status"),
+        description=state.get("description"),
+        provisioning_state=props.get("provisioningState"),
+    )
+
+
+def _resource_group(resource_id: str) -> str:
+    parts = resource_id.split("/")
+    return parts[4] if len(parts) > 4 else ""
+
+
+def _subscription(resource_id: str) -> str:
+    parts = resource_id.split("/")
+    return parts[2] if len(parts) > 2 else ""
+
+
+def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
+    """A Registry from ARM's JSON (any api-version; rules read from either subnet field)."""
+    props = raw.get("properties") or {}
+    resource_id = raw.get("id", "")
+    return Registry(
+        id=resource_id,
+        name=raw.get("name", ""),
+        resource_group=_resource_group(resource_id),
+        subscription_id=_subscription(resource_id),
+        location=raw.get("location", ""),
+        sku=(raw.get("sku") or {}).get("name", ""),
+        login_server=props.get("loginServer", ""),
+        public_network_access=props.get("publicNetworkAccess") or "Enabled",
+        network_rule_bypass_options=props.get("networkRuleBypassOptions") or "AzureServices",
+        network_rule_set=_network_rule_set_from_arm(props.get("networkRuleSet")),
+        private_endpoint_connections=tuple(
+            _connection_from_arm(c) for c in props.get("privateEndpointConnections") or ()
+        ),
+        data_endpoint_enabled=bool(props.get("dataEndpointEnabled")),
+        data_endpoint_host_names=tuple(props.get("dataEndpointHostNames") or ()),
+        provisioning_state=props.get("provisioningState"),
+        etag=raw.get("etag"),
+    )
+
+
+def _ip_key(value: str) -> str:
+    """Compare IP rules as networks: 1.2.3.4 and 1.2.3.4/32 are the same rule."""
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        return value.strip().casefold()
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
+    if value is None:
+        return None
+    for option in allowed:
+        if option.casefold() == value.strip().casefold():
+            return option
+    raise InvalidEdit(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class NetworkEdit:
+    """A DELTA applied to the freshly read registry, so others' concurrent changes survive."""
+
+    add_virtual_network_rules: tuple[str, ...] = ()  # subnet IDs
+    remove_virtual_network_rules: tuple[str, ...] = ()
+    add_ip_rules: tuple[str, ...] = ()  # CIDR / IP
+    remove_ip_rules: tuple[str, ...] = ()
+    default_action: str | None = None  # "Allow"/"Deny"/None = keep
+    public_network_access: str | None = None  # "Enabled"/"Disabled"/None = keep
+    network_rule_bypass_options: str | None = None  # "AzureServices"/"None"/None = keep
+
+    def validated(self) -> NetworkEdit:
+        """This edit with canonical spellings; InvalidEdit (one line) for bad input."""
+        for subnet in (*self.add_virtual_network_rules, *self.remove_virtual_network_rules):
+            try:
+                parse_resource_id(subnet, SUBNET_TYPE)
+            except ResourceIdError as error:
+                raise InvalidEdit(f"bad virtual network rule: {error}") from None
+        for value in self.add_ip_rules:
+            try:
+                network = ipaddress.ip_network(value.strip(), strict=False)
+            except ValueError:
+                raise InvalidEdit(f"bad IP rule {value!r}: not an IPv4 address or CIDR") from None
+            if network.version != 4:
+                raise InvalidEdit(f"bad IP rule {value!r}: registry firewalls take IPv4 only")
+        return NetworkEdit(
+            add_virtual_network_rules=self.add_virtual_network_rules,
+            remove_virtual_network_rules=self.remove_virtual_network_rules,
+            add_ip_rules=tuple(v.strip() for v in self.add_ip_rules),
+            remove_ip_rules=tuple(v.strip() for v in self.remove_ip_rules),
+            default_action=_choice(self.default_action, _DEFAULT_ACTIONS, "default action"),
+            public_network_access=_choice(
+                self.public_network_access, _PUBLIC_ACCESS, "public network access"
+            ),
+            network_rule_bypass_options=_choice(
+                self.network_rule_bypass_options, _BYPASS, "network rule bypass"
+            ),
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return self == NetworkEdit()
+
+
+def _edited_rule_set(raw_registry: Mapping[str, Any], edit: NetworkEdit) -> dict[str, Any]:
+    """The whole networkRuleSet to send: the fresh one with ``edit`` applied, nothing else."""
+    current = (raw_registry.get("properties") or {}).get("networkRuleSet") or {}
+    removed_subnets = {normalize_resource_id(s) for s in edit.remove_virtual_network_rules}
+    vnet_rules: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for rule in current.get("virtualNetworkRules") or ():
+        subnet = _rule_subnet_id(rule)
+        if not subnet or normalize_resource_id(subnet) in removed_subnets:
+            continue
+        seen.add(normalize_resource_id(subnet))
+        # Written as virtualNetworkSubnetResourceId, as the Azure CLI does.
+        vnet_rules.append(
+            {"action": rule.get("action") or "Allow", "virtualNetworkSubnetResourceId": subnet}
+        )
+    for subnet in edit.add_virtual_network_rules:
+        if normalize_resource_id(subnet) not in seen:
+            seen.add(normalize_resource_id(subnet))
+            vnet_rules.append({"action": "Allow", "virtualNetworkSubnetResourceId": subnet})
+    if len(vnet_rules) > MAX_VIRTUAL_NETWORK_RULES:
+        raise InvalidEdit(
+            f"a registry takes at most {MAX_VIRTUAL_NETWORK_RULES} virtual network rules; "
+            f"this edit would make {len(vnet_rules)}"
+        )
+    removed_ips = {_ip_key(v) for v in edit.remove_ip_rules}
+    ip_rules = [
+        {"action": rule.get("action") or "Allow", "value": rule.get("value")}
+        for rule in current.get("ipRules") or ()
+        if _ip_key(str(rule.get("value", ""))) not in removed_ips
+    ]
+    present_ips = {_ip_key(str(rule["value"])) for rule in ip_rules}
+    for value in edit.add_ip_rules:
+        if _ip_key(value) not in present_ips:
+            present_ips.add(_ip_key(value))
+            ip_rules.append({"action": "Allow", "value": value})
+    return {
+        "defaultAction": edit.default_action or current.get("defaultAction") or "Allow",
+        "virtualNetworkRules": vnet_rules,
+        "ipRules": ip_rules,
+    }
+
+
+def _update_body(raw_registry: Mapping[str, Any], edit: NetworkEdit) -> dict[str, Any]:
+    properties: dict[str, Any] = {"networkRuleSet": _edited_rule_set(raw_registry, edit)}
+    if edit.public_network_access is not None:
+        properties["publicNetworkAccess"] = edit.public_network_access
+    if edit.network_rule_bypass_options is not None:
+        properties["networkRuleBypassOptions"] = edit.network_rule_bypass_options
+    return {"properties": properties}
+
+
+def _network_state(raw_registry: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What an edit touches, normalised, to tell whether someone changed it meanwhile."""
+    registry = registry_from_arm(raw_registry)
+    rules = registry.rules
+    return (
+        rules.default_action.casefold(),
+        frozenset(rule.key for rule in rules.virtual_network_rules),
+        frozenset(_ip_key(rule.value) for rule in rules.ip_rules),
+        registry.public_network_access.casefold(),
+        registry.network_rule_bypass_options.casefold(),
+    )
+
+
+def edit_problems(registry: Registry, edit: NetworkEdit) -> list[str]:
+    """Every part of ``edit`` that ``registry`` (read back after the write) does not show."""
+    rules = registry.rules
+    subnets = {rule.key for rule in rules.virtual_network_rules}
+    ips = {_ip_key(rule.value) for rule in rules.ip_rules}
+    problems = [f"rule for {s} missing" for s in edit.add_virtual_network_rules
+                if normalize_resource_id(s) not in subnets]  # fmt: skip
+    problems += [f"rule for {s} still present" for s in edit.remove_virtual_network_rules
+                 if normalize_resource_id(s) in subnets]  # fmt: skip
+    problems += [f"IP rule {v} missing" for v in edit.add_ip_rules if _ip_key(v) not in ips]
+    problems += [f"IP rule {v} still present" for v in edit.remove_ip_rules if _ip_key(v) in ips]
+    checks = (
+        (edit.default_action, rules.default_action, "default action"),
+        (edit.public_network_access, registry.public_network_access, "public network access"),
+        (edit.network_rule_bypass_options, registry.network_rule_bypass_options, "bypass"),
+    )
+    for wanted, actual, what in checks:
+        if wanted is not None and wanted.casefold() != actual.casefold():
+            problems.append(f"{what} is {actual}, not {wanted}")
+    return problems
+
+
+class RegistryRuleService:
+    """Reads and edits one registry's network rules through the pinned preview API."""
+
+    def __init__(self, clients: AzureClients) -> None:
+        self._clients = clients
+
+    async def get_raw(self, registry_id: str) -> dict[str, Any]:
+        parsed = _parse_registry_id(registry_id)
+        client = self._clients.registries(parsed.subscription_id)
+        return await client.registries.get(parsed.resource_group, parsed.name, cls=raw_json)
+
+    async def get(self, registry_id: str) -> Registry:
+        return registry_from_arm(await self.get_raw(registry_id))
+
+    async def apply(self, registry_id: str, edit: NetworkEdit) -> tuple[Registry, Registry]:
+        """Apply ``edit`` on top of the current rules; return (before, after), verified.
+
+        The rule set is written whole, so a change someone makes between our read and our
+        write would be lost: we read again right before writing and rebuild the body when
+        the rules moved, and after writing we read back; if the edit doesn't hold (someone
+        wrote over us) we apply it again on top of what is there now, a bounded number of
+        times, then raise VerificationFailed.
+        """
+        edit = edit.validated()
+        parsed = _parse_registry_id(registry_id)
+        client = self._clients.registries(parsed.subscription_id)
+        before_raw = await self.get_raw(registry_id)
+        before = registry_from_arm(before_raw)
+        basis = before_raw
+        problems: list[str] = []
+        for _attempt in range(MAX_ATTEMPTS):
+            body = _update_body(basis, edit)
+            latest = await self.get_raw(registry_id)
+            if _network_state(latest) != _network_state(basis):
+                # Someone changed the rules since our read: build on theirs, not over them.
+                basis = latest
+                body = _update_body(basis, edit)
+            poller = await client.registries.begin_update(
+                parsed.resource_group, parsed.name, body, content_type="application/json"
+            )
+            await poller.result()
+            basis = await self.get_raw(registry_id)
+            after = registry_from_arm(basis)
+            problems = edit_problems(after, edit)
+            if not problems:
+                return before, after
+        raise VerificationFailed(
+            f"registry {parsed.name} did not keep the change: {'; '.join(problems)}"
+        )
+
+
+def _parse_registry_id(registry_id: str):
+    try:
+        return parse_resource_id(registry_id, REGISTRY_TYPE)
+    except ResourceIdError as error:
+        raise AcrfenceError(str(error), code="InvalidResourceId") from None

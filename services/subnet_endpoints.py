@@ -1,0 +1,218 @@
+"""A subnet's Microsoft.ContainerRegistry service endpoint: read it, add it, remove it.
+
+Azure's network service ignores If-Match, so the etag is our only guard: the subnet is read
+right before writing and compared with the etag the plan was made from; if it moved, someone
+else changed the subnet and we raise SubnetChanged instead of writing over them. Only the ACR
+endpoint is touched; every other endpoint, delegation, NSG, route table and unknown key is
+sent back as read. Every write is verified by reading back.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from services.azure import AzureClients
+from services.errors import AcrfenceError, VerificationFailed
+from services.models.inventory import ACR_SERVICE_ENDPOINT, ServiceEndpoint, Subnet, VirtualNetwork
+from services.models.resource_id import ResourceIdError, parse_resource_id
+from services.registry_rules import raw_json
+
+__all__ = [
+    "SubnetChanged",
+    "SubnetEndpointService",
+    "subnet_from_arm",
+    "virtual_network_from_arm",
+]
+
+SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
+# Re-reads allowed when the subnet keeps moving between our read and our write.
+MAX_ATTEMPTS = 3
+
+
+class SubnetChanged(AcrfenceError):
+    """The subnet's etag moved since the plan: re-plan from ``current``, never overwrite."""
+
+    def __init__(self, current: Subnet) -> None:
+        super().__init__(
+            f"subnet {current.label} was changed by someone else since it was planned "
+            "(its etag moved); re-plan from its current state",
+            code="SubnetChanged",
+        )
+        self.current = current
+
+
+def _ids(items: Any) -> tuple[str, ...]:
+    return tuple(item["id"] for item in items or () if isinstance(item, Mapping) and "id" in item)
+
+
+def subnet_from_arm(raw: Mapping[str, Any], *, virtual_network_name: str | None = None) -> Subnet:
+    """A Subnet from ARM's JSON, standalone (GET subnet) or nested in a virtual network."""
+    props = raw.get("properties") or {}
+    resource_id = raw.get("id", "")
+    parts = resource_id.split("/")
+    prefixes = tuple(props.get("addressPrefixes") or ())
+    if not prefixes and props.get("addressPrefix"):
+        prefixes = (props["addressPrefix"],)
+    endpoints = tuple(
+        ServiceEndpoint(
+            service=endpoint.get("service", ""),
+            locations=tuple(endpoint.get("locations") or ()),
+            provisioning_state=endpoint.get("provisioningState"),
+        )
+        for endpoint in props.get("serviceEndpoints") or ()
+    )
+    delegations = tuple(
+        (d.get("properties") or {}).get("serviceName") or d.get("serviceName") or d.get("name", "")
+        for d in props.get("delegations") or ()
+    )
+    return Subnet(
+        id=resource_id,
+        name=raw.get("name") or (parts[-1] if parts else ""),
+        virtual_network_name=virtual_network_name or (parts[8] if len(parts) > 8 else ""),
+        resource_group=parts[4] if len(parts) > 4 else "",
+        subscription_id=parts[2] if len(parts) > 2 else "",
+        address_prefixes=prefixes,
+        service_endpoints=endpoints,
+        delegations=delegations,
+        network_security_group_id=(props.get("networkSecurityGroup") or {}).get("id"),
+        route_table_id=(props.get("routeTable") or {}).get("id"),
+        private_endpoint_ids=_ids(props.get("privateEndpoints")),
+        etag=raw.get("etag"),
+        provisioning_state=props.get("provisioningState"),
+    )
+
+
+def virtual_network_from_arm(raw: Mapping[str, Any]) -> VirtualNetwork:
+    props = raw.get("properties") or {}
+    resource_id = raw.get("id", "")
+    parts = resource_id.split("/")
+    name = raw.get("name") or (parts[-1] if parts else "")
+    return VirtualNetwork(
+        id=resource_id,
+        name=name,
+        resource_group=parts[4] if len(parts) > 4 else "",
+        subscription_id=parts[2] if len(parts) > 2 else "",
+        location=raw.get("location", ""),
+        address_prefixes=tuple((props.get("addressSpace") or {}).get("addressPrefixes") or ()),
+        subnets=tuple(
+            subnet_from_arm(s, virtual_network_name=name) for s in props.get("subnets") or ()
+        ),
+        etag=raw.get("etag"),
+    )
+
+
+def _is_acr(endpoint: Mapping[str, Any]) -> bool:
+    return str(endpoint.get("service", "")).casefold() == ACR_SERVICE_ENDPOINT.casefold()
+
+
+def _put_body(raw: Mapping[str, Any], enabled: bool) -> dict[str, Any]:
+    """The subnet as read, with only the ACR endpoint added or removed.
+
+    Read-only state (etag, provisioning states) is left out, as the Azure CLI does; every
+    other key, including ones this code doesn't know, goes back unchanged.
+    """
+    body = copy.deepcopy(dict(raw))
+    body.pop("etag", None)
+    props = body.setdefault("properties", {})
+    props.pop("provisioningState", None)
+    endpoints = []
+    for endpoint in props.get("serviceEndpoints") or ():
+        if _is_acr(endpoint):
+            continue
+        kept = dict(endpoint)
+        kept.pop("provisioningState", None)
+        endpoints.append(kept)
+    if enabled:
+        endpoints.append({"service": ACR_SERVICE_ENDPOINT})
+    props["serviceEndpoints"] = endpoints
+    return body
+
+
+def _lost_in_write(before: Subnet, after: Subnet, enabled: bool) -> list[str]:
+    problems = []
+    if after.has_acr_endpoint != enabled:
+        problems.append(
+            f"the {ACR_SERVICE_ENDPOINT} endpoint is {'absent' if enabled else 'still there'}"
+        )
+    kept = {e.service.casefold() for e in after.other_endpoints}
+    problems += [
+        f"endpoint {e.service} was lost"
+        for e in before.other_endpoints
+        if e.service.casefold() not in kept
+    ]
+    if sorted(before.delegations) != sorted(after.delegations):
+        problems.append("delegations changed")
+    if (before.network_security_group_id or "").casefold() != (
+        after.network_security_group_id or ""
+    ).casefold():
+        problems.append("network security group changed")
+    if (before.route_table_id or "").casefold() != (after.route_table_id or "").casefold():
+        problems.append("route table changed")
+    return problems
+
+
+def _parse_subnet_id(subnet_id: str):
+    try:
+        return parse_resource_id(subnet_id, SUBNET_TYPE)
+    except ResourceIdError as error:
+        raise AcrfenceError(str(error), code="InvalidResourceId") from None
+
+
+class SubnetEndpointService:
+    """Adds or removes the Microsoft.ContainerRegistry service endpoint on one subnet."""
+
+    def __init__(self, clients: AzureClients) -> None:
+        self._clients = clients
+
+    async def get_raw(self, subnet_id: str) -> dict[str, Any]:
+        parsed = _parse_subnet_id(subnet_id)
+        client = self._clients.network(parsed.subscription_id)
+        vnet, subnet = parsed.names
+        return await client.subnets.get(parsed.resource_group, vnet, subnet, cls=raw_json)
+
+    async def get(self, subnet_id: str) -> Subnet:
+        return subnet_from_arm(await self.get_raw(subnet_id))
+
+    async def set_acr_endpoint(
+        self, subnet_id: str, enabled: bool, planned_etag: str | None
+    ) -> tuple[Subnet, Subnet]:
+        """Add (``enabled``) or remove the ACR endpoint; return (before, after), verified.
+
+        Raises SubnetChanged when the subnet's etag is not ``planned_etag`` any more, or moves
+        between our last read and our write. Without a planned etag the change is rebuilt on
+        top of the newer state instead. Already in the wanted state: nothing is written.
+        """
+        parsed = _parse_subnet_id(subnet_id)
+        client = self._clients.network(parsed.subscription_id)
+        vnet, name = parsed.names
+        raw = await self.get_raw(subnet_id)
+        before = subnet_from_arm(raw)
+        if planned_etag and before.etag != planned_etag:
+            raise SubnetChanged(before)
+        for _attempt in range(MAX_ATTEMPTS):
+            current = subnet_from_arm(raw)
+            if current.has_acr_endpoint == enabled:
+                return before, current
+            body = _put_body(raw, enabled)
+            # Read once more right before writing: the PUT replaces the whole subnet, so a
+            # change landing after our read would be silently undone.
+            latest = await self.get_raw(subnet_id)
+            if latest.get("etag") != raw.get("etag"):
+                if planned_etag:
+                    raise SubnetChanged(subnet_from_arm(latest))
+                raw = latest
+                continue
+            poller = await client.subnets.begin_create_or_update(
+                parsed.resource_group, vnet, name, body, content_type="application/json"
+            )
+            await poller.result()
+            after = await self.get(subnet_id)
+            problems = _lost_in_write(current, after, enabled)
+            if problems:
+                raise VerificationFailed(
+                    f"subnet {after.label} did not end up as planned: {'; '.join(problems)}"
+                )
+            return before, after
+        raise SubnetChanged(subnet_from_arm(raw))
