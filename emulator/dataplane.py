@@ -54,7 +54,7 @@ _COMMON_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
     "X-Content-Type-Options": "nosniff",
 }
-_JSON = "application/json; charset=utf-8"
+LOGIN_SERVER = web.RequestKey("login_server", str)
 
 
 def _errors(status: int, code: str, message: str, headers: dict | None = None) -> web.Response:
@@ -127,13 +127,13 @@ class DataPlane:
                 status=403, text=body, content_type="application/json", charset="utf-8",
                 headers=_COMMON_HEADERS,
             )  # fmt: skip
-        request["login_server"] = registry["properties"]["loginServer"]
+        request[LOGIN_SERVER] = registry["properties"]["loginServer"]
         return await handler(request)
 
     # ---- routes ------------------------------------------------------------------------------
 
     def _challenge(self, request: web.Request, scope: str | None = None) -> web.Response:
-        server = request["login_server"]
+        server = request[LOGIN_SERVER]
         challenge = f'Bearer realm="https://{server}/oauth2/token",service="{server}"'
         if scope:
             challenge += f',scope="{scope}"'
@@ -151,7 +151,7 @@ class DataPlane:
     def _authorised(self, request: web.Request) -> bool:
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
-        return self.access_tokens.get(token) == request["login_server"]
+        return self.access_tokens.get(token) == request[LOGIN_SERVER]
 
     async def v2(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
@@ -163,7 +163,7 @@ class DataPlane:
         if form.get("grant_type") != "access_token" or form.get("access_token") != self.arm_token:
             return _errors(401, "UNAUTHORIZED", "the access token is not valid for this registry")
         token = secrets.token_urlsafe(32)
-        self.refresh_tokens[token] = request["login_server"]
+        self.refresh_tokens[token] = request[LOGIN_SERVER]
         return web.json_response({"refresh_token": token}, headers=_COMMON_HEADERS)
 
     async def token(self, request: web.Request) -> web.Response:
@@ -171,11 +171,11 @@ class DataPlane:
         refresh = str(form.get("refresh_token", ""))
         if (
             form.get("grant_type") != "refresh_token"
-            or self.refresh_tokens.get(refresh) != request["login_server"]
+            or self.refresh_tokens.get(refresh) != request[LOGIN_SERVER]
         ):
             return _errors(401, "UNAUTHORIZED", "the refresh token is not valid")
         token = secrets.token_urlsafe(32)
-        self.access_tokens[token] = request["login_server"]
+        self.access_tokens[token] = request[LOGIN_SERVER]
         return web.json_response({"access_token": token}, headers=_COMMON_HEADERS)
 
     async def catalog(self, request: web.Request) -> web.Response:

@@ -1,0 +1,62 @@
+"""`acrfence emulator`: run the local Azure (ARM + ACR data plane) in the foreground.
+
+Prints exactly one JSON line on stdout when ready (arm_endpoint, ca_cert, registry_endpoint,
+vantages, public_ip, token, env) and exits 0 on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "run the local Azure emulator (ARM + ACR data plane) in the foreground"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seed",
+        default="demo",
+        help="demo, a tenant JSON file, or generate:SUBSxREGSxVNETSxSUBNETS (default: demo)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="ARM port (0: any free port)")
+    parser.add_argument(
+        "--registry-port", type=int, default=0, help="data-plane port (0: any free port)"
+    )
+    parser.add_argument("--latency-ms", type=int, default=0, help="latency added to each request")
+    parser.add_argument("--state", default=None, help="state file: loaded if present, kept saved")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import signal
+    import sys
+    import threading
+
+    from emulator.runner import start_emulator
+    from emulator.seeds import SeedError
+
+    if args.latency_ms < 0:
+        print("acrfence emulator: --latency-ms must be 0 or more", file=sys.stderr)
+        return 2
+    try:
+        handle = start_emulator(
+            seed=args.seed,
+            latency_ms=args.latency_ms,
+            state_file=args.state,
+            host=args.host,
+            arm_port=args.port,
+            registry_port=args.registry_port,
+        )
+    except (SeedError, ValueError, OSError) as exc:
+        print(f"acrfence emulator: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    print(json.dumps(handle.info), flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        handle.stop()
+    return 0
