@@ -91,10 +91,15 @@ def _deny_by_default(registry: Registry, rules: RegistryRules) -> AccessSummary:
         sources.append(plural(len(rules.approved_private_endpoints), "private endpoint"))
     if sources:
         headline = f"Deny by default; reachable from {join_words(sources)}"
+        if unknown:
+            headline += f" ({plural(len(unknown), 'rule')} can't be checked)"
+    elif unknown:
+        headline = (
+            f"Deny by default; reachable only through {plural(len(unknown), 'rule')} that "
+            "can't be checked"
+        )
     else:
         headline = "Deny by default; no rule lets anyone in (locked out)"
-    if unknown:
-        headline += f" ({plural(len(unknown), 'rule')} can't be checked)"
     if open_to_internet:
         headline = "Open to the internet: an IP rule admits every address despite default Deny"
 

@@ -283,9 +283,13 @@ def _locked_out(registry: Registry, rules: RegistryRules) -> list[Finding]:
         title = f"{registry.name}: locked out (default Deny and no rules)"
         why = "The default action is Deny and there is no rule"
     else:
-        title = f"{registry.name}: locked out (none of its {rules.rule_count} rules works)"
-        count = plural(rules.rule_count, "rule")
-        why = f"The default action is Deny and none of its {count} matches anything"
+        which = (
+            "its only rule" if rules.rule_count == 1 else f"none of its {rules.rule_count} rules"
+        )
+        works = "doesn't work" if rules.rule_count == 1 else "works"
+        title = f"{registry.name}: locked out ({which} {works})"
+        matches = "matches nothing" if rules.rule_count == 1 else "matches anything"
+        why = f"The default action is Deny and {which} {matches}"
     ways_in = []
     if registry.trusted_services_bypass:
         ways_in.append("trusted Azure services through the bypass")
