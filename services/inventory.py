@@ -10,6 +10,7 @@ still loads.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,8 @@ __all__ = [
     "InventoryBuilder",
     "build_inventory",
 ]
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True)
@@ -148,22 +151,22 @@ class InventoryService:
         missing: list[str] = []
         if subscription_ids is not None:
             wanted = [s.strip() for s in subscription_ids if s.strip()]
+            for subscription_id in wanted:
+                if not _GUID.match(subscription_id):
+                    raise AcrfenceError(
+                        f"not a subscription ID (a GUID): {subscription_id!r}",
+                        code="InvalidSubscriptionId",
+                    )
             by_id = {s.subscription_id.casefold(): s for s in visible}
             subscriptions = tuple(by_id[w.casefold()] for w in wanted if w.casefold() in by_id)
             missing = [w for w in wanted if w.casefold() not in by_id]
         yield SubscriptionsLoaded(subscriptions)
-        for subscription_id in missing:
-            yield LoadFailed(
-                SubscriptionFailure(
-                    subscription_id,
-                    "subscription",
-                    "SubscriptionNotFound",
-                    f"subscription {subscription_id} is not visible to this identity",
-                )
-            )
+        # A subscription asked for by ID but not listed is still tried: Azure's own answer
+        # (AuthorizationFailed, SubscriptionNotFound) says more than our guess would.
+        to_load = [s.subscription_id for s in subscriptions] + missing
         tasks = [
-            asyncio.ensure_future(load(s.subscription_id, limit))
-            for s in subscriptions
+            asyncio.ensure_future(load(subscription_id, limit))
+            for subscription_id in to_load
             for load in (self._registries, self._virtual_networks)
         ]
         try:

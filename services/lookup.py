@@ -49,14 +49,17 @@ async def _all_registries(clients: AzureClients, service: InventoryService) -> l
 
 async def find_registry(
     clients: AzureClients,
-    inventory_or_service: Inventory | InventoryService | None,
-    name_or_id: str,
+    inventory_or_service: Inventory | InventoryService | str | None,
+    name_or_id: str | None = None,
 ) -> Registry:
     """The registry ``name_or_id`` names; RegistryNotFound / AmbiguousRegistryName otherwise.
 
     A resource ID is read fresh from Azure. A name is looked up in the given inventory, or,
     given a service (or None), in a fresh listing of every visible subscription's registries.
     """
+    if name_or_id is None and isinstance(inventory_or_service, str):
+        # Called as find_registry(clients, name): look it up in a fresh listing.
+        inventory_or_service, name_or_id = None, inventory_or_service
     text = (name_or_id or "").strip()
     if text.startswith("/"):
         try:
