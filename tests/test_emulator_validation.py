@@ -113,8 +113,8 @@ async def test_existing_dangling_rule_does_not_block_other_edits(emulator) -> No
     rules = emulator.state.get_registry(registry)["properties"]["networkRuleSet"][
         "virtualNetworkRules"
     ]
-    body = {"properties": {"networkRuleSet": {"virtualNetworkRules": rules,
-                                               "ipRules": [{"value": "203.0.113.0/24"}]}}}  # fmt: skip
+    rule_set = {"virtualNetworkRules": rules, "ipRules": [{"value": "203.0.113.0/24"}]}
+    body = {"properties": {"networkRuleSet": rule_set}}
     async with acr(emulator, api_version=PREVIEW) as client:
         updated = await (
             await client.registries.begin_update("app-rg", "contosodangling", body)
@@ -145,7 +145,7 @@ async def _raw(handle, method: str, path: str, **kwargs) -> httpx.Response:
 
 async def test_missing_and_unknown_api_versions(emulator) -> None:
     auth = {"Authorization": f"Bearer {emulator.token}"}
-    path = f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/{RG}/providers/Microsoft.ContainerRegistry/registries/mycontainerregistry"
+    path = REGISTRY
     missing = await _raw(emulator, "GET", path, headers=auth)
     unknown = await _raw(emulator, "GET", path, params={"api-version": "2099-01-01"}, headers=auth)
     subs = await _raw(
