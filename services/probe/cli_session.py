@@ -76,9 +76,12 @@ async def probe_and_report(
     runner: ProbeRunner,
     registries: Sequence[Registry],
     args: argparse.Namespace,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
+    # Looked up per call, not bound at import: callers (and tests) may swap the streams.
+    out = out or sys.stdout
+    err = err or sys.stderr
     expectation = ProbeExpectation(args.expect) if args.expect else None
     if expectation is not None and args.wait > 0:
         total = len(registries)
