@@ -120,7 +120,9 @@ class InventoryService:
             raw = await self._collect(client.registries.list(), limit)
         except Exception as exc:  # noqa: BLE001 - any failure is reported, the rest loads on
             return _failure(subscription_id, "registries", exc)
-        registries = sorted((registry_from_arm(r) for r in raw), key=lambda r: r.key)
+        registries = sorted(
+            (registry_from_arm(r) for r in raw), key=lambda r: (r.name.casefold(), r.key)
+        )
         return RegistriesLoaded(subscription_id, tuple(registries))
 
     async def _virtual_networks(
@@ -131,7 +133,9 @@ class InventoryService:
             raw = await self._collect(client.virtual_networks.list_all(), limit)
         except Exception as exc:  # noqa: BLE001 - any failure is reported, the rest loads on
             return _failure(subscription_id, "virtual networks", exc)
-        vnets = sorted((virtual_network_from_arm(v) for v in raw), key=lambda v: v.key)
+        vnets = sorted(
+            (virtual_network_from_arm(v) for v in raw), key=lambda v: (v.name.casefold(), v.key)
+        )
         return VirtualNetworksLoaded(subscription_id, tuple(vnets))
 
     async def stream(

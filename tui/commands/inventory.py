@@ -1,0 +1,189 @@
+"""`acrfence inventory [--json]`: what this identity can see, without the dashboard.
+
+Subscriptions, registries (SKU, default action, rule counts, and each virtual network rule
+beside the status of its subnet's Microsoft.ContainerRegistry endpoint), virtual networks
+with their subnets, and the subscriptions that could not be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+HELP = "list subscriptions, registries and virtual networks with their network rules"
+
+EXIT_OK = 0
+EXIT_BAD_CONFIG = 2
+EXIT_AZURE_ERROR = 3
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--subscription",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="only this subscription (repeatable); default: every visible one",
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=16,
+        metavar="N",
+        help="at most N requests to Azure at once (default 16)",
+    )
+
+
+def inventory_to_json(inventory: Any) -> dict[str, Any]:
+    """The --json document: plain data, stable keys."""
+    return {
+        "subscriptions": [
+            {
+                "subscription_id": s.subscription_id,
+                "display_name": s.display_name,
+                "state": s.state,
+                "tenant_id": s.tenant_id,
+            }
+            for s in inventory.subscriptions
+        ],
+        "registries": [_registry_json(inventory, r) for r in inventory.registries],
+        "virtual_networks": [
+            {
+                "id": v.id,
+                "name": v.name,
+                "location": v.location,
+                "address_prefixes": list(v.address_prefixes),
+                "subnets": [
+                    {
+                        "id": s.id,
+                        "name": s.name,
+                        "address_prefix": s.address_prefixes[0] if s.address_prefixes else None,
+                        "address_prefixes": list(s.address_prefixes),
+                        "service_endpoints": [e.service for e in s.service_endpoints],
+                        "delegations": list(s.delegations),
+                    }
+                    for s in v.subnets
+                ],
+            }
+            for v in inventory.virtual_networks
+        ],
+        "failures": [
+            {
+                "subscription_id": f.subscription_id,
+                "what": f.what,
+                "code": f.code,
+                "message": f.message,
+            }
+            for f in inventory.failures
+        ],
+    }
+
+
+def _registry_json(inventory: Any, registry: Any) -> dict[str, Any]:
+    rules = registry.rules
+    return {
+        "id": registry.id,
+        "name": registry.name,
+        "subscription_id": registry.subscription_id,
+        "resource_group": registry.resource_group,
+        "location": registry.location,
+        "sku": registry.sku,
+        "login_server": registry.login_server,
+        "default_action": rules.default_action,
+        "public_network_access": registry.public_network_access,
+        "network_rule_bypass_options": registry.network_rule_bypass_options,
+        "ip_rules": [rule.value for rule in rules.ip_rules],
+        "virtual_network_rules": [
+            {
+                "subnet_id": rule.subnet_id,
+                "endpoint_status": str(inventory.endpoint_status(rule.subnet_id)),
+            }
+            for rule in rules.virtual_network_rules
+        ],
+        "private_endpoint_connections": [
+            {"id": c.id, "status": c.status} for c in registry.private_endpoint_connections
+        ],
+    }
+
+
+def _subnet_label(subnet_id: str) -> str:
+    parts = subnet_id.split("/")
+    return f"{parts[-3]}/{parts[-1]}" if len(parts) >= 3 else subnet_id
+
+
+def render_text(inventory: Any) -> str:
+    lines: list[str] = []
+    names = {s.subscription_id.casefold(): s.display_name for s in inventory.subscriptions}
+    lines.append(f"Subscriptions ({len(inventory.subscriptions)})")
+    for s in inventory.subscriptions:
+        lines.append(f"  {s.display_name}  {s.subscription_id}  {s.state}")
+    lines.append("")
+    lines.append(f"Registries ({len(inventory.registries)})")
+    if inventory.registries:
+        width = max(len(r.name) for r in inventory.registries)
+        header = f"  {'NAME':<{width}}  SKU       DEFAULT  PUBLIC    IP  VNET  SUBSCRIPTION"
+        lines.append(header)
+    for r in inventory.registries:
+        rules = r.rules
+        lines.append(
+            f"  {r.name:<{width}}  {r.sku:<8}  {rules.default_action:<7}  "
+            f"{r.public_network_access:<8}  {len(rules.ip_rules):>2}  "
+            f"{len(rules.virtual_network_rules):>4}  "
+            f"{names.get(r.subscription_id.casefold(), r.subscription_id)}"
+        )
+        for rule in rules.virtual_network_rules:
+            status = inventory.endpoint_status(rule.subnet_id)
+            lines.append(f"      vnet rule {_subnet_label(rule.subnet_id)}: endpoint {status}")
+        for ip_rule in rules.ip_rules:
+            lines.append(f"      ip rule {ip_rule.value}")
+    lines.append("")
+    lines.append(f"Virtual networks ({len(inventory.virtual_networks)})")
+    for v in inventory.virtual_networks:
+        lines.append(f"  {v.name}  {', '.join(v.address_prefixes)}  ({v.resource_group})")
+        for s in v.subnets:
+            endpoints = ", ".join(e.service for e in s.service_endpoints) or "no service endpoints"
+            lines.append(f"    {s.name}  {', '.join(s.address_prefixes)}  {endpoints}")
+    if inventory.failures:
+        lines.append("")
+        lines.append(f"Could not read ({len(inventory.failures)})")
+        for f in inventory.failures:
+            lines.append(f"  {f.subscription_id} {f.what}: {f.message}")
+    return "\n".join(lines)
+
+
+async def _load(args: argparse.Namespace, target: Any) -> Any:
+    from services.azure import AzureClients
+    from services.inventory import InventoryService
+
+    async with AzureClients(target) as clients:
+        service = InventoryService(clients, max_in_flight=args.max_in_flight)
+        return await service.load(args.subscription)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from services.config import ConfigError, Target
+    from services.errors import describe_error
+
+    if args.max_in_flight < 1:
+        print("acrfence inventory: --max-in-flight must be 1 or more", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    try:
+        target = Target.from_env()
+    except ConfigError as error:
+        print(f"acrfence inventory: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    try:
+        inventory = asyncio.run(_load(args, target))
+    except Exception as error:  # every failure reaches the user as one line, never a traceback
+        print(f"acrfence inventory: {describe_error(error)}", file=sys.stderr)
+        return EXIT_AZURE_ERROR
+    if args.json:
+        print(json.dumps(inventory_to_json(inventory), indent=2))
+    else:
+        print(render_text(inventory))
+    return EXIT_OK
