@@ -46,7 +46,8 @@ class Finding:
 class AccessSummary:
     """A registry's data-plane firewall in words, and the sources that really get in."""
 
-    headline: str  # "Deny by default; reachable from myDockerVMVNET/myDockerVMSubnet and 1 IP range"
+    # e.g. "Deny by default; reachable from myDockerVMVNET/myDockerVMSubnet and 1 IP range"
+    headline: str
     lines: tuple[str, ...]  # one sentence per rule or fact, incl. "this rule does nothing ..."
     open_to_internet: bool
     allowed_subnet_ids: tuple[str, ...]  # subnets that really get in (rule + endpoint)
