@@ -100,8 +100,17 @@ def _pipeline_policies(credential: AsyncTokenCredential, scope: str) -> list[Any
 class AzureClients:
     """Builds and caches SDK clients for one Target; ``async with`` closes them all."""
 
-    def __init__(self, target: Target, credential: AsyncTokenCredential | None = None) -> None:
+    def __init__(
+        self,
+        target: Target,
+        credential: AsyncTokenCredential | None = None,
+        *,
+        polling_interval: float = LRO_POLLING_INTERVAL_S,
+    ) -> None:
         self.target = target
+        # Seconds between LRO polls when the server sends no (or a zero) Retry-After; tests
+        # against the emulator pass a smaller one.
+        self.polling_interval = polling_interval
         self._credential = credential
         self._owns_credential = credential is None
         self._clients: dict[tuple[str, str], Any] = {}
@@ -144,7 +153,7 @@ class AzureClients:
             "base_url": self.target.arm_endpoint,
             "credential_scopes": [self.target.credential_scope],
             "policies": _pipeline_policies(self.credential, self.target.credential_scope),
-            "polling_interval": LRO_POLLING_INTERVAL_S,
+            "polling_interval": self.polling_interval,
             "transport": self._transport(),
             "connection_timeout": CONNECTION_TIMEOUT_S,
             "read_timeout": READ_TIMEOUT_S,
