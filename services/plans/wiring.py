@@ -9,6 +9,9 @@ from services.plans.executor import PlanServices
 
 __all__ = ["build_session"]
 
+# services.lookup's codes for "that name names no (single) registry": bad input, not Azure's.
+_BAD_NAME_CODES = {"RegistryNotFound", "AmbiguousRegistryName", "InvalidRegistryName"}
+
 
 def build_session(cls: Any, target: Any, journal: Any) -> Any:
     from services.azure import AzureClients
@@ -33,7 +36,15 @@ def build_session(cls: Any, target: Any, journal: Any) -> Any:
             from services.lookup import find_registry
         except ImportError:  # the shared lookup is not there: list registries ourselves
             return await _find_by_listing(clients, name)
-        return await find_registry(clients, name)
+        from services.errors import AcrfenceError
+        from services.plans.inputs import PlanInputError
+
+        try:
+            return await find_registry(clients, name)
+        except AcrfenceError as exc:
+            if exc.code in _BAD_NAME_CODES:
+                raise PlanInputError(str(exc)) from None
+            raise
 
     async def read_vnet(vnet_id: str) -> Any:
         from services.models import parse_resource_id
