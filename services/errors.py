@@ -30,11 +30,17 @@ class VerificationFailed(AcrfenceError):
         super().__init__(message, code="VerificationFailed")
 
 
-def one_line(text: str) -> str:
+def one_line(text: str, limit: int = _MAX_LENGTH) -> str:
     """Collapse whitespace, hide anything token-like, and keep it short."""
     flat = " ".join(str(text).split())
     flat = _SECRET.sub(lambda m: f"{m.group(1)}<redacted>" if m.group(1) else "<redacted>", flat)
-    return flat if len(flat) <= _MAX_LENGTH else flat[: _MAX_LENGTH - 1] + "…"
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _with_code(sentence: str, code: str | None) -> str:
+    """``sentence (ARM error CODE)``; a long sentence is shortened, never the code."""
+    suffix = f" (ARM error {code})" if code else ""
+    return one_line(sentence, _MAX_LENGTH - len(suffix)) + suffix
 
 
 def error_code(exc: BaseException) -> str | None:
@@ -97,8 +103,8 @@ def describe_error(exc: BaseException) -> str:
         code = error_code(exc)
         message = _arm_message(exc)
         if isinstance(exc, ClientAuthenticationError) or exc.status_code == 401:
-            return one_line(f"Azure did not accept the credentials: {message} (ARM error {code})")
-        return one_line(f"Azure refused: {message} (ARM error {code})")
+            return _with_code(f"Azure did not accept the credentials: {message}", code)
+        return _with_code(f"Azure refused: {message}", code)
     if isinstance(exc, ClientAuthenticationError):
         # azure.identity: no credential could produce a token (no response from ARM at all).
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
