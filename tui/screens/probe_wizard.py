@@ -10,7 +10,7 @@ the client IP a firewall refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -187,8 +187,8 @@ class ProbeWizardScreen(Screen[None]):
             return list(self.selected)
         if scope == "scope-filter":
             text = self.query_one("#probe-filter", Input).value.strip().casefold()
-            return [r for r in self.inventory.registries if text in r.name.casefold()]
-        return list(self.inventory.registries)
+            return _by_name(r for r in self.inventory.registries if text in r.name.casefold())
+        return _by_name(self.inventory.registries)
 
     def probe_options(self) -> ProbeOptions:
         """Options for the choices made; raises ValueError (one line) for a bad address."""
@@ -272,7 +272,9 @@ class ProbeWizardScreen(Screen[None]):
             return
         table = self.query_one("#probe-results", DataTable)
         if event.registry_name in self._order:
-            table.update_cell(event.registry_name, str(event.stage), self._cell(event.result))
+            table.update_cell(
+                event.registry_name, str(event.stage), self._cell(event.result), update_width=True
+            )
 
     def _cell(self, result: StageResult | None) -> str:
         if result is None:
@@ -291,9 +293,11 @@ class ProbeWizardScreen(Screen[None]):
         ran = {stage.stage: stage for stage in login.stages}
         for stage in STAGE_COLUMNS:
             cell = self._cell(ran[stage]) if stage in ran else "-"
-            table.update_cell(result.registry_name, str(stage), cell)
-        table.update_cell(result.registry_name, "verdict", str(result.verdict))
-        table.update_cell(result.registry_name, "client_ip", result.client_ip or "")
+            table.update_cell(result.registry_name, str(stage), cell, update_width=True)
+        table.update_cell(result.registry_name, "verdict", str(result.verdict), update_width=True)
+        table.update_cell(
+            result.registry_name, "client_ip", result.client_ip or "", update_width=True
+        )
         self._show_explanation()
 
     # ----- reading and acting -------------------------------------------------------------
@@ -372,6 +376,11 @@ def _address_rule(text: str) -> ConnectTo:
         return parse_connect_to(rule_text)
     except ConnectToError as error:
         raise ValueError(str(error)) from None
+
+
+def _by_name(registries: Iterable[Registry]) -> list[Registry]:
+    # Inventory order depends on which subscription answered first; names read better.
+    return sorted(registries, key=lambda r: (r.name.casefold(), r.id.casefold()))
 
 
 def _escape(text: str) -> str:
