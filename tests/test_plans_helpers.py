@@ -43,15 +43,8 @@ def cli_env(handle, state_dir: Path) -> dict[str, str]:
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *argv: str) -> int:
     """`acrfence ARGV` in this process, with ``env`` as its environment additions."""
-    import importlib.util
-
-    import tui.cli
     from tui.cli import main
 
-    # TEMPORARY until tui/commands/inventory.py lands: skip commands whose module is missing.
-    tui.cli.COMMANDS = tuple(
-        c for c in tui.cli.COMMANDS if importlib.util.find_spec(f"tui.commands.{c}")
-    )
     with monkeypatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
