@@ -54,6 +54,14 @@ def make_registry(
         "type": REGISTRY_TYPE,
         "location": location,
         "tags": {},
+        "systemData": {
+            "createdBy": "operator@contoso.example",
+            "createdByType": "User",
+            "createdAt": CREATED,
+            "lastModifiedBy": "operator@contoso.example",
+            "lastModifiedByType": "User",
+            "lastModifiedAt": CREATED,
+        },
         "sku": {"name": sku, "tier": sku},
         "properties": {
             "loginServer": f"{name.lower()}.azurecr.io",
