@@ -1,0 +1,123 @@
+"""Inventory over the emulator: streamed events, a failing subscription reported (not fatal),
+subscriptions asked for by ID, paging, and the endpoint status beside each registry rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION, SUB_RESTRICTED
+from services.azure import AzureClients
+from services.config import Target
+from services.errors import AcrfenceError
+from services.inventory import (
+    InventoryService,
+    LoadFailed,
+    RegistriesLoaded,
+    SubscriptionsLoaded,
+    VirtualNetworksLoaded,
+    build_inventory,
+)
+from services.models import EndpointStatus
+
+
+def clients_for(handle) -> AzureClients:
+    return AzureClients(Target.from_env(handle.env), polling_interval=0.02)
+
+
+async def test_stream_starts_with_subscriptions_then_one_event_per_listing(emulator) -> None:
+    async with clients_for(emulator) as clients:
+        events = [event async for event in InventoryService(clients).stream()]
+    assert isinstance(events[0], SubscriptionsLoaded)
+    visible = {s.subscription_id for s in events[0].subscriptions}
+    assert visible == {SUB_PRODUCTION, SUB_NETWORKING, SUB_PLATFORM}  # restricted is hidden
+    registries = [e for e in events if isinstance(e, RegistriesLoaded)]
+    vnets = [e for e in events if isinstance(e, VirtualNetworksLoaded)]
+    assert sorted(e.subscription_id for e in registries) == sorted(visible)
+    assert sorted(e.subscription_id for e in vnets) == sorted(visible)
+    assert not [e for e in events if isinstance(e, LoadFailed)]
+
+    inventory = build_inventory(events)
+    names = {r.name for r in inventory.registries}
+    assert {"mycontainerregistry", "contosobasic", "platformacr"} <= names
+    docker = next(s for s in inventory.subnets if s.name == "myDockerVMSubnet")
+    assert docker.address_prefixes == ("10.0.0.0/24",) and not docker.has_acr_endpoint
+    workers = next(s for s in inventory.subnets if s.name == "workers")
+    assert {e.service for e in workers.service_endpoints} == {
+        "Microsoft.Storage",
+        "Microsoft.KeyVault",
+    }
+    assert workers.delegations == ("Microsoft.ContainerInstance/containerGroups",)
+
+
+async def test_rule_endpoint_status_covers_every_case(emulator) -> None:
+    async with clients_for(emulator) as clients:
+        inventory = await InventoryService(clients).load()
+
+    def statuses(name: str) -> dict[str, EndpointStatus]:
+        registry = next(r for r in inventory.registries if r.name == name)
+        return {
+            rule.subnet_id.rsplit("/", 1)[-1]: inventory.endpoint_status(rule.subnet_id)
+            for rule in registry.rules.virtual_network_rules
+        }
+
+    assert statuses("contosodangling") == {
+        "decommissioned": EndpointStatus.SUBNET_NOT_FOUND,
+        "build-agents": EndpointStatus.ENABLED,
+    }
+    assert statuses("contosonoendpoint") == {"aks-nodes": EndpointStatus.MISSING}
+    assert statuses("contososecretrule") == {"secret-subnet": EndpointStatus.UNREADABLE}
+    assert statuses("contosocrosssub") == {"hub-agents": EndpointStatus.ENABLED}
+
+
+async def test_a_failing_subscription_is_reported_and_the_rest_loads(emulator) -> None:
+    # More 500s than the retry policy rides out, only for one subscription's registries.
+    emulator.faults.server_error(
+        count=20,
+        status=500,
+        match=f"GET /subscriptions/{SUB_PLATFORM}/providers/Microsoft.ContainerRegistry",
+    )
+    async with clients_for(emulator) as clients:
+        inventory = await InventoryService(clients).load()
+    assert [(f.subscription_id, f.what, f.code) for f in inventory.failures] == [
+        (SUB_PLATFORM, "registries", "InternalServerError")
+    ]
+    assert "\n" not in inventory.failures[0].message
+    assert not [r for r in inventory.registries if r.subscription_id == SUB_PLATFORM]
+    assert any(r.name == "mycontainerregistry" for r in inventory.registries)
+    assert any(v.subscription_id == SUB_PLATFORM for v in inventory.virtual_networks)
+
+
+async def test_subscriptions_by_id_including_one_we_cannot_read(emulator) -> None:
+    async with clients_for(emulator) as clients:
+        inventory = await InventoryService(clients).load([SUB_PLATFORM, SUB_RESTRICTED.upper()])
+    assert [s.subscription_id for s in inventory.subscriptions] == [SUB_PLATFORM]
+    assert {r.subscription_id for r in inventory.registries} == {SUB_PLATFORM}
+    failures = {(f.what, f.code) for f in inventory.failures}
+    assert failures == {
+        ("registries", "AuthorizationFailed"),
+        ("virtual networks", "AuthorizationFailed"),
+    }
+
+
+async def test_malformed_subscription_id_is_one_line(emulator) -> None:
+    async with clients_for(emulator) as clients:
+        with pytest.raises(AcrfenceError, match="not a subscription ID"):
+            await InventoryService(clients).load(["not-a-guid"])
+
+
+async def test_bad_token_fails_the_whole_stream_with_one_line(emulator) -> None:
+    target = Target.from_env({**emulator.env, "ACRFENCE_TOKEN": "wrong"})
+    async with AzureClients(target) as clients:
+        with pytest.raises(AcrfenceError) as caught:
+            await InventoryService(clients).load()
+    assert "InvalidAuthenticationToken" in str(caught.value) and "wrong" not in str(caught.value)
+
+
+async def test_paged_listings_are_followed_to_the_end(make_emulator) -> None:
+    handle = make_emulator(seed="generate:2x150x3x4")
+    async with clients_for(handle) as clients:
+        sequential = await InventoryService(clients, max_in_flight=1).load()
+        concurrent = await InventoryService(clients, max_in_flight=8).load()
+    assert len(sequential.registries) == 300
+    assert len(sequential.subnets) == 2 * 3 * 4
+    assert sequential == concurrent
