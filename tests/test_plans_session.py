@@ -1,0 +1,83 @@
+"""A plan built, then the world changes, then it is applied: others' changes survive, the
+subnet step is re-planned from the new state. Real services, real SDK, the emulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_plans_helpers import ACR, AKS, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
+
+from services.config import Target
+from services.models import RunState, StepKind
+from services.plans.journal import Journal
+from services.plans.lockdown import LockdownRequest
+from services.plans.session import PlanSession
+
+
+async def _plan(emulator, tmp_path: Path):
+    session = PlanSession.for_target(Target.from_env(emulator.env), Journal(tmp_path))
+    registry = await session.resolve_registry("mycontainerregistry")
+    request = LockdownRequest(registry.id, (DOCKER_SUBNET,), ip_ranges=("203.0.113.9",))
+    return session, await session.lockdown_plan(request, registry)
+
+
+async def test_changes_between_plan_and_apply_survive(emulator, tmp_path):
+    session, plan = await _plan(emulator, tmp_path)
+    try:
+
+        def their_subnet_change(raw: dict) -> None:
+            raw["properties"].setdefault("serviceEndpoints", []).append(
+                {"service": "Microsoft.EventHub", "locations": ["*"]}
+            )
+
+        def their_registry_change(raw: dict) -> None:
+            rule_set = raw["properties"]["networkRuleSet"]
+            rule_set.setdefault("virtualNetworkRules", []).append(
+                {"action": "Allow", "virtualNetworkSubnetResourceId": AKS}
+            )
+            rule_set.setdefault("ipRules", []).append({"action": "Allow", "value": "192.0.2.1"})
+
+        emulator.state.update_subnet(DOCKER_SUBNET, their_subnet_change)
+        emulator.state.update_registry(MYREGISTRY, their_registry_change)
+
+        run = await session.execute(plan)
+        assert run.state is RunState.DONE, run.error
+        endpoint_step = next(s for s in plan.steps if s.kind is StepKind.ENABLE_ENDPOINT)
+        assert run.record(endpoint_step.index).note == "re-planned: subnet changed"
+        assert subnet_view(emulator, DOCKER_SUBNET)["endpoints"] == sorted(
+            [ACR, "Microsoft.EventHub"]
+        )
+        view = registry_view(emulator, MYREGISTRY)
+        assert view["vnet_rules"] == sorted([AKS.lower(), DOCKER_SUBNET.lower()])
+        assert view["ip_rules"] == ["192.0.2.1", "203.0.113.9"]
+        assert view["default_action"] == "Deny"
+
+        # The journal kept the state each step replaced: the registry as it was just before
+        # our write, including their rule, which rollback therefore keeps.
+        rules_step = next(s for s in plan.steps if s.kind is StepKind.WRITE_RULES)
+        replaced = run.record(rules_step.index).replaced
+        assert [s.lower() for s in replaced["virtual_network_rules"]] == [AKS.lower()]
+        undo = await session.rollback(run.id)
+        assert undo.state is RunState.DONE, undo.error
+        view = registry_view(emulator, MYREGISTRY)
+        assert view["vnet_rules"] == [AKS.lower()] and view["ip_rules"] == ["192.0.2.1"]
+        assert view["default_action"] == "Allow"
+        assert subnet_view(emulator, DOCKER_SUBNET)["endpoints"] == ["Microsoft.EventHub"]
+        assert session.journal.load(run.id).state is RunState.ROLLED_BACK
+    finally:
+        await session.close()
+
+
+async def test_plan_is_read_only_and_journal_holds_no_token(emulator, tmp_path):
+    before = registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)
+    session, plan = await _plan(emulator, tmp_path)
+    try:
+        assert not plan.blocked
+        assert (registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)) == before
+        run = await session.execute(plan)
+        assert run.state is RunState.DONE
+    finally:
+        await session.close()
+    token = emulator.env["ACRFENCE_TOKEN"]
+    for path in tmp_path.iterdir():
+        assert token not in path.read_text()
