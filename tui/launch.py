@@ -53,6 +53,11 @@ def launch_dashboard(args: Namespace) -> int:
         except ValueError as error:
             print(f"acrfence: {error}", file=sys.stderr)
             return BAD_CONFIG
+        if emulator is not None:
+            # The probe wizard offers the demo's subnet vantages (source addresses).
+            services.extras.update(
+                vantages=emulator.info["vantages"], public_ip=emulator.info["public_ip"]
+            )
         from tui.app import AcrFenceApp
 
         app = AcrFenceApp(services, read_only=bool(getattr(args, "read_only", False)))
