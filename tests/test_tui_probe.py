@@ -198,3 +198,45 @@ def test_probe_result_screen_snapshot(snap_compare, emulator, demo_inventory):
         await pilot.pause()
 
     assert snap_compare(WizardHost(screen), terminal_size=(100, 30), run_before=run)
+
+
+async def test_the_dashboard_probe_key_opens_the_wizard_on_the_selected_registry(emulator):
+    from tui.app import AcrFenceApp
+    from tui.launch import build_services
+    from widgets.registry_table import RegistryTable
+
+    services = build_services(emulator.env, "demo tenant")
+    services.extras.update(vantages=emulator.info["vantages"], public_ip="203.0.113.10")
+    app = AcrFenceApp(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):
+            if not app.data.loading and app.data.inventory.registries:
+                break
+            await pilot.pause(0.05)
+        await pilot.press("2")
+        locked = next(r for r in app.data.inventory.registries if r.name == "contosolocked")
+        app.screen.query_one(RegistryTable).select_key(locked.key)
+        await pilot.pause()
+        await pilot.press("p")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ProbeWizardScreen)
+        assert [r.name for r in screen.selected] == ["contosolocked"]
+        assert any("build-agents" in v.label for v in screen.setup.vantages)
+        assert screen.setup.token_provider is not None  # the signed-in identity is offered
+        await pilot.press("ctrl+r")
+        await until_done(pilot, screen, 1)
+        assert str(screen.results["contosolocked"].verdict) == "denied"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ProbeWizardScreen)
+
+
+async def test_a_quick_probe_starts_at_once(emulator, demo_inventory):
+    selected = [r for r in demo_inventory.registries if r.name == "contosolocked"]
+    screen = ProbeWizardScreen(
+        demo_inventory, registries=selected, setup=setup_for(emulator), autostart=True
+    )
+    async with WizardHost(screen).run_test(size=(100, 30)) as pilot:
+        await until_done(pilot, screen, 1)
+        assert str(screen.results["contosolocked"].verdict) == "denied"

@@ -107,6 +107,7 @@ class ProbeWizardScreen(Screen[None]):
         registries: Sequence[Registry] = (),
         setup: ProbeSetup | None = None,
         show_timings: bool = True,
+        autostart: bool = False,
     ) -> None:
         super().__init__()
         self.inventory = inventory
@@ -114,6 +115,8 @@ class ProbeWizardScreen(Screen[None]):
         self.setup = setup or ProbeSetup()
         # Timings vary run to run; a snapshot test turns them off to stay deterministic.
         self.show_timings = show_timings
+        # A quick probe (the dashboard key, the end of the lockdown wizard) runs at once.
+        self.autostart = autostart and bool(self.selected)
         self.results: dict[str, ProbeResult] = {}
         self._order: list[str] = []
         self._login: dict[str, str] = {}
@@ -169,6 +172,8 @@ class ProbeWizardScreen(Screen[None]):
         table.add_column("Verdict", key="verdict")
         table.add_column("Client IP", key="client_ip")
         self.query_one("#probe-address", Input).display = False
+        if self.autostart:
+            self.call_after_refresh(self.action_run_probe)
 
     @on(Select.Changed, "#probe-from")
     def _from_changed(self, event: Select.Changed) -> None:
