@@ -100,6 +100,8 @@ class Tenant:
         # registry key -> [(effective monotonic time, network view)] for delayed propagation
         self.network_history: dict[str, list[tuple[float, dict]]] = {}
         self._listeners: list[Callable[[], None]] = []
+        self._host_index: dict[str, str] = {}
+        self._host_index_stamp: tuple[int, int] = (-1, -1)
 
     # ---- change notification -------------------------------------------------------------
 
@@ -196,17 +198,20 @@ class Tenant:
 
     def find_registry_by_host(self, host: str) -> dict | None:
         """The registry a data-plane host name belongs to (login server or data endpoint)."""
-        host = host.lower()
         with self.lock:
-            for registry in self.registries.values():
-                props = registry["properties"]
-                if props["loginServer"].lower() == host:
-                    return registry
-                if props.get("dataEndpointEnabled") and host in (
-                    h.lower() for h in props.get("dataEndpointHostNames", [])
-                ):
-                    return registry
-            return None
+            stamp = (self.revision, len(self.registries))
+            if self._host_index_stamp != stamp:
+                # Rebuilt only after a change: a large tenant would make a scan per request slow.
+                index: dict[str, str] = {}
+                for key, registry in self.registries.items():
+                    props = registry["properties"]
+                    index[props["loginServer"].lower()] = key
+                    if props.get("dataEndpointEnabled"):
+                        for name in props.get("dataEndpointHostNames", []):
+                            index[name.lower()] = key
+                self._host_index, self._host_index_stamp = index, stamp
+            key = self._host_index.get(host.lower())
+            return self.registries.get(key) if key else None
 
     def regions(self) -> set[str]:
         with self.lock:
