@@ -60,6 +60,19 @@ class PlanSession:
 
         return build_session(cls, target, journal)
 
+    @classmethod
+    def for_clients(
+        cls, clients: Any, target: Any, journal: Journal, inventory: Inventory | None = None
+    ) -> PlanSession:
+        """Over clients someone else owns (the dashboard's); ``inventory``, when given, spares
+        a second read of the tenant for the pre-flight warnings."""
+        from services.plans.wiring import session_from_clients
+
+        session = session_from_clients(cls, clients, target, journal)
+        if inventory is not None and inventory.registries:
+            session._inventory = inventory
+        return session
+
     async def close(self) -> None:
         if self._closer is not None:
             await self._closer()

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.plans.executor import PlanServices
 
-__all__ = ["build_session"]
+__all__ = ["build_session", "session_from_clients"]
 
 # services.lookup's codes for "that name names no (single) registry": bad input, not Azure's.
 _BAD_NAME_CODES = {"RegistryNotFound", "AmbiguousRegistryName", "InvalidRegistryName"}
@@ -15,11 +15,18 @@ _BAD_NAME_CODES = {"RegistryNotFound", "AmbiguousRegistryName", "InvalidRegistry
 
 def build_session(cls: Any, target: Any, journal: Any) -> Any:
     from services.azure import AzureClients
+
+    return session_from_clients(cls, AzureClients(target), target, journal, owns_clients=True)
+
+
+def session_from_clients(
+    cls: Any, clients: Any, target: Any, journal: Any, *, owns_clients: bool = False
+) -> Any:
+    """A session over existing clients (the dashboard's); it closes them only if it owns them."""
     from services.providers import ProviderService
     from services.registry_rules import RegistryRuleService
     from services.subnet_endpoints import SubnetEndpointService
 
-    clients = AzureClients(target)
     services = PlanServices(
         rules=RegistryRuleService(clients),
         subnets=SubnetEndpointService(clients),
@@ -63,7 +70,7 @@ def build_session(cls: Any, target: Any, journal: Any) -> Any:
         find_registry=find,
         load_inventory=load_inventory,
         read_vnet=read_vnet,
-        closer=clients.close,
+        closer=clients.close if owns_clients else None,
     )
 
 
