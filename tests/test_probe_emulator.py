@@ -241,3 +241,26 @@ async def test_many_registries_concurrently_keep_their_order(tenant: Tenant) -> 
         Verdict.AUTH_REQUIRED,
         Verdict.DENIED,
     ]
+
+
+async def test_data_endpoint_hosts_are_probed_too(tenant: Tenant) -> None:
+    from emulator.seeds import SUB_PLATFORM
+
+    platform_id = (
+        f"/subscriptions/{SUB_PLATFORM}/resourceGroups/platform-rg"
+        "/providers/Microsoft.ContainerRegistry/registries/platformacr"
+    )
+    registry = await RegistryRuleService(tenant.clients).get(platform_id)
+    ci = f"/subscriptions/{SUB_PLATFORM}/resourceGroups/platform-rg/providers/Microsoft.Network/virtualNetworks/platform-vnet/subnets/ci"
+    assert registry.data_endpoint_host_names == ("platformacr.eastus.data.azurecr.io",)
+
+    from_ci = await ProbeRunner(tenant.options(ci)).probe(registry)
+    assert [(h.role, h.verdict) for h in from_ci.hosts] == [
+        ("login server", Verdict.AUTH_REQUIRED),
+        ("data endpoint", Verdict.AUTH_REQUIRED),
+    ]
+    data_tls = next(s for s in from_ci.hosts[1].stages if s.stage is Stage.TLS)
+    assert "platformacr.eastus.data.azurecr.io" in data_tls.detail
+
+    from_internet = await ProbeRunner(tenant.options()).probe(registry)
+    assert [h.verdict for h in from_internet.hosts] == [Verdict.DENIED, Verdict.DENIED]
