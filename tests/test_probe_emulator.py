@@ -251,7 +251,10 @@ async def test_data_endpoint_hosts_are_probed_too(tenant: Tenant) -> None:
         "/providers/Microsoft.ContainerRegistry/registries/platformacr"
     )
     registry = await RegistryRuleService(tenant.clients).get(platform_id)
-    ci = f"/subscriptions/{SUB_PLATFORM}/resourceGroups/platform-rg/providers/Microsoft.Network/virtualNetworks/platform-vnet/subnets/ci"
+    ci = (
+        f"/subscriptions/{SUB_PLATFORM}/resourceGroups/platform-rg/providers"
+        "/Microsoft.Network/virtualNetworks/platform-vnet/subnets/ci"
+    )
     assert registry.data_endpoint_host_names == ("platformacr.eastus.data.azurecr.io",)
 
     from_ci = await ProbeRunner(tenant.options(ci)).probe(registry)
