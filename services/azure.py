@@ -25,12 +25,15 @@ if TYPE_CHECKING:
     from azure.mgmt.resource.resources.aio import ResourceManagementClient
     from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
 
-__all__ = ["AzureClients", "StaticTokenCredential", "REGISTRY_API_VERSION"]
+__all__ = ["AzureClients", "StaticTokenCredential", "REGISTRY_API_VERSION", "NETWORK_API_VERSION"]
 
 # Virtual network rules exist only in a few preview versions of the registry API; this is the
 # one the Azure CLI pins (see ../shared/azure-reference/README.md). One constant, used by every
 # registry call.
 REGISTRY_API_VERSION = "2021-08-01-preview"
+# Raw network listings (the inventory) use this stable version; the SDK's typed calls use the
+# SDK's own default.
+NETWORK_API_VERSION = "2024-05-01"
 
 # The SDK default is 30 s between LRO polls unless the server sends Retry-After (which still
 # wins): a wizard step would look hung. One second keeps steps snappy and Azure unbothered.

@@ -15,7 +15,16 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from services.azure import AzureClients
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    map_error,
+)
+from azure.core.rest import HttpRequest
+from azure.mgmt.core.exceptions import ARMErrorFormat
+
+from services.azure import NETWORK_API_VERSION, REGISTRY_API_VERSION, AzureClients
 from services.errors import AcrfenceError, describe_error, error_code
 from services.models.inventory import (
     Inventory,
@@ -38,6 +47,9 @@ __all__ = [
     "build_inventory",
 ]
 
+SUBSCRIPTIONS_API_VERSION = "2022-12-01"
+# The same exception types the generated operations raise for these statuses.
+_ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
@@ -66,12 +78,6 @@ class LoadFailed:
 InventoryEvent = SubscriptionsLoaded | RegistriesLoaded | VirtualNetworksLoaded | LoadFailed
 
 
-def _as_raw(item: Any) -> dict[str, Any]:
-    # SDK 15 / network 33 models are mappings over the JSON as Azure sent it (unknown keys
-    # included); as_dict() gives that JSON back with its REST names.
-    return item.as_dict() if hasattr(item, "as_dict") else dict(item)
-
-
 def subscription_from_arm(raw: dict[str, Any]) -> Subscription:
     return Subscription(
         subscription_id=raw.get("subscriptionId", ""),
@@ -95,29 +101,43 @@ class InventoryService:
         self._clients = clients
         self._max_in_flight = max_in_flight
 
-    async def _collect(self, pager: Any, limit: asyncio.Semaphore) -> list[dict[str, Any]]:
-        """Every item of a paged listing; the semaphore is held per page request."""
-        pages = pager.by_page()
-        items: list[dict[str, Any]] = []
-        while True:
+    async def _collect(self, client: Any, url: str, limit: asyncio.Semaphore) -> list[dict]:
+        """Every item of an ARM listing, following nextLink; the semaphore is held per page.
+
+        The request goes through the SDK client's own pipeline (auth, retries, TLS) via its
+        public ``send_request``, but the items stay raw JSON: the generated models would
+        cost more CPU to build and take apart again than the whole round trip (profiled:
+        0.7 s of 1.1 s for 500 registries) and could drop keys they don't know.
+        """
+        items: list[dict] = []
+        next_url: str | None = url
+        while next_url:
             async with limit:
-                try:
-                    page = await pages.__anext__()
-                except StopAsyncIteration:
-                    return items
-                items.extend([_as_raw(item) async for item in page])
+                response = await client.send_request(HttpRequest("GET", next_url))
+            if response.status_code != 200:
+                map_error(response.status_code, response, _ERROR_MAP)
+                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+            page = response.json()
+            items.extend(page.get("value") or ())
+            next_url = page.get("nextLink")
+        return items
 
     async def list_subscriptions(
         self, limit: asyncio.Semaphore | None = None
     ) -> tuple[Subscription, ...]:
         limit = limit or asyncio.Semaphore(self._max_in_flight)
-        raw = await self._collect(self._clients.subscriptions().subscriptions.list(), limit)
+        url = f"/subscriptions?api-version={SUBSCRIPTIONS_API_VERSION}"
+        raw = await self._collect(self._clients.subscriptions(), url, limit)
         return tuple(subscription_from_arm(item) for item in raw)
 
     async def _registries(self, subscription_id: str, limit: asyncio.Semaphore) -> InventoryEvent:
         try:
             client = self._clients.registries(subscription_id)
-            raw = await self._collect(client.registries.list(), limit)
+            url = (
+                f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry"
+                f"/registries?api-version={REGISTRY_API_VERSION}"
+            )
+            raw = await self._collect(client, url, limit)
         except Exception as exc:  # noqa: BLE001 - any failure is reported, the rest loads on
             return _failure(subscription_id, "registries", exc)
         registries = sorted(
@@ -130,7 +150,11 @@ class InventoryService:
     ) -> InventoryEvent:
         try:
             client = self._clients.network(subscription_id)
-            raw = await self._collect(client.virtual_networks.list_all(), limit)
+            url = (
+                f"/subscriptions/{subscription_id}/providers/Microsoft.Network"
+                f"/virtualNetworks?api-version={NETWORK_API_VERSION}"
+            )
+            raw = await self._collect(client, url, limit)
         except Exception as exc:  # noqa: BLE001 - any failure is reported, the rest loads on
             return _failure(subscription_id, "virtual networks", exc)
         vnets = sorted(
