@@ -267,3 +267,18 @@ async def test_data_endpoint_hosts_are_probed_too(tenant: Tenant) -> None:
 
     from_internet = await ProbeRunner(tenant.options()).probe(registry)
     assert [h.verdict for h in from_internet.hosts] == [Verdict.DENIED, Verdict.DENIED]
+
+
+async def test_a_401_that_is_not_a_registry_challenge_is_unexpected(tenant: Tenant) -> None:
+    # ARM's listener has a certificate for localhost and answers /v2/ with its own 401
+    # (AuthenticationFailed, no oauth2/token realm): not proof that a registry let us in.
+    arm_port = tenant.handle.arm_endpoint.rsplit(":", 1)[1]
+    not_a_registry = replace(
+        await tenant.registry("contosolocked"), name="localhost", login_server="localhost"
+    )
+    options = tenant.options(connect_to=(parse_connect_to(f"::127.0.0.1:{arm_port}"),))
+    result = await ProbeRunner(options).probe(not_a_registry)
+    assert result.verdict is Verdict.UNEXPECTED_STATUS
+    assert result.decided_at is Stage.CHALLENGE
+    assert not result.verdict.network_allowed and not result.verdict.network_refused
+    assert "AuthenticationFailed" in result.detail

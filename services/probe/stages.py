@@ -47,12 +47,28 @@ def parse_denied_client_ip(body: bytes) -> tuple[bool, str | None]:
     return False, None
 
 
+_REALM = re.compile(r'realm="?https://[^",]+/oauth2/token"?', re.IGNORECASE)
+
+
+def _is_registry_challenge(response: httpx.Response) -> bool:
+    """ACR's 401 names its token endpoint: ``Bearer realm="https://<name>/oauth2/token"``."""
+    header = response.headers.get("www-authenticate", "")
+    return header.lower().startswith("bearer") and bool(_REALM.search(header))
+
+
 def _error_code(response: httpx.Response) -> str:
+    """The error code of an ACR body (``errors[0].code``) or an ARM one (``error.code``)."""
     try:
-        errors = response.json().get("errors") or []
-        return str(errors[0].get("code")) if errors else ""
-    except (ValueError, AttributeError, IndexError, TypeError):
+        body = response.json()
+    except ValueError:
         return ""
+    if not isinstance(body, dict):
+        return ""
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("code") or "")
+    error = body.get("error")
+    return str(error.get("code") or "") if isinstance(error, dict) else ""
 
 
 async def _send(
@@ -85,7 +101,7 @@ async def _send(
 
 def _refused(
     recorder: StageRecorder, stage: Stage, began: tuple[float, int], response: httpx.Response
-):
+) -> HttpOutcome | None:
     """A 403 DENIED at any HTTP stage is the firewall; anything else is unexpected."""
     denied, client_ip = parse_denied_client_ip(response.content)
     if denied:
@@ -116,6 +132,12 @@ async def run_http_stages(
         detail = "HTTP 200: anonymous access is on"
         recorder.finish(Stage.CHALLENGE, began, True, detail, status)
         return HttpOutcome(Verdict.REACHABLE, Stage.CHALLENGE, detail)
+    if status == 401 and not _is_registry_challenge(response):
+        # Something answered, but not a registry: a proxy, ARM, a wrong --connect-to.
+        code = _error_code(response) or "no registry challenge"
+        detail = f"HTTP 401 ({code}) without ACR's Bearer realm .../oauth2/token challenge"
+        recorder.finish(Stage.CHALLENGE, began, False, detail, status)
+        return HttpOutcome(Verdict.UNEXPECTED_STATUS, Stage.CHALLENGE, detail)
     if status != 401:
         code = _error_code(response)
         detail = f"HTTP {status}{' ' + code if code else ''} where 401 or 403 was expected"
