@@ -106,7 +106,8 @@ class ProbeRunner:
         recorder = StageRecorder(tell)
         try:
             addresses, target_port = await self._resolve(host, recorder)
-            outcome = await self._http(host, role, addresses[0], target_port, recorder)
+            address = _pick_address(addresses, self.options.source_address)
+            outcome = await self._http(host, role, address, target_port, recorder)
         except StageFailed as failure:
             return HostProbe(
                 host,
@@ -189,3 +190,11 @@ class ProbeRunner:
                 host,
                 options.token_provider if role == "login server" else None,
             )
+
+
+def _pick_address(addresses: tuple[str, ...], source_address: str | None) -> str:
+    """The first address of the source address's family (a bound IPv4 can't reach IPv6)."""
+    if source_address is None:
+        return addresses[0]
+    want_v6 = ":" in source_address
+    return next((a for a in addresses if (":" in a) == want_v6), addresses[0])
