@@ -167,3 +167,13 @@ def test_the_probe_command_module_loads_without_textual_the_sdk_or_httpx() -> No
     )
     loaded = {name.split(".")[0] for name in json.loads(out.stdout)}
     assert not {"textual", "azure", "httpx", "httpcore"} & loaded
+
+
+def test_through_the_acrfence_entry_point(emulator, monkeypatch, capsys) -> None:
+    from tui.cli import main
+
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    assert main(["probe", "contosolocked", "--expect", "denied", "--json"]) == 0
+    [entry] = json.loads(capsys.readouterr().out)
+    assert entry["verdict"] == "denied" and entry["matches"] is True
