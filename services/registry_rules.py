@@ -309,6 +309,9 @@ class RegistryRuleService:
         client = self._clients.registries(parsed.subscription_id)
         before_raw = await self.get_raw(registry_id)
         before = registry_from_arm(before_raw)
+        if not edit_problems(before, edit):
+            # Already as wanted (a resumed or repeated step): write nothing.
+            return before, before
         basis = before_raw
         problems: list[str] = []
         for _attempt in range(MAX_ATTEMPTS):

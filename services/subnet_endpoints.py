@@ -185,6 +185,12 @@ class SubnetEndpointService:
         top of the newer state instead. Already in the wanted state: nothing is written.
         """
         parsed = _parse_subnet_id(subnet_id)
+        if enabled and self._clients.target.is_sovereign_cloud:
+            raise AcrfenceError(
+                f"service endpoints for container registries are not offered in "
+                f"{self._clients.target.cloud}",
+                code="NotSupportedInCloud",
+            )
         client = self._clients.network(parsed.subscription_id)
         vnet, name = parsed.names
         raw = await self.get_raw(subnet_id)

@@ -294,3 +294,25 @@ async def test_ambiguous_registry_name(emulator) -> None:
             await find_registry(clients, None, "mycontainerregistry")
     assert len(caught.value.matches) == 2
     assert "\n" not in str(caught.value)
+
+
+async def test_an_edit_already_in_place_writes_nothing(emulator) -> None:
+    async with clients_for(emulator) as clients:
+        rules = RegistryRuleService(clients)
+        await rules.apply(IP_REGISTRY, NetworkEdit(default_action="Deny"))
+        # Any PATCH now would fail (501 is never retried); a no-op edit must not send one.
+        emulator.faults.server_error(count=1, status=501, match="PATCH /registries")
+        before, after = await rules.apply(
+            IP_REGISTRY, NetworkEdit(add_ip_rules=("10.20.0.0/16",), default_action="deny")
+        )
+    assert before == after
+
+
+async def test_no_service_endpoint_in_a_sovereign_cloud(emulator) -> None:
+    target = Target.from_env({**emulator.env, "ACRFENCE_CLOUD": "AzureUSGovernment"})
+    before = stored_subnet(emulator, DOCKER_SUBNET)
+    async with AzureClients(target, polling_interval=FAST) as clients:
+        with pytest.raises(AcrfenceError) as caught:
+            await SubnetEndpointService(clients).set_acr_endpoint(DOCKER_SUBNET, True, None)
+    assert caught.value.code == "NotSupportedInCloud"
+    assert stored_subnet(emulator, DOCKER_SUBNET) == before
