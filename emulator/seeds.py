@@ -200,6 +200,12 @@ def demo_tenant() -> Tenant:
             subnet_rules=[secret_subnet["id"]],
         )
     )  # fmt: skip
+
+    # A subnet with the registry endpoint that no rule names (added last so the vantage
+    # addresses of the subnets above stay as they were).
+    t.add_subnet(
+        make_subnet(app_vnet, "batch-jobs", "10.1.6.0/24", service_endpoints=[CONTAINER_REGISTRY])
+    )
     return t
 
 

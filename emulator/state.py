@@ -157,6 +157,19 @@ class Tenant:
                 self.subnet_by_vantage[self.vantages[key]] = key
             self.subnets[key] = copy.deepcopy(subnet)
 
+    def assign_vantages(self, subnet_ids: list[str]) -> None:
+        """Give subnets their vantage addresses in this order (a saved tenant's order)."""
+        with self.lock:
+            keys = [k.lower() for k in subnet_ids if k.lower() in self.subnets]
+            keys += [k for k in self.vantages if k not in keys]
+            self.vantages.clear()
+            self.nat_ips.clear()
+            self.subnet_by_vantage.clear()
+            for index, key in enumerate(keys):
+                self.vantages[key] = vantage_address(index)
+                self.nat_ips[key] = nat_public_ip(index)
+                self.subnet_by_vantage[self.vantages[key]] = key
+
     def add_private_endpoint(self, endpoint: dict) -> None:
         """A private endpoint: {"id", "location", "subnetId"}; the subnet lists it."""
         with self.lock:

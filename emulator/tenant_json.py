@@ -13,7 +13,9 @@
 }
 ```
 
-Subnet vantages (loopback source addresses) follow the order subnets appear in the file.
+Subnet vantages (loopback source addresses) follow the order subnets appear in the file, or
+the optional "vantageOrder" list of subnet IDs (the state file writes it, so a restart keeps
+every subnet's address).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ def tenant_from_json(document: dict) -> Tenant:
             tenant.add_registry(registry)
         for endpoint in document.get("privateEndpoints", []):
             tenant.add_private_endpoint(endpoint)
+        if "vantageOrder" in document:
+            tenant.assign_vantages(list(document["vantageOrder"]))
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
         raise ValueError(f"tenant document is malformed (missing or wrong field {exc})") from exc
     return tenant
@@ -81,4 +85,7 @@ def tenant_to_json(tenant: Tenant) -> dict:
             "registries": [copy.deepcopy(r) for r in tenant.registries.values()],
             "virtualNetworks": [tenant.get_vnet(key) for key in tenant.vnets],
             "privateEndpoints": [copy.deepcopy(e) for e in tenant.private_endpoints.values()],
+            "vantageOrder": [
+                tenant.subnets[key]["id"] for key in tenant.vantages if key in tenant.subnets
+            ],
         }

@@ -1,0 +1,94 @@
+"""The demo seed holds the scenario verbatim and every awkward case the app must handle."""
+
+from __future__ import annotations
+
+from emulator.access import Caller, decide
+from emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION, SUB_RESTRICTED, demo_tenant
+from emulator.state import CONTAINER_REGISTRY
+
+
+def _by_name(tenant) -> dict[str, dict]:
+    return {r["name"]: r for r in tenant.registries.values()}
+
+
+def _rules(registry: dict) -> list[str]:
+    rules = registry["properties"]["networkRuleSet"]["virtualNetworkRules"]
+    return [r["virtualNetworkSubnetResourceId"].lower() for r in rules]
+
+
+def _has_endpoint(subnet: dict) -> bool:
+    endpoints = subnet["properties"].get("serviceEndpoints") or []
+    return any(e["service"] == CONTAINER_REGISTRY for e in endpoints)
+
+
+def test_scenario_is_verbatim() -> None:
+    tenant = demo_tenant()
+    first = next(iter(tenant.subscriptions.values()))
+    registry = _by_name(tenant)["mycontainerregistry"]
+    vnet = tenant.get_vnet(
+        f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/myResourceGroup/providers/"
+        "Microsoft.Network/virtualNetworks/myDockerVMVNET"
+    )
+    assert first.subscription_id == SUB_PRODUCTION
+    assert registry["id"].split("/")[4] == "myResourceGroup"
+    assert registry["sku"]["name"] == "Premium"
+    assert registry["properties"]["networkRuleSet"]["defaultAction"] == "Allow"
+    assert _rules(registry) == []
+    assert vnet["properties"]["addressSpace"]["addressPrefixes"] == ["10.0.0.0/16"]
+    assert [
+        (s["name"], s["properties"]["addressPrefix"]) for s in vnet["properties"]["subnets"]
+    ] == [("myDockerVMSubnet", "10.0.0.0/24")]
+    assert len(tenant.subscriptions) >= 3
+
+
+def test_awkward_cases_are_present() -> None:
+    tenant = demo_tenant()
+    registries = _by_name(tenant)
+    named_by_rules = {s for r in registries.values() for s in _rules(r)}
+    assert any(r["sku"]["name"] == "Basic" for r in registries.values())
+    locked = registries["contosolocked"]["properties"]
+    assert locked["networkRuleSet"]["defaultAction"] == "Deny" and not _rules(
+        registries["contosolocked"]
+    )
+    assert locked["networkRuleBypassOptions"] == "None"
+    assert any(
+        s in tenant.subnets and not _has_endpoint(tenant.subnets[s]) for s in named_by_rules
+    )  # a rule whose subnet lacks the endpoint
+    assert any(s not in tenant.subnets for s in named_by_rules)  # dangling
+    unregistered = tenant.subscription(SUB_NETWORKING)
+    assert unregistered.provider_state(CONTAINER_REGISTRY) == "NotRegistered"
+    assert any(s.startswith(f"/subscriptions/{SUB_NETWORKING}") for s in named_by_rules)
+    assert not tenant.subscription(SUB_RESTRICTED).accessible
+    assert any(s.startswith(f"/subscriptions/{SUB_RESTRICTED}") for s in named_by_rules)
+    unused = [k for k, s in tenant.subnets.items() if _has_endpoint(s) and k not in named_by_rules]
+    assert unused
+    ips = [
+        i["value"]
+        for r in registries.values()
+        for i in r["properties"]["networkRuleSet"]["ipRules"]
+    ]
+    assert any(v.startswith("10.") for v in ips)
+    workers = next(s for s in tenant.subnets.values() if s["name"] == "workers")["properties"]
+    assert {e["service"] for e in workers["serviceEndpoints"]} >= {
+        "Microsoft.Storage", "Microsoft.KeyVault"
+    }  # fmt: skip
+    assert workers["delegations"] and workers["networkSecurityGroup"]
+
+
+def test_private_link_cases() -> None:
+    tenant = demo_tenant()
+    registries = _by_name(tenant)
+    private = registries["contosoprivate"]
+    endpoint = private["properties"]["privateEndpointConnections"][0]["properties"]
+    pe_subnet = tenant.private_endpoints[endpoint["privateEndpoint"]["id"].lower()]["subnetId"]
+    assert pe_subnet.lower() in tenant.subnets  # the private endpoint's vnet is in the tenant
+    platform = registries["platformacr"]
+    pe = platform["properties"]["privateEndpointConnections"][0]["properties"]["privateEndpoint"]
+    pe_vnet = tenant.private_endpoints[pe["id"].lower()]["subnetId"].lower().rsplit("/subnets/")[0]
+    assert any(s.startswith(pe_vnet + "/subnets/") for s in _rules(platform))
+    # Only a caller whose vnet holds contosoprivate's own endpoint gets in.
+    view = tenant.effective_network_view(private["id"].lower())
+    own = frozenset({endpoint["privateEndpoint"]["id"].lower()})
+    other = frozenset({pe["id"].lower()})
+    assert decide(view, Caller("198.51.100.9", pe_subnet, "10.1.8.4", False, own)).allowed
+    assert not decide(view, Caller("198.51.100.9", pe_subnet, "10.1.8.4", False, other)).allowed
