@@ -13,6 +13,8 @@ from tui.app import AcrFenceApp
 from tui.launch import build_services
 from tui.screens.lockdown_wizard import LockdownWizardScreen
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 async def _until(pilot, condition, timeout: float = 20.0) -> None:
     loop = asyncio.get_running_loop()
@@ -79,3 +81,64 @@ async def test_lockdown_wizard_refused_in_read_only(emulator, tmp_path, monkeypa
         app.push_screen(screen)
         await pilot.pause()
         assert app.screen is not screen
+
+
+async def test_restore_wizard_undoes_a_journaled_lockdown(emulator, tmp_path, monkeypatch):
+    from test_plans_helpers import cli_env, journal_runs, run_cli
+
+    from tui.screens.restore_wizard import RestoreWizardScreen
+
+    original = registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)
+    env = cli_env(emulator, tmp_path)
+    lock = ["lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes"]
+    # The command line runs its own event loop: give it a thread of its own.
+    assert await asyncio.to_thread(run_cli, monkeypatch, env, *lock) == 0
+    run_id = journal_runs(tmp_path)[0]["id"]
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        inventory = app.data.inventory
+        context = WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
+        screen = RestoreWizardScreen(context)
+        app.push_screen(screen)
+        await pilot.pause()
+        screen.query_one("#make-plan", Button).press()
+        await _until(pilot, lambda: screen.plan is not None)
+        assert screen.plan.source_run_id == run_id
+        assert "subnet rules:" in _text(screen, "#plan-text")
+        screen.query_one("#confirm", Input).value = "mycontainerregistry"
+        await pilot.pause()
+        screen.query_one("#apply", Button).press()
+        await _until(pilot, lambda: "Applied and verified" in _text(screen, "#outcome"))
+    assert (registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)) == original
+    states = {r["id"]: r["state"] for r in journal_runs(tmp_path)}
+    assert states[run_id] == "rolled-back"
+
+
+async def test_unfinished_run_is_offered_on_start_and_rolled_back(emulator, tmp_path, monkeypatch):
+    import os
+    import signal
+    import sys
+
+    from test_plans_helpers import cli_env, journal_runs
+
+    from tui.screens.resume_prompt import ResumePromptScreen
+
+    original = registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)
+    env = {**os.environ, **cli_env(emulator, tmp_path), "ACRFENCE_TEST_CRASH_AT": "after-step:2"}
+    lock = ["lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes"]
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tui.cli", *lock, cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert await asyncio.wait_for(child.wait(), 60) == -signal.SIGKILL
+    assert registry_view(emulator, MYREGISTRY)["default_action"] == "Deny"
+
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, ResumePromptScreen))
+        prompt = app.screen
+        assert [r.id for r in prompt.runs] == [journal_runs(tmp_path)[0]["id"]]
+        prompt.query_one("#rollback", Button).press()
+        await _until(pilot, lambda: "applied and verified" in _text(prompt, "#status"))
+    assert (registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)) == original

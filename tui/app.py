@@ -104,6 +104,10 @@ class AcrFenceApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(DashboardScreen())
         self.load_inventory()
+        # Runs a dropped session left halfway are offered as resume / roll back.
+        from tui.screens.resume_prompt import offer_unfinished_runs
+
+        offer_unfinished_runs(self)
 
     async def on_unmount(self) -> None:
         # The app owns its services' SDK sessions: close them in the loop that opened them.

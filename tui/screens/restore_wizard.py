@@ -1,0 +1,115 @@
+"""The restore wizard: undo a journaled run of the registry (back to exactly how it was), or
+open the registry (remove chosen subnet rules, default Allow, optionally the endpoints no
+remaining rule needs); then the shared review → confirm → apply → verify → probe steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import Checkbox, Label, RadioButton, RadioSet, Select, SelectionList, Static
+
+from services.models import Plan, Registry, RunRecord, RunState, same_resource_id
+from tui.actions import WizardContext, register_wizard
+from tui.screens.plan_wizard import PlanWizardScreen
+
+__all__ = ["RestoreWizardScreen"]
+
+UNDO = "undo"
+OPEN = "open"
+
+
+class RestoreWizardScreen(PlanWizardScreen):
+    TITLE = "Restore"
+
+    def __init__(self, context: WizardContext, session: Any = None, mode: str = UNDO) -> None:
+        super().__init__(context, session)
+        self.registry: Registry | None = context.registry
+        self.mode = mode
+        self._source_run: str | None = None
+
+    def _runs(self) -> list[RunRecord]:
+        from services.plans.journal import Journal
+
+        if self.registry is None:
+            return []
+        return [
+            run
+            for run in reversed(Journal().runs())
+            if same_resource_id(run.plan.registry_id, self.registry.id)
+            and run.plan.kind == "lockdown"
+            and run.state is not RunState.ROLLED_BACK
+            and not run.rolled_back_by
+        ]
+
+    def compose_choose(self) -> ComposeResult:
+        if self.registry is None:
+            yield Static("Select a registry on the dashboard first.", classes="error")
+            return
+        yield Static(f"Restore {self.registry.name}", classes="hint")
+        with RadioSet(id="mode"):
+            yield RadioButton("Undo a journaled lockdown", value=self.mode == UNDO, id="mode-undo")
+            yield RadioButton(
+                "Open: remove subnet rules, default Allow",
+                value=self.mode == OPEN,
+                id="mode-open",
+            )
+        runs = self._runs()
+        yield Label("Run to undo")
+        yield Select(
+            [(f"{r.id} ({r.state}) {len(r.plan.steps)} steps", r.id) for r in runs],
+            id="run",
+            value=runs[0].id if runs else Select.BLANK,
+            prompt="no journaled lockdown of this registry",
+        )
+        yield Label("Subnet rules to remove (open)")
+        yield SelectionList[str](
+            *[(r.subnet_id, r.subnet_id, True) for r in self.registry.rules.virtual_network_rules],
+            id="rules",
+        )
+        yield Checkbox(
+            "Also remove the endpoint from subnets no remaining rule needs",
+            id="remove-endpoints",
+        )
+
+    async def build_plan(self, session: Any) -> Plan:
+        from services.plans.inputs import PlanInputError
+        from services.plans.restore import build_open_plan
+
+        if self.registry is None:
+            raise PlanInputError("no registry selected")
+        registry = await session.resolve_registry(self.registry.id)
+        self.registry = registry
+        if self.query_one("#mode-undo", RadioButton).value:
+            run_id = self.query_one("#run", Select).value
+            if run_id is Select.BLANK:
+                raise PlanInputError("there is no journaled lockdown of this registry to undo")
+            self._source_run = str(run_id)
+            return session.undo_plan(self._source_run, kind="restore")
+        self._source_run = None
+        chosen = self.query_one("#rules", SelectionList).selected
+        remove_endpoints = self.query_one("#remove-endpoints", Checkbox).value
+        subnets = {}
+        if remove_endpoints:
+            subnets = await session.read_subnets(tuple(chosen))
+        return build_open_plan(
+            registry,
+            subnet_ids=chosen,
+            remove_endpoints=remove_endpoints,
+            subnets=subnets,
+            inventory=await session.inventory() if remove_endpoints else None,
+        )
+
+    async def execute(self, session: Any, plan: Plan, progress: Any) -> RunRecord:
+        if self._source_run:
+            # Through rollback, so the undone run is marked rolled-back and a retry resumes.
+            return await session.rollback(self._source_run, progress, kind="restore")
+        return await session.execute(plan, progress)
+
+    def probe_target(self) -> tuple[Registry | None, str | None, bool]:
+        # Opened again: this machine should get in once the change reaches the data plane.
+        return self.registry, None, True
+
+
+register_wizard("restore", lambda context: RestoreWizardScreen(context, mode=UNDO))
+register_wizard("open", lambda context: RestoreWizardScreen(context, mode=OPEN))
