@@ -1,4 +1,13 @@
-"""`acrfence probe`: can this machine reach a registry's data plane, and why (not)?"""
+"""`acrfence probe`: can this machine reach a registry's data plane, and why (not)?
+
+    acrfence probe myregistry                       # table: verdict, stage, client IP, why
+    acrfence probe --all --json                     # every visible registry, as JSON
+    acrfence probe myregistry --expect denied --wait 300   # CI after a lockdown
+    acrfence probe myregistry --connect-to ::10.1.8.4:     # a private endpoint IP, no DNS yet
+
+Exit codes: 0 done (and, with --expect, every verdict matched); 1 some verdict didn't match;
+2 bad input (one line, nothing read); 3 Azure refused or couldn't be reached (one line).
+"""
 
 from __future__ import annotations
 
