@@ -291,3 +291,24 @@ def test_throttling_is_ridden_out_and_a_failed_lro_is_resumed(
     view = registry_view(emulator, MYREGISTRY)
     assert view["default_action"] == "Deny" and "192.0.2.77" in view["ip_rules"]
     assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
+
+
+def test_plan_json_lists_checks_steps_and_az_commands(emulator, env, tmp_path, monkeypatch, capsys):
+    import json
+
+    argv = ["lockdown", MYREGISTRY, "--subnet", DOCKER_SUBNET, "--ip", "198.51.100.7/32"]
+    assert run_cli(monkeypatch, env, *argv, "--plan", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["run"] is None
+    plan = data["plan"]
+    assert plan["registry_name"] == "mycontainerregistry"
+    assert "preview" in {c["code"] for c in plan["checks"]}
+    kinds = [s["kind"] for s in plan["steps"]]
+    assert kinds == ["enable-endpoint", "write-rules", "verify"]
+    rules = plan["steps"][1]
+    assert rules["after"]["ip_rules"] == ["198.51.100.7"]
+    assert (
+        rules["before"]["default_action"] == "Allow" and rules["after"]["default_action"] == "Deny"
+    )
+    assert any("--ip-address 198.51.100.7" in c for c in rules["az"])
+    assert journal_runs(tmp_path) == []
