@@ -177,3 +177,19 @@ def test_through_the_acrfence_entry_point(emulator, monkeypatch, capsys) -> None
     assert main(["probe", "contosolocked", "--expect", "denied", "--json"]) == 0
     [entry] = json.loads(capsys.readouterr().out)
     assert entry["verdict"] == "denied" and entry["matches"] is True
+
+
+def test_azure_refusing_the_identity_is_one_sentence_and_exit_3(
+    emulator, monkeypatch, capsys
+) -> None:
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ACRFENCE_TOKEN", "a-token-arm-will-refuse")
+    parser = argparse.ArgumentParser(prog="acrfence probe")
+    probe.configure(parser)
+    assert probe.run(parser.parse_args(["contosolocked"])) == 3
+    captured = capsys.readouterr()
+    [line] = captured.err.strip().splitlines()
+    assert line.startswith("acrfence probe: ")
+    assert "Traceback" not in captured.err and "a-token-arm-will-refuse" not in captured.err
+    assert captured.out == ""
