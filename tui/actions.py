@@ -123,6 +123,14 @@ ACTIONS: tuple[AppAction, ...] = (
         "Probe",
         "Probe whether the selected registry answers from a subnet or the internet.",
     ),
+    AppAction(
+        "quick_probe",
+        "P",
+        "Quick probe",
+        "Probe the selected registry from this machine now; the verdict pops up.",
+        show=False,
+        key_display="P",
+    ),
 )
 
 

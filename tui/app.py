@@ -29,7 +29,12 @@ from tui.actions import (
     wizard_changes_azure,
 )
 from tui.inventory_merge import finished_listings, merge_event
-from tui.messages import InventoryEventArrived, InventoryLoadFinished, InventoryLoadStarted
+from tui.messages import (
+    InventoryEventArrived,
+    InventoryLoadFinished,
+    InventoryLoadStarted,
+    QuickProbeFinished,
+)
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.palette import InventoryJumpProvider
@@ -42,6 +47,7 @@ PUBLISH_INTERVAL = 0.15
 # ...and never spend more than about a quarter of the time redrawing: on a big tenant one
 # redraw (findings over thousands of registries, table sync) costs a noticeable fraction.
 PUBLISH_BUSY_SHARE = 4
+QUICK_PROBE = "quick-probe"  # worker group of the one-key probe
 
 
 class InventorySource(Protocol):
@@ -146,7 +152,14 @@ class AcrFenceApp(App[None]):
         self._publish(error=message.error)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == QUICK_PROBE:
+            if event.state == WorkerState.ERROR:
+                self.notify(_describe(event.worker.error), title="Probe failed", severity="error")
+            return
         if event.worker.group != "inventory":
+            # Anything else the app starts reports its own results; an error still surfaces.
+            if event.state == WorkerState.ERROR:
+                self.notify(_describe(event.worker.error), title="Failed", severity="error")
             return
         if event.state == WorkerState.ERROR:
             error = event.worker.error
@@ -195,11 +208,38 @@ class AcrFenceApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "wizard" and parameters and self.read_only:
             return not wizard_changes_azure(str(parameters[0]))
+        if action == "show_findings":
+            # Already there: leave the footer room for the keys that do something.
+            from tui.screens.findings import FindingsScreen
+
+            return not isinstance(self.screen, FindingsScreen)
         return True
 
     def action_refresh(self) -> None:
         self.notify("Reading the inventory again…", timeout=2)
         self.load_inventory()
+
+    def action_quick_probe(self) -> None:
+        registry, _ = self.selection()
+        if registry is None:
+            self.notify("Choose a registry first (the registries pane, 2).", severity="warning")
+            return
+        self.notify(f"Probing {registry.name} from this machine…", timeout=2)
+        self.run_quick_probe(registry)
+
+    @work(group=QUICK_PROBE, exit_on_error=False)
+    async def run_quick_probe(self, registry: Registry) -> None:
+        from tui.quick_probe import quick_probe
+
+        result = await quick_probe(self.services, registry, self.data.inventory)
+        self.post_message(QuickProbeFinished(result))
+
+    @on(QuickProbeFinished)
+    def _quick_probe_finished(self, message: QuickProbeFinished) -> None:
+        from tui.quick_probe import verdict_toast
+
+        title, text, severity = verdict_toast(message.result)
+        self.notify(text, title=title, severity=severity, timeout=12)  # type: ignore[arg-type]
 
     def action_show_help(self) -> None:
         self.push_screen(HelpScreen())

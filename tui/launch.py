@@ -22,7 +22,6 @@ def build_services(env: Mapping[str, str], description: str) -> Any:
     from services.azure import AzureClients
     from services.config import Target
     from services.inventory import InventoryService
-
     from tui.app import AppServices
 
     target = Target.from_env(env)

@@ -7,7 +7,12 @@ from typing import Any
 
 from textual.message import Message
 
-__all__ = ["InventoryEventArrived", "InventoryLoadFinished", "InventoryLoadStarted"]
+__all__ = [
+    "InventoryEventArrived",
+    "InventoryLoadFinished",
+    "InventoryLoadStarted",
+    "QuickProbeFinished",
+]
 
 
 @dataclass
@@ -27,3 +32,10 @@ class InventoryLoadFinished(Message):
     """The inventory stream ended; ``error`` says why when it ended early."""
 
     error: str | None = None
+
+
+@dataclass
+class QuickProbeFinished(Message):
+    """The one-key probe of a registry answered; ``result`` is a services ProbeResult."""
+
+    result: Any

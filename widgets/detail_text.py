@@ -17,9 +17,11 @@ class DetailText:
         self.text = Text()
 
     def title(self, text: str, subtitle: str = "") -> None:
+        # The subtitle gets its own line: run together, a terminal without bold shows
+        # "lockedregistryPremium".
         self.text.append(text, style="bold")
         if subtitle:
-            self.text.append(f"{INDENT}{INDENT}{subtitle}", style="dim")
+            self.text.append(f"\n{subtitle}", style="dim")
         self.text.append("\n")
 
     def heading(self, text: str, note: str = "") -> None:

@@ -46,8 +46,8 @@ class FindingsTable(KeyedTable):
             by_key[key] = finding
             subject_id = finding.registry_id or finding.subnet_id or ""
             subject = subjects.get(subject_id.casefold(), subject_id.rsplit("/", 1)[-1] or "-")
-            rows.append(
-                (key, (severity_marker(finding.severity), subject, finding.title, finding.code))
-            )
+            # The subject has its own column: don't spend the title's width repeating it.
+            title = finding.title.removeprefix(f"{subject}: ")
+            rows.append((key, (severity_marker(finding.severity), subject, title, finding.code)))
         self.set_rows(rows)
         return by_key

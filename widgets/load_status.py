@@ -17,7 +17,7 @@ __all__ = ["LoadStatus"]
 class LoadStatus(Vertical):
     DEFAULT_CSS = """
     LoadStatus { height: auto; max-height: 6; }
-    LoadStatus > #load-line { height: 1; }
+    LoadStatus > #load-line { height: auto; max-height: 2; }
     LoadStatus > ProgressBar { height: 1; }
     LoadStatus > #failures { height: auto; max-height: 4; }
     """
@@ -36,6 +36,7 @@ class LoadStatus(Vertical):
         counts: str,
         failures: Sequence[SubscriptionFailure],
         names: dict[str, str],
+        error: str | None = None,
     ) -> None:
         line = self.query_one("#load-line", Static)
         bar = self.query_one("#load-progress", ProgressBar)
@@ -43,6 +44,10 @@ class LoadStatus(Vertical):
             line.update(Text(f"… Reading the inventory: {counts}", style="italic"))
             bar.display = True
             bar.update(total=total, progress=done)
+        elif error:
+            # Nothing (or only part) was read: never claim "read" over an empty screen.
+            line.update(Text(f"✗ Inventory not read (r retries): {error}", style="bold red"))
+            bar.display = False
         else:
             line.update(Text(f"✓ Inventory read: {counts}"))
             bar.display = False

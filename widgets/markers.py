@@ -34,15 +34,19 @@ def severity_marker(severity: Severity) -> Text:
     return Text(label, style=style)
 
 
+# Short words for the registries table, where every column counts at 100 columns.
+_SEVERITY_SHORT = {Severity.ERROR: "err", Severity.WARNING: "warn", Severity.INFO: "info"}
+
+
 def findings_marker(findings: Iterable[Finding]) -> Text:
-    """The worst severity and how many findings: "✖ 2 error", "▲ 1 warning", "✓ ok"."""
+    """How many findings and the worst severity: "✖ 2 err", "▲ 1 warn", "● 1 info", "✓ ok"."""
     found = list(findings)
     if not found:
         return Text("✓ ok", style="green")
     worst = min((Severity(f.severity) for f in found), key=lambda s: s.rank)
     label, style = _SEVERITY[worst]
-    symbol, word = label.split(" ", 1)
-    return Text(f"{symbol} {len(found)} {word}", style=style)
+    symbol = label.split(" ", 1)[0]
+    return Text(f"{symbol} {len(found)} {_SEVERITY_SHORT[worst]}", style=style)
 
 
 def endpoint_marker(status: EndpointStatus) -> Text:

@@ -14,15 +14,16 @@ __all__ = ["RegistryTable"]
 
 
 class RegistryTable(KeyedTable):
+    # Most telling first: at 80 columns the resource group is the one that may scroll off.
     COLUMNS = (
         ("name", "Registry"),
         ("findings", "Findings"),
-        ("group", "Group"),
         ("sku", "SKU"),
         ("default", "Default"),
         ("public", "Public"),
         ("vnet_rules", "VNet"),
         ("ip_rules", "IP"),
+        ("group", "Resource group"),
     )
 
     def show(
@@ -42,10 +43,10 @@ def _cells(registry: Registry, findings: Sequence[Finding]) -> tuple[str | Text,
     return (
         registry.name,
         findings_marker(findings),
-        registry.resource_group,
         registry.sku,
         default,
         public,
         str(len(rules.virtual_network_rules)),
         str(len(rules.ip_rules)),
+        registry.resource_group,
     )

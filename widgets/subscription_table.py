@@ -15,11 +15,14 @@ ALL_SUBSCRIPTIONS = "*"
 
 
 class SubscriptionTable(KeyedTable):
+    # The state symbol and the counts come first: beside the registries pane this one is
+    # narrow, and long subscription names may run past its edge. Failure codes are spelled
+    # out in the status strip under the panes.
     COLUMNS = (
-        ("name", "Subscription"),
+        ("state", " "),
         ("registries", "Reg"),
         ("networks", "VNets"),
-        ("state", "State"),
+        ("name", "Subscription"),
     )
 
     def show(self, inventory: Inventory, loading: bool) -> None:
@@ -38,33 +41,37 @@ class SubscriptionTable(KeyedTable):
             (
                 ALL_SUBSCRIPTIONS,
                 (
-                    "All subscriptions",
+                    _state(loading, bool(failed)),
                     str(len(inventory.registries)),
                     str(len(inventory.virtual_networks)),
-                    _state(loading, bool(failed) and "some failed"),
+                    "All subscriptions",
                 ),
             )
         ]
-        ordered = sorted(inventory.subscriptions, key=lambda s: s.display_name.casefold())
-        for subscription in ordered:
-            key = subscription.subscription_id.casefold()
+        names = {s.subscription_id.casefold(): s.display_name for s in inventory.subscriptions}
+        # A subscription asked for by ID that the identity can't list still gets its row: the
+        # failure is the thing to see.
+        for key in failed:
+            names.setdefault(key, key)
+        for key, name in sorted(names.items(), key=lambda item: (item[1].casefold(), item[0])):
             rows.append(
                 (
                     key,
                     (
-                        subscription.display_name,
+                        _state(loading, key in failed),
                         str(registries.get(key, 0)),
                         str(networks.get(key, 0)),
-                        _state(loading, failed.get(key)),
+                        name,
                     ),
                 )
             )
         self.set_rows(rows)
 
 
-def _state(loading: bool, failure: str | bool | None) -> Text:
-    if failure:
-        return Text(f"✗ {failure}", style="bold red")
+def _state(loading: bool, failed: bool) -> Text:
+    """A symbol that reads without colour: ✗ failed, … loading, ✓ read."""
+    if failed:
+        return Text("✗", style="bold red")
     if loading:
-        return Text("… loading", style="italic")
-    return Text("✓ read", style="green")
+        return Text("…", style="italic")
+    return Text("✓", style="green")

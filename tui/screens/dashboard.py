@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Container, Vertical
+from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Tab, Tabs
 
@@ -47,12 +47,11 @@ class DashboardScreen(Screen[None]):
         )
         with Container(id="panes"):
             yield SubscriptionTable(id="subscriptions", classes="pane")
-            with Vertical(id="right"):
-                yield RegistryTable(id="registries", classes="pane -active")
-                yield SubnetTable(id="networks", classes="pane")
+            yield RegistryTable(id="registries", classes="pane -active")
+            yield SubnetTable(id="networks", classes="pane")
         yield FilterInput(id="filter")
         yield LoadStatus(id="load-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         for pane in PANES:
@@ -79,12 +78,14 @@ class DashboardScreen(Screen[None]):
         self.query_one(RegistryTable).show(registries, data.findings_by_registry)
         self.query_one(SubnetTable).show(networks)
         names = {s.subscription_id.casefold(): s.display_name for s in inventory.subscriptions}
-        scope = names.get(chosen, "all subscriptions") if chosen else "all subscriptions"
         subnets = sum(len(v.subnets) for v in networks)
+        # Short enough for one line at 80 columns; the scope only when one is chosen.
         counts = (
-            f"{len(registries)} registries, {len(networks)} virtual networks, {subnets} subnets "
-            f"in {scope}; {len(data.findings)} findings"
+            f"{len(registries)} registries · {len(networks)} vnets · {subnets} subnets · "
+            f"{len(data.findings)} findings"
         )
+        if chosen:
+            counts += f" · in {names.get(chosen, chosen)}"
         self.query_one(LoadStatus).show(
             loading=data.loading,
             done=data.listings_done,
@@ -92,6 +93,7 @@ class DashboardScreen(Screen[None]):
             counts=counts,
             failures=inventory.failures,
             names=names,
+            error=data.error,
         )
 
     # ---- navigation ------------------------------------------------------------------------
@@ -105,7 +107,6 @@ class DashboardScreen(Screen[None]):
         pane = (event.tab.id or "").removeprefix("tab-")
         for name in PANES:
             self.query_one(f"#{name}").set_class(name == pane, "-active")
-            self.set_class(name == pane, f"-showing-{name}")
         if self.focused is None or self.focused.id != pane:
             self.query_one(f"#{pane}", KeyedTable).focus()
 

@@ -30,7 +30,7 @@ class FindingsScreen(Screen[None]):
         yield FindingsTable(id="findings")
         yield Static(id="finding-detail")
         yield FilterInput(id="filter")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.watch(acrfence_app(self), "data", self._redraw)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.actions import ACTIONS
 
@@ -14,16 +15,16 @@ __all__ = ["HelpScreen"]
 
 SCOPES = {
     "app": "Everywhere",
-    "dashboard": "Main screen",
+    "dashboard": "Dashboard",
     "findings": "Findings",
-    "detail": "Registry and subnet details",
+    "detail": "Details",  # short: the "What it does" column needs the width at 80 columns
 }
 
 # Keys Textual itself provides, listed so the screen really shows every binding.
 BUILT_IN = (
     ("Everywhere", "ctrl+p", "Command palette: jump to a registry, subnet or subscription"),
     ("Everywhere", "tab / shift+tab", "Move focus to the next / previous pane"),
-    ("Tables", "↑ ↓ PgUp PgDn Home End", "Move the cursor"),
+    ("Tables", "↑ ↓ PgUp PgDn", "Move the cursor (Home / End: first / last row)"),
     ("Tables", "enter", "Open the registry, subnet or finding under the cursor"),
 )
 
@@ -42,14 +43,22 @@ class HelpScreen(ModalScreen[None]):
             yield Static(
                 "acrfence keys  (remap with App.set_keymap by binding id)", id="help-title"
             )
-            yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
+            # A Rich table, not a DataTable: its last column wraps, so every sentence stays
+            # whole at 80 columns.
+            yield Static(self._table(), id="help-table")
             yield Static("Escape closes this help.", id="help-hint")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Where", "Key", "What it does")
-        table.add_rows(self.rows())
-        table.focus()
+        self.query_one("#help-body").focus()
+
+    def _table(self) -> Table:
+        table = Table(box=None, expand=True, pad_edge=False, header_style="bold")
+        table.add_column("Where", no_wrap=True)
+        table.add_column("Key", no_wrap=True)
+        table.add_column("What it does", ratio=1)
+        for row in self.rows():
+            table.add_row(*row)
+        return table
 
     def rows(self) -> list[tuple[str, str, str]]:
         read_only = getattr(self.app, "read_only", False)

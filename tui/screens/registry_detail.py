@@ -30,7 +30,7 @@ class RegistryDetailScreen(Screen[None]):
         with VerticalScroll(id="detail-scroll", can_focus=True):
             yield RegistryDetail(id="registry-detail")
             yield Static(id="gone")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.watch(acrfence_app(self), "data", self._redraw)

@@ -29,7 +29,7 @@ class SubnetDetailScreen(Screen[None]):
         with VerticalScroll(id="detail-scroll", can_focus=True):
             yield SubnetDetail(id="subnet-detail")
             yield Static(id="gone")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.watch(acrfence_app(self), "data", self._redraw)
