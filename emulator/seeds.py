@@ -206,7 +206,53 @@ def demo_tenant() -> Tenant:
     t.add_subnet(
         make_subnet(app_vnet, "batch-jobs", "10.1.6.0/24", service_endpoints=[CONTAINER_REGISTRY])
     )
+    _add_demo_drift(t, build_agents["id"])
     return t
+
+
+def _add_demo_drift(t: Tenant, build_agents_id: str) -> None:
+    """States real tenants drift into, so the demo shows every finding the app knows.
+
+    Added after every other subnet so the vantage addresses above keep their numbers.
+    """
+    # A lockdown left half done: rules written, default action never switched to Deny.
+    t.add_registry(
+        make_registry(
+            SUB_PRODUCTION, "app-rg", "contosohalfdone", default_action="Allow",
+            subnet_rules=[build_agents_id], ip_rules=["198.51.100.24/32"],
+        )
+    )  # fmt: skip
+    # Public access switched off with no private endpoint: nothing reaches the data plane.
+    t.add_registry(
+        make_registry(
+            SUB_PRODUCTION, "app-rg", "contosodark", public_network_access="Disabled",
+            default_action="Deny",
+        )
+    )  # fmt: skip
+    # Downgraded from Premium after rules were set: the rules no longer apply.
+    t.add_registry(
+        make_registry(
+            SUB_PRODUCTION, "legacy-rg", "contosolegacy", sku="Standard", default_action="Deny",
+            ip_rules=["203.0.113.77"],
+        )
+    )  # fmt: skip
+    # A build fleet with one subnet per runner pool, close to Azure's 100-rule limit.
+    fleet_vnet = make_vnet(SUB_PLATFORM, "fleet-rg", "fleet-vnet", ["10.80.0.0/16"], "eastus")
+    runners = [
+        make_subnet(
+            fleet_vnet, f"runners-{n:02d}", f"10.80.{n}.0/24",
+            service_endpoints=[CONTAINER_REGISTRY],
+        )
+        for n in range(93)
+    ]  # fmt: skip
+    fleet_vnet["properties"]["subnets"] = runners
+    t.add_vnet(fleet_vnet)
+    t.add_registry(
+        make_registry(
+            SUB_PLATFORM, "fleet-rg", "contosofleet", location="eastus", default_action="Deny",
+            subnet_rules=[subnet["id"] for subnet in runners],
+        )
+    )  # fmt: skip
 
 
 def generated_tenant(subscriptions: int, registries: int, vnets: int, subnets: int) -> Tenant:

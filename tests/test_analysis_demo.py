@@ -32,6 +32,10 @@ DEMO_FINDINGS = {
     "contosodangling": {"rule-subnet-not-found"},
     "contososecretrule": {"rule-subnet-unreadable"},
     "platformacr": {"private-link-and-service-endpoint-same-vnet"},
+    "contosohalfdone": {"default-allow-with-rules"},
+    "contosodark": {"public-access-disabled-no-private-endpoint"},
+    "contosolegacy": {"rules-on-non-premium"},
+    "contosofleet": {"vnet-rules-near-limit"},
     # Healthy or plainly open: nothing to say.
     "mycontainerregistry": set(),
     "contosobasic": set(),
