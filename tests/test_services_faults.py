@@ -10,7 +10,7 @@ import ssl
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION
+from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
 from services.azure import AzureClients
 from services.config import Target
 from services.errors import AcrfenceError, describe_error
@@ -35,6 +35,10 @@ HUB_SPARE = (
     f"/subscriptions/{SUB_NETWORKING}/resourceGroups/network-rg/providers/Microsoft.Network"
     "/virtualNetworks/hub-vnet/subnets/hub-spare"
 )
+PLATFORM_RG = f"/subscriptions/{SUB_PLATFORM}/resourceGroups/platform-rg"
+PLATFORM_REGISTRY = f"{PLATFORM_RG}/{ACR}/platformacr"
+PLATFORM_VNET = f"{PLATFORM_RG}/providers/Microsoft.Network/virtualNetworks/platform-vnet"
+PLATFORM_PE_SUBNET = f"{PLATFORM_VNET}/subnets/private-endpoints"
 FAST = 0.02  # seconds between LRO polls against the emulator
 
 
@@ -65,6 +69,11 @@ def stored_subnet(handle, subnet_id: str) -> dict:
             MY_REGISTRY,
             NetworkEdit(add_virtual_network_rules=(HUB_SPARE,)),
             "SubnetSubscriptionNotRegistered",
+        ),
+        (
+            PLATFORM_REGISTRY,
+            NetworkEdit(add_virtual_network_rules=(PLATFORM_PE_SUBNET,)),
+            "PrivateLinkAndServiceEndpointConflict",
         ),
     ],
 )
@@ -283,7 +292,6 @@ async def test_find_registry_by_name_and_id(emulator) -> None:
 
 async def test_ambiguous_registry_name(emulator) -> None:
     from emulator.resources import make_registry
-    from emulator.seeds import SUB_PLATFORM
 
     with emulator.state.lock:
         emulator.state.add_registry(
@@ -316,3 +324,18 @@ async def test_no_service_endpoint_in_a_sovereign_cloud(emulator) -> None:
             await SubnetEndpointService(clients).set_acr_endpoint(DOCKER_SUBNET, True, None)
     assert caught.value.code == "NotSupportedInCloud"
     assert stored_subnet(emulator, DOCKER_SUBNET) == before
+
+
+async def test_subnet_errors_keep_their_arm_code(emulator) -> None:
+    async with clients_for(emulator) as clients:
+        subnets = SubnetEndpointService(clients)
+        with pytest.raises(HttpResponseError) as missing:
+            await subnets.set_acr_endpoint(f"{APP_VNET}/subnets/nothere", True, None)
+        emulator.faults.conflict(count=1, match="PUT /subnets/")
+        with pytest.raises(HttpResponseError) as busy:
+            await subnets.set_acr_endpoint(DOCKER_SUBNET, True, None)
+    assert missing.value.status_code == 404 and missing.value.error.code
+    assert describe_error(missing.value).endswith(f"(ARM error {missing.value.error.code})")
+    assert busy.value.error.code == "AnotherOperationInProgress"
+    with pytest.raises(AcrfenceError, match="expected a Microsoft.Network/virtualNetworks/subnets"):
+        await SubnetEndpointService(clients).get(MY_REGISTRY)
