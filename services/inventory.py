@@ -138,7 +138,7 @@ class InventoryService:
                 f"/registries?api-version={REGISTRY_API_VERSION}"
             )
             raw = await self._collect(client, url, limit)
-        except Exception as exc:  # noqa: BLE001 - any failure is reported, the rest loads on
+        except Exception as exc:  # any failure is reported; the rest loads on
             return _failure(subscription_id, "registries", exc)
         registries = sorted(
             (registry_from_arm(r) for r in raw), key=lambda r: (r.name.casefold(), r.key)
@@ -155,7 +155,7 @@ class InventoryService:
                 f"/virtualNetworks?api-version={NETWORK_API_VERSION}"
             )
             raw = await self._collect(client, url, limit)
-        except Exception as exc:  # noqa: BLE001 - any failure is reported, the rest loads on
+        except Exception as exc:  # any failure is reported; the rest loads on
             return _failure(subscription_id, "virtual networks", exc)
         vnets = sorted(
             (virtual_network_from_arm(v) for v in raw), key=lambda v: (v.name.casefold(), v.key)

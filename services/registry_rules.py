@@ -264,10 +264,10 @@ def edit_problems(registry: Registry, edit: NetworkEdit) -> list[str]:
     rules = registry.rules
     subnets = {rule.key for rule in rules.virtual_network_rules}
     ips = {_ip_key(rule.value) for rule in rules.ip_rules}
-    problems = [f"rule for {s} missing" for s in edit.add_virtual_network_rules
-                if normalize_resource_id(s) not in subnets]  # fmt: skip
-    problems += [f"rule for {s} still present" for s in edit.remove_virtual_network_rules
-                 if normalize_resource_id(s) in subnets]  # fmt: skip
+    added = [normalize_resource_id(s) for s in edit.add_virtual_network_rules]
+    removed = [normalize_resource_id(s) for s in edit.remove_virtual_network_rules]
+    problems = [f"rule for {s} missing" for s in added if s not in subnets]
+    problems += [f"rule for {s} still present" for s in removed if s in subnets]
     problems += [f"IP rule {v} missing" for v in edit.add_ip_rules if _ip_key(v) not in ips]
     problems += [f"IP rule {v} still present" for v in edit.remove_ip_rules if _ip_key(v) in ips]
     checks = (
