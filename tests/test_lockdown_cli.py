@@ -312,3 +312,32 @@ def test_plan_json_lists_checks_steps_and_az_commands(emulator, env, tmp_path, m
     )
     assert any("--ip-address 198.51.100.7" in c for c in rules["az"])
     assert journal_runs(tmp_path) == []
+
+
+def test_open_keeps_an_endpoint_another_registry_needs(emulator, env, monkeypatch, capsys):
+    from test_plans_helpers import subnet
+
+    from emulator.seeds import SUB_PRODUCTION
+
+    # contosodangling has a rule for build-agents, which already has the endpoint.
+    build_agents = subnet(SUB_PRODUCTION, "app-rg", "app-vnet", "build-agents")
+    assert run_cli(monkeypatch, env, "lockdown", MYREGISTRY, "--subnet", build_agents, "--yes") == 0
+    capsys.readouterr()
+    rc = run_cli(monkeypatch, env, "restore", MYREGISTRY, "--open", "--remove-endpoints", "--yes")
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "another registry's rule needs it" in out
+    assert ACR in subnet_view(emulator, build_agents)["endpoints"]
+    assert registry_view(emulator, MYREGISTRY)["vnet_rules"] == []
+
+
+def test_journal_lists_runs_for_people(emulator, env, monkeypatch, capsys):
+    assert run_cli(monkeypatch, env, "journal") == 0
+    assert "no runs" in capsys.readouterr().out
+    assert (
+        run_cli(monkeypatch, env, "lockdown", MYREGISTRY, "--subnet", DOCKER_SUBNET, "--yes") == 0
+    )
+    capsys.readouterr()
+    assert run_cli(monkeypatch, env, "journal") == 0
+    out = capsys.readouterr().out
+    assert "done" in out and "mycontainerregistry" in out and "[done] verify" in out

@@ -142,3 +142,21 @@ async def test_unfinished_run_is_offered_on_start_and_rolled_back(emulator, tmp_
         prompt.query_one("#rollback", Button).press()
         await _until(pilot, lambda: "applied and verified" in _text(prompt, "#status"))
     assert (registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)) == original
+
+
+async def test_lockdown_wizard_blocked_plan_at_80x24(emulator, tmp_path, monkeypatch):
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        inventory = app.data.inventory
+        platform = next(r for r in inventory.registries if r.name == "platformacr")
+        ci = next(s for s in inventory.subnets if s.name == "ci")
+        screen = LockdownWizardScreen(WizardContext(app, inventory, platform, ci, False))
+        app.push_screen(screen)
+        await pilot.pause()
+        screen.query_one("#make-plan", Button).press()
+        await _until(pilot, lambda: screen.plan is not None)
+        assert screen.plan.blocked
+        assert "BLOCKED" in _text(screen, "#plan-text")
+        assert not screen.query_one("#confirm", Input).display
+        assert screen.query_one("#apply", Button).disabled
