@@ -135,21 +135,34 @@ class AzureClients:
         return self._credential
 
     def _transport(self) -> AioHttpTransport:
+        """A transport over the one shared aiohttp session (created inside the running loop).
+
+        The CA bundle goes on the session's connector as one SSLContext. Handing the path to
+        azure-core instead makes it build a new SSLContext per request, and aiohttp keys its
+        connection pool on that object: no connection would ever be reused, and every request
+        would pay a fresh TCP + TLS handshake.
+        """
         if self._session is None:
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
                 # Outside a loop each client opens its own session when first used.
-                return AioHttpTransport(connection_verify=self._verify())
+                return AioHttpTransport(connection_verify=self.target.ca_cert or True)
+            import ssl
+
             import aiohttp
 
-            self._session = aiohttp.ClientSession(trust_env=True, auto_decompress=False)
-        return AioHttpTransport(
-            session=self._session, session_owner=False, connection_verify=self._verify()
-        )
-
-    def _verify(self) -> str | bool:
-        return self.target.ca_cert or True
+            context = (
+                ssl.create_default_context(cafile=self.target.ca_cert)
+                if self.target.ca_cert
+                else True
+            )
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=context),
+                trust_env=True,
+                auto_decompress=False,  # azure-core decodes bodies itself
+            )
+        return AioHttpTransport(session=self._session, session_owner=False)
 
     def _options(self) -> dict[str, Any]:
         return {
