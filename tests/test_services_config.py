@@ -143,3 +143,14 @@ def test_registry_rules_read_from_either_subnet_field() -> None:
     assert [r.subnet_id for r in registry.rules.virtual_network_rules] == ["/sub/a", "/sub/b"]
     assert registry.resource_group == "rg" and registry.is_premium
     assert registry.rules.ip_rules[0].value == "1.2.3.4"
+
+
+async def test_clients_are_cached_per_subscription_and_closed_once() -> None:
+    sub = "6f1e2c43-8a7b-4d0e-9c15-2b3a4d5e6f70"
+    clients = AzureClients(Target.from_env({"ACRFENCE_TOKEN": "t"}))
+    assert clients.registries(sub) is clients.registries(sub.upper())
+    assert clients.network(sub) is not clients.network(sub.replace("6f", "7f", 1))
+    assert clients.subscriptions() is clients.subscriptions()
+    assert await clients.arm_token() == "t"
+    await clients.close()
+    await clients.close()  # closing again is harmless
