@@ -160,3 +160,23 @@ async def test_lockdown_wizard_blocked_plan_at_80x24(emulator, tmp_path, monkeyp
         assert "BLOCKED" in _text(screen, "#plan-text")
         assert not screen.query_one("#confirm", Input).display
         assert screen.query_one("#apply", Button).disabled
+
+
+async def test_lockdown_wizard_rejects_a_malformed_ip_range_in_one_line(
+    emulator, tmp_path, monkeypatch
+):
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        inventory = app.data.inventory
+        context = WizardContext(
+            app, inventory, inventory.registry(MYREGISTRY), inventory.subnet(DOCKER_SUBNET), False
+        )
+        screen = LockdownWizardScreen(context)
+        app.push_screen(screen)
+        await pilot.pause()
+        screen.query_one("#ips", Input).value = "203.0.113.0/33"
+        screen.query_one("#make-plan", Button).press()
+        await _until(pilot, lambda: "malformed IP range" in _text(screen, "#choose-error"))
+        assert screen.plan is None
+    assert registry_view(emulator, MYREGISTRY)["default_action"] == "Allow"

@@ -306,8 +306,11 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         if event.state != WorkerState.ERROR:
             return
         from services.errors import describe_error
+        from services.plans.inputs import PlanInputError
 
-        text = describe_error(event.worker.error) if event.worker.error else "failed"
+        error = event.worker.error
+        # Bad input is already one plain line; Azure errors become a sentence with the code.
+        text = str(error) if isinstance(error, PlanInputError) else describe_error(error)
         if event.worker.group == "wizard-plan":
             self.query_one("#choose-error", Static).update(text)
         elif event.worker.group == "wizard-apply":
