@@ -130,37 +130,48 @@ class InventoryService:
         raw = await self._collect(self._clients.subscriptions(), url, limit)
         return tuple(subscription_from_arm(item) for item in raw)
 
+    async def list_registries(
+        self, subscription_id: str, limit: asyncio.Semaphore | None = None
+    ) -> tuple[Registry, ...]:
+        """One subscription's registries, sorted by name; Azure's errors propagate."""
+        limit = limit or asyncio.Semaphore(self._max_in_flight)
+        url = (
+            f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry"
+            f"/registries?api-version={REGISTRY_API_VERSION}"
+        )
+        raw = await self._collect(self._clients.registries(subscription_id), url, limit)
+        return tuple(sorted(map(registry_from_arm, raw), key=lambda r: (r.name.casefold(), r.key)))
+
+    async def list_virtual_networks(
+        self, subscription_id: str, limit: asyncio.Semaphore | None = None
+    ) -> tuple[VirtualNetwork, ...]:
+        """One subscription's virtual networks with their subnets; Azure's errors propagate."""
+        limit = limit or asyncio.Semaphore(self._max_in_flight)
+        url = (
+            f"/subscriptions/{subscription_id}/providers/Microsoft.Network"
+            f"/virtualNetworks?api-version={NETWORK_API_VERSION}"
+        )
+        raw = await self._collect(self._clients.network(subscription_id), url, limit)
+        vnets = map(virtual_network_from_arm, raw)
+        return tuple(sorted(vnets, key=lambda v: (v.name.casefold(), v.key)))
+
     async def _registries(self, subscription_id: str, limit: asyncio.Semaphore) -> InventoryEvent:
         try:
-            client = self._clients.registries(subscription_id)
-            url = (
-                f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry"
-                f"/registries?api-version={REGISTRY_API_VERSION}"
+            return RegistriesLoaded(
+                subscription_id, await self.list_registries(subscription_id, limit)
             )
-            raw = await self._collect(client, url, limit)
         except Exception as exc:  # any failure is reported; the rest loads on
             return _failure(subscription_id, "registries", exc)
-        registries = sorted(
-            (registry_from_arm(r) for r in raw), key=lambda r: (r.name.casefold(), r.key)
-        )
-        return RegistriesLoaded(subscription_id, tuple(registries))
 
     async def _virtual_networks(
         self, subscription_id: str, limit: asyncio.Semaphore
     ) -> InventoryEvent:
         try:
-            client = self._clients.network(subscription_id)
-            url = (
-                f"/subscriptions/{subscription_id}/providers/Microsoft.Network"
-                f"/virtualNetworks?api-version={NETWORK_API_VERSION}"
+            return VirtualNetworksLoaded(
+                subscription_id, await self.list_virtual_networks(subscription_id, limit)
             )
-            raw = await self._collect(client, url, limit)
         except Exception as exc:  # any failure is reported; the rest loads on
             return _failure(subscription_id, "virtual networks", exc)
-        vnets = sorted(
-            (virtual_network_from_arm(v) for v in raw), key=lambda v: (v.name.casefold(), v.key)
-        )
-        return VirtualNetworksLoaded(subscription_id, tuple(vnets))
 
     async def stream(
         self, subscription_ids: Iterable[str] | None = None

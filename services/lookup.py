@@ -13,7 +13,7 @@ from services.errors import AcrfenceError
 from services.inventory import InventoryService
 from services.models.inventory import Inventory, Registry
 from services.models.resource_id import ResourceIdError, parse_resource_id
-from services.registry_rules import REGISTRY_TYPE, RegistryRuleService, registry_from_arm
+from services.registry_rules import REGISTRY_TYPE, RegistryRuleService
 
 __all__ = ["RegistryNotFound", "AmbiguousRegistryName", "find_registry"]
 
@@ -36,14 +36,12 @@ class AmbiguousRegistryName(AcrfenceError):
         self.matches = tuple(matches)
 
 
-async def _all_registries(clients: AzureClients, service: InventoryService) -> list[Registry]:
-    subscriptions = await service.list_subscriptions()
-
-    async def one(subscription_id: str) -> list[Registry]:
-        pager = clients.registries(subscription_id).registries.list()
-        return [registry_from_arm(item.as_dict()) async for item in pager]
-
-    found = await asyncio.gather(*(one(s.subscription_id) for s in subscriptions))
+async def _all_registries(service: InventoryService) -> list[Registry]:
+    limit = asyncio.Semaphore(16)
+    subscriptions = await service.list_subscriptions(limit)
+    found = await asyncio.gather(
+        *(service.list_registries(s.subscription_id, limit) for s in subscriptions)
+    )
     return [registry for batch in found for registry in batch]
 
 
@@ -79,7 +77,7 @@ async def find_registry(
         candidates = list(inventory_or_service.registries)
     else:
         service = inventory_or_service or InventoryService(clients)
-        candidates = await _all_registries(clients, service)
+        candidates = await _all_registries(service)
     matches = [r for r in candidates if r.name.casefold() == text.casefold()]
     if not matches:
         raise RegistryNotFound(f"no registry named {text!r} in the visible subscriptions")
