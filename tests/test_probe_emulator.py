@@ -282,3 +282,14 @@ async def test_a_401_that_is_not_a_registry_challenge_is_unexpected(tenant: Tena
     assert result.decided_at is Stage.CHALLENGE
     assert not result.verdict.network_allowed and not result.verdict.network_refused
     assert "AuthenticationFailed" in result.detail
+
+
+async def test_a_slow_data_plane_times_out_at_the_request_stage(tenant: Tenant) -> None:
+    tenant.handle.faults.set_latency(2000, match="GET /v2/")
+    options = tenant.options(timeouts=StageTimeouts(dns=1, tcp=1, tls=1, http=0.2))
+    began = asyncio.get_running_loop().time()
+    result = await ProbeRunner(options).probe(await tenant.registry("contosolocked"))
+    assert result.verdict is Verdict.TIMEOUT
+    assert result.decided_at is Stage.CHALLENGE
+    assert [s.ok for s in result.hosts[0].stages] == [True, True, True, False]
+    assert asyncio.get_running_loop().time() - began < 1.5
