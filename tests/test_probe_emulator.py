@@ -285,7 +285,7 @@ async def test_a_401_that_is_not_a_registry_challenge_is_unexpected(tenant: Tena
 
 
 async def test_a_slow_data_plane_times_out_at_the_request_stage(tenant: Tenant) -> None:
-    tenant.handle.faults.set_latency(2000, match="GET /v2/")
+    tenant.handle.faults.set_latency(1000, match="GET /v2/")
     options = tenant.options(timeouts=StageTimeouts(dns=1, tcp=1, tls=1, http=0.2))
     began = asyncio.get_running_loop().time()
     result = await ProbeRunner(options).probe(await tenant.registry("contosolocked"))
