@@ -25,6 +25,7 @@ from services.models.inventory import (
     VirtualNetworkRule,
 )
 from services.models.resource_id import (
+    ResourceId,
     ResourceIdError,
     normalize_resource_id,
     parse_resource_id,
@@ -335,7 +336,7 @@ class RegistryRuleService:
         )
 
 
-def _parse_registry_id(registry_id: str):
+def _parse_registry_id(registry_id: str) -> ResourceId:
     try:
         return parse_resource_id(registry_id, REGISTRY_TYPE)
     except ResourceIdError as error:

@@ -16,7 +16,7 @@ from typing import Any
 from services.azure import AzureClients
 from services.errors import AcrfenceError, VerificationFailed
 from services.models.inventory import ACR_SERVICE_ENDPOINT, ServiceEndpoint, Subnet, VirtualNetwork
-from services.models.resource_id import ResourceIdError, parse_resource_id
+from services.models.resource_id import ResourceId, ResourceIdError, parse_resource_id
 from services.registry_rules import raw_json
 
 __all__ = [
@@ -153,7 +153,7 @@ def _lost_in_write(before: Subnet, after: Subnet, enabled: bool) -> list[str]:
     return problems
 
 
-def _parse_subnet_id(subnet_id: str):
+def _parse_subnet_id(subnet_id: str) -> ResourceId:
     try:
         return parse_resource_id(subnet_id, SUBNET_TYPE)
     except ResourceIdError as error:
