@@ -339,3 +339,13 @@ async def test_subnet_errors_keep_their_arm_code(emulator) -> None:
     assert busy.value.error.code == "AnotherOperationInProgress"
     with pytest.raises(AcrfenceError, match="expected a Microsoft.Network/virtualNetworks/subnets"):
         await SubnetEndpointService(clients).get(MY_REGISTRY)
+
+
+async def test_subnet_settings_we_do_not_model_are_sent_back(emulator) -> None:
+    # defaultOutboundAccess is writable: a PUT that left it out would reset it.
+    emulator.state.update_subnet(
+        WORKERS, lambda s: s["properties"].update({"defaultOutboundAccess": False})
+    )
+    async with clients_for(emulator) as clients:
+        await SubnetEndpointService(clients).set_acr_endpoint(WORKERS, True, None)
+    assert stored_subnet(emulator, WORKERS)["properties"]["defaultOutboundAccess"] is False
