@@ -26,7 +26,7 @@ def _pyproject_digest() -> str:
 
 
 def ensure_venv() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit("acrfence needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         print("creating .venv ...", file=sys.stderr)
