@@ -1,33 +1,24 @@
-"""Pilot tests of the dashboard against a hand-built tenant streamed through the app's
-inventory source (constructor injection: the app is given its source; no SDK is involved).
+"""Pilot tests of the dashboard on the emulator's demo tenant, read over HTTPS by the real
+services (the app is given services pointed at a fresh emulator per test; no stand-ins).
 
-The tenant has two readable subscriptions and one that fails, so the per-subscription error
-path is exercised alongside navigation, filtering, the palette, help and read-only mode.
+Notifications are checked through Textual's public ``Notify`` message, collected with the
+``message_hook`` of ``run_test``.
 """
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
+import socket
 
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Input
+from textual.notifications import Notify
+from textual.widgets import Input
 
-from services.models import (
-    IpRule,
-    NetworkRuleSet,
-    Registry,
-    ServiceEndpoint,
-    Subnet,
-    Subscription,
-    SubscriptionFailure,
-    VirtualNetwork,
-    VirtualNetworkRule,
-    registry_id,
-    subnet_id,
-)
+from emulator.runner import EmulatorHandle
+from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION, SUB_RESTRICTED
+from services.models import Finding
 from tui.actions import ACTIONS, WIZARDS, register_wizard
-from tui.app import AcrFenceApp, AppServices
+from tui.app import AcrFenceApp
+from tui.launch import build_services
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.findings import FindingsScreen
 from tui.screens.help import HelpScreen
@@ -40,307 +31,440 @@ from widgets.subnet_detail import SubnetDetail
 from widgets.subnet_table import SubnetTable
 from widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
 
-PROD = "11111111-1111-1111-1111-111111111111"
-DEV = "22222222-2222-2222-2222-222222222222"
-DENIED = "33333333-3333-3333-3333-333333333333"
-GROUP = "myResourceGroup"
+# What the demo tenant is built to show (emulator/README.md): registry -> finding codes.
+DEMO_FINDINGS = {
+    "contosolocked": {"registry-locked-out", "bypass-off"},
+    "contosonoendpoint": {"rule-subnet-missing-endpoint", "registry-locked-out"},
+    "contosoiprules": {"ip-rule-private-range"},
+    "contosodangling": {"rule-subnet-not-found"},
+    "contososecretrule": {"rule-subnet-unreadable"},
+    "platformacr": {"private-link-and-service-endpoint-same-vnet"},
+}
+# ...and a subnet with the endpoint that no rule names.
+DEMO_SUBNET_FINDINGS = {"app-vnet/batch-jobs": {"subnet-endpoint-unused"}}
 
 
-@dataclass(frozen=True)
-class SubscriptionsLoaded:
-    subscriptions: tuple[Subscription, ...]
-
-
-@dataclass(frozen=True)
-class RegistriesLoaded:
-    subscription_id: str
-    registries: tuple[Registry, ...]
-
-
-@dataclass(frozen=True)
-class VirtualNetworksLoaded:
-    subscription_id: str
-    virtual_networks: tuple[VirtualNetwork, ...]
-
-
-@dataclass(frozen=True)
-class LoadFailed:
-    failure: SubscriptionFailure
-
-
-def _subnet(subscription: str, vnet: str, name: str, prefix: str, *services: str) -> Subnet:
-    return Subnet(
-        subnet_id(subscription, GROUP, vnet, name),
-        name,
-        vnet,
-        GROUP,
-        subscription,
-        (prefix,),
-        tuple(ServiceEndpoint(service) for service in services),
-    )
-
-
-def _vnet(subscription: str, name: str, *subnets: Subnet) -> VirtualNetwork:
-    vnet_id = subnet_id(subscription, GROUP, name, "x").rsplit("/subnets/", 1)[0]
-    return VirtualNetwork(vnet_id, name, GROUP, subscription, "eastus", ("10.0.0.0/8",), subnets)
-
-
-def _registry(subscription: str, name: str, sku: str = "Premium", **kwargs) -> Registry:
-    return Registry(
-        registry_id(subscription, GROUP, name),
-        name,
-        GROUP,
-        subscription,
-        "eastus",
-        sku,
-        f"{name}.azurecr.io",
-        **kwargs,
-    )
-
-
-DOCKER_SUBNET = _subnet(
-    PROD, "myDockerVMVNET", "myDockerVMSubnet", "10.0.0.0/24", "Microsoft.Storage"
-)
-AKS_SUBNET = _subnet(PROD, "aksVNET", "nodes", "10.1.0.0/24", "Microsoft.ContainerRegistry")
-DEV_SUBNET = _subnet(DEV, "devVNET", "build", "10.2.0.0/24")
-
-
-def tenant_events() -> list[object]:
-    gone = subnet_id(PROD, GROUP, "oldVNET", "gone")
-    return [
-        SubscriptionsLoaded(
-            (
-                Subscription(PROD, "Contoso Prod"),
-                Subscription(DEV, "Contoso Dev"),
-                Subscription(DENIED, "Contoso Secret"),
-            )
-        ),
-        RegistriesLoaded(
-            PROD,
-            (
-                _registry(PROD, "mycontainerregistry"),
-                _registry(
-                    PROD,
-                    "lockedregistry",
-                    network_rule_set=NetworkRuleSet(
-                        "Deny",
-                        (IpRule("203.0.113.0/24"),),
-                        (
-                            VirtualNetworkRule(AKS_SUBNET.id),
-                            VirtualNetworkRule(DOCKER_SUBNET.id),
-                            VirtualNetworkRule(gone),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        VirtualNetworksLoaded(
-            PROD, (_vnet(PROD, "myDockerVMVNET", DOCKER_SUBNET), _vnet(PROD, "aksVNET", AKS_SUBNET))
-        ),
-        RegistriesLoaded(DEV, (_registry(DEV, "devbasic", "Basic"),)),
-        VirtualNetworksLoaded(DEV, (_vnet(DEV, "devVNET", DEV_SUBNET),)),
-        LoadFailed(
-            SubscriptionFailure(DENIED, "subscription", "AuthorizationFailed", "No access.")
-        ),
-    ]
-
-
-class HandBuiltTenant:
-    """An inventory source that streams a fixed tenant, optionally pausing after the first event."""
-
-    def __init__(self, gate: asyncio.Event | None = None) -> None:
-        self.gate = gate
-        self.reads = 0
-
-    async def stream(self):
-        self.reads += 1
-        events = tenant_events()
-        yield events[0]
-        if self.gate is not None:
-            await self.gate.wait()
-        for event in events[1:]:
-            yield event
-
-
-def make_app(read_only: bool = False, source: HandBuiltTenant | None = None) -> AcrFenceApp:
-    services = AppServices(inventory=source or HandBuiltTenant(), description="hand-built tenant")
+def demo_app(handle: EmulatorHandle, *, read_only: bool = False, **env: str) -> AcrFenceApp:
+    services = build_services({**handle.env, **env}, "demo tenant (test)")
+    services.extras.update(public_ip=handle.info["public_ip"])
     return AcrFenceApp(services, read_only=read_only)
 
 
 async def loaded(pilot) -> None:
-    for _ in range(100):
-        if not pilot.app.data.loading and pilot.app.data.inventory.registries:
+    """Wait until the inventory is read (the emulator answers in well under a second)."""
+    for _ in range(400):
+        data = pilot.app.data
+        if not data.loading and (data.inventory.subscriptions or data.error):
             break
         await pilot.pause(0.02)
+    else:
+        raise AssertionError("the inventory never finished loading")
     await pilot.pause()
 
 
-async def test_panes_fill_and_a_failed_subscription_is_reported_without_losing_the_rest():
-    app = make_app()
+def registry_names(app: AcrFenceApp) -> list[str]:
+    table = app.screen.query_one(RegistryTable)
+    return [app.data.inventory.registry(key).name for key in table.row_keys]
+
+
+def notes(messages: list[object]) -> list[str]:
+    return [
+        f"{m.notification.title}: {m.notification.message}"
+        for m in messages
+        if isinstance(m, Notify)
+    ]
+
+
+def detail_text(app: AcrFenceApp) -> str:
+    widget = RegistryDetail if isinstance(app.screen, RegistryDetailScreen) else SubnetDetail
+    return str(app.screen.query_one(widget).render())
+
+
+async def open_registry(pilot, name: str) -> str:
+    app = pilot.app
+    await pilot.press("2")
+    registry = next(r for r in app.data.inventory.registries if r.name == name)
+    assert app.screen.query_one(RegistryTable).select_key(registry.key)
+    await pilot.press("enter")
+    await pilot.pause()
+    assert isinstance(app.screen, RegistryDetailScreen)
+    return detail_text(app)
+
+
+async def test_panes_fill_with_the_demo_tenant(emulator):
+    app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
-        registries = app.screen.query_one(RegistryTable)
-        assert sorted(registries.row_keys) == sorted(r.key for r in app.data.inventory.registries)
-        assert len(registries.row_keys) == 3
+        with emulator.state.lock:
+            names = sorted(r["name"] for r in emulator.state.registries.values())
+            subnets = len(emulator.state.subnets)
+            restricted = {
+                key
+                for key, subnet in emulator.state.subnets.items()
+                if SUB_RESTRICTED in key and subnet
+            }
+        # The restricted subscription is not listed: its subnet is not in the panes.
+        assert sorted(registry_names(app)) == names
+        assert len(app.screen.query_one(SubnetTable).row_keys) == subnets - len(restricted)
         subscriptions = app.screen.query_one(SubscriptionTable)
         assert subscriptions.row_keys[0] == ALL_SUBSCRIPTIONS
-        failures = str(app.screen.query_one("#failures").render())
-        assert "Contoso Secret" in failures and "AuthorizationFailed" in failures
-        state = subscriptions.get_cell(DENIED, "state")
-        assert "AuthorizationFailed" in state.plain
+        assert sorted(subscriptions.row_keys[1:]) == sorted(
+            (SUB_PLATFORM, SUB_PRODUCTION, SUB_NETWORKING)
+        )
+        status = str(app.screen.query_one("#load-line").render())
+        assert "✓ Inventory read" in status and f"{len(names)} registries" in status
+        assert not app.data.inventory.failures
 
 
-async def test_first_paint_comes_before_the_inventory_is_done():
-    gate = asyncio.Event()
-    app = make_app(source=HandBuiltTenant(gate))
+async def test_first_paint_comes_before_the_inventory_is_done(emulator):
+    emulator.faults.set_latency(1500, match="/providers/Microsoft.Network/virtualNetworks")
+    app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.3)
-        assert app.data.loading
-        subscriptions = app.screen.query_one(SubscriptionTable)
-        assert len(subscriptions.row_keys) == 4  # "All" plus three, registries still to come
+        for _ in range(100):
+            if app.data.inventory.registries:
+                break
+            await pilot.pause(0.02)
+        # Registries are on screen while the networks are still on their way.
+        assert app.data.loading and registry_names(app)
+        assert not app.screen.query_one(SubnetTable).row_keys
         assert "Reading the inventory" in str(app.screen.query_one("#load-line").render())
-        gate.set()
+        assert app.screen.query_one("#load-progress").display
         await loaded(pilot)
+        assert app.screen.query_one(SubnetTable).row_keys
         assert "Inventory read" in str(app.screen.query_one("#load-line").render())
 
 
-async def test_choosing_a_subscription_filters_registries_and_networks():
-    app = make_app()
+async def test_choosing_a_subscription_filters_registries_and_networks(emulator):
+    app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
+        everything = len(registry_names(app))
         await pilot.press("1")
         subscriptions = app.screen.query_one(SubscriptionTable)
-        subscriptions.select_key(DEV)
+        subscriptions.select_key(SUB_PLATFORM)
         await pilot.pause()
-        names = [
-            app.data.inventory.registry(k).name
+        assert "platformacr" in registry_names(app)
+        assert all(
+            app.data.inventory.registry(k).subscription_id == SUB_PLATFORM
             for k in app.screen.query_one(RegistryTable).row_keys
-        ]
-        assert names == ["devbasic"]
-        assert app.screen.query_one(SubnetTable).row_keys == [DEV_SUBNET.key]
+        )
+        subnet_rows = app.screen.query_one(SubnetTable).row_keys
+        with emulator.state.lock:
+            platform_subnets = [k for k in emulator.state.subnets if SUB_PLATFORM in k]
+        assert len(subnet_rows) == len(platform_subnets)
+        assert {app.data.inventory.subnet(k).subscription_id for k in subnet_rows} == {SUB_PLATFORM}
+        assert "in Contoso Platform" in str(app.screen.query_one("#load-line").render())
+        await pilot.press("enter")  # Enter on a subscription moves on to its registries
+        assert app.focused is app.screen.query_one(RegistryTable)
         subscriptions.select_key(ALL_SUBSCRIPTIONS)
         await pilot.pause()
-        assert len(app.screen.query_one(RegistryTable).row_keys) == 3
+        assert len(registry_names(app)) == everything
 
 
-async def test_slash_filters_the_focused_table_and_escape_clears_it():
-    app = make_app()
+async def test_slash_filters_the_focused_table_and_escape_clears_it(emulator):
+    app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
+        everything = len(registry_names(app))
         await pilot.press("2", "slash")
         assert isinstance(app.focused, Input)
         await pilot.press(*"locked")
         table = app.screen.query_one(RegistryTable)
-        assert [app.data.inventory.registry(k).name for k in table.row_keys] == ["lockedregistry"]
+        assert registry_names(app) == ["contosolocked"]
         await pilot.press("enter")
         assert app.focused is table and table.filter_text == "locked"
-        await pilot.press("slash", "escape")
-        assert len(table.row_keys) == 3 and table.filter_text == ""
+        assert table.border_subtitle == "filter: locked"
+        # The networks pane has its own filter.
+        await pilot.press("3", "slash", *"hub-", "enter")
+        subnet_rows = app.screen.query_one(SubnetTable).row_keys
+        labels = {app.data.inventory.subnet(k).label for k in subnet_rows}
+        assert labels == {"hub-vnet/hub-agents", "hub-vnet/hub-spare"}
+        await pilot.press("2", "slash", "escape")
+        assert len(registry_names(app)) == everything and table.filter_text == ""
 
 
-async def test_refresh_keeps_the_cursor_on_its_row():
-    source = HandBuiltTenant()
-    app = make_app(source=source)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
-        await pilot.press("2", "down")
-        table = app.screen.query_one(RegistryTable)
-        before = table.selected_key
-        await pilot.press("r")
-        await pilot.pause(0.3)
-        await loaded(pilot)
-        assert source.reads == 2
-        assert table.selected_key == before
-
-
-async def test_registry_detail_shows_each_rule_beside_its_endpoint_status():
-    app = make_app()
+async def test_refresh_reads_azure_again_and_keeps_the_cursor(emulator):
+    app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         await pilot.press("2")
-        app.screen.query_one(RegistryTable).select_key(
-            registry_id(PROD, GROUP, "lockedregistry").casefold()
+        table = app.screen.query_one(RegistryTable)
+        target = next(r for r in app.data.inventory.registries if r.name == "mycontainerregistry")
+        table.select_key(target.key)
+        assert "Allow" in table.get_cell(target.key, "default").plain
+
+        # Someone locks the registry down in Azure (no rules: locked out).
+        def deny(registry: dict) -> None:
+            registry["properties"]["networkRuleSet"]["defaultAction"] = "Deny"
+
+        emulator.state.update_registry(target.id, deny)
+        await pilot.press("r")
+        await pilot.pause(0.1)
+        await loaded(pilot)
+        assert "Deny" in table.get_cell(target.key, "default").plain
+        assert "err" in table.get_cell(target.key, "findings").plain
+        assert table.selected_key == target.key
+
+
+async def test_an_unreadable_subscription_is_reported_and_the_rest_loads(emulator):
+    # Asked for by ID, the restricted subscription answers AuthorizationFailed (Azure's own
+    # answer, from the emulator) while the others load as usual.
+    wanted = ",".join((SUB_PRODUCTION, SUB_RESTRICTED))
+    messages: list[object] = []
+    app = demo_app(emulator, ACRFENCE_SUBSCRIPTIONS=wanted)
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await loaded(pilot)
+        assert "mycontainerregistry" in registry_names(app)
+        assert {r.subscription_id for r in app.data.inventory.registries} == {SUB_PRODUCTION}
+        failures = str(app.screen.query_one("#failures").render())
+        assert SUB_RESTRICTED in failures and "AuthorizationFailed" in failures
+        subscriptions = app.screen.query_one(SubscriptionTable)
+        assert subscriptions.get_cell(SUB_RESTRICTED, "state").plain == "✗"
+        assert subscriptions.get_cell(SUB_PRODUCTION, "state").plain == "✓"
+        assert any(
+            "Subscription skipped" in n and "AuthorizationFailed" in n for n in notes(messages)
         )
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, RegistryDetailScreen)
-        text = str(app.screen.query_one(RegistryDetail).render())
-        assert "aksVNET/nodes" in text and "✓ enabled" in text
-        assert "myDockerVMVNET/myDockerVMSubnet" in text and "✗ missing" in text
-        assert "oldVNET/gone" in text and "subnet not found" in text
-        assert "203.0.113.0/24" in text
-        assert "preview" in text
-        assert "Deny by default" in text
+
+
+async def test_a_failing_listing_in_one_subscription_keeps_the_others(emulator):
+    # The networking subscription's network listing keeps answering 500: retries run out.
+    emulator.faults.server_error(
+        count=20, match=f"GET /subscriptions/{SUB_NETWORKING}/providers/Microsoft.Network"
+    )
+    app = demo_app(emulator)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        [failure] = app.data.inventory.failures
+        assert failure.subscription_id == SUB_NETWORKING and failure.what == "virtual networks"
+        assert "InternalServerError" in str(app.screen.query_one("#failures").render())
+        assert app.screen.query_one(SubnetTable).row_keys  # the other subscriptions' subnets
+        assert "platformacr" in registry_names(app)
+
+
+async def test_a_dead_endpoint_is_one_line_not_a_traceback():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on the port now: every request is refused.
+    services = build_services(
+        {"ACRFENCE_ARM_ENDPOINT": f"https://127.0.0.1:{port}", "ACRFENCE_TOKEN": "t"}, "dead"
+    )
+    messages: list[object] = []
+    app = AcrFenceApp(services)
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await loaded(pilot)
+        assert app.is_running and isinstance(app.screen, DashboardScreen)
+        [note] = [n for n in notes(messages) if n.startswith("Inventory failed")]
+        assert "Traceback" not in note and "\n" not in note.split(": ", 1)[1]
+        status = str(app.screen.query_one("#load-line").render())
+        assert status.startswith("✗ Inventory not read")
+
+
+async def test_registry_detail_puts_each_rule_beside_its_endpoint_status(emulator):
+    app = demo_app(emulator)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        text = await open_registry(pilot, "contosonoendpoint")
+        assert "app-vnet/aks-nodes" in text and "✗ missing" in text
+        assert "preview" in text and "Deny by default" in text
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
+        text = await open_registry(pilot, "contosodangling")
+        assert "subnet not found" in text
+        await pilot.press("escape")
+        text = await open_registry(pilot, "contososecretrule")
+        assert "unreadable subscription" in text
+        await pilot.press("escape")
+        text = await open_registry(pilot, "contosocrosssub")
+        assert "hub-vnet/hub-agents" in text and "✓ enabled" in text
+        await pilot.press("escape")
+        text = await open_registry(pilot, "platformacr")
+        assert "Private endpoint connections (1)" in text and "Approved" in text
+        assert "Dedicated data endpoints: ✓ on" in text
+        await pilot.press("escape")
+        text = await open_registry(pilot, "contosoiprules")
+        assert "10.20.0.0/16" in text
 
 
-async def test_subnet_detail_says_which_registries_it_reaches():
-    app = make_app()
+async def test_subnet_detail_says_which_registries_it_reaches(emulator):
+    app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         await pilot.press("3")
-        app.screen.query_one(SubnetTable).select_key(AKS_SUBNET.key)
+        hub = next(s for s in app.data.inventory.subnets if s.label == "hub-vnet/hub-agents")
+        app.screen.query_one(SubnetTable).select_key(hub.key)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, SubnetDetailScreen)
-        text = str(app.screen.query_one(SubnetDetail).render())
-        assert "✓ reaches" in text and "lockedregistry" in text
+        text = detail_text(app)
+        reaches = text.split("✓ reaches  ")
+        assert any(part.startswith("contosocrosssub") for part in reaches[1:])
+        assert "✗ blocked  contosolocked" in text
 
 
-async def test_findings_view_lists_findings_and_jumps_to_the_registry():
-    app = make_app()
+async def test_every_demo_finding_is_in_the_findings_view_and_its_detail(emulator):
+    app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
+        findings: tuple[Finding, ...] = app.data.findings
+        names = {r.key: r.name for r in app.data.inventory.registries}
+        labels = {s.key: s.label for s in app.data.inventory.subnets}
+        found: dict[str, set[str]] = {}
+        for finding in findings:
+            subject = (
+                names[finding.registry_id.casefold()]
+                if finding.registry_id
+                else labels[finding.subnet_id.casefold()]
+            )
+            found.setdefault(subject, set()).add(finding.code)
+        for subject, codes in {**DEMO_FINDINGS, **DEMO_SUBNET_FINDINGS}.items():
+            assert codes <= found.get(subject, set()), subject
+        assert not found.get("mycontainerregistry")  # the healthy one stays quiet
+
         await pilot.press("f")
         assert isinstance(app.screen, FindingsScreen)
         table = app.screen.query_one(FindingsTable)
-        assert len(table.row_keys) == len(app.data.findings) > 0
-        codes = {f.code for f in app.data.findings}
-        assert {"rule-subnet-missing-endpoint", "rule-subnet-not-found"} <= codes
+        assert len(table.row_keys) == len(findings)
+        shown = {table.get_cell(key, "code") for key in table.row_keys}
+        assert shown == {f.code for f in findings}
+        await pilot.press("escape")
+
+        for name in DEMO_FINDINGS:
+            text = await open_registry(pilot, name)
+            registry_findings = [f for f in findings if names.get(
+                (f.registry_id or "").casefold()) == name]  # fmt: skip
+            assert f"Findings ({len(registry_findings)})" in text
+            for finding in registry_findings:
+                assert finding.title in text.replace("\n", " ") or finding.title in text
+            await pilot.press("escape")
+
+
+async def test_findings_filter_and_enter_opens_the_registry(emulator):
+    app = demo_app(emulator)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("f")
+        table = app.screen.query_one(FindingsTable)
         await pilot.press("slash", *"not-found", "enter")
         assert len(table.row_keys) == 1
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, RegistryDetailScreen)
-        assert app.screen.registry_id.endswith("lockedregistry")
+        assert app.screen.registry_id.endswith("contosodangling")
 
 
-async def test_palette_jumps_to_a_registry_by_name():
-    app = make_app()
+async def palette_jump(pilot, query: str) -> None:
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, CommandPalette)
+    await pilot.press(*query)
+    # The palette searches in a worker; wait for the first hit to be the one we typed.
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_palette_jumps_to_a_registry_subnet_or_subscription_by_name(emulator):
+    app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"registry devbasic")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause()
+        await palette_jump(pilot, "contosoipr")
         assert isinstance(app.screen, RegistryDetailScreen)
-        assert app.screen.registry_id.endswith("devbasic")
+        assert app.screen.registry_id.endswith("/contosoiprules")
+        await palette_jump(pilot, "hub-agents")
+        assert isinstance(app.screen, SubnetDetailScreen)
+        assert app.screen.subnet_id.endswith("/hub-agents")
+        # A subscription: back to the dashboard, narrowed to it.
+        await palette_jump(pilot, "Contoso Platf")
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.screen.subscription_id == SUB_PLATFORM
+        assert "platformacr" in registry_names(app)
 
 
-async def test_help_lists_every_binding_from_the_action_list():
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+async def test_read_only_hides_and_refuses_change_actions(emulator):
+    opened: list[object] = []
+    register_wizard("lockdown", lambda context: opened.append(context))
+    messages: list[object] = []
+    try:
+        app = demo_app(emulator, read_only=True)
+        async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+            await loaded(pilot)
+            assert "read-only" in app.sub_title
+            # What the footer draws: check_action already left the change actions out.
+            shown = set(app.screen.active_bindings)
+            assert "l" not in shown and "u" not in shown and "o" not in shown
+            assert "p" in shown and "r" in shown
+            await pilot.press("l")
+            app.action_wizard("lockdown")  # the palette or a script can't get round it either
+            await pilot.pause()
+            assert opened == []
+            assert any("Read-only mode" in n for n in notes(messages))
+            await pilot.press("question_mark")
+            assert any("(off: read-only mode)" in row[2] for row in app.screen.rows())
+    finally:
+        WIZARDS.pop("lockdown", None)
+
+
+async def test_a_registered_wizard_opens_with_the_selected_registry(emulator):
+    contexts: list[object] = []
+
+    def factory(context):
+        contexts.append(context)
+        return HelpScreen()
+
+    register_wizard("lockdown", factory)
+    try:
+        app = demo_app(emulator)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await loaded(pilot)
+            await pilot.press("2")
+            table = app.screen.query_one(RegistryTable)
+            basic = next(r for r in app.data.inventory.registries if r.name == "contosobasic")
+            table.select_key(basic.key)
+            await pilot.press("l")
+            await pilot.pause()
+            assert contexts and contexts[0].registry.name == "contosobasic"
+            assert contexts[0].inventory is app.data.inventory
+    finally:
+        WIZARDS.pop("lockdown", None)
+
+
+async def test_quick_probe_shows_the_verdict_from_this_machine(emulator):
+    messages: list[object] = []
+    app = demo_app(emulator)
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await loaded(pilot)
+        await pilot.press("2")
+        table = app.screen.query_one(RegistryTable)
+        for name, verdict in (("contosolocked", "denied"), ("mycontainerregistry", "reachable")):
+            registry = next(r for r in app.data.inventory.registries if r.name == name)
+            table.select_key(registry.key)
+            await pilot.press("P")
+            for _ in range(200):
+                if any(n.startswith(f"Probe of {name}") for n in notes(messages)):
+                    break
+                await pilot.pause(0.02)
+            [note] = [n for n in notes(messages) if n.startswith(f"Probe of {name}")]
+            assert note.startswith(f"Probe of {name}: {verdict}")
+        locked = next(n for n in notes(messages) if n.startswith("Probe of contosolocked"))
+        assert "403 DENIED" in locked and emulator.info["public_ip"] in locked
+
+
+async def test_help_lists_every_binding_from_the_action_list(emulator):
+    app = demo_app(emulator)
+    async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one("#help-table", DataTable)
-        shown = [table.get_row_at(index) for index in range(table.row_count)]
+        rows = app.screen.rows()
         for action in ACTIONS:
-            assert [
-                action.scope != "app" or row[0] == "Everywhere"
-                for row in shown
-                if row[2] == action.help
-            ]
+            assert any(row[2] == action.help for row in rows), action.name
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
 
 
-async def test_bindings_carry_ids_so_keys_can_be_remapped():
-    app = make_app()
+async def test_bindings_carry_ids_so_keys_can_be_remapped(emulator):
+    app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         app.set_keymap({"acrfence.show_findings": "F"})
@@ -350,50 +474,8 @@ async def test_bindings_carry_ids_so_keys_can_be_remapped():
         assert isinstance(app.screen, FindingsScreen)
 
 
-async def test_read_only_hides_and_refuses_change_actions():
-    opened: list[object] = []
-    register_wizard("lockdown", lambda context: opened.append(context))
-    try:
-        app = make_app(read_only=True)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await loaded(pilot)
-            # What the footer draws: check_action already left the change actions out.
-            shown = set(app.screen.active_bindings)
-            assert "l" not in shown and "u" not in shown and "o" not in shown
-            assert "p" in shown and "r" in shown
-            await pilot.press("l")
-            app.action_wizard("lockdown")  # the palette or a script can't get round it either
-            await pilot.pause()
-            assert opened == []
-            assert "Read-only" in " ".join(str(n.message) for n in app._notifications)
-    finally:
-        WIZARDS.pop("lockdown", None)
-
-
-async def test_a_registered_wizard_opens_with_the_selected_registry():
-    contexts: list[object] = []
-
-    def factory(context):
-        contexts.append(context)
-        return HelpScreen()
-
-    register_wizard("lockdown", factory)
-    try:
-        app = make_app()
-        async with app.run_test(size=(120, 40)) as pilot:
-            await loaded(pilot)
-            await pilot.press("2")
-            table = app.screen.query_one(RegistryTable)
-            table.select_key(registry_id(DEV, GROUP, "devbasic").casefold())
-            await pilot.press("l")
-            await pilot.pause()
-            assert contexts and contexts[0].registry.name == "devbasic"
-    finally:
-        WIZARDS.pop("lockdown", None)
-
-
-async def test_narrow_terminal_shows_one_pane_at_a_time():
-    app = make_app()
+async def test_narrow_terminal_shows_one_pane_at_a_time(emulator):
+    app = demo_app(emulator)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         screen = app.screen
@@ -403,10 +485,13 @@ async def test_narrow_terminal_shows_one_pane_at_a_time():
         assert screen.query_one(SubnetTable).display
         assert not screen.query_one(RegistryTable).display
         assert app.focused is screen.query_one(SubnetTable)
+        await pilot.press("1")
+        assert screen.query_one(SubscriptionTable).display
+        assert not screen.query_one(SubnetTable).display
 
 
-async def test_q_quits():
-    app = make_app()
+async def test_q_quits(emulator):
+    app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         await pilot.press("q")

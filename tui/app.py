@@ -51,18 +51,23 @@ QUICK_PROBE = "quick-probe"  # worker group of the one-key probe
 
 
 class InventorySource(Protocol):
-    def stream(self) -> AsyncIterator[Any]: ...
+    def stream(self, subscription_ids: Iterable[str] | None = None) -> AsyncIterator[Any]: ...
 
 
 @dataclass
 class AppServices:
-    """What the app is given to work with. ``clients`` is for wizards (AzureClients)."""
+    """What the app is given to work with. ``clients`` is for wizards (AzureClients).
+
+    ``subscription_ids`` narrows the inventory to those subscriptions (None: every one the
+    identity lists); one the identity can't read shows up as that subscription's failure.
+    """
 
     inventory: InventorySource
     clients: Any = None
     target: Any = None
     description: str = "Azure"
     extras: dict[str, Any] = field(default_factory=dict)
+    subscription_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,7 @@ class AcrFenceApp(App[None]):
     @work(exclusive=True, group="inventory", exit_on_error=False)
     async def load_inventory(self) -> None:
         self.post_message(InventoryLoadStarted())
-        async for event in self.services.inventory.stream():
+        async for event in self.services.inventory.stream(self.services.subscription_ids):
             self.post_message(InventoryEventArrived(event))
         self.post_message(InventoryLoadFinished())
 

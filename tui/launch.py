@@ -7,14 +7,17 @@ the target comes from the ACRFENCE_* variables or real Azure (DefaultAzureCreden
 from __future__ import annotations
 
 import os
+import re
 import sys
 from argparse import Namespace
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["build_services", "launch_dashboard"]
+__all__ = ["build_services", "launch_dashboard", "subscriptions_from_env"]
 
 BAD_CONFIG = 2
+SUBSCRIPTIONS_VARIABLE = "ACRFENCE_SUBSCRIPTIONS"
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 def build_services(env: Mapping[str, str], description: str) -> Any:
@@ -25,13 +28,29 @@ def build_services(env: Mapping[str, str], description: str) -> Any:
     from tui.app import AppServices
 
     target = Target.from_env(env)
+    subscription_ids = subscriptions_from_env(env)
     clients = AzureClients(target)
     return AppServices(
         inventory=InventoryService(clients),
         clients=clients,
         target=target,
         description=description,
+        subscription_ids=subscription_ids,
     )
+
+
+def subscriptions_from_env(env: Mapping[str, str]) -> tuple[str, ...] | None:
+    """ACRFENCE_SUBSCRIPTIONS (comma-separated GUIDs) or None; ValueError for a bad entry."""
+    raw = env.get(SUBSCRIPTIONS_VARIABLE, "").strip()
+    if not raw:
+        return None
+    wanted = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for subscription_id in wanted:
+        if not _GUID.fullmatch(subscription_id):
+            raise ValueError(
+                f"{SUBSCRIPTIONS_VARIABLE}: not a subscription ID (a GUID): {subscription_id!r}"
+            )
+    return wanted
 
 
 def launch_dashboard(args: Namespace) -> int:

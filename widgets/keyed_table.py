@@ -33,6 +33,17 @@ class KeyedTable(DataTable):
         self._search: dict[str, str] = {}
         self._shown: dict[str, tuple[Cell, ...]] = {}
         self._filter_text = ""
+        self._widths: tuple[int, ...] = ()
+
+    def on_idle(self) -> None:
+        # DataTable measures columns when idle, but rows it drew before a column grew (the
+        # header, the first rows of a streaming inventory) keep their old width in its render
+        # caches. Redraw everything once when the widths settle differently.
+        widths = tuple(column.content_width for column in self.columns.values())
+        if widths != self._widths:
+            self._widths = widths
+            self.notify_style_update()
+            self.refresh()
 
     def on_mount(self) -> None:
         for key, label in self.COLUMNS:
