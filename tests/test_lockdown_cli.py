@@ -341,3 +341,22 @@ def test_journal_lists_runs_for_people(emulator, env, monkeypatch, capsys):
     assert run_cli(monkeypatch, env, "journal") == 0
     out = capsys.readouterr().out
     assert "done" in out and "mycontainerregistry" in out and "[done] verify" in out
+
+
+def test_restore_without_a_run_undoes_the_latest_lockdown_once(
+    emulator, env, tmp_path, monkeypatch, capsys
+):
+    original = registry_view(emulator, MYREGISTRY)
+    assert run_cli(monkeypatch, env, "restore", "mycontainerregistry", "--yes") == 2
+    assert "no finished lockdown of mycontainerregistry" in capsys.readouterr().err
+
+    lock = ("lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes")
+    assert run_cli(monkeypatch, env, *lock) == 0
+    assert registry_view(emulator, MYREGISTRY)["default_action"] == "Deny"
+
+    capsys.readouterr()
+    assert run_cli(monkeypatch, env, "restore", "mycontainerregistry", "--yes") == 0
+    assert registry_view(emulator, MYREGISTRY) == original
+    # The lockdown is undone now: a second restore has nothing left to undo.
+    assert run_cli(monkeypatch, env, "restore", "mycontainerregistry", "--yes") == 2
+    assert "no finished lockdown" in capsys.readouterr().err

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "restore a registry: back to before a journaled run (--run), or open it (--open)"
+HELP = (
+    "restore a registry: back to before its latest journaled lockdown (default), "
+    "before a given run (--run), or open it (--open)"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("registry", metavar="REGISTRY", help="registry name or resource ID")
-    how = parser.add_mutually_exclusive_group(required=True)
+    how = parser.add_mutually_exclusive_group()
     how.add_argument("--open", action="store_true", help="remove subnet rules, default Allow")
-    how.add_argument("--run", metavar="RUN_ID", help="undo exactly what this run did")
+    how.add_argument(
+        "--run",
+        metavar="RUN_ID",
+        help="undo exactly what this run did (default: this registry's latest lockdown)",
+    )
     parser.add_argument(
         "--remove-endpoints",
         action="store_true",
@@ -54,6 +61,14 @@ async def _run(args: argparse.Namespace) -> int:
             registry = await session.resolve_registry(args.registry)
         except PlanInputError as exc:
             return console.fail(command, str(exc))
+        if source is None and not args.open:
+            source = _latest_lockdown(journal, registry.id)
+            if source is None:
+                return console.fail(
+                    command,
+                    f"no finished lockdown of {registry.name} in the journal to undo; "
+                    "pass --open to open it, or --run RUN_ID",
+                )
         if source is not None:
             if not same_resource_id(source.plan.registry_id, registry.id):
                 return console.fail(command, f"run {source.id} changed another registry")
@@ -85,3 +100,18 @@ async def _run(args: argparse.Namespace) -> int:
         return console.fail(command, describe_error(exc), console.EXIT_FAILED)
     finally:
         await session.close()
+
+
+def _latest_lockdown(journal, registry_id: str):
+    """This registry's newest lockdown run that finished and hasn't been undone yet."""
+    from services.models import RunState, same_resource_id
+
+    candidates = [
+        run
+        for run in journal.runs()
+        if run.plan.kind == "lockdown"
+        and run.state is RunState.DONE
+        and not run.rolled_back_by
+        and same_resource_id(run.plan.registry_id, registry_id)
+    ]
+    return max(candidates, key=lambda run: run.created_at, default=None)
