@@ -190,6 +190,16 @@ class AzureClients:
             "subscriptions", "", lambda: SubscriptionClient(self.credential, **self._options())
         )
 
+    def arm(self) -> SubscriptionClient:
+        """The client for raw ARM requests (``send_request`` with any ARM path and api-version).
+
+        Its pipeline is the same as every other client's (auth, retries, TLS, shared pool), so
+        raw listings of any subscription can all go through this one: building an SDK client
+        per subscription costs about a millisecond of CPU each (the network client's
+        serializer registers hundreds of models), which a 50-subscription inventory felt.
+        """
+        return self.subscriptions()
+
     def registries(self, subscription_id: str) -> ContainerRegistryManagementClient:
         from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
 

@@ -127,7 +127,7 @@ class InventoryService:
     ) -> tuple[Subscription, ...]:
         limit = limit or asyncio.Semaphore(self._max_in_flight)
         url = f"/subscriptions?api-version={SUBSCRIPTIONS_API_VERSION}"
-        raw = await self._collect(self._clients.subscriptions(), url, limit)
+        raw = await self._collect(self._clients.arm(), url, limit)
         return tuple(subscription_from_arm(item) for item in raw)
 
     async def list_registries(
@@ -139,7 +139,7 @@ class InventoryService:
             f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry"
             f"/registries?api-version={REGISTRY_API_VERSION}"
         )
-        raw = await self._collect(self._clients.registries(subscription_id), url, limit)
+        raw = await self._collect(self._clients.arm(), url, limit)
         return tuple(sorted(map(registry_from_arm, raw), key=lambda r: (r.name.casefold(), r.key)))
 
     async def list_virtual_networks(
@@ -151,7 +151,7 @@ class InventoryService:
             f"/subscriptions/{subscription_id}/providers/Microsoft.Network"
             f"/virtualNetworks?api-version={NETWORK_API_VERSION}"
         )
-        raw = await self._collect(self._clients.network(subscription_id), url, limit)
+        raw = await self._collect(self._clients.arm(), url, limit)
         vnets = map(virtual_network_from_arm, raw)
         return tuple(sorted(vnets, key=lambda v: (v.name.casefold(), v.key)))
 
