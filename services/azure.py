@@ -149,6 +149,7 @@ class AzureClients:
                 # Outside a loop each client opens its own session when first used.
                 return AioHttpTransport(connection_verify=self.target.ca_cert or True)
             import ssl
+            import urllib.request
 
             import aiohttp
 
@@ -159,7 +160,10 @@ class AzureClients:
             )
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(ssl=context),
-                trust_env=True,
+                # With trust_env, aiohttp looks up proxy variables and ~/.netrc in a worker
+                # thread on EVERY request (two thread hops each); only a configured proxy
+                # needs it (a netrc login would clash with the bearer header anyway).
+                trust_env=bool(urllib.request.getproxies()),
                 auto_decompress=False,  # azure-core decodes bodies itself
             )
         return AioHttpTransport(session=self._session, session_owner=False)
