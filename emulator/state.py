@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from emulator.json_copy import copy_json
 from emulator.resources import new_etag
 
 INTERNET_VANTAGE = "127.0.0.1"
@@ -185,12 +186,12 @@ class Tenant:
     def get_subnet(self, subnet_id: str) -> dict | None:
         with self.lock:
             subnet = self.subnets.get(subnet_id.lower())
-            return copy.deepcopy(subnet) if subnet is not None else None
+            return copy_json(subnet) if subnet is not None else None
 
     def get_registry(self, registry_id: str) -> dict | None:
         with self.lock:
             registry = self.registries.get(registry_id.lower())
-            return copy.deepcopy(registry) if registry is not None else None
+            return copy_json(registry) if registry is not None else None
 
     def get_vnet(self, vnet_id: str) -> dict | None:
         """A virtual network with its subnets inline, as the Network API returns it."""
@@ -199,9 +200,9 @@ class Tenant:
             vnet = self.vnets.get(key)
             if vnet is None:
                 return None
-            body = copy.deepcopy(vnet)
+            body = copy_json(vnet)
             body["properties"]["subnets"] = [
-                copy.deepcopy(self.subnets[s]) for s in self.vnet_subnets.get(key, [])
+                copy_json(self.subnets[s]) for s in self.vnet_subnets.get(key, [])
             ]
             return body
 
@@ -294,4 +295,4 @@ class Tenant:
                     current = view
             if current is None and history:
                 current = history[0][1]
-            return copy.deepcopy(current or {})
+            return copy_json(current or {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,14 +74,18 @@ class ArmContext:
             raise authorization_failed(action, f"/subscriptions/{sub_id}")
         return sub
 
-    def page(self, items: list[dict]) -> dict:
-        """One page of a list answer, with a `nextLink` carrying a continuation token."""
+    def page(self, items: list[Any], render: Callable[[Any], dict] | None = None) -> dict:
+        """One page of a list answer, with a `nextLink` carrying a continuation token.
+
+        `render`, if given, turns each item of this page (only) into its answer form.
+        """
         try:
             start = max(0, int(self.query.get("$skiptoken", "0")))
         except ValueError as exc:
             raise ArmError(400, "InvalidSkipToken", "The $skiptoken is not valid.") from exc
         size = self.settings.page_size
-        body: dict = {"value": items[start : start + size]}
+        value = items[start : start + size]
+        body: dict = {"value": value if render is None else [render(item) for item in value]}
         if start + size < len(items):
             body["nextLink"] = (
                 f"{self.base_url}{self.path}?api-version={self.api_version}"

@@ -14,6 +14,7 @@ import ipaddress
 
 from emulator.arm.context import ArmContext, Reply
 from emulator.errors import ArmError, not_found_resource, resource_group_not_found
+from emulator.json_copy import copy_json
 from emulator.resources import SUBNET_TYPE, new_etag, vnet_id
 
 READ = "Microsoft.Network/virtualNetworks/read"
@@ -50,7 +51,7 @@ def list_vnets_by_subscription(ctx: ArmContext) -> Reply:
     ctx.require_version("virtualNetworks")
     ctx.subscription(READ)
     prefix = f"/subscriptions/{ctx.params['subscription']}/".lower()
-    return Reply(200, ctx.page(_vnets_with_prefix(ctx, prefix)))
+    return Reply(200, _vnets_page(ctx, prefix))
 
 
 def list_vnets_by_resource_group(ctx: ArmContext) -> Reply:
@@ -60,13 +61,14 @@ def list_vnets_by_resource_group(ctx: ArmContext) -> Reply:
     if (ctx.params["subscription"].lower(), rg.lower()) not in ctx.tenant.resource_groups:
         raise resource_group_not_found(rg)
     prefix = f"/subscriptions/{ctx.params['subscription']}/resourcegroups/{rg}/".lower()
-    return Reply(200, ctx.page(_vnets_with_prefix(ctx, prefix)))
+    return Reply(200, _vnets_page(ctx, prefix))
 
 
-def _vnets_with_prefix(ctx: ArmContext, prefix: str) -> list[dict]:
+def _vnets_page(ctx: ArmContext, prefix: str) -> dict:
+    # Only the page's networks are built (copied with their subnets).
     with ctx.tenant.lock:
         keys = [key for key in ctx.tenant.vnets if key.startswith(prefix)]
-        return [ctx.tenant.get_vnet(key) for key in keys]
+        return ctx.page(keys, ctx.tenant.get_vnet)
 
 
 def get_vnet(ctx: ArmContext) -> Reply:
@@ -80,7 +82,7 @@ def list_subnets(ctx: ArmContext) -> Reply:
     ctx.require_version("subnets")
     with ctx.tenant.lock:
         key = _require_vnet(ctx)
-        items = [copy.deepcopy(ctx.tenant.subnets[s]) for s in ctx.tenant.vnet_subnets[key]]
+        items = [copy_json(ctx.tenant.subnets[s]) for s in ctx.tenant.vnet_subnets[key]]
     return Reply(200, ctx.page(items))
 
 
@@ -98,7 +100,7 @@ def get_subnet(ctx: ArmContext) -> Reply:
                 SUBNET_TYPE, f"{ctx.params['vnet']}/{ctx.params['subnet']}",
                 ctx.params["resource_group"],
             )  # fmt: skip
-        body = copy.deepcopy(subnet)
+        body = copy_json(subnet)
     return Reply(200, body, {"ETag": body["etag"]})
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from emulator.api_versions import VNET_RULE_VERSIONS
 from emulator.arm.context import ArmContext, Reply
 from emulator.errors import ArmError, not_found_resource, resource_group_not_found
+from emulator.json_copy import copy_json
 from emulator.registry_rules import check_enums, validate_network
 from emulator.resources import REGISTRY_TYPE, registry_id
 
@@ -33,7 +34,7 @@ _PREVIEW_2026_DEFAULTS = {
 
 
 def render(registry: dict, api_version: str) -> dict:
-    body = copy.deepcopy(registry)
+    body = copy_json(registry)
     rule_set = body["properties"].get("networkRuleSet")
     if rule_set is not None and api_version not in VNET_RULE_VERSIONS:
         rule_set.pop("virtualNetworkRules", None)
@@ -51,18 +52,25 @@ def _in_subscription(ctx: ArmContext, resource_group: str | None = None) -> list
         return [r for key, r in ctx.tenant.registries.items() if key.startswith(prefix)]
 
 
+def _page_of(ctx: ArmContext, version: str, resource_group: str | None = None) -> dict:
+    # Only the page's registries are rendered (copied), and under the lock, so a concurrent
+    # change can't show half-applied.
+    with ctx.tenant.lock:
+        items = _in_subscription(ctx, resource_group)
+        return ctx.page(items, lambda registry: render(registry, version))
+
+
 def list_by_subscription(ctx: ArmContext) -> Reply:
     version = ctx.require_version("registries")
     ctx.subscription(READ)
-    return Reply(200, ctx.page([render(r, version) for r in _in_subscription(ctx)]))
+    return Reply(200, _page_of(ctx, version))
 
 
 def list_by_resource_group(ctx: ArmContext) -> Reply:
     version = ctx.require_version("registries")
     ctx.subscription(READ)
     _require_resource_group(ctx)
-    items = _in_subscription(ctx, ctx.params["resource_group"])
-    return Reply(200, ctx.page([render(r, version) for r in items]))
+    return Reply(200, _page_of(ctx, version, ctx.params["resource_group"]))
 
 
 def _require_resource_group(ctx: ArmContext) -> None:
