@@ -30,9 +30,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-in-flight",
         type=int,
-        default=16,
+        default=64,  # services.inventory.DEFAULT_MAX_IN_FLIGHT (not imported: heavy)
         metavar="N",
-        help="at most N requests to Azure at once (default 16)",
+        help="at most N requests to Azure at once (default 64)",
     )
 
 
