@@ -35,7 +35,8 @@ def lockdown_warnings(
     inventory: Inventory | None,
     client_ip: str | None,
 ) -> list[Check]:
-    checks = [_warn("preview", PREVIEW_NOTICE)]
+    # The preview concerns the service endpoint route only: an IP-only change doesn't use it.
+    checks = [_warn("preview", PREVIEW_NOTICE)] if request.subnet_ids else []
     ip_ranges = [*(r.value for r in registry.rules.ip_rules), *request.ip_ranges]
     if client_ip:
         if not _matches_any(client_ip, ip_ranges):

@@ -82,8 +82,9 @@ def _blocks(
     def block(code: str, message: str) -> None:
         blocks.append(Check(CheckLevel.BLOCK, code, message))
 
-    if not request.subnet_ids:
-        block("no-subnet", "choose at least one subnet to lock the registry down to")
+    # An IP-only change (allow one address, e.g. the client a probe saw refused) needs no subnet.
+    if not request.subnet_ids and not request.ip_ranges:
+        block("no-subnet", "choose at least one subnet or IP range to lock the registry down to")
     if not registry.is_premium:
         block(
             "not-premium",

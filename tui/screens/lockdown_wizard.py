@@ -1,64 +1,188 @@
 """The lockdown wizard: choose the registry's subnets (and optional IP ranges and settings),
-then the shared review → confirm → apply → verify → probe steps."""
+then the shared review → confirm → apply → verify → probe steps.
+
+The subnet list is filtered by typing (the demo tenant has 100+ subnets) and sorted so the
+registry's own subscription comes first; each row shows its prefix and whether the ACR endpoint
+is already on. What is chosen is kept here, so filtering never drops a choice.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, SelectionList, Static
 
-from services.models import Plan, Registry
+from services.models import Plan, Registry, Subnet, normalize_resource_id
 from tui.actions import WizardContext, register_wizard
-from tui.screens.plan_wizard import PlanWizardScreen
+from tui.screens.plan_wizard import PlanWizardScreen, ProbeTarget
+from tui.screens.wizard_widgets import MarkedSelectionList
 
 __all__ = ["LockdownWizardScreen"]
+
+CHOSEN_SHOWN = 3
 
 
 class LockdownWizardScreen(PlanWizardScreen):
     TITLE = "Lock down"
+    CHOOSE_HINTS = {
+        "registry": "Registry: enter opens the list, ↑↓ choose, enter picks",
+        "subnet-filter": "Filter: type part of a subnet's name or prefix",
+        "subnets": "Subnets: ↑↓ move · space toggles [x]",
+        "ips": "IP ranges: comma-separated CIDRs or addresses (optional)",
+        "public": "Public access: enter opens, ↑↓ choose",
+        "bypass": "Trusted services: enter opens, ↑↓ choose",
+    }
 
-    def __init__(self, context: WizardContext, session: Any = None) -> None:
+    def __init__(
+        self,
+        context: WizardContext,
+        session: Any = None,
+        *,
+        ip_ranges: tuple[str, ...] = (),
+        probe_from: str | None = None,
+    ) -> None:
         super().__init__(context, session)
         self.registry: Registry | None = context.registry
+        self.preset_ips = ip_ranges
+        # Where a probe should get in once the plan's IP rule is in place (the probe wizard's
+        # vantage whose client IP was refused); None: this machine.
+        self.probe_from = probe_from
+        self.chosen: dict[str, Subnet] = {}
+        if context.subnet is not None and not ip_ranges:
+            self.chosen[context.subnet.key] = context.subnet
+        self._subnet_ids: tuple[str, ...] = ()
+        self._ip_ranges: tuple[str, ...] = ()
+
+    # ---- choose ------------------------------------------------------------------------------
 
     def compose_choose(self) -> ComposeResult:
-        inventory = self.context.inventory
         yield Static(
-            "Lock a registry down to subnets (service endpoint route — a preview Azure no longer "
-            "develops; private endpoints are the supported alternative).",
+            "ACR service endpoints are a frozen preview; private endpoints are preferred.",
             classes="hint",
         )
-        premium = [r for r in inventory.registries if r.is_premium]
-        yield Label("Registry")
-        yield Select(
-            [(r.name, r.id) for r in premium],
-            id="registry",
-            value=self.registry.id if self.registry and self.registry.is_premium else Select.BLANK,
-            prompt="choose a Premium registry",
+        chosen = self.registry.id if self.registry and self.registry.is_premium else Select.BLANK
+        premium = sorted((r for r in self.context.inventory.registries if r.is_premium),
+                         key=lambda r: r.name.casefold())  # fmt: skip
+        with Horizontal(classes="field"):
+            yield Label("Registry")
+            yield Select(
+                [(r.name, r.id) for r in premium],
+                id="registry",
+                value=chosen,
+                prompt="choose a Premium registry",
+                compact=True,
+            )
+        with Horizontal(classes="field"):
+            yield Label("Subnets")
+            yield Input(id="subnet-filter", placeholder="type to filter subnets", compact=True)
+        yield MarkedSelectionList(id="subnets")
+        yield Static("", id="chosen", markup=False)
+        with Horizontal(classes="field"):
+            yield Label("Also allow IP")
+            yield Input(
+                ", ".join(self.preset_ips),
+                id="ips",
+                placeholder="203.0.113.0/24, 198.51.100.7 (optional)",
+                compact=True,
+            )
+        with Horizontal(classes="field"):
+            yield Label("Public access")
+            yield Select(
+                [("keep as is", "keep"), ("enabled", "enabled"), ("disabled", "disabled")],
+                id="public", value="keep", allow_blank=False, compact=True, classes="narrow",
+            )  # fmt: skip
+            yield Label("Bypass")
+            yield Select(
+                [("keep as is", "keep"), ("azure-services", "azure-services"), ("none", "none")],
+                id="bypass", value="keep", allow_blank=False, compact=True, classes="narrow",
+            )  # fmt: skip
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.is_attached:
+            self._fill_subnets()
+            start = "#subnet-filter" if self.registry and self.registry.is_premium else "#registry"
+            self.query_one("#ips" if self.preset_ips else start).focus()
+
+    def subnet_order(self) -> list[Subnet]:
+        """The registry's own subscription (and region) first, then by name."""
+        registry = self.registry
+        locations = {v.key: v.location for v in self.context.inventory.virtual_networks}
+
+        def key(subnet: Subnet) -> tuple:
+            if registry is None:
+                return (subnet.label.casefold(),)
+            ruled = any(r.key == subnet.key for r in registry.rules.virtual_network_rules)
+            return (
+                subnet.key not in self.chosen and not ruled,
+                subnet.subscription_id.casefold() != registry.subscription_id.casefold(),
+                locations.get(normalize_resource_id(subnet.virtual_network_id))
+                != registry.location,
+                subnet.label.casefold(),
+            )
+
+        return sorted(self.context.inventory.subnets, key=key)
+
+    def _prompt(self, subnet: Subnet) -> str:
+        registry = self.registry
+        ruled = registry is not None and any(
+            r.key == subnet.key for r in registry.rules.virtual_network_rules
         )
-        yield Label("Subnets whose hosts must keep pulling")
-        selected = self.context.subnet.key if self.context.subnet else None
-        yield SelectionList[str](
-            *[(s.label, s.id, s.key == selected) for s in inventory.subnets],
-            id="subnets",
+        notes = [", ".join(subnet.address_prefixes) or "no prefix"]
+        notes.append("endpoint on" if subnet.has_acr_endpoint else "endpoint off")
+        if ruled:
+            notes.append("has a rule")
+        return f"{subnet.label}  ·  " + " · ".join(notes)
+
+    def _fill_subnets(self) -> None:
+        text = self.query_one("#subnet-filter", Input).value.strip().casefold()
+        listing = self.query_one("#subnets", MarkedSelectionList)
+        listing.clear_options()
+        listing.add_options(
+            (self._prompt(s), s.id, s.key in self.chosen)
+            for s in self.subnet_order()
+            if not text or text in self._prompt(s).casefold()
         )
-        yield Label("Also allow IP ranges (comma-separated, optional)")
-        yield Input(id="ips", placeholder="203.0.113.0/24, 198.51.100.7")
-        yield Label("Public network access")
-        yield Select(
-            [("keep as is", "keep"), ("enabled", "enabled"), ("disabled", "disabled")],
-            id="public",
-            value="keep",
-            allow_blank=False,
-        )
-        yield Label("Trusted-services bypass")
-        yield Select(
-            [("keep as is", "keep"), ("azure-services", "azure-services"), ("none", "none")],
-            id="bypass",
-            value="keep",
-            allow_blank=False,
-        )
+        if listing.option_count:
+            listing.highlighted = 0  # so space toggles at once, and the › shows where
+        self._show_chosen()
+
+    def _show_chosen(self) -> None:
+        labels = [s.label for s in self.chosen.values()]
+        more = f" +{len(labels) - CHOSEN_SHOWN} more" if len(labels) > CHOSEN_SHOWN else ""
+        shown = ", ".join(labels[:CHOSEN_SHOWN]) or "none"
+        self.query_one("#chosen", Static).update(f"Chosen ({len(labels)}): {shown}{more}")
+
+    @on(Input.Changed, "#subnet-filter")
+    def _filter_changed(self) -> None:
+        self._fill_subnets()
+
+    @on(Input.Submitted, "#subnet-filter")
+    def _filter_submitted(self) -> None:
+        self.query_one("#subnets", MarkedSelectionList).focus()
+
+    @on(SelectionList.SelectionToggled, "#subnets")
+    def _toggled(self, event: SelectionList.SelectionToggled) -> None:
+        subnet_id = str(event.selection.value)
+        key = normalize_resource_id(subnet_id)
+        if subnet_id in event.selection_list.selected:
+            subnet = self.context.inventory.subnet(subnet_id)
+            if subnet is not None:
+                self.chosen[key] = subnet
+        else:
+            self.chosen.pop(key, None)
+        self._show_chosen()
+
+    @on(Select.Changed, "#registry")
+    def _registry_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK:
+            self.registry = self.context.inventory.registry(str(event.value))
+            self._fill_subnets()
+
+    # ---- plan --------------------------------------------------------------------------------
 
     def _choice(self, selector: str) -> str | None:
         value = self.query_one(selector, Select).value
@@ -77,35 +201,62 @@ class LockdownWizardScreen(PlanWizardScreen):
         registry_id = self.query_one("#registry", Select).value
         if registry_id is Select.BLANK:
             raise PlanInputError("choose a registry")
-        subnet_ids = check_subnet_ids(self.query_one("#subnets", SelectionList).selected)
-        if not subnet_ids:
-            raise PlanInputError("choose at least one subnet")
+        subnet_ids = check_subnet_ids(s.id for s in self.chosen.values())
         ips = [v for v in self.query_one("#ips", Input).value.replace(" ", "").split(",") if v]
+        ip_ranges = check_ip_ranges(ips)
+        if not subnet_ids and not ip_ranges:
+            raise PlanInputError("choose at least one subnet (space toggles) or an IP range")
         request = LockdownRequest(
             str(registry_id),
             subnet_ids,
-            check_ip_ranges(ips),
+            ip_ranges,
             check_public_access(self._choice("#public")),
             check_bypass(self._choice("#bypass")),
         )
         registry = await session.resolve_registry(str(registry_id))
         self.registry = registry
         self._subnet_ids = subnet_ids
-        extras = getattr(self.context.app.services, "extras", None) or {}
-        return await session.lockdown_plan(request, registry, client_ip=extras.get("public_ip"))
+        self._ip_ranges = ip_ranges
+        return await session.lockdown_plan(request, registry, client_ip=self._public_ip())
 
-    def probe_target(self) -> tuple[Registry | None, str | None, bool]:
-        """From a chosen subnet when this machine can stand in for it (the demo's vantages):
-        expect to get in; otherwise from here, expecting the firewall to refuse."""
+    def _public_ip(self) -> str | None:
+        extras = getattr(self.context.app.services, "extras", None) or {}
+        return extras.get("public_ip")
+
+    # ---- probe at the end --------------------------------------------------------------------
+
+    def probe_targets(self) -> list[ProbeTarget]:
+        """From this machine (refused, unless an IP rule now covers it) and from every chosen
+        subnet this machine can stand in for (the demo's vantages), which must get in."""
         if self.registry is None:
-            return None, None, False
+            return []
+        here_allowed = _covers(self._public_ip(), self._ip_ranges)
+        targets = [ProbeTarget(self.registry, None, here_allowed, "this machine")]
+        if self.probe_from:
+            targets.append(ProbeTarget(self.registry, self.probe_from, True, f"{self.probe_from}"))
         extras = getattr(self.context.app.services, "extras", None) or {}
         vantages = {str(k).casefold(): v for k, v in (extras.get("vantages") or {}).items()}
-        for subnet_id in getattr(self, "_subnet_ids", ()):
+        for subnet_id in self._subnet_ids:
             address = vantages.get(subnet_id.casefold())
             if address:
-                return self.registry, address, True
-        return self.registry, None, False
+                label = "/".join(subnet_id.split("/")[-3::2])
+                targets.append(ProbeTarget(self.registry, address, True, f"{label} ({address})"))
+        return targets
+
+
+def _covers(address: str | None, ranges: tuple[str, ...]) -> bool:
+    """Whether one of the IP ranges admits ``address``."""
+    import ipaddress
+
+    from services.analysis import parse_ip_rule
+
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+        return any(ip in parse_ip_rule(r) for r in ranges)
+    except ValueError:
+        return False
 
 
 register_wizard("lockdown", lambda context: LockdownWizardScreen(context))

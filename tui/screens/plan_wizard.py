@@ -8,16 +8,16 @@ through a ``PlanSession`` over the app's clients, and results come back as messa
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     ContentSwitcher,
@@ -29,33 +29,46 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from services.models import Plan, Registry, RunRecord, RunState, StepStatus
+from services.models import Plan, RunRecord, RunState, StepStatus
 from services.plans.render import render_plan
 from tui.actions import WizardContext
+from tui.screens.wizard_probe import (
+    PROBE_WAIT_SECONDS,
+    ProbeTarget,
+    probe_targets_until,
+)
+from tui.screens.wizard_widgets import shadow_dashboard_keys
 
-__all__ = ["PlanWizardScreen", "PROBE_WAIT_SECONDS"]
+__all__ = ["PlanWizardScreen", "PROBE_WAIT_SECONDS", "ProbeTarget"]
 
-# New rules can take minutes to reach ACR's data plane: keep probing this long.
-PROBE_WAIT_SECONDS = 300.0
-PROBE_INTERVAL_SECONDS = 3.0
+# What the keys do where focus is: the hint line names the focused field in words, so focus is
+# visible without colour (a monochrome terminal over SSH), and says which keys act there.
+FIELD_HINTS: dict[str, str] = {
+    "make-plan": "Plan: enter shows the plan (nothing changes yet)",
+    "cancel": "Cancel: enter leaves without changing anything",
+    "confirm": "Confirm: type the name, enter applies · ↑↓ pgup pgdn scroll the plan",
+    "apply": "Apply: enter applies the plan",
+    "back": "Back: enter returns to the choices",
+    "done": "Close: enter returns to the dashboard",
+}
 
 
 class PlanWizardScreen(Screen[RunRecord | None]):
     """Choose → review (diff + type the name) → apply (progress) → verify → probe."""
 
-    DEFAULT_CSS = """
-    PlanWizardScreen #body { padding: 0 1; }
-    PlanWizardScreen .stage { height: auto; }
-    PlanWizardScreen #plan-text { height: auto; }
-    PlanWizardScreen #buttons { height: auto; margin-top: 1; }
-    PlanWizardScreen #buttons Button { margin-right: 1; }
-    PlanWizardScreen #steps { height: auto; max-height: 12; }
-    PlanWizardScreen .hint { color: $text-muted; }
-    PlanWizardScreen SelectionList { height: auto; max-height: 8; }
-    PlanWizardScreen .error { color: $error; }
-    """
-    BINDINGS = [Binding("escape", "close", "Back", id="wizard.close")]
+    CSS_PATH = "plan_wizard.tcss"
+    BINDINGS = [
+        Binding("escape", "close", "Back", id="wizard.close"),
+        Binding("ctrl+s", "make_plan", "Plan", id="wizard.plan"),
+        Binding("pageup", "scroll_plan(-1)", "Plan ↑", show=False),
+        Binding("pagedown", "scroll_plan(1)", "Plan ↓", show=False),
+        Binding("up", "scroll_plan(-0.1)", show=False),
+        Binding("down", "scroll_plan(0.1)", show=False),
+        *shadow_dashboard_keys(),
+    ]
     TITLE = "Change"
+    # What the hint line says on each field of the choose step (by widget id).
+    CHOOSE_HINTS: dict[str, str] = {}
 
     @dataclass
     class PlanReady(Message):
@@ -67,6 +80,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
 
     @dataclass
     class ProbeRound(Message):
+        key: str
         text: str
         done: bool = False
 
@@ -76,6 +90,9 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         self._session = session
         self.plan: Plan | None = None
         self.run: RunRecord | None = None
+        self.probe_wait_seconds = PROBE_WAIT_SECONDS
+        self._probe_lines: dict[str, str] = {}
+        self._choose_focus: Widget | None = None
 
     # ---- to override -------------------------------------------------------------------------
 
@@ -85,33 +102,36 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     async def build_plan(self, session: Any) -> Plan:
         raise NotImplementedError
 
-    def probe_target(self) -> tuple[Registry | None, str | None, bool]:
-        """(registry, source address or None for this machine, expect reachable?)."""
-        return None, None, False
+    def probe_targets(self) -> list[ProbeTarget]:
+        """Where to probe from once the change is verified, and what to expect there."""
+        return []
 
     # ---- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll(id="body"), ContentSwitcher(initial="choose", id="stages"):
-            with Vertical(id="choose", classes="stage"):
+        with Vertical(id="body"), ContentSwitcher(initial="choose", id="stages"):
+            with VerticalScroll(id="choose", classes="stage"):
                 yield from self.compose_choose()
                 yield Static("", id="choose-error", classes="error")
-                with Horizontal(id="buttons"):
-                    yield Button("Plan", id="make-plan", variant="primary")
-                    yield Button("Cancel", id="cancel")
+                with Horizontal(classes="buttons"):
+                    yield Button("Plan ▸", id="make-plan", variant="primary", compact=True)
+                    yield Button("Cancel", id="cancel", compact=True)
             with Vertical(id="review", classes="stage"):
-                yield Static("", id="plan-text", markup=False)
+                # The plan scrolls on its own, so the name to type stays on screen below it.
+                with VerticalScroll(id="plan-scroll"):
+                    yield Static("", id="plan-text", markup=False)
                 yield Static("", id="confirm-hint", classes="hint")
-                yield Input(id="confirm", placeholder="registry name")
-                with Horizontal(id="buttons-review"):
-                    yield Button("Apply", id="apply", variant="error", disabled=True)
-                    yield Button("Back", id="back")
-            with Vertical(id="apply-stage", classes="stage"):
+                yield Input(id="confirm", placeholder="registry name", compact=True)
+                with Horizontal(classes="buttons"):
+                    yield Button("Apply", id="apply", variant="error", disabled=True, compact=True)
+                    yield Button("◂ Back", id="back", compact=True)
+            with VerticalScroll(id="apply-stage", classes="stage"):
                 yield DataTable(id="steps", cursor_type="none")
                 yield Static("", id="outcome", markup=False)
                 yield Static("", id="probe", markup=False)
-                yield Button("Close", id="done")
+                yield Button("Close", id="done", compact=True)
+        yield Static("", id="keys", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -120,7 +140,45 @@ class PlanWizardScreen(Screen[RunRecord | None]):
             self.dismiss(None)
             return
         table = self.query_one("#steps", DataTable)
-        table.add_columns("#", "step", "status")
+        # Status before the title: a long title is cut at 80 columns, the status never.
+        table.add_columns("#", "status", "step")
+        self.call_after_refresh(lambda: self._show_keys(self.focused))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        stage = self.query_one("#stages", ContentSwitcher).current
+        if action == "make_plan":
+            return stage == "choose"
+        if action == "scroll_plan":
+            return stage == "review"
+        return True
+
+    def action_scroll_plan(self, pages: float) -> None:
+        scroll = self.query_one("#plan-scroll", VerticalScroll)
+        step = max(1, int(scroll.size.height * abs(pages)))
+        scroll.scroll_relative(y=step if pages > 0 else -step, animate=False)
+
+    def action_ignore_key(self) -> None:
+        """A dashboard key pressed on a wizard: nothing to do here."""
+
+    # ---- where focus is, and what the keys do there --------------------------------------------
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._show_keys(event.widget)
+
+    def _show_keys(self, widget: Widget | None) -> None:
+        hints = {**FIELD_HINTS, **self.CHOOSE_HINTS}
+        text = hints.get(widget.id or "", "") if widget is not None else ""
+        stage = self.query_one("#stages", ContentSwitcher).current
+        tail = {
+            "choose": "tab next · ^s plan · esc cancel",
+            "review": "esc back",
+        }.get(stage or "", "esc close")
+        self.query_one("#keys", Static).update(f"» {text} · {tail}" if text else f"» {tail}")
+
+    def _switch(self, stage: str) -> None:
+        self.query_one("#stages", ContentSwitcher).current = stage
+        self._show_keys(self.focused)
+        self.refresh_bindings()
 
     # ---- session -----------------------------------------------------------------------------
 
@@ -138,7 +196,10 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     # ---- choose → review ---------------------------------------------------------------------
 
     @on(Button.Pressed, "#make-plan")
-    def _make_plan(self) -> None:
+    def action_make_plan(self) -> None:
+        if self.query_one("#stages", ContentSwitcher).current != "choose":
+            return
+        self._choose_focus = self.focused
         self.query_one("#choose-error", Static).update("Reading the current state…")
         self._plan_worker()
 
@@ -164,9 +225,12 @@ class PlanWizardScreen(Screen[RunRecord | None]):
             hint.update(f"Type the registry's name ({message.plan.registry_name}) to apply:")
             confirm.display = True
             confirm.value = ""
-        self.query_one("#stages", ContentSwitcher).current = "review"
+        self._switch("review")
         if confirm.display:
             confirm.focus()
+        else:
+            self.query_one("#back", Button).focus()
+        self.query_one("#plan-scroll", VerticalScroll).scroll_home(animate=False)
 
     @on(Input.Changed, "#confirm")
     def _confirm_changed(self, event: Input.Changed) -> None:
@@ -180,7 +244,9 @@ class PlanWizardScreen(Screen[RunRecord | None]):
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
-        self.query_one("#stages", ContentSwitcher).current = "choose"
+        self._switch("choose")
+        field = self._choose_focus
+        (field if field is not None and field.is_attached else self.query_one("#make-plan")).focus()
 
     # ---- apply -------------------------------------------------------------------------------
 
@@ -194,8 +260,8 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         table = self.query_one("#steps", DataTable)
         table.clear()
         for step in self.plan.steps:
-            table.add_row(str(step.index), step.title, "pending", key=str(step.index))
-        self.query_one("#stages", ContentSwitcher).current = "apply-stage"
+            table.add_row(str(step.index), "pending", step.title, key=str(step.index))
+        self._switch("apply-stage")
         self.query_one("#outcome", Static).update("Applying…")
         self.query_one("#done", Button).disabled = True
         self._apply_worker(self.plan)
@@ -216,7 +282,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         run = message.run
         self.run = run
         table = self.query_one("#steps", DataTable)
-        column = list(table.columns)[2]
+        column = list(table.columns)[1]
         for record in run.records:
             text = str(record.status)
             if record.note:
@@ -233,6 +299,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     def _finished(self, run: RunRecord) -> None:
         outcome = self.query_one("#outcome", Static)
         self.query_one("#done", Button).disabled = False
+        self.query_one("#done", Button).focus()
         if run.state is RunState.DONE:
             outcome.update(f"Applied and verified (run {run.id}).")
             self._start_probe()
@@ -245,60 +312,28 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     # ---- probe with countdown ----------------------------------------------------------------
 
     def _start_probe(self) -> None:
-        registry, source, expect_reachable = self.probe_target()
-        if registry is None:
+        targets = self.probe_targets()
+        if not targets:
             return
-        self._probe_worker(registry, source, expect_reachable)
+        self._probe_lines = {t.key: f"from {t.where}: waiting…" for t in targets}
+        self._probe_worker(targets)
 
     @work(exclusive=True, group="wizard-probe", exit_on_error=False)
-    async def _probe_worker(
-        self, registry: Registry, source: str | None, expect_reachable: bool
-    ) -> None:
-        from services.models import ProbeExpectation
-        from services.probe.options import ProbeOptions, StageTimeouts
-        from services.probe.runner import ProbeRunner
-        from services.probe.watch import probe_until
+    async def _probe_worker(self, targets: list[ProbeTarget]) -> None:
+        def report(target: ProbeTarget, line: str, done: bool) -> None:
+            self.post_message(self.ProbeRound(target.key, line, done))
 
-        target = getattr(self.context.app.services, "target", None)
-        options = ProbeOptions(
-            timeouts=StageTimeouts.uniform(5.0),
-            connect_to=tuple(getattr(target, "connect_to", None) or ()),
-            ca_cert=getattr(target, "ca_cert", None),
-            source_address=source,
+        await probe_targets_until(
+            self.context.app.services, targets, report, self.probe_wait_seconds
         )
-        expectation = ProbeExpectation.REACHABLE if expect_reachable else ProbeExpectation.DENIED
-        where = f"from {source}" if source else "from this machine"
-        started = time.monotonic()
-
-        def on_round(results: list[Any], left: float) -> None:
-            verdict = results[0].verdict if results else "?"
-            minutes, seconds = divmod(int(left), 60)
-            self.post_message(
-                self.ProbeRound(
-                    f"Probe {where}, expecting {expectation}: {verdict} "
-                    f"({int(time.monotonic() - started)} s in, {minutes}:{seconds:02d} left)"
-                )
-            )
-
-        results = await probe_until(
-            ProbeRunner(options),
-            [registry],
-            expectation,
-            PROBE_WAIT_SECONDS,
-            interval=PROBE_INTERVAL_SECONDS,
-            on_round=on_round,
-        )
-        final = results[0] if results else None
-        if final is not None and final.matches(expectation):
-            text = f"Probe {where}: {final.verdict}, as expected. {final.detail}"
-        else:
-            verdict = final.verdict if final else "no answer"
-            text = f"Probe {where}: still {verdict} after {int(PROBE_WAIT_SECONDS)} s."
-        self.post_message(self.ProbeRound(text, done=True))
 
     @on(ProbeRound)
     def _probe_round(self, message: ProbeRound) -> None:
-        self.query_one("#probe", Static).update(message.text)
+        self._probe_lines[message.key] = message.text
+        self.query_one("#probe", Static).update(
+            "Probe (a new rule can take minutes to reach the data plane):\n"
+            + "\n".join(f"  {line}" for line in self._probe_lines.values())
+        )
 
     # ---- errors and closing ------------------------------------------------------------------
 
@@ -327,6 +362,10 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         self.action_close()
 
     def action_close(self) -> None:
+        stage = self.query_one("#stages", ContentSwitcher).current
+        if stage == "review":  # escape steps back, as the Back button does
+            self._back()
+            return
         if self.workers and any(w.group == "wizard-apply" and w.is_running for w in self.workers):
             self.app.notify("A change is being applied; wait for it to finish.")
             return

@@ -1,0 +1,105 @@
+"""The probe that ends a lockdown or restore: from each vantage that proves the change (this
+machine, and in the demo the chosen subnets), it keeps trying while a new rule reaches the data
+plane, with a visible countdown per vantage."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from services.models import Registry
+
+__all__ = ["PROBE_INTERVAL_SECONDS", "PROBE_WAIT_SECONDS", "ProbeTarget", "probe_targets_until"]
+
+# New rules can take minutes to reach ACR's data plane: keep probing this long.
+PROBE_WAIT_SECONDS = 300.0
+PROBE_INTERVAL_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """Probe ``registry`` from ``source`` (None: this machine) and expect to get in or not."""
+
+    registry: Registry
+    source: str | None
+    expect_reachable: bool
+    where: str  # "this machine", "subnet app-vnet/docker (10.1.0.4)"
+
+    @property
+    def key(self) -> str:
+        return self.source or "here"
+
+
+def countdown(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+async def probe_targets_until(
+    services: Any,
+    targets: list[ProbeTarget],
+    report: Callable[[ProbeTarget, str, bool], None],
+    wait_seconds: float = PROBE_WAIT_SECONDS,
+    interval: float = PROBE_INTERVAL_SECONDS,
+) -> None:
+    """Probe every target concurrently until each matches or time runs out; ``report(target,
+    line, done)`` gets one line per round per target."""
+    await asyncio.gather(*(_one(services, t, report, wait_seconds, interval) for t in targets))
+
+
+async def _one(
+    services: Any,
+    target: ProbeTarget,
+    report: Callable[[ProbeTarget, str, bool], None],
+    wait_seconds: float,
+    interval: float,
+) -> None:
+    from services.models import ProbeExpectation
+    from services.probe.options import ProbeOptions, StageTimeouts
+    from services.probe.runner import ProbeRunner
+    from services.probe.watch import probe_until
+
+    settings = getattr(services, "target", None)
+    options = ProbeOptions(
+        timeouts=StageTimeouts.uniform(5.0),
+        connect_to=tuple(getattr(settings, "connect_to", None) or ()),
+        ca_cert=getattr(settings, "ca_cert", None),
+        source_address=target.source,
+    )
+    expectation = ProbeExpectation.REACHABLE if target.expect_reachable else ProbeExpectation.DENIED
+    started = time.monotonic()
+    report(target, f"from {target.where}: probing, expecting {expectation}…", False)
+
+    def on_round(results: list[Any], left: float) -> None:
+        verdict = results[0].verdict if results else "?"
+        if results and results[0].matches(expectation):
+            return  # the final line says it
+        report(
+            target,
+            f"from {target.where}: {verdict}, waiting for {expectation} "
+            f"({int(time.monotonic() - started)} s in, {countdown(left)} left)",
+            False,
+        )
+
+    results = await probe_until(
+        ProbeRunner(options),
+        [target.registry],
+        expectation,
+        wait_seconds,
+        interval=interval,
+        on_round=on_round,
+    )
+    final = results[0] if results else None
+    if final is not None and final.matches(expectation):
+        report(target, f"✓ from {target.where}: {final.verdict}, as expected", True)
+    else:
+        verdict = final.verdict if final else "no answer"
+        report(
+            target,
+            f"✗ from {target.where}: still {verdict} after {int(wait_seconds)} s "
+            f"(expected {expectation})",
+            True,
+        )
