@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from functools import lru_cache
 from ipaddress import ip_address, ip_network
 
 __all__ = ["Resolver", "system_resolver", "static_resolver", "is_private_address"]
@@ -25,6 +26,7 @@ _PRIVATE_RANGES = tuple(
 )
 
 
+@lru_cache(maxsize=4096)  # asked twice per host; hundreds of hosts share a few addresses
 def is_private_address(address: str) -> bool:
     """True for an address in a private range (a private endpoint's, typically)."""
     try:

@@ -41,7 +41,10 @@ class ProbeOptions:
     # is only meaningful from inside a linked network, so it is opt-in.
     follow_private: bool = False
     port: int = 443
-    concurrency: int = 32
+    # Registries in flight at once. A probe costs ~1 ms of CPU here (mostly the TLS handshake)
+    # and waits a round trip or more per stage, so 32 left the CPU idle between waves:
+    # 200 registries at 50 ms latency took ~430-540 ms at 32, ~275-305 ms at 64.
+    concurrency: int = 64
     # What the explanation assumes about the caller when the data plane doesn't say:
     public_ip: str | None = None  # the public IP ACR would see (the 403 message wins)
     subnet_id: str | None = None  # the subnet this host sits in, if any
