@@ -6,6 +6,9 @@ probe is DNS (via --connect-to), TCP, TLS and GET /v2/; the latency applies to e
 
     .venv/bin/python benchmarks/probe.py [--registries 200] [--latency-ms 50] [--concurrency N]
 
+Also prints the CPU each side spent during the 200 (the probe's process, the emulator's child),
+since on a 2-core machine the total is bound by CPU, not by the injected latency.
+
 Ends with one line: ``probe: registries=200 single_ms=... total_ms=... ratio=... goal=3x ...``.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -46,7 +50,19 @@ def start_child(seed: str, latency_ms: int) -> tuple[subprocess.Popen, dict[str,
     return child, json.loads(line)["env"]
 
 
-async def measure(env: dict[str, str], count: int, concurrency: int) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float | None:
+    """A process's user + system CPU time (Linux /proc), to split the cost between the sides."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    env: dict[str, str], count: int, concurrency: int, server_pid: int
+) -> dict[str, float]:
     from services.azure import AzureClients
     from services.config import Target
     from services.inventory import InventoryService
@@ -66,9 +82,15 @@ async def measure(env: dict[str, str], count: int, concurrency: int) -> dict[str
         began = time.perf_counter()
         await runner.probe(registry)
         singles.append((time.perf_counter() - began) * 1000)
+    server_began, client_began = cpu_seconds(server_pid), time.process_time()
     began = time.perf_counter()
     results = await runner.probe_many(registries)
     total_ms = (time.perf_counter() - began) * 1000
+    client_cpu_ms = (time.process_time() - client_began) * 1000
+    server_ended = cpu_seconds(server_pid)
+    server_cpu_ms = (
+        (server_ended - server_began) * 1000 if None not in (server_began, server_ended) else -1
+    )
     verdicts: dict[str, int] = {}
     for result in results:
         verdicts[str(result.verdict)] = verdicts.get(str(result.verdict), 0) + 1
@@ -76,6 +98,8 @@ async def measure(env: dict[str, str], count: int, concurrency: int) -> dict[str
         "registries": len(registries),
         "single_ms": statistics.median(singles),
         "total_ms": total_ms,
+        "client_cpu_ms": client_cpu_ms,
+        "server_cpu_ms": server_cpu_ms,
         "verdicts": verdicts,
     }
 
@@ -92,7 +116,7 @@ def main() -> int:
     child, env = start_child(seed, args.latency_ms)
     try:
         concurrency = args.concurrency or args.registries
-        figures = asyncio.run(measure(env, args.registries, concurrency))
+        figures = asyncio.run(measure(env, args.registries, concurrency, child.pid))
     finally:
         child.stdin.close()
         child.wait(timeout=10)
@@ -100,11 +124,16 @@ def main() -> int:
     print(f"latency on GET /v2/: {args.latency_ms} ms; concurrency: {concurrency}")
     print(f"one probe (median of 7): {figures['single_ms']:.1f} ms")
     print(f"{figures['registries']} registries: {figures['total_ms']:.1f} ms")
+    print(
+        f"CPU during the {figures['registries']}: probe {figures['client_cpu_ms']:.0f} ms, "
+        f"emulator {figures['server_cpu_ms']:.0f} ms (its clock ticks are 10 ms)"
+    )
     print(f"verdicts: {json.dumps(figures['verdicts'], sort_keys=True)}")
     print(
         f"probe: registries={figures['registries']} single_ms={figures['single_ms']:.1f} "
         f"total_ms={figures['total_ms']:.1f} ratio={ratio:.2f} goal=3x "
-        f"concurrency={concurrency} latency_ms={args.latency_ms}"
+        f"concurrency={concurrency} latency_ms={args.latency_ms} "
+        f"client_cpu_ms={figures['client_cpu_ms']:.0f} server_cpu_ms={figures['server_cpu_ms']:.0f}"
     )
     return 0
 
