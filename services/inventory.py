@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Iterable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,8 @@ SUBSCRIPTIONS_API_VERSION = "2022-12-01"
 # here, so the bound is about our own sockets and CPU. Below ~50 the waves of round trips
 # show (100 listings at 16 in flight = 7 latencies in a row); aiohttp's pool holds 100.
 DEFAULT_MAX_IN_FLIGHT = 64
+# How long the subscription list waits for its pre-opened connection before going anyway.
+_FIRST_CONNECTION_GRACE_S = 1.0
 # The same exception types the generated operations raise for these statuses.
 _ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -188,10 +191,33 @@ class InventoryService:
         unreachable endpoint): there is nothing to show then.
         """
         limit = asyncio.Semaphore(self._max_in_flight)
+        # While the subscription list is on its way, open the connections the listings
+        # after it will use. Its own connection first, so its request isn't queued behind
+        # the others' handshakes (but a slow connect doesn't hold the list up for long).
+        first = asyncio.ensure_future(self._clients.preconnect(1))
+        await asyncio.wait({first}, timeout=_FIRST_CONNECTION_GRACE_S)
+        listing = asyncio.ensure_future(self.list_subscriptions(limit))
+        warming = asyncio.ensure_future(self._clients.preconnect(self._max_in_flight - 1))
         try:
-            visible = await self.list_subscriptions(limit)
-        except Exception as exc:
-            raise AcrfenceError(describe_error(exc), code=error_code(exc)) from exc
+            try:
+                visible = await listing
+            except Exception as exc:
+                raise AcrfenceError(describe_error(exc), code=error_code(exc)) from exc
+            # aclosing: a consumer that stops early stops the listings' requests right away.
+            async with aclosing(self._stream_listings(visible, subscription_ids, limit)) as events:
+                async for event in events:
+                    yield event
+        finally:
+            for task in (first, warming):
+                task.cancel()
+            await asyncio.gather(first, warming, return_exceptions=True)
+
+    async def _stream_listings(
+        self,
+        visible: tuple[Subscription, ...],
+        subscription_ids: Iterable[str] | None,
+        limit: asyncio.Semaphore,
+    ) -> AsyncIterator[InventoryEvent]:
         subscriptions = visible
         missing: list[str] = []
         if subscription_ids is not None:
