@@ -11,8 +11,8 @@ the client IP a firewall refused.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,37 +35,21 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from services.connect_to import ConnectTo, ConnectToError, parse_connect_to
 from services.models import Inventory, ProbeResult, Registry, Stage, StageResult
-from services.probe.options import ProbeOptions, StageTimeouts, TokenProvider
+from services.probe.options import ProbeOptions
 from services.probe.runner import ProbeEvent, ProbeRunner
+from tui.screens.probe_offers import offers_lockdown, open_lockdown
+from tui.screens.probe_setup import ProbeSetup, Vantage, address_rule, setup_from_services
+from tui.screens.wizard_widgets import MarkedCheckbox, MarkedRadioButton, shadow_dashboard_keys
 
-__all__ = ["ProbeSetup", "ProbeWizardScreen", "Vantage"]
+if TYPE_CHECKING:
+    from tui.actions import WizardContext
+
+__all__ = ["ProbeSetup", "ProbeWizardScreen", "Vantage", "setup_from_services"]
 
 STAGE_COLUMNS = (Stage.DNS, Stage.TCP, Stage.TLS, Stage.CHALLENGE, Stage.TOKEN)
 THIS_MACHINE = "here"
 CONNECT_TO = "connect-to"
-
-
-@dataclass(frozen=True)
-class Vantage:
-    """A place to probe from: a local source address, and the subnet it stands for."""
-
-    label: str
-    source_address: str | None = None
-    subnet_id: str | None = None
-
-
-@dataclass
-class ProbeSetup:
-    """What the screen is given: the target's data-plane settings and the demo's vantages."""
-
-    connect_to: tuple[ConnectTo, ...] = ()
-    ca_cert: str | None = None
-    token_provider: TokenProvider | None = None
-    public_ip: str | None = None
-    vantages: Sequence[Vantage] = field(default_factory=tuple)
-    timeouts: StageTimeouts = field(default_factory=StageTimeouts)
 
 
 class ProbeWizardScreen(Screen[None]):
@@ -77,6 +61,7 @@ class ProbeWizardScreen(Screen[None]):
         Binding("l", "offer_lockdown", "Lock down", id="probe.lockdown", show=False),
         Binding("i", "offer_ip_rule", "IP rule", id="probe.ip_rule", show=False),
         Binding("escape", "close", "Back", id="probe.close"),
+        *shadow_dashboard_keys("l"),
     ]
 
     @dataclass
@@ -99,6 +84,7 @@ class ProbeWizardScreen(Screen[None]):
 
         registry_id: str
         client_ip: str
+        source_address: str | None = None  # where the probe ran from (None: this machine)
 
     def __init__(
         self,
@@ -108,6 +94,7 @@ class ProbeWizardScreen(Screen[None]):
         setup: ProbeSetup | None = None,
         show_timings: bool = True,
         autostart: bool = False,
+        context: WizardContext | None = None,
     ) -> None:
         super().__init__()
         self.inventory = inventory
@@ -117,6 +104,9 @@ class ProbeWizardScreen(Screen[None]):
         self.show_timings = show_timings
         # A quick probe (the dashboard key, the end of the lockdown wizard) runs at once.
         self.autostart = autostart and bool(self.selected)
+        # Opened from the app: offers open the lockdown wizard; without it they only post.
+        self.context = context
+        self._source_address: str | None = None
         self.results: dict[str, ProbeResult] = {}
         self._order: list[str] = []
         self._login: dict[str, str] = {}
@@ -130,11 +120,11 @@ class ProbeWizardScreen(Screen[None]):
                 yield Label("Registries")
                 with RadioSet(id="probe-scope"):
                     names = ", ".join(r.name for r in self.selected) or "none selected"
-                    yield RadioButton(
+                    yield MarkedRadioButton(
                         f"Selected ({names})", value=bool(self.selected), id="scope-selected"
                     )
-                    yield RadioButton("Matching the filter", id="scope-filter")
-                    yield RadioButton(
+                    yield MarkedRadioButton("Matching the filter", id="scope-filter")
+                    yield MarkedRadioButton(
                         f"All ({len(self.inventory.registries)})",
                         value=not self.selected,
                         id="scope-all",
@@ -146,7 +136,7 @@ class ProbeWizardScreen(Screen[None]):
                     self._from_options(), value=THIS_MACHINE, allow_blank=False, id="probe-from"
                 )
                 yield Input(placeholder="connect to IP or IP:PORT", id="probe-address")
-                yield Checkbox(
+                yield MarkedCheckbox(
                     "Signed-in identity (token, catalog)",
                     value=False,
                     disabled=self.setup.token_provider is None,
@@ -207,7 +197,7 @@ class ProbeWizardScreen(Screen[None]):
         where = str(self.query_one("#probe-from", Select).value)
         if where == CONNECT_TO:
             options = replace(
-                options, connect_to=(_address_rule(self._address()), *setup.connect_to)
+                options, connect_to=(address_rule(self._address()), *setup.connect_to)
             )
         elif where.startswith("vantage:"):
             vantage = setup.vantages[int(where.split(":", 1)[1])]
@@ -235,6 +225,7 @@ class ProbeWizardScreen(Screen[None]):
             self.notify(str(error), title="Can't probe", severity="error")
             return
         self._reset_table(registries)
+        self._source_address = options.source_address
         self.query_one("#probe-explain", Static).update(
             f"Probing {len(registries)} registr{'y' if len(registries) == 1 else 'ies'}..."
         )
@@ -334,6 +325,8 @@ class ProbeWizardScreen(Screen[None]):
             offers.append("[b]l[/b] lock it down")
         if result.client_ip and result.verdict == "denied":
             offers.append(f"[b]i[/b] add an IP rule for {result.client_ip}")
+        if offers and self.context is not None and self.context.read_only:
+            offers = []  # read-only: no change is offered (and the keys refuse)
         if offers:
             lines.append("Next: " + ";  ".join(offers))
         panel.update("\n".join(lines))
@@ -350,37 +343,39 @@ class ProbeWizardScreen(Screen[None]):
         if result is None or not result.client_ip or result.registry_id is None:
             self.notify("An IP rule is offered for a client IP the firewall denied.")
             return
-        self.post_message(self.IpRuleRequested(result.registry_id, result.client_ip))
+        self.post_message(
+            self.IpRuleRequested(result.registry_id, result.client_ip, self._source_address)
+        )
+
+    # ----- the offers, taken: the lockdown wizard, on the same plan → confirm → verify path ---
+
+    @on(LockdownRequested)
+    def _lockdown_requested(self, message: LockdownRequested) -> None:
+        self._open_lockdown(message, message.registry_id)
+
+    @on(IpRuleRequested)
+    def _ip_rule_requested(self, message: IpRuleRequested) -> None:
+        # A /32 for the refused address, no subnet change; the probe at the end runs from where
+        # this one was refused and must now get in.
+        self._open_lockdown(
+            message,
+            message.registry_id,
+            ip_ranges=(f"{message.client_ip}/32",),
+            probe_from=message.source_address,
+        )
+
+    def _open_lockdown(self, message: Message, registry_id: str, **preset: object) -> None:
+        if self.context is None:
+            return  # not opened from the app: the message goes on to whoever hosts the screen
+        message.stop()
+        open_lockdown(self.context, registry_id, **preset)
 
     def action_close(self) -> None:
         self.workers.cancel_group(self, "probe")
         self.dismiss()
 
-
-def offers_lockdown(result: ProbeResult) -> bool:
-    """Open, though the rules say it should not be: the case a lockdown fixes."""
-    return bool(
-        result.verdict.network_allowed
-        and result.explanation
-        and result.explanation.startswith("reachable but the rules say")
-    )
-
-
-def _address_rule(text: str) -> ConnectTo:
-    """``IP`` or ``IP:PORT`` (or a full curl rule) as a rule for every registry host."""
-    if not text:
-        raise ValueError("type the address to connect to (an IP, or IP:PORT)")
-    if text.count(":") >= 3:
-        rule_text = text
-    elif text.count(":") == 1:
-        host, port = text.split(":")
-        rule_text = f"::{host}:{port}"
-    else:
-        rule_text = f"::{text}:"
-    try:
-        return parse_connect_to(rule_text)
-    except ConnectToError as error:
-        raise ValueError(str(error)) from None
+    def action_ignore_key(self) -> None:
+        """A dashboard key pressed on the probe wizard: nothing to do here."""
 
 
 def _by_name(registries: Iterable[Registry]) -> list[Registry]:
@@ -392,35 +387,17 @@ def _escape(text: str) -> str:
     return text.replace("[", r"\[")
 
 
-def setup_from_services(services: Any) -> ProbeSetup:
-    """The app's target and clients as a ProbeSetup (demo vantages come from ``extras``)."""
-    target = getattr(services, "target", None)
-    clients = getattr(services, "clients", None)
-    extras = getattr(services, "extras", None) or {}
-    vantages: list[Vantage] = []
-    for subnet_id, address in (extras.get("vantages") or {}).items():
-        if subnet_id == "internet" or not str(subnet_id).startswith("/"):
-            continue
-        label = "/".join(str(subnet_id).split("/")[-3::2])
-        vantages.append(Vantage(f"subnet {label} ({address})", address, subnet_id))
-    token = getattr(clients, "arm_token", None)
-    return ProbeSetup(
-        connect_to=tuple(getattr(target, "connect_to", None) or ()),
-        ca_cert=getattr(target, "ca_cert", None),
-        token_provider=token if callable(token) else None,
-        public_ip=extras.get("public_ip"),
-        vantages=tuple(vantages),
-    )
-
-
 def _register() -> None:
-    from tui.actions import WizardContext, register_wizard
+    from tui.actions import register_wizard
 
     def factory(context: WizardContext) -> ProbeWizardScreen:
         services = getattr(context.app, "services", None)
         selected = (context.registry,) if context.registry is not None else ()
         return ProbeWizardScreen(
-            context.inventory, registries=selected, setup=setup_from_services(services)
+            context.inventory,
+            registries=selected,
+            setup=setup_from_services(services),
+            context=context,
         )
 
     register_wizard("probe", factory)

@@ -32,14 +32,14 @@ def mark(on: bool) -> str:
 class MarkedCheckbox(Checkbox):
     @property
     def _button(self) -> Content:
-        return Content.assemble((mark(self.value), self.get_visual_style("toggle--button")))
+        return Content.assemble((mark(self.value), self.get_visual_style("toggle--button")), " ")
 
 
 class MarkedRadioButton(RadioButton):
     @property
     def _button(self) -> Content:
         return Content.assemble(
-            ("(•)" if self.value else "( )", self.get_visual_style("toggle--button"))
+            ("(•)" if self.value else "( )", self.get_visual_style("toggle--button")), " "
         )
 
 

@@ -1,0 +1,156 @@
+"""The guided flows driven by keys at 80x24, as an operator over SSH would: the lockdown form
+(filter, space, ctrl+s), states readable without colour, the probe's countdown through the
+propagation delay, and the probe wizard's offers opening the lockdown wizard."""
+
+from __future__ import annotations
+
+from test_plans_helpers import ACR, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
+from test_plans_wizard import _app, _text, _until
+from textual.widgets import Input, Select
+
+from services.models import CheckLevel
+from tui.actions import WizardContext, find_wizard
+from tui.screens.lockdown_wizard import LockdownWizardScreen
+from tui.screens.probe_wizard import ProbeWizardScreen
+from tui.screens.wizard_widgets import MarkedSelectionList
+
+
+def _lines(widget) -> list[str]:
+    return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+async def _loaded(app, pilot) -> None:
+    await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+
+
+async def test_lockdown_by_keys_at_80x24_reads_without_colour(emulator, tmp_path, monkeypatch):
+    emulator.faults.set_propagation_delay(4)  # the probe at the end has to wait it out
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(app, pilot)
+        inventory = app.data.inventory
+        screen = LockdownWizardScreen(
+            WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
+        )
+        screen.probe_wait_seconds = 30
+        app.push_screen(screen)
+        await pilot.pause()
+        listing = screen.query_one("#subnets", MarkedSelectionList)
+        assert listing.option_count == len(inventory.subnets)  # 100+ subnets, all listed
+        assert app.focused is screen.query_one("#subnet-filter", Input)
+        assert "Filter" in _text(screen, "#keys")  # focus named in words
+
+        await pilot.press(*"myDockerVM", "tab")
+        assert app.focused is listing and listing.option_count == 1
+        assert _lines(listing)[0].startswith("› [ ] myDockerVMVNET/myDockerVMSubnet")
+        assert "10.0.0.0/24" in _lines(listing)[0] and "endpoint off" in _lines(listing)[0]
+        await pilot.press("space")
+        assert _lines(listing)[0].startswith("› [x] myDockerVMVNET/myDockerVMSubnet")
+        assert "Chosen (1): myDockerVMVNET/myDockerVMSubnet" in _text(screen, "#chosen")
+        # Filtering again keeps the choice, and shows it as chosen.
+        await pilot.press("shift+tab", *["backspace"] * 10)
+        assert listing.option_count == len(inventory.subnets)
+        assert listing.selected == [DOCKER_SUBNET]
+        assert "[x] myDockerVMVNET" in _lines(listing)[0]  # chosen ones sort first
+
+        await pilot.press("ctrl+s")  # from any field of the form
+        await _until(pilot, lambda: screen.plan is not None)
+        confirm = screen.query_one("#confirm", Input)
+        assert app.focused is confirm and confirm.region.bottom <= 24  # visible below the plan
+        await pilot.press(*"mycontainerregistry", "enter")
+        await _until(pilot, lambda: "Applied and verified" in _text(screen, "#outcome"))
+        assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
+        # The countdown shows while the rule propagates, then every vantage agrees.
+        await _until(pilot, lambda: "left)" in _text(screen, "#probe"), timeout=15)
+        await _until(pilot, lambda: _text(screen, "#probe").count("as expected") == 2, 30)
+        probe = _text(screen, "#probe")
+        assert "✓ from this machine: denied" in probe
+        assert "✓ from myDockerVMVNET/myDockerVMSubnet" in probe
+
+
+async def test_escape_on_the_plan_goes_back_to_the_choices(emulator, tmp_path, monkeypatch):
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(app, pilot)
+        inventory = app.data.inventory
+        screen = LockdownWizardScreen(
+            WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
+        )
+        app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # nothing chosen: one line, no plan
+        await _until(pilot, lambda: "choose at least one subnet" in _text(screen, "#choose-error"))
+        assert screen.plan is None
+        await pilot.press("o")  # a dashboard key typed into the filter opens nothing
+        assert app.screen is screen
+        await pilot.press("tab", "space", "ctrl+s")
+        await _until(pilot, lambda: screen.plan is not None)
+        await pilot.press("escape")
+        assert screen.query_one("#stages").current == "choose"
+        assert app.screen is screen
+
+
+async def _probe_from_app(app, pilot, name: str, read_only: bool = False) -> ProbeWizardScreen:
+    inventory = app.data.inventory
+    registry = next(r for r in inventory.registries if r.name == name)
+    screen = find_wizard("probe")(WizardContext(app, inventory, registry, None, read_only))
+    app.push_screen(screen)
+    await pilot.pause()
+    await pilot.press("ctrl+r")
+    await _until(pilot, lambda: name in screen.results and not screen.workers)
+    return screen
+
+
+async def test_ip_rule_offer_opens_an_ip_only_lockdown(emulator, tmp_path, monkeypatch):
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(app, pilot)
+        probe = await _probe_from_app(app, pilot, "contosolocked")
+        client_ip = probe.results["contosolocked"].client_ip
+        assert client_ip and str(probe.results["contosolocked"].verdict) == "denied"
+        await pilot.press("i")
+        await pilot.pause()
+        wizard = app.screen
+        assert isinstance(wizard, LockdownWizardScreen)
+        assert wizard.query_one("#ips", Input).value == f"{client_ip}/32"
+        assert wizard.query_one("#registry", Select).value.endswith("/contosolocked")
+        assert wizard.query_one("#subnets", MarkedSelectionList).selected == []
+
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: wizard.plan is not None)
+        assert not wizard.plan.blocked
+        assert all(c.code != "preview" for c in wizard.plan.checks)  # no endpoint involved
+        assert not [c for c in wizard.plan.checks if c.level is CheckLevel.BLOCK]
+        await pilot.press(*"contosolocked", "enter")
+        await _until(pilot, lambda: "Applied and verified" in _text(wizard, "#outcome"))
+        locked = next(r for r in app.data.inventory.registries if r.name == "contosolocked")
+        view = registry_view(emulator, locked.id)
+        assert client_ip in view["ip_rules"] and view["default_action"] == "Deny"
+        # This machine was the one refused: now it gets in.
+        await _until(pilot, lambda: "as expected" in _text(wizard, "#probe"), timeout=30)
+        assert "✓ from this machine: auth-required" in _text(wizard, "#probe")
+
+
+async def test_lockdown_offer_opens_the_wizard_and_read_only_refuses(
+    emulator, tmp_path, monkeypatch
+):
+    app = _app(emulator, tmp_path, monkeypatch, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(app, pilot)
+        probe = await _probe_from_app(app, pilot, "contosolocked", read_only=True)
+        assert "add an IP rule" not in _text(probe, "#probe-explain")  # nothing offered
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.screen is probe
+        assert any("Read-only" in n.message for n in app._notifications)
+    assert registry_view(emulator, MYREGISTRY)["default_action"] == "Allow"
+
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(app, pilot)
+        probe = await _probe_from_app(app, pilot, "mycontainerregistry")
+        probe.post_message(ProbeWizardScreen.LockdownRequested(MYREGISTRY))
+        await pilot.pause()
+        wizard = app.screen
+        assert isinstance(wizard, LockdownWizardScreen)
+        assert wizard.registry is not None and wizard.registry.name == "mycontainerregistry"
