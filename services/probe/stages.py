@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import h11
+
 from services.models import Stage, Verdict
-from services.probe.http1 import HttpProtocolError
 from services.probe.options import TokenProvider
 from services.probe.transport import ProbeConnection, Reply, StageFailed, StageRecorder
 
@@ -94,7 +95,7 @@ async def _send(
         detail = f"{method} {path} got no answer in time"
         recorder.finish(stage, began, False, detail)
         raise StageFailed(stage, Verdict.TIMEOUT, detail) from None
-    except (HttpProtocolError, OSError) as error:
+    except (h11.ProtocolError, OSError) as error:
         detail = f"{method} {path} failed: {type(error).__name__}"
         recorder.finish(stage, began, False, detail)
         raise StageFailed(stage, Verdict.CONNECT_FAILED, detail) from None

@@ -1,9 +1,9 @@
 """The probe's connection to a host: TCP connect and TLS handshake as timed stages, then HTTP/1.1.
 
-TLS over a plain asyncio protocol (tls_stream.py) and HTTP/1.1 framing (http1.py), not httpx:
-a probe sends at most four small requests on one connection, and an httpx client, httpcore
-pool and anyio stream per host cost more CPU than the TLS handshake itself when hundreds of
-registries are probed at once.
+TLS over a plain asyncio protocol (tls_stream.py) and h11, not an httpx client: a probe sends
+at most four small requests on one connection, and an httpx client, httpcore pool and anyio
+stream per host cost more CPU than the TLS handshake itself when hundreds of registries are
+probed at once.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import h11
+
 from services.models import Stage, StageResult, Verdict
-from services.probe.http1 import encode_request, read_response
 from services.probe.tls_stream import TlsStream
 
 __all__ = ["ProbeConnection", "Reply", "StageFailed", "StageRecorder"]
@@ -124,26 +125,51 @@ class ProbeConnection:
         self._tls_timeout = tls_timeout
         self._http_timeout = http_timeout
         self._stream: TlsStream | None = None
-        self._pending = bytearray()  # read past the end of the last response
-        self._reusable = False
+        self._h11: h11.Connection | None = None
 
     async def request(
         self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes = b""
     ) -> Reply:
         """Send one request and read its whole response (TimeoutError past the HTTP limit)."""
-        if self._stream is None or not self._reusable:
+        if self._h11 is None or self._h11.our_state is not h11.IDLE:
             await self.aclose()
             await self._open()
-        assert self._stream is not None
-        stream = self._stream
-        self._reusable = False  # until this exchange has ended cleanly
         async with asyncio.timeout(self._http_timeout):
-            stream.write(encode_request(method, target, self._authority, headers, body))
-            status, fields, content, reusable = await read_response(
-                stream.read, self._pending, method
-            )
-        self._reusable = reusable and not self._pending  # no stray bytes after the answer
-        return Reply(status, fields, content)
+            return await self._exchange(method, target, headers, body)
+
+    async def _exchange(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> Reply:
+        assert self._stream is not None and self._h11 is not None
+        conn = self._h11
+        fields = [("Host", self._authority), *headers]
+        if body:
+            fields.append(("Content-Length", str(len(body))))
+        data = conn.send(h11.Request(method=method, target=target, headers=fields))
+        if body:
+            data += conn.send(h11.Data(data=body))
+        data += conn.send(h11.EndOfMessage())
+        self._stream.write(data)
+        response: h11.Response | None = None
+        chunks: list[bytes] = []
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(await self._stream.read())
+            elif isinstance(event, h11.Response):
+                response = event
+            elif isinstance(event, h11.Data):
+                chunks.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            elif isinstance(event, h11.ConnectionClosed):
+                raise ConnectionResetError("the server closed the connection mid-response")
+        assert response is not None
+        headers_seen = {name.decode("latin-1").lower(): value.decode("latin-1")
+                        for name, value in response.headers}  # fmt: skip
+        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            conn.start_next_cycle()
+        return Reply(response.status_code, headers_seen, b"".join(chunks))
 
     async def _open(self) -> None:
         target = f"{self._address}:{self._port}"
@@ -183,10 +209,9 @@ class ProbeConnection:
         ssl_object = stream.ssl_object
         version = (ssl_object.version() if ssl_object is not None else None) or "TLS"
         recorder.finish(Stage.TLS, began, True, f"{version}, certificate valid for {self.host}")
-        self._reusable = True
+        self._h11 = h11.Connection(h11.CLIENT)
 
     async def aclose(self) -> None:
-        stream, self._stream, self._reusable = self._stream, None, False
-        self._pending.clear()
+        stream, self._stream, self._h11 = self._stream, None, None
         if stream is not None:
             stream.abort()
