@@ -1,9 +1,8 @@
 """The probe's connection to a host: TCP connect and TLS handshake as timed stages, then HTTP/1.1.
 
-TLS over a plain asyncio protocol (tls_stream.py) and h11, not an httpx client: a probe sends
-at most four small requests on one connection, and an httpx client, httpcore pool and anyio
-stream per host cost more CPU than the TLS handshake itself when hundreds of registries are
-probed at once.
+Plain asyncio streams and h11, not an httpx client: a probe sends at most four small requests
+on one connection, and building an httpx client, httpcore pool and anyio stream per host cost
+more CPU than the TLS handshake itself when hundreds of registries are probed at once.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from typing import Any
 import h11
 
 from services.models import Stage, StageResult, Verdict
-from services.probe.tls_stream import TlsStream
 
 __all__ = ["ProbeConnection", "Reply", "StageFailed", "StageRecorder"]
 
@@ -124,7 +122,8 @@ class ProbeConnection:
         self._tcp_timeout = tcp_timeout
         self._tls_timeout = tls_timeout
         self._http_timeout = http_timeout
-        self._stream: TlsStream | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
         self._h11: h11.Connection | None = None
 
     async def request(
@@ -140,7 +139,7 @@ class ProbeConnection:
     async def _exchange(
         self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes
     ) -> Reply:
-        assert self._stream is not None and self._h11 is not None
+        assert self._reader is not None and self._writer is not None and self._h11 is not None
         conn = self._h11
         fields = [("Host", self._authority), *headers]
         if body:
@@ -149,13 +148,13 @@ class ProbeConnection:
         if body:
             data += conn.send(h11.Data(data=body))
         data += conn.send(h11.EndOfMessage())
-        self._stream.write(data)
+        self._writer.write(data)
         response: h11.Response | None = None
         chunks: list[bytes] = []
         while True:
             event = conn.next_event()
             if event is h11.NEED_DATA:
-                conn.receive_data(await self._stream.read())
+                conn.receive_data(await self._reader.read(65536))
             elif isinstance(event, h11.Response):
                 response = event
             elif isinstance(event, h11.Data):
@@ -178,8 +177,8 @@ class ProbeConnection:
         began = recorder.started(Stage.TCP)
         try:
             async with asyncio.timeout(limit):
-                _, stream = await asyncio.get_running_loop().create_connection(
-                    TlsStream, self._address, self._port, local_addr=local
+                reader, writer = await asyncio.open_connection(
+                    self._address, self._port, local_addr=local, limit=65536
                 )
         except TimeoutError:
             detail = f"no TCP answer from {target} within {limit:g}s"
@@ -191,13 +190,15 @@ class ProbeConnection:
             raise StageFailed(Stage.TCP, Verdict.CONNECT_FAILED, detail) from None
         via = f" from {self._source_address}" if self._source_address else ""
         recorder.finish(Stage.TCP, began, True, f"connected to {target}{via}")
-        self._stream = stream
+        self._reader, self._writer = reader, writer
 
         limit = self._tls_timeout
         began = recorder.started(Stage.TLS)
         try:
             async with asyncio.timeout(limit):
-                await stream.handshake(self._ssl_context, self.host)
+                await writer.start_tls(
+                    self._ssl_context, server_hostname=self.host, ssl_handshake_timeout=limit
+                )
         except TimeoutError:
             detail = f"no TLS answer within {limit:g}s"
             recorder.finish(Stage.TLS, began, False, detail)
@@ -206,12 +207,13 @@ class ProbeConnection:
             detail = _tls_failure(error)
             recorder.finish(Stage.TLS, began, False, detail)
             raise StageFailed(Stage.TLS, Verdict.TLS_ERROR, detail) from None
-        ssl_object = stream.ssl_object
-        version = (ssl_object.version() if ssl_object is not None else None) or "TLS"
+        ssl_object = writer.get_extra_info("ssl_object")
+        version = ssl_object.version() if ssl_object is not None else "TLS"
         recorder.finish(Stage.TLS, began, True, f"{version}, certificate valid for {self.host}")
         self._h11 = h11.Connection(h11.CLIENT)
 
     async def aclose(self) -> None:
-        stream, self._stream, self._h11 = self._stream, None, None
-        if stream is not None:
-            stream.abort()
+        writer, self._writer, self._reader, self._h11 = self._writer, None, None, None
+        if writer is not None:
+            # No TLS close_notify round trip: the probe has its answer, the socket just goes.
+            writer.transport.abort()
