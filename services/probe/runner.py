@@ -7,12 +7,14 @@ import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
+import httpx
+
 from services.connect_to import resolve_connect_to
 from services.models import HostProbe, Inventory, ProbeResult, Registry, Stage, StageResult, Verdict
 from services.probe.dns import is_private_address
 from services.probe.options import ProbeOptions
 from services.probe.stages import run_http_stages
-from services.probe.transport import ProbeConnection, StageFailed, StageRecorder
+from services.probe.transport import StageFailed, StageRecorder, TimedTransport
 from services.probe.verdict import combine_hosts, explain
 
 __all__ = ["ProbeEvent", "ProbeRunner"]
@@ -165,10 +167,7 @@ class ProbeRunner:
 
     async def _http(self, host: str, role: str, address: str, port: int, recorder: StageRecorder):
         options = self.options
-        port_part = "" if options.port == 443 else f":{options.port}"
-        connection = ProbeConnection(
-            host=host,
-            authority=f"{host}{port_part}",
+        transport = TimedTransport(
             address=address,
             port=port,
             source_address=options.source_address,
@@ -176,17 +175,21 @@ class ProbeRunner:
             recorder=recorder,
             tcp_timeout=options.timeouts.tcp,
             tls_timeout=options.timeouts.tls,
-            http_timeout=options.timeouts.http,
         )
-        try:
+        timeout = httpx.Timeout(
+            options.timeouts.http, connect=options.timeouts.tcp + options.timeouts.tls
+        )
+        port_part = "" if options.port == 443 else f":{options.port}"
+        async with httpx.AsyncClient(
+            transport=transport, timeout=timeout, trust_env=False
+        ) as client:
             return await run_http_stages(
-                connection,
+                client,
                 recorder,
+                f"https://{host}{port_part}",
                 host,
                 options.token_provider if role == "login server" else None,
             )
-        finally:
-            await connection.aclose()
 
 
 def _pick_address(addresses: tuple[str, ...], source_address: str | None) -> str:

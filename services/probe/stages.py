@@ -10,16 +10,15 @@ detail, a log line or an exception message.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
-import h11
+import httpcore
+import httpx
 
 from services.models import Stage, Verdict
 from services.probe.options import TokenProvider
-from services.probe.transport import ProbeConnection, Reply, StageFailed, StageRecorder
+from services.probe.transport import StageFailed, StageRecorder
 
 __all__ = ["HttpOutcome", "parse_denied_client_ip", "run_http_stages"]
 
@@ -38,7 +37,7 @@ class HttpOutcome:
 def parse_denied_client_ip(body: bytes) -> tuple[bool, str | None]:
     """(is a DENIED error, the client IP it names) from an ACR error body."""
     try:
-        errors = json.loads(body).get("errors") or []
+        errors = httpx.Response(200, content=body).json().get("errors") or []
     except (ValueError, AttributeError):
         return False, None
     for error in errors:
@@ -51,13 +50,13 @@ def parse_denied_client_ip(body: bytes) -> tuple[bool, str | None]:
 _REALM = re.compile(r'realm="?https://[^",]+/oauth2/token"?', re.IGNORECASE)
 
 
-def _is_registry_challenge(response: Reply) -> bool:
+def _is_registry_challenge(response: httpx.Response) -> bool:
     """ACR's 401 names its token endpoint: ``Bearer realm="https://<name>/oauth2/token"``."""
     header = response.headers.get("www-authenticate", "")
     return header.lower().startswith("bearer") and bool(_REALM.search(header))
 
 
-def _error_code(response: Reply) -> str:
+def _error_code(response: httpx.Response) -> str:
     """The error code of an ACR body (``errors[0].code``) or an ARM one (``error.code``)."""
     try:
         body = response.json()
@@ -72,57 +71,59 @@ def _error_code(response: Reply) -> str:
     return str(error.get("code") or "") if isinstance(error, dict) else ""
 
 
-_HEADERS = (("Accept", "*/*"), ("User-Agent", "acrfence-probe"))
-_FORM = (*_HEADERS, ("Content-Type", "application/x-www-form-urlencoded"))
-
-
 async def _send(
-    connection: ProbeConnection,
+    client: httpx.AsyncClient,
     recorder: StageRecorder,
     stage: Stage,
-    method: str,
-    path: str,
-    headers: tuple[tuple[str, str], ...] = _HEADERS,
-    body: bytes = b"",
+    request: httpx.Request,
     began: tuple[float, int] | None = None,
-) -> tuple[Reply, tuple[float, int]]:
+) -> tuple[httpx.Response, tuple[float, int]]:
     began = began or recorder.started(stage)
     try:
-        return await connection.request(method, path, headers, body), began
+        return await client.send(request), began
     except StageFailed:
         raise  # TCP or TLS already recorded their own failure
-    except TimeoutError:
-        detail = f"{method} {path} got no answer in time"
+    except (httpx.TimeoutException, httpcore.TimeoutException, TimeoutError):
+        detail = f"{request.method} {request.url.path} got no answer in time"
         recorder.finish(stage, began, False, detail)
         raise StageFailed(stage, Verdict.TIMEOUT, detail) from None
-    except (h11.ProtocolError, OSError) as error:
-        detail = f"{method} {path} failed: {type(error).__name__}"
+    except (
+        httpx.HTTPError,
+        httpcore.ConnectError,
+        httpcore.NetworkError,
+        httpcore.ProtocolError,
+        OSError,
+    ) as error:
+        detail = f"{request.method} {request.url.path} failed: {type(error).__name__}"
         recorder.finish(stage, began, False, detail)
         raise StageFailed(stage, Verdict.CONNECT_FAILED, detail) from None
 
 
 def _refused(
-    recorder: StageRecorder, stage: Stage, began: tuple[float, int], response: Reply
+    recorder: StageRecorder, stage: Stage, began: tuple[float, int], response: httpx.Response
 ) -> HttpOutcome | None:
     """A 403 DENIED at any HTTP stage is the firewall; anything else is unexpected."""
-    denied, client_ip = parse_denied_client_ip(response.body)
+    denied, client_ip = parse_denied_client_ip(response.content)
     if denied:
         who = f"client IP {client_ip}" if client_ip else "this client"
         detail = f"HTTP 403 DENIED: the registry firewall refused {who}"
-        recorder.finish(stage, began, False, detail, response.status)
+        recorder.finish(stage, began, False, detail, response.status_code)
         return HttpOutcome(Verdict.DENIED, stage, detail, client_ip)
     return None
 
 
 async def run_http_stages(
-    connection: ProbeConnection,
+    client: httpx.AsyncClient,
     recorder: StageRecorder,
+    base_url: str,
     service: str,
     token_provider: TokenProvider | None,
 ) -> HttpOutcome:
     """Run ``GET /v2/`` and, on the login server with a token provider, the token stages."""
-    response, began = await _send(connection, recorder, Stage.CHALLENGE, "GET", "/v2/")
-    status = response.status
+    response, began = await _send(
+        client, recorder, Stage.CHALLENGE, client.build_request("GET", f"{base_url}/v2/")
+    )
+    status = response.status_code
     if status == 403:
         outcome = _refused(recorder, Stage.CHALLENGE, began, response)
         if outcome is not None:
@@ -149,12 +150,13 @@ async def run_http_stages(
         return HttpOutcome(
             Verdict.AUTH_REQUIRED, Stage.CHALLENGE, "the network lets us in; no credentials tried"
         )
-    return await _authorised(connection, recorder, service, token_provider)
+    return await _authorised(client, recorder, base_url, service, token_provider)
 
 
 async def _authorised(
-    connection: ProbeConnection,
+    client: httpx.AsyncClient,
     recorder: StageRecorder,
+    base_url: str,
     service: str,
     token_provider: TokenProvider,
 ) -> HttpOutcome:
@@ -166,10 +168,8 @@ async def _authorised(
         recorder.finish(Stage.EXCHANGE, began, False, detail)
         return HttpOutcome(Verdict.AUTH_REQUIRED, Stage.EXCHANGE, detail)
     form = {"grant_type": "access_token", "service": service, "access_token": arm_token}
-    body = urlencode(form).encode()
-    response, _ = await _send(
-        connection, recorder, Stage.EXCHANGE, "POST", "/oauth2/exchange", _FORM, body, began
-    )
+    request = client.build_request("POST", f"{base_url}/oauth2/exchange", data=form)
+    response, _ = await _send(client, recorder, Stage.EXCHANGE, request, began)
     refresh_token = _token_field(response, "refresh_token")
     failure = _stage_end(
         recorder, Stage.EXCHANGE, began, response, refresh_token, "refresh token issued"
@@ -183,10 +183,8 @@ async def _authorised(
         "scope": CATALOG_SCOPE,
         "refresh_token": refresh_token,
     }
-    body = urlencode(form).encode()
-    response, began = await _send(
-        connection, recorder, Stage.TOKEN, "POST", "/oauth2/token", _FORM, body
-    )
+    request = client.build_request("POST", f"{base_url}/oauth2/token", data=form)
+    response, began = await _send(client, recorder, Stage.TOKEN, request)
     access_token = _token_field(response, "access_token")
     failure = _stage_end(
         recorder, Stage.TOKEN, began, response, access_token, f"access token for {CATALOG_SCOPE}"
@@ -194,11 +192,11 @@ async def _authorised(
     if failure is not None:
         return failure
 
-    headers = (*_HEADERS, ("Authorization", f"Bearer {access_token}"))
-    response, began = await _send(
-        connection, recorder, Stage.AUTHORISED, "GET", "/v2/_catalog", headers
+    request = client.build_request(
+        "GET", f"{base_url}/v2/_catalog", headers={"Authorization": f"Bearer {access_token}"}
     )
-    if response.status == 200:
+    response, began = await _send(client, recorder, Stage.AUTHORISED, request)
+    if response.status_code == 200:
         try:
             count = len(response.json().get("repositories") or [])
             detail = f"HTTP 200: catalog lists {count} repositor{'y' if count == 1 else 'ies'}"
@@ -209,8 +207,8 @@ async def _authorised(
     return _stage_end(recorder, Stage.AUTHORISED, began, response, None, "")
 
 
-def _token_field(response: Reply, name: str) -> str | None:
-    if response.status != 200:
+def _token_field(response: httpx.Response, name: str) -> str | None:
+    if response.status_code != 200:
         return None
     try:
         value = response.json().get(name)
@@ -223,12 +221,12 @@ def _stage_end(
     recorder: StageRecorder,
     stage: Stage,
     began: tuple[float, int],
-    response: Reply,
+    response: httpx.Response,
     token: str | None,
     success: str,
 ) -> HttpOutcome | None:
     """None when the stage succeeded; otherwise the outcome that ends the probe here."""
-    status = response.status
+    status = response.status_code
     if token is not None:
         recorder.finish(stage, began, True, success, status)
         return None

@@ -1,25 +1,33 @@
-"""The probe's connection to a host: TCP connect and TLS handshake as timed stages, then HTTP/1.1.
+"""An httpx transport whose TCP connect and TLS handshake are timed probe stages.
 
-Plain asyncio streams and h11, not an httpx client: a probe sends at most four small requests
-on one connection, and building an httpx client, httpcore pool and anyio stream per host cost
-more CPU than the TLS handshake itself when hundreds of registries are probed at once.
+httpcore's pluggable network backend is the seam: ``connect_tcp`` is where ``--connect-to``
+redirects the connection and ``--source-address`` binds it, and the returned stream's
+``start_tls`` is the TLS stage. SNI, the certificate check and the Host header keep the
+registry's own name, as curl's --connect-to does. Each stage has its own deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
+import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-import h11
+import httpcore
+import httpx
 
 from services.models import Stage, StageResult, Verdict
 
-__all__ = ["ProbeConnection", "Reply", "StageFailed", "StageRecorder"]
+__all__ = ["StageFailed", "StageRecorder", "TimedTransport"]
+
+try:
+    import sniffio  # noqa: F401
+except ImportError:
+    # httpcore imports sniffio on every lock it takes; a failed import isn't cached, so
+    # without this each probe paid seven filesystem searches (a fifth of the CPU for 200).
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 
 class StageFailed(Exception):
@@ -77,32 +85,109 @@ def _tls_failure(error: BaseException) -> str:
     return f"TLS failed: {error or type(error).__name__}"
 
 
-@dataclass(frozen=True)
-class Reply:
-    """A whole HTTP response; probe bodies are small."""
+class _TimedStream(httpcore.AsyncNetworkStream):
+    def __init__(self, inner: httpcore.AsyncNetworkStream, backend: _TimedBackend) -> None:
+        self._inner = inner
+        self._backend = backend
 
-    status: int
-    headers: Mapping[str, str]  # lower-cased names
-    body: bytes
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
 
-    def json(self) -> Any:
-        return json.loads(self.body)
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        recorder, limit = self._backend.recorder, self._backend.tls_timeout
+        began = recorder.started(Stage.TLS)
+        try:
+            async with asyncio.timeout(limit):
+                stream = await self._inner.start_tls(ssl_context, server_hostname, limit)
+        except (TimeoutError, httpcore.ConnectTimeout):
+            detail = f"no TLS answer within {limit:g}s"
+            recorder.finish(Stage.TLS, began, False, detail)
+            raise StageFailed(Stage.TLS, Verdict.TIMEOUT, detail) from None
+        except (httpcore.ConnectError, ssl.SSLError, OSError) as error:
+            detail = _tls_failure(error)
+            recorder.finish(Stage.TLS, began, False, detail)
+            raise StageFailed(Stage.TLS, Verdict.TLS_ERROR, detail) from None
+        ssl_object = stream.get_extra_info("ssl_object")
+        version = ssl_object.version() if ssl_object is not None else "TLS"
+        recorder.finish(
+            Stage.TLS, began, True, f"{version}, certificate valid for {server_hostname}"
+        )
+        return _TimedStream(stream, self._backend)
 
 
-class ProbeConnection:
-    """One HTTP/1.1 connection to one host, opened on the first request.
+class _TimedBackend(httpcore.AsyncNetworkBackend):
+    def __init__(
+        self,
+        address: str,
+        port: int,
+        source_address: str | None,
+        recorder: StageRecorder,
+        tcp_timeout: float,
+        tls_timeout: float,
+    ) -> None:
+        self._inner = httpcore.AnyIOBackend()
+        self._address = address
+        self._port = port
+        self._source_address = source_address
+        self.recorder = recorder
+        self.tcp_timeout = tcp_timeout
+        self.tls_timeout = tls_timeout
 
-    Opening it records the TCP stage (to the address DNS or --connect-to chose, bound to
-    --source-address) and the TLS stage (SNI and the certificate check use the registry's own
-    name, as curl's --connect-to does); each has its own deadline. A request the server closes
-    after is followed by a fresh connection, recorded the same way.
-    """
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        # The host httpcore asks for is the registry's name; we connect to the address the
+        # DNS stage (or --connect-to) chose for it.
+        target = f"{self._address}:{self._port}"
+        began = self.recorder.started(Stage.TCP)
+        limit = self.tcp_timeout
+        try:
+            async with asyncio.timeout(limit):
+                stream = await self._inner.connect_tcp(
+                    self._address, self._port, limit, self._source_address, socket_options
+                )
+        except (TimeoutError, httpcore.ConnectTimeout):
+            detail = f"no TCP answer from {target} within {limit:g}s"
+            self.recorder.finish(Stage.TCP, began, False, detail)
+            raise StageFailed(Stage.TCP, Verdict.TIMEOUT, detail) from None
+        except (httpcore.ConnectError, OSError) as error:
+            reason = error.__context__ or error
+            detail = f"could not connect to {target}: {reason}"
+            self.recorder.finish(Stage.TCP, began, False, detail)
+            raise StageFailed(Stage.TCP, Verdict.CONNECT_FAILED, detail) from None
+        via = f" from {self._source_address}" if self._source_address else ""
+        self.recorder.finish(Stage.TCP, began, True, f"connected to {target}{via}")
+        return _TimedStream(stream, self)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class TimedTransport(httpx.AsyncBaseTransport):
+    """One connection to one host, its TCP and TLS stages recorded; bodies are small."""
 
     def __init__(
         self,
         *,
-        host: str,
-        authority: str,
         address: str,
         port: int,
         source_address: str | None,
@@ -110,110 +195,33 @@ class ProbeConnection:
         recorder: StageRecorder,
         tcp_timeout: float,
         tls_timeout: float,
-        http_timeout: float,
     ) -> None:
-        self.host = host  # SNI and the certificate check
-        self._authority = authority  # the Host header: the name, and the port unless 443
-        self._address = address
-        self._port = port
-        self._source_address = source_address
-        self._ssl_context = ssl_context
-        self.recorder = recorder
-        self._tcp_timeout = tcp_timeout
-        self._tls_timeout = tls_timeout
-        self._http_timeout = http_timeout
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._h11: h11.Connection | None = None
+        backend = _TimedBackend(address, port, source_address, recorder, tcp_timeout, tls_timeout)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context, network_backend=backend, max_connections=1, retries=0
+        )
 
-    async def request(
-        self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes = b""
-    ) -> Reply:
-        """Send one request and read its whole response (TimeoutError past the HTTP limit)."""
-        if self._h11 is None or self._h11.our_state is not h11.IDLE:
-            await self.aclose()
-            await self._open()
-        async with asyncio.timeout(self._http_timeout):
-            return await self._exchange(method, target, headers, body)
-
-    async def _exchange(
-        self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes
-    ) -> Reply:
-        assert self._reader is not None and self._writer is not None and self._h11 is not None
-        conn = self._h11
-        fields = [("Host", self._authority), *headers]
-        if body:
-            fields.append(("Content-Length", str(len(body))))
-        data = conn.send(h11.Request(method=method, target=target, headers=fields))
-        if body:
-            data += conn.send(h11.Data(data=body))
-        data += conn.send(h11.EndOfMessage())
-        self._writer.write(data)
-        response: h11.Response | None = None
-        chunks: list[bytes] = []
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                conn.receive_data(await self._reader.read(65536))
-            elif isinstance(event, h11.Response):
-                response = event
-            elif isinstance(event, h11.Data):
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                break
-            elif isinstance(event, h11.ConnectionClosed):
-                raise ConnectionResetError("the server closed the connection mid-response")
-        assert response is not None
-        headers_seen = {name.decode("latin-1").lower(): value.decode("latin-1")
-                        for name, value in response.headers}  # fmt: skip
-        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-            conn.start_next_cycle()
-        return Reply(response.status_code, headers_seen, b"".join(chunks))
-
-    async def _open(self) -> None:
-        target = f"{self._address}:{self._port}"
-        recorder, limit = self.recorder, self._tcp_timeout
-        local = (self._source_address, 0) if self._source_address else None
-        began = recorder.started(Stage.TCP)
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        response = await self._pool.handle_async_request(core_request)
         try:
-            async with asyncio.timeout(limit):
-                reader, writer = await asyncio.open_connection(
-                    self._address, self._port, local_addr=local, limit=65536
-                )
-        except TimeoutError:
-            detail = f"no TCP answer from {target} within {limit:g}s"
-            recorder.finish(Stage.TCP, began, False, detail)
-            raise StageFailed(Stage.TCP, Verdict.TIMEOUT, detail) from None
-        except OSError as error:
-            detail = f"could not connect to {target}: {error}"
-            recorder.finish(Stage.TCP, began, False, detail)
-            raise StageFailed(Stage.TCP, Verdict.CONNECT_FAILED, detail) from None
-        via = f" from {self._source_address}" if self._source_address else ""
-        recorder.finish(Stage.TCP, began, True, f"connected to {target}{via}")
-        self._reader, self._writer = reader, writer
-
-        limit = self._tls_timeout
-        began = recorder.started(Stage.TLS)
-        try:
-            async with asyncio.timeout(limit):
-                await writer.start_tls(
-                    self._ssl_context, server_hostname=self.host, ssl_handshake_timeout=limit
-                )
-        except TimeoutError:
-            detail = f"no TLS answer within {limit:g}s"
-            recorder.finish(Stage.TLS, began, False, detail)
-            raise StageFailed(Stage.TLS, Verdict.TIMEOUT, detail) from None
-        except (ssl.SSLError, OSError) as error:
-            detail = _tls_failure(error)
-            recorder.finish(Stage.TLS, began, False, detail)
-            raise StageFailed(Stage.TLS, Verdict.TLS_ERROR, detail) from None
-        ssl_object = writer.get_extra_info("ssl_object")
-        version = ssl_object.version() if ssl_object is not None else "TLS"
-        recorder.finish(Stage.TLS, began, True, f"{version}, certificate valid for {self.host}")
-        self._h11 = h11.Connection(h11.CLIENT)
+            body = b"".join([chunk async for chunk in response.stream])
+        finally:
+            await response.aclose()
+        return httpx.Response(
+            status_code=response.status, headers=response.headers, content=body, request=request
+        )
 
     async def aclose(self) -> None:
-        writer, self._writer, self._reader, self._h11 = self._writer, None, None, None
-        if writer is not None:
-            # No TLS close_notify round trip: the probe has its answer, the socket just goes.
-            writer.transport.abort()
+        await self._pool.aclose()
