@@ -74,7 +74,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=5.0, metavar="SECONDS", help="per-stage timeout"
     )
     parser.add_argument(
-        "--concurrency", type=int, default=32, metavar="N", help="registries probed at once"
+        "--concurrency", type=int, default=64, metavar="N", help="registries probed at once"
     )
 
 
