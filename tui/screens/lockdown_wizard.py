@@ -102,7 +102,7 @@ class LockdownWizardScreen(PlanWizardScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        if self.is_attached:
+        if not self.context.read_only:  # refused: already dismissed
             self._fill_subnets()
             start = "#subnet-filter" if self.registry and self.registry.is_premium else "#registry"
             self.query_one("#ips" if self.preset_ips else start).focus()

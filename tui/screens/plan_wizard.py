@@ -145,7 +145,10 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         self.call_after_refresh(lambda: self._show_keys(self.focused))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        stage = self.query_one("#stages", ContentSwitcher).current
+        # The footer asks before the stages are mounted (and after they are gone).
+        switchers = self.query("#stages").results(ContentSwitcher)
+        stage = next(switchers, None)
+        stage = stage.current if stage is not None else None
         if action == "make_plan":
             return stage == "choose"
         if action == "scroll_plan":
@@ -168,12 +171,14 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     def _show_keys(self, widget: Widget | None) -> None:
         hints = {**FIELD_HINTS, **self.CHOOSE_HINTS}
         text = hints.get(widget.id or "", "") if widget is not None else ""
-        stage = self.query_one("#stages", ContentSwitcher).current
+        switcher = next(self.query("#stages").results(ContentSwitcher), None)
+        stage = switcher.current if switcher is not None else None
         tail = {
             "choose": "tab next · ^s plan · esc cancel",
             "review": "esc back",
         }.get(stage or "", "esc close")
-        self.query_one("#keys", Static).update(f"» {text} · {tail}" if text else f"» {tail}")
+        for keys in self.query("#keys").results(Static):
+            keys.update(f"» {text} · {tail}" if text else f"» {tail}")
 
     def _switch(self, stage: str) -> None:
         self.query_one("#stages", ContentSwitcher).current = stage

@@ -12,6 +12,7 @@ from textual.widgets import Checkbox, Label, RadioButton, RadioSet, Select, Sele
 from services.models import Plan, Registry, RunRecord, RunState, same_resource_id
 from tui.actions import WizardContext, register_wizard
 from tui.screens.plan_wizard import PlanWizardScreen
+from tui.screens.wizard_widgets import MarkedCheckbox, MarkedRadioButton, MarkedSelectionList
 
 __all__ = ["RestoreWizardScreen"]
 
@@ -48,8 +49,10 @@ class RestoreWizardScreen(PlanWizardScreen):
             return
         yield Static(f"Restore {self.registry.name}", classes="hint")
         with RadioSet(id="mode"):
-            yield RadioButton("Undo a journaled lockdown", value=self.mode == UNDO, id="mode-undo")
-            yield RadioButton(
+            yield MarkedRadioButton(
+                "Undo a journaled lockdown", value=self.mode == UNDO, id="mode-undo"
+            )
+            yield MarkedRadioButton(
                 "Open: remove subnet rules, default Allow",
                 value=self.mode == OPEN,
                 id="mode-open",
@@ -63,11 +66,11 @@ class RestoreWizardScreen(PlanWizardScreen):
             prompt="no journaled lockdown of this registry",
         )
         yield Label("Subnet rules to remove (open)")
-        yield SelectionList[str](
+        yield MarkedSelectionList(
             *[(r.subnet_id, r.subnet_id, True) for r in self.registry.rules.virtual_network_rules],
             id="rules",
         )
-        yield Checkbox(
+        yield MarkedCheckbox(
             "Also remove the endpoint from subnets no remaining rule needs",
             id="remove-endpoints",
         )
