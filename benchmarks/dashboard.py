@@ -1,11 +1,14 @@
-"""Dashboard timings: launch -> first paint, -> fully loaded, peak memory, scrolling.
+"""Dashboard timings with the emulator in the path: launch -> first paint, -> first registries
+on screen, -> fully loaded; the longest UI stall while loading; cursor moves and page-downs in
+the big registries table; peak memory.
 
-Two tenants: the demo tenant, and a generated one of 5,000 registries and 10,000 subnets.
-Both go through the emulator and the real services when those are installed
-(``emulator.runner``, ``services.inventory``); otherwise the same tenant is streamed from
-memory with a per-listing latency, so the UI side is still measured (the output says which).
+Two tenants, each read over HTTPS by the real services exactly as ``acrfence`` does: the demo
+tenant, and a generated one of 5,000 registries and 10,000 subnets (generate:50x100x4x50).
+Every ARM request gets the injected latency (a far-away region). By default the emulator runs
+in its own process (``acrfence emulator``) so its CPU work doesn't share the app's GIL, as
+Azure wouldn't; ``--in-process`` uses ``emulator.runner.start_emulator`` instead.
 
-    .venv/bin/python benchmarks/dashboard.py [--latency-ms 20] [--moves 300]
+    .venv/bin/python benchmarks/dashboard.py [--latency-ms 30] [--moves 200] [--in-process]
 
 Ends with one line: ``dashboard: first_paint_demo_s=... loaded_big_s=... ...``.
 """
@@ -14,171 +17,189 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import resource
+import subprocess
 import sys
 import time
-from dataclasses import dataclass
+import tracemalloc
+from contextlib import contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from services.models import (  # noqa: E402
-    IpRule,
-    NetworkRuleSet,
-    Registry,
-    ServiceEndpoint,
-    Subnet,
-    Subscription,
-    VirtualNetwork,
-    VirtualNetworkRule,
-    registry_id,
-    subnet_id,
-)
-from tui.app import AcrFenceApp, AppServices  # noqa: E402
+from tui.app import AcrFenceApp  # noqa: E402
+from tui.launch import build_services  # noqa: E402
 from widgets.registry_table import RegistryTable  # noqa: E402
-from widgets.subscription_table import SubscriptionTable  # noqa: E402
+
+BIG_SEED = "generate:50x100x4x50"  # 50 subscriptions: 5,000 registries, 10,000 subnets
 
 
-@dataclass(frozen=True)
-class SubscriptionsLoaded:
-    subscriptions: tuple[Subscription, ...]
+@contextmanager
+def emulator_env(seed: str, latency_ms: int, in_process: bool):
+    """The ACRFENCE_* variables of a running emulator; stopped on exit."""
+    if in_process:
+        from emulator.runner import start_emulator
+
+        handle = start_emulator(seed=seed, latency_ms=latency_ms)
+        try:
+            yield handle.env
+        finally:
+            handle.stop()
+        return
+    command = [sys.executable, "-m", "tui.cli", "emulator", "--seed", seed]
+    command += ["--latency-ms", str(latency_ms)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if not line:
+            raise SystemExit("the emulator did not start")
+        yield json.loads(line)["env"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
-@dataclass(frozen=True)
-class RegistriesLoaded:
-    subscription_id: str
-    registries: tuple[Registry, ...]
+class StallWatch:
+    """The longest time the event loop didn't get back to a 10 ms ticker (a visible stall)."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.longest = max(self.longest, time.perf_counter() - before - 0.01)
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._tick())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
-@dataclass(frozen=True)
-class VirtualNetworksLoaded:
-    subscription_id: str
-    virtual_networks: tuple[VirtualNetwork, ...]
-
-
-class GeneratedTenant:
-    """subscriptions x registries x vnets x subnets, streamed with a latency per listing."""
-
-    def __init__(
-        self, subscriptions: int, registries: int, vnets: int, subnets: int, latency: float
-    ):
-        self.latency = latency
-        self.subscriptions = tuple(
-            Subscription(f"{index:08x}-0000-4000-8000-000000000000", f"Sub {index:03d}")
-            for index in range(subscriptions)
-        )
-        self.registries: dict[str, tuple[Registry, ...]] = {}
-        self.networks: dict[str, tuple[VirtualNetwork, ...]] = {}
-        for s_index, sub in enumerate(self.subscriptions):
-            sid = sub.subscription_id
-            vnet_list = []
-            for v in range(vnets):
-                subnet_list = tuple(
-                    Subnet(
-                        subnet_id(sid, "rg", f"vnet{v}", f"subnet{n}"),
-                        f"subnet{n}",
-                        f"vnet{v}",
-                        "rg",
-                        sid,
-                        (f"10.{v % 250}.{n % 250}.0/24",),
-                        (ServiceEndpoint("Microsoft.ContainerRegistry"),) if n % 3 == 0 else (),
-                    )
-                    for n in range(subnets)
-                )
-                vnet_id = subnet_id(sid, "rg", f"vnet{v}", "x").rsplit("/subnets/", 1)[0]
-                vnet_list.append(
-                    VirtualNetwork(vnet_id, f"vnet{v}", "rg", sid, "eastus", (), subnet_list)
-                )
-            self.networks[sid] = tuple(vnet_list)
-            regs = []
-            for r in range(registries):
-                rules = ()
-                if r % 2:
-                    rules = (
-                        VirtualNetworkRule(
-                            subnet_id(sid, "rg", f"vnet{r % vnets}", f"subnet{r % subnets}")
-                        ),
-                    )
-                regs.append(
-                    Registry(
-                        registry_id(sid, "rg", f"reg{s_index:03d}x{r:04d}"),
-                        f"reg{s_index:03d}x{r:04d}",
-                        "rg",
-                        sid,
-                        "eastus",
-                        "Premium" if r % 5 else "Standard",
-                        f"reg{s_index:03d}x{r:04d}.azurecr.io",
-                        network_rule_set=NetworkRuleSet(
-                            "Deny" if r % 2 else "Allow",
-                            (IpRule("203.0.113.0/24"),) if r % 7 == 0 else (),
-                            rules,
-                        ),
-                    )
-                )
-            self.registries[sid] = tuple(regs)
-
-    async def stream(self):
-        await asyncio.sleep(self.latency)
-        yield SubscriptionsLoaded(self.subscriptions)
-        for sub in self.subscriptions:
-            await asyncio.sleep(self.latency)
-            yield RegistriesLoaded(sub.subscription_id, self.registries[sub.subscription_id])
-            await asyncio.sleep(self.latency)
-            yield VirtualNetworksLoaded(sub.subscription_id, self.networks[sub.subscription_id])
-
-
-async def measure(name: str, source, moves: int) -> dict[str, float]:
+async def measure(name: str, env: dict[str, str], moves: int) -> dict[str, float]:
     started = time.perf_counter()
-    app = AcrFenceApp(AppServices(inventory=source, description=name))
-    first_paint = loaded = None
+    app = AcrFenceApp(build_services(env, name))
+    first_rows = loaded = None
+    stalls = StallWatch()
     async with app.run_test(size=(120, 40)) as pilot:
-        while first_paint is None or loaded is None:
+        # run_test returns once the app is mounted and its first frame composed.
+        first_paint = time.perf_counter() - started
+        stalls.start()
+        while loaded is None:
             now = time.perf_counter() - started
-            if first_paint is None and app.screen.query(SubscriptionTable):
-                first_paint = now
-            if loaded is None and not app.data.loading and app.data.inventory.registries:
+            table = app.screen.query_one(RegistryTable)
+            if first_rows is None and table.row_keys:
+                first_rows = now
+            if not app.data.loading and app.data.inventory.subscriptions:
                 await pilot.pause()
                 loaded = time.perf_counter() - started
             await asyncio.sleep(0.005)
+        stalls.stop()
+        if app.data.error or app.data.inventory.failures:
+            raise SystemExit(f"{name}: the inventory did not load: {app.data.error}")
         await pilot.press("2")
         table = app.screen.query_one(RegistryTable)
         rows = len(table.row_keys)
+        slowest_move = 0.0
         scroll_started = time.perf_counter()
         for _ in range(moves):
+            before = time.perf_counter()
             await pilot.press("down")
-        scroll = time.perf_counter() - scroll_started
+            slowest_move = max(slowest_move, time.perf_counter() - before)
+        move = (time.perf_counter() - scroll_started) / moves
+        pages_started = time.perf_counter()
+        for _ in range(20):
+            await pilot.press("pagedown")
+        page = (time.perf_counter() - pages_started) / 20
+        cursor = table.cursor_row
     figures = {
         "first_paint_s": first_paint,
+        "first_rows_s": first_rows or loaded,
         "loaded_s": loaded,
+        "stall_ms": 1000 * stalls.longest,
         "rows": rows,
-        "findings": len(app.data.findings),
-        "move_ms": 1000 * scroll / moves,
+        "move_ms": 1000 * move,
+        "slowest_move_ms": 1000 * slowest_move,
+        "page_ms": 1000 * page,
     }
     print(
-        f"{name}: first paint {first_paint:.3f} s, fully loaded {loaded:.3f} s, "
-        f"{rows} registry rows, {figures['findings']} findings, "
-        f"{moves} cursor moves in {scroll:.2f} s ({figures['move_ms']:.1f} ms each)"
+        f"{name}: first paint {first_paint:.3f} s, first registries {figures['first_rows_s']:.3f}"
+        f" s, fully loaded {loaded:.3f} s ({rows} registries, "
+        f"{sum(len(v.subnets) for v in app.data.inventory.virtual_networks)} subnets, "
+        f"{len(app.data.findings)} findings); longest UI stall while loading "
+        f"{figures['stall_ms']:.0f} ms; {moves} cursor moves {figures['move_ms']:.1f} ms each "
+        f"(slowest {figures['slowest_move_ms']:.1f} ms), page down {figures['page_ms']:.1f} ms "
+        f"(cursor at row {cursor})"
     )
     return figures
 
 
+async def pilot_baseline(moves: int) -> float:
+    """ms per ``pilot.press("down")`` in a bare 300-row DataTable: what the harness itself
+    costs (Pilot waits for the screen to settle), to subtract from the figures above."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(cursor_type="row")
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            table.add_columns("a", "b")
+            table.add_rows((str(i), "x") for i in range(300))
+            table.focus()
+
+    async with Bare().run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        started = time.perf_counter()
+        for _ in range(moves):
+            await pilot.press("down")
+        return 1000 * (time.perf_counter() - started) / moves
+
+
+def run(name: str, seed: str, args: argparse.Namespace) -> tuple[dict[str, float], float]:
+    """Figures for one tenant, and the Python heap peak (MB) while the app held it."""
+    with emulator_env(seed, args.latency_ms, args.in_process) as env:
+        tracemalloc.start()
+        figures = asyncio.run(measure(name, env, args.moves))
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    return figures, peak
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--moves", type=int, default=300)
+    parser.add_argument("--latency-ms", type=int, default=30)
+    parser.add_argument("--moves", type=int, default=200)
+    parser.add_argument("--in-process", action="store_true")
     args = parser.parse_args()
-    latency = args.latency_ms / 1000
-    print("source: in-memory stream with per-listing latency (emulator path not wired here)")
-    demo = asyncio.run(measure("demo-sized", GeneratedTenant(3, 4, 2, 3, latency), args.moves))
-    big = GeneratedTenant(10, 500, 50, 20, latency)  # 5,000 registries, 10,000 subnets
-    large = asyncio.run(measure("large", big, args.moves))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {peak_mb:.0f} MB")
+    where = "in this process" if args.in_process else "in its own process"
+    print(f"emulator {where}, {args.latency_ms} ms per ARM request; 120x40 terminal")
+    # tracemalloc slows allocation-heavy code: time without it, then measure memory apart.
+    demo, _ = run("demo", "demo", args)
+    big, _ = run("big", BIG_SEED, args)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = asyncio.run(pilot_baseline(args.moves))
+    print(f"harness baseline: {baseline:.1f} ms per pilot key press on a bare DataTable")
+    print("memory (Python heap peak, traced run of the big tenant):")
+    _, heap_mb = run("big (traced)", BIG_SEED, args)
+    print(f"peak RSS of this process {rss_mb:.0f} MB; Python heap peak {heap_mb:.0f} MB")
     print(
         f"dashboard: first_paint_demo_s={demo['first_paint_s']:.3f} "
-        f"loaded_demo_s={demo['loaded_s']:.3f} first_paint_big_s={large['first_paint_s']:.3f} "
-        f"loaded_big_s={large['loaded_s']:.3f} move_big_ms={large['move_ms']:.1f} "
-        f"peak_rss_mb={peak_mb:.0f}"
+        f"loaded_demo_s={demo['loaded_s']:.3f} first_paint_big_s={big['first_paint_s']:.3f} "
+        f"first_rows_big_s={big['first_rows_s']:.3f} loaded_big_s={big['loaded_s']:.3f} "
+        f"stall_big_ms={big['stall_ms']:.0f} move_big_ms={big['move_ms']:.1f} "
+        f"page_big_ms={big['page_ms']:.1f} pilot_baseline_ms={baseline:.1f} "
+        f"peak_rss_mb={rss_mb:.0f} heap_peak_mb={heap_mb:.0f}"
     )
     return 0
 

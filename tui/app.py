@@ -28,7 +28,7 @@ from tui.actions import (
     find_wizard,
     wizard_changes_azure,
 )
-from tui.inventory_merge import finished_listings, merge_event
+from tui.inventory_merge import finished_listings, merge_events
 from tui.messages import (
     InventoryEventArrived,
     InventoryLoadFinished,
@@ -105,6 +105,7 @@ class AcrFenceApp(App[None]):
         self.read_only = read_only
         self._inventory = Inventory()
         self._done: set[tuple[str, str]] = set()
+        self._pending: list[Any] = []  # inventory events not yet folded in
         self._loading = False
         self._publish_timer: Timer | None = None
         self._publish_interval = PUBLISH_INTERVAL
@@ -137,6 +138,7 @@ class AcrFenceApp(App[None]):
     def _load_started(self) -> None:
         self._loading = True
         self._done = set()
+        self._pending = []  # anything left from a cancelled read is stale
         self._inventory = Inventory(
             subscriptions=self._inventory.subscriptions,
             registries=self._inventory.registries,
@@ -146,7 +148,8 @@ class AcrFenceApp(App[None]):
 
     @on(InventoryEventArrived)
     def _event_arrived(self, message: InventoryEventArrived) -> None:
-        self._inventory = merge_event(self._inventory, message.event)
+        # Folded in at the next publish, all at once.
+        self._pending.append(message.event)
         self._done |= finished_listings(message.event)
         if self._publish_timer is None:
             self._publish_timer = self.set_timer(self._publish_interval, self._publish)
@@ -182,6 +185,8 @@ class AcrFenceApp(App[None]):
             self._publish_timer.stop()
             self._publish_timer = None
         started = time.perf_counter()
+        self._inventory = merge_events(self._inventory, self._pending)
+        self._pending = []
         inventory = self._inventory
         findings = tuple(find_findings(inventory))
         total = 2 * len(inventory.subscriptions) if inventory.subscriptions else None

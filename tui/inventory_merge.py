@@ -6,11 +6,12 @@ the panes never empty out while Azure is read again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from services.models import Inventory, SubscriptionFailure
 
-__all__ = ["finished_listings", "merge_event"]
+__all__ = ["finished_listings", "merge_event", "merge_events"]
 
 REGISTRIES = "registries"
 NETWORKS = "virtual networks"
@@ -32,10 +33,40 @@ def _without_failure(
 
 def merge_event(inventory: Inventory, event: Any) -> Inventory:
     """The inventory with ``event`` applied; unknown events leave it as it was."""
-    subscriptions = inventory.subscriptions
-    registries = inventory.registries
-    networks = inventory.virtual_networks
-    failures = inventory.failures
+    return merge_events(inventory, (event,))
+
+
+def merge_events(inventory: Inventory, events: Iterable[Any]) -> Inventory:
+    """The inventory with ``events`` applied in order, built once (a big tenant streams in
+    a hundred pieces, and each Inventory indexes every subnet)."""
+    parts = (
+        inventory.subscriptions,
+        inventory.registries,
+        inventory.virtual_networks,
+        inventory.failures,
+    )
+    changed = False
+    for event in events:
+        applied = _apply(parts, event)
+        if applied is not None:
+            parts, changed = applied, True
+    if not changed:
+        return inventory
+    subscriptions, registries, networks, failures = parts
+    return Inventory(
+        subscriptions=subscriptions,
+        registries=registries,
+        virtual_networks=networks,
+        failures=failures,
+    )
+
+
+_Parts = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], tuple[SubscriptionFailure, ...]]
+
+
+def _apply(parts: _Parts, event: Any) -> _Parts | None:
+    """The four parts with ``event`` applied; None for an event we don't know."""
+    subscriptions, registries, networks, failures = parts
     failure = getattr(event, "failure", None)
     if failure is not None:
         failures = (*_without_failure(failures, failure.subscription_id, failure.what), failure)
@@ -52,13 +83,8 @@ def merge_event(inventory: Inventory, event: Any) -> Inventory:
         registries = tuple(r for r in registries if r.subscription_id.casefold() in listed)
         networks = tuple(v for v in networks if v.subscription_id.casefold() in listed)
     else:
-        return inventory
-    return Inventory(
-        subscriptions=subscriptions,
-        registries=registries,
-        virtual_networks=networks,
-        failures=failures,
-    )
+        return None
+    return subscriptions, registries, networks, failures
 
 
 def finished_listings(event: Any) -> set[tuple[str, str]]:

@@ -3,6 +3,10 @@
 Rows are updated by key (changed cells only, stale rows removed) so the cursor stays on its row
 across refreshes; a full rebuild happens only when new rows would land out of order, and even
 then the cursor is put back on the row it was on.
+
+At most ``ROW_LIMIT`` matching rows are put in the table: Textual's DataTable measures every
+cell of every row it is given, which for a tenant of 10,000 subnets froze the screen for
+seconds (benchmarks/dashboard.py). The border says how many match, and ``/`` narrows them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ __all__ = ["KeyedTable", "Row"]
 
 Cell = str | Text
 Row = tuple[str, tuple[Cell, ...]]  # (row key, cells)
+
+ROW_LIMIT = 1000
 
 
 def _plain(cell: Cell) -> str:
@@ -66,16 +72,28 @@ class KeyedTable(DataTable):
         return keys[self.cursor_row] if self.cursor_row < len(keys) else None
 
     def set_rows(self, rows: Iterable[Row]) -> None:
+        """Show ``rows``. Subclasses hand back the very same cells tuple for an unchanged row,
+        so its search text (and the table cells) are not rebuilt on every refresh."""
+        before = dict(self._rows)
+        old_search = self._search
         self._rows = list(rows)
         self._search = {
-            key: " ".join(_plain(cell) for cell in cells).casefold() for key, cells in self._rows
+            key: old_search[key]
+            if before.get(key) is cells
+            else " ".join(_plain(cell) for cell in cells).casefold()
+            for key, cells in self._rows
         }
         self._sync()
 
     def set_filter(self, text: str) -> None:
         self._filter_text = text.strip()
-        self.border_subtitle = f"filter: {self._filter_text}" if self._filter_text else ""
         self._sync()
+
+    def _caption(self, matching: int) -> str:
+        parts = [f"filter: {self._filter_text}"] if self._filter_text else []
+        if matching > ROW_LIMIT:
+            parts.append(f"first {ROW_LIMIT:,} of {matching:,} shown: / narrows")
+        return " · ".join(parts)
 
     def select_key(self, key: str) -> bool:
         """Move the cursor to the row ``key``; False when it isn't shown."""
@@ -86,9 +104,11 @@ class KeyedTable(DataTable):
 
     def _wanted(self) -> dict[str, tuple[Cell, ...]]:
         needle = self._filter_text.casefold()
-        return {
-            key: cells for key, cells in self._rows if not needle or needle in self._search[key]
-        }
+        matching = [
+            (key, cells) for key, cells in self._rows if not needle or needle in self._search[key]
+        ]
+        self.border_subtitle = self._caption(len(matching))
+        return dict(matching[:ROW_LIMIT])
 
     def _sync(self) -> None:
         current = self.selected_key

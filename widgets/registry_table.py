@@ -26,13 +26,29 @@ class RegistryTable(KeyedTable):
         ("group", "Resource group"),
     )
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        # Cells of each registry object, reused while it and its findings stay the same: a
+        # big tenant is redrawn many times while it streams in.
+        self._cells_of: dict[int, tuple[Registry, Sequence[Finding], tuple[str | Text, ...]]] = {}
+
     def show(
         self, registries: Iterable[Registry], findings: Mapping[str, Sequence[Finding]]
     ) -> None:
         ordered = sorted(registries, key=lambda r: (r.name.casefold(), r.key))
-        self.set_rows(
-            (registry.key, _cells(registry, findings.get(registry.key, ()))) for registry in ordered
-        )
+        cache: dict[int, tuple[Registry, Sequence[Finding], tuple[str | Text, ...]]] = {}
+        rows = []
+        for registry in ordered:
+            found = findings.get(registry.key, ())
+            cached = self._cells_of.get(id(registry))
+            if cached is not None and cached[0] is registry and cached[1] == found:
+                cells = cached[2]
+            else:
+                cells = _cells(registry, found)
+            cache[id(registry)] = (registry, found, cells)
+            rows.append((registry.key, cells))
+        self._cells_of = cache
+        self.set_rows(rows)
 
 
 def _cells(registry: Registry, findings: Sequence[Finding]) -> tuple[str | Text, ...]:
