@@ -497,3 +497,33 @@ async def test_q_quits(emulator):
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_at_100_columns_every_registry_column_but_the_group_is_visible(emulator):
+    app = demo_app(emulator)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        table = app.screen.query_one(RegistryTable)
+        visible = table.scrollable_content_region.width
+        used = 0
+        for key, column in table.columns.items():
+            used += column.get_render_width(table)
+            if key.value == "group":
+                break  # the resource group is last and may run past the edge
+            assert used <= visible, f"column {key.value} is cut at 100 columns"
+
+
+async def test_a_big_table_shows_the_first_rows_and_says_how_many_match(make_emulator):
+    handle = make_emulator(seed="generate:1x1200x1x2")
+    app = demo_app(handle)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        table = app.screen.query_one(RegistryTable)
+        assert len(app.data.inventory.registries) == 1200
+        assert len(table.row_keys) == 1000
+        assert "first 1,000 of 1,200 shown" in table.border_subtitle
+        # Narrowing brings any registry within reach.
+        last = max(app.data.inventory.registries, key=lambda r: r.name)
+        await pilot.press("2", "slash", *last.name, "enter")
+        assert table.row_keys == [last.key]
+        assert table.border_subtitle == f"filter: {last.name}"
