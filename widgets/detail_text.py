@@ -1,40 +1,56 @@
-"""Building blocks for the detail views: headings and symbol-led lines as Rich Text."""
+"""Building blocks for the detail views: headings and symbol-led lines as Rich renderables.
+
+Each line is its own padded block, so a sentence that wraps at 80 columns keeps its indent
+instead of falling back to the left edge.
+"""
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 
 __all__ = ["DetailText"]
-
-# Textual's wrapping drops ordinary leading spaces on some lines; no-break spaces survive.
-INDENT = "\u00a0"
 
 
 class DetailText:
     """Accumulates a detail view's sections; every state keeps its word beside its colour."""
 
     def __init__(self) -> None:
-        self.text = Text()
+        self._blocks: list[RenderableType] = []
+        self._plain: list[str] = []
+
+    @property
+    def plain(self) -> str:
+        """The text without styles or wrapping: what tests and copy-paste read."""
+        return "\n".join(self._plain)
+
+    def renderable(self) -> RenderableType:
+        return Group(*self._blocks)
+
+    def _add(self, text: Text, indent: int = 0) -> None:
+        self._blocks.append(Padding(text, (0, 0, 0, indent)) if indent else text)
+        self._plain.append(" " * indent + text.plain)
 
     def title(self, text: str, subtitle: str = "") -> None:
         # The subtitle gets its own line: run together, a terminal without bold shows
         # "lockedregistryPremium".
-        self.text.append(text, style="bold")
+        self._add(Text(text, style="bold"))
         if subtitle:
-            self.text.append(f"\n{subtitle}", style="dim")
-        self.text.append("\n")
+            self._add(Text(subtitle, style="dim"))
 
     def heading(self, text: str, note: str = "") -> None:
-        self.text.append(f"\n{text}", style="bold underline")
+        self._add(Text(""))
+        heading = Text(text, style="bold underline")
         if note:
-            self.text.append(f"  {note}", style="italic")
-        self.text.append("\n")
+            heading.append(f"  {note}", style="italic")
+        self._add(heading)
 
     def line(self, *parts: str | Text, indent: int = 2) -> None:
-        self.text.append(INDENT * indent)
+        text = Text()
         for part in parts:
-            self.text.append(part)
-        self.text.append("\n")
+            text.append(part)
+        self._add(text, indent)
 
     def field(self, label: str, value: str | Text) -> None:
         self.line(Text(f"{label}: ", style="dim"), value)

@@ -16,11 +16,12 @@ def finding_key(finding: Finding) -> str:
 
 
 class FindingsTable(KeyedTable):
+    # The code is not a column (it would push the finding off screen at 120 columns); the
+    # detail under the table shows it, and the filter still matches it.
     COLUMNS = (
         ("severity", "Severity"),
         ("subject", "Registry / subnet"),
         ("title", "Finding"),
-        ("code", "Code"),
     )
 
     def show(self, findings: Iterable[Finding], subjects: Mapping[str, str]) -> dict[str, Finding]:
@@ -36,6 +37,7 @@ class FindingsTable(KeyedTable):
         )
         by_key: dict[str, Finding] = {}
         rows: list[Row] = []
+        codes: dict[str, str] = {}
         for finding in ordered:
             key = finding_key(finding)
             # Two findings of one code about one resource (say two IP rules) stay two rows.
@@ -48,6 +50,7 @@ class FindingsTable(KeyedTable):
             subject = subjects.get(subject_id.casefold(), subject_id.rsplit("/", 1)[-1] or "-")
             # The subject has its own column: don't spend the title's width repeating it.
             title = finding.title.removeprefix(f"{subject}: ")
-            rows.append((key, (severity_marker(finding.severity), subject, title, finding.code)))
-        self.set_rows(rows)
+            rows.append((key, (severity_marker(finding.severity), subject, title)))
+            codes[key] = finding.code
+        self.set_rows(rows, also_search=codes)
         return by_key

@@ -11,9 +11,11 @@ seconds (benchmarks/dashboard.py). The border says how many match, and ``/`` nar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import DataTable
 
 __all__ = ["KeyedTable", "Row"]
@@ -32,6 +34,12 @@ class KeyedTable(DataTable):
     """Rows given as (key, cells) in display order; ``filter_text`` narrows what is shown."""
 
     COLUMNS: Sequence[tuple[str, str]] = ()  # (column key, label)
+
+    @dataclass
+    class Filtered(Message):
+        """The filter changed what is shown; the row under the cursor may be another one."""
+
+        table: KeyedTable
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
@@ -71,16 +79,20 @@ class KeyedTable(DataTable):
         keys = self.row_keys
         return keys[self.cursor_row] if self.cursor_row < len(keys) else None
 
-    def set_rows(self, rows: Iterable[Row]) -> None:
-        """Show ``rows``. Subclasses hand back the very same cells tuple for an unchanged row,
-        so its search text (and the table cells) are not rebuilt on every refresh."""
+    def set_rows(self, rows: Iterable[Row], also_search: Mapping[str, str] | None = None) -> None:
+        """Show ``rows``; ``also_search`` adds text the filter matches beyond the cells.
+
+        Subclasses hand back the very same cells tuple for an unchanged row, so its search
+        text (and the table cells) are not rebuilt on every refresh.
+        """
         before = dict(self._rows)
         old_search = self._search
+        extra = also_search or {}
         self._rows = list(rows)
         self._search = {
             key: old_search[key]
-            if before.get(key) is cells
-            else " ".join(_plain(cell) for cell in cells).casefold()
+            if before.get(key) is cells and key not in extra
+            else " ".join([*(_plain(cell) for cell in cells), extra.get(key, "")]).casefold()
             for key, cells in self._rows
         }
         self._sync()
@@ -88,6 +100,7 @@ class KeyedTable(DataTable):
     def set_filter(self, text: str) -> None:
         self._filter_text = text.strip()
         self._sync()
+        self.post_message(self.Filtered(self))
 
     def _caption(self, matching: int) -> str:
         parts = [f"filter: {self._filter_text}"] if self._filter_text else []

@@ -21,6 +21,8 @@ PREVIEW_NOTE = "service endpoint route: a preview Azure no longer develops"
 class RegistryDetail(Static):
     """Renders one registry; the screen hands it the analysis results, it computes nothing."""
 
+    plain = ""  # the last text shown, without styles (tests, copying)
+
     def show(
         self,
         registry: Registry,
@@ -90,4 +92,5 @@ class RegistryDetail(Static):
         for finding in sorted(findings, key=lambda f: Severity(f.severity).rank):
             out.line(severity_marker(finding.severity), "  ", Text(finding.title, style="bold"))
             out.line(Text(finding.detail), indent=6)
-        self.update(out.text)
+        self.plain = out.plain
+        self.update(out.renderable())

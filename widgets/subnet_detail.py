@@ -15,6 +15,8 @@ __all__ = ["SubnetDetail"]
 
 
 class SubnetDetail(Static):
+    plain = ""  # the last text shown, without styles (tests, copying)
+
     def show(
         self, subnet: Subnet, reach: Sequence[SubnetReach], findings: Sequence[Finding]
     ) -> None:
@@ -53,4 +55,5 @@ class SubnetDetail(Static):
             for finding in findings:
                 out.line(severity_marker(finding.severity), "  ", Text(finding.title, style="bold"))
                 out.line(Text(finding.detail), indent=6)
-        self.update(out.text)
+        self.plain = out.plain
+        self.update(out.renderable())

@@ -50,6 +50,10 @@ class FindingsScreen(Screen[None]):
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail(event.row_key.value)
 
+    @on(FindingsTable.Filtered)
+    def _filtered(self) -> None:
+        self._show_detail(self.query_one(FindingsTable).selected_key)
+
     def _show_detail(self, key: str | None) -> None:
         finding = self._by_key.get(key or "")
         detail = self.query_one("#finding-detail", Static)
@@ -58,6 +62,7 @@ class FindingsScreen(Screen[None]):
             return
         text = Text()
         text.append(finding.title, style="bold")
+        text.append(f"  [{finding.code}]", style="dim")
         text.append(f"\n{finding.detail}")
         text.append("\nEnter: open what this is about", style="dim")
         detail.update(text)
