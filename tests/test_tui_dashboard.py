@@ -219,8 +219,9 @@ async def test_an_unreadable_subscription_is_reported_and_the_rest_loads(emulato
         failures = str(app.screen.query_one("#failures").render())
         assert SUB_RESTRICTED in failures and "AuthorizationFailed" in failures
         subscriptions = app.screen.query_one(SubscriptionTable)
-        assert subscriptions.get_cell(SUB_RESTRICTED, "state").plain == "✗"
-        assert subscriptions.get_cell(SUB_PRODUCTION, "state").plain == "✓"
+        assert subscriptions.get_cell(SUB_RESTRICTED, "state").plain == "✗ AuthorizationFailed"
+        assert subscriptions.get_cell(SUB_PRODUCTION, "state").plain == "✓ read"
+        assert subscriptions.get_cell(ALL_SUBSCRIPTIONS, "state").plain == "✗ some failed"
         assert any(
             "Subscription skipped" in n and "AuthorizationFailed" in n for n in notes(messages)
         )

@@ -15,14 +15,12 @@ ALL_SUBSCRIPTIONS = "*"
 
 
 class SubscriptionTable(KeyedTable):
-    # The state symbol and the counts come first: beside the registries pane this one is
-    # narrow, and long subscription names may run past its edge. Failure codes are spelled
-    # out in the status strip under the panes.
+    # Every layout gives this pane the full width, so the state is spelled out.
     COLUMNS = (
-        ("state", " "),
+        ("name", "Subscription"),
         ("registries", "Reg"),
         ("networks", "VNets"),
-        ("name", "Subscription"),
+        ("state", "State"),
     )
 
     def show(self, inventory: Inventory, loading: bool) -> None:
@@ -41,10 +39,10 @@ class SubscriptionTable(KeyedTable):
             (
                 ALL_SUBSCRIPTIONS,
                 (
-                    _state(loading, bool(failed)),
+                    "All subscriptions",
                     str(len(inventory.registries)),
                     str(len(inventory.virtual_networks)),
-                    "All subscriptions",
+                    _state(loading, "some failed" if failed else None),
                 ),
             )
         ]
@@ -58,20 +56,20 @@ class SubscriptionTable(KeyedTable):
                 (
                     key,
                     (
-                        _state(loading, key in failed),
+                        name,
                         str(registries.get(key, 0)),
                         str(networks.get(key, 0)),
-                        name,
+                        _state(loading, failed.get(key)),
                     ),
                 )
             )
         self.set_rows(rows)
 
 
-def _state(loading: bool, failed: bool) -> Text:
-    """A symbol that reads without colour: ✗ failed, … loading, ✓ read."""
-    if failed:
-        return Text("✗", style="bold red")
+def _state(loading: bool, failure: str | None) -> Text:
+    """A symbol and a word, readable without colour."""
+    if failure:
+        return Text(f"✗ {failure}", style="bold red")
     if loading:
-        return Text("…", style="italic")
-    return Text("✓", style="green")
+        return Text("… loading", style="italic")
+    return Text("✓ read", style="green")
