@@ -357,6 +357,9 @@ def test_restore_without_a_run_undoes_the_latest_lockdown_once(
     capsys.readouterr()
     assert run_cli(monkeypatch, env, "restore", "mycontainerregistry", "--yes") == 0
     assert registry_view(emulator, MYREGISTRY) == original
+    # Nobody else touched the subnet: undoing our own endpoint is no re-plan.
+    restore_run = next(r for r in journal_runs(tmp_path) if r["kind"] == "restore")
+    assert not any("re-planned" in (s.get("note") or "") for s in restore_run["steps"])
     # The lockdown is undone now: a second restore has nothing left to undo.
     assert run_cli(monkeypatch, env, "restore", "mycontainerregistry", "--yes") == 2
     assert "no finished lockdown" in capsys.readouterr().err

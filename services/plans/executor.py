@@ -187,6 +187,7 @@ class PlanExecutor:
         # The plan's etag only guards the first attempt of a fresh plan; a resumed or re-planned
         # step compares against the state it just read, so others' changes are re-read, kept.
         etag = step.change.get("planned_etag") or current.etag
+        replanned = False
         for _attempt in range(_SUBNET_ATTEMPTS):
             try:
                 _before, after = await self.services.subnets.set_acr_endpoint(
@@ -198,11 +199,13 @@ class PlanExecutor:
                 if fresh.has_acr_endpoint == enabled:
                     return subnet_state(fresh), "someone else made the same change"
                 etag = fresh.etag
+                replanned = True
                 continue
             if after.has_acr_endpoint != enabled:
                 raise StepProblem(f"subnet {after.label} did not take the endpoint change")
-            note = None if etag == step.change.get("planned_etag") else "re-planned: subnet changed"
-            return subnet_state(after), note
+            # Only someone else's change counts as a re-plan: an undo step has no planned
+            # etag of its own (our lockdown moved it) and starts from what it reads.
+            return subnet_state(after), "re-planned: subnet changed" if replanned else None
         raise StepProblem(f"subnet {subnet_id} kept changing while we tried to update it")
 
     async def _endpoint_still_needed(self, step: Step) -> str | None:
