@@ -5,19 +5,19 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from services.models import Finding, Registry, Subnet
 from tui.actions import bindings_for
 from tui.screens import acrfence_app
+from tui.screens.data_screen import DataScreen
 from widgets.filter_input import FilterInput
 from widgets.findings_table import FindingsTable
 
 __all__ = ["FindingsScreen"]
 
 
-class FindingsScreen(Screen[None]):
+class FindingsScreen(DataScreen):
     BINDINGS = bindings_for("findings")
     AUTO_FOCUS = "#findings"
 
@@ -31,9 +31,6 @@ class FindingsScreen(Screen[None]):
         yield Static(id="finding-detail")
         yield FilterInput(id="filter")
         yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        self.watch(acrfence_app(self), "data", self._redraw)
 
     def _redraw(self) -> None:
         data = acrfence_app(self).data
@@ -80,9 +77,6 @@ class FindingsScreen(Screen[None]):
 
     def action_filter(self) -> None:
         self.query_one(FilterInput).open_for(self.query_one(FindingsTable))
-
-    def action_close(self) -> None:
-        self.dismiss()
 
     def selection(self) -> tuple[Registry | None, Subnet | None]:
         finding = self._by_key.get(self.query_one(FindingsTable).selected_key or "")

@@ -2,58 +2,39 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from typing import TYPE_CHECKING
 
 from services.analysis import subnet_reach
-from services.models import Registry, Subnet
-from tui.actions import bindings_for
+from services.models import Inventory, Registry, Subnet
 from tui.screens import acrfence_app
+from tui.screens.data_screen import DetailScreen
 from widgets.subnet_detail import SubnetDetail
+
+if TYPE_CHECKING:
+    from tui.app import DashboardData
 
 __all__ = ["SubnetDetailScreen"]
 
 
-class SubnetDetailScreen(Screen[None]):
-    BINDINGS = bindings_for("detail")
-    AUTO_FOCUS = "#detail-scroll"
+class SubnetDetailScreen(DetailScreen[Subnet]):
+    GONE_TEXT = "This subnet is no longer in the inventory."
 
     def __init__(self, subnet_id: str) -> None:
         super().__init__()
         self.subnet_id = subnet_id
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with VerticalScroll(id="detail-scroll", can_focus=True):
-            yield SubnetDetail(id="subnet-detail")
-            yield Static(id="gone")
-        yield Footer(compact=True)
+    def _detail_widget(self) -> SubnetDetail:
+        return SubnetDetail(id="subnet-detail")
 
-    def on_mount(self) -> None:
-        self.watch(acrfence_app(self), "data", self._redraw)
+    def _find(self, inventory: Inventory) -> Subnet | None:
+        return inventory.subnet(self.subnet_id)
 
-    def _redraw(self) -> None:
-        data = acrfence_app(self).data
-        inventory = data.inventory
-        subnet = inventory.subnet(self.subnet_id)
-        gone = self.query_one("#gone", Static)
-        detail = self.query_one(SubnetDetail)
-        if subnet is None:
-            gone.update("This subnet is no longer in the inventory.")
-            detail.display = False
-            return
-        gone.display = False
-        detail.display = True
+    def _show(self, subnet: Subnet, data: DashboardData) -> None:
         self.sub_title = subnet.label
         findings = [
             f for f in data.findings if f.subnet_id and f.subnet_id.casefold() == subnet.key
         ]
-        detail.show(subnet, subnet_reach(subnet, inventory), findings)
-
-    def action_close(self) -> None:
-        self.dismiss()
+        self.query_one(SubnetDetail).show(subnet, subnet_reach(subnet, data.inventory), findings)
 
     def selection(self) -> tuple[Registry | None, Subnet | None]:
-        return None, acrfence_app(self).data.inventory.subnet(self.subnet_id)
+        return None, self._find(acrfence_app(self).data.inventory)
