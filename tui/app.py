@@ -116,6 +116,9 @@ class AcrFenceApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(DashboardScreen())
         self.load_inventory()
+        welcome = self.services.extras.get("welcome")
+        if welcome:
+            self.notify(welcome, title="Demo tenant", timeout=20)
         # Runs a dropped session left halfway are offered as resume / roll back.
         from tui.screens.resume_prompt import offer_unfinished_runs
 

@@ -53,6 +53,14 @@ def subscriptions_from_env(env: Mapping[str, str]) -> tuple[str, ...] | None:
     return wanted
 
 
+# Where a first-time user should start: the tutorial's scenario, one key away.
+DEMO_WELCOME = (
+    "A local Azure with 14 registries. Start with mycontainerregistry: Enter shows its rules, "
+    "p probes it, l locks it down to myDockerVMVNET/myDockerVMSubnet. f lists what's wrong "
+    "elsewhere; ? every key."
+)
+
+
 def launch_dashboard(args: Namespace) -> int:
     emulator = None
     env: Mapping[str, str] = os.environ
@@ -74,7 +82,9 @@ def launch_dashboard(args: Namespace) -> int:
         if emulator is not None:
             # The probe wizard offers the demo's subnet vantages (source addresses).
             services.extras.update(
-                vantages=emulator.info["vantages"], public_ip=emulator.info["public_ip"]
+                vantages=emulator.info["vantages"],
+                public_ip=emulator.info["public_ip"],
+                welcome=DEMO_WELCOME,
             )
         from tui.app import AcrFenceApp
 
