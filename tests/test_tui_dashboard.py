@@ -540,3 +540,14 @@ async def test_a_big_table_shows_the_first_rows_and_says_how_many_match(make_emu
         await pilot.press("2", "slash", *last.name, "enter")
         assert table.row_keys == [last.key]
         assert table.border_subtitle == f"filter: {last.name}"
+
+
+async def test_the_demo_greets_a_new_user_with_where_to_start(emulator) -> None:
+    from tui.launch import DEMO_WELCOME
+
+    app = demo_app(emulator)
+    app.services.extras["welcome"] = DEMO_WELCOME
+    messages: list[object] = []
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await loaded(pilot)
+        assert any("mycontainerregistry" in note for note in notes(messages))
