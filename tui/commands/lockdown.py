@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from tui.commands._plan_command import (
+    add_apply_flags,
+    confirm_and_apply,
+    in_session,
+    run_async,
+    show_plan,
+)
+
 HELP = "lock a registry down to subnet(s): service endpoint, subnet rules, default Deny"
 
 
@@ -18,22 +26,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--public-access", choices=("enabled", "disabled"))
     parser.add_argument("--bypass", choices=("azure-services", "none"))
     parser.add_argument("--public-ip", metavar="IP", help="this machine's public IP, for warnings")
-    parser.add_argument("--plan", action="store_true", help="show the plan, change nothing")
-    parser.add_argument("--yes", action="store_true", help="apply without asking")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_apply_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
-    return asyncio.run(_run(args))
+    return run_async(_run, args)
 
 
 async def _run(args: argparse.Namespace) -> int:
     import sys
 
     from services.config import ConfigError, Target
-    from services.errors import describe_error
     from services.plans import console
     from services.plans.inputs import (
         PlanInputError,
@@ -44,7 +47,6 @@ async def _run(args: argparse.Namespace) -> int:
     )
     from services.plans.journal import Journal
     from services.plans.lockdown import LockdownRequest
-    from services.plans.render import render_plan
     from services.plans.session import PlanSession
 
     command = "lockdown"
@@ -59,30 +61,23 @@ async def _run(args: argparse.Namespace) -> int:
     except (PlanInputError, ConfigError) as exc:
         return console.fail(command, str(exc))
     session = PlanSession.for_target(target, Journal())
-    try:
+
+    async def plan_and_apply() -> int:
         try:
             registry = await session.resolve_registry(args.registry)
         except PlanInputError as exc:
             return console.fail(command, str(exc))
         request = LockdownRequest(registry.id, subnet_ids, ip_ranges, public_access, bypass)
         plan = await session.lockdown_plan(request, registry, client_ip=args.public_ip)
-        if args.json and (args.plan or plan.blocked):
-            console.print_json({"plan": plan.to_json(), "run": None})
-        elif not args.json:
-            print(render_plan(plan))
+        show_plan(plan, args, as_json=args.plan or plan.blocked)
         if plan.blocked:
             for check in plan.blocks:
                 print(f"acrfence {command}: blocked: {check.message}", file=sys.stderr)
             return console.EXIT_FAILED
         if args.plan:
             return console.EXIT_OK
-        refused = console.confirm(command, registry.name, args.yes)
-        if refused is not None:
-            return refused
-        stream = sys.stderr if args.json else sys.stdout
-        run = await session.execute(plan, console.progress_printer(stream))
-        return console.run_outcome(command, run, args.json)
-    except Exception as exc:  # Azure errors reach the operator as one sentence
-        return console.fail(command, describe_error(exc), console.EXIT_FAILED)
-    finally:
-        await session.close()
+        return await confirm_and_apply(
+            command, registry.name, args, lambda progress: session.execute(plan, progress)
+        )
+
+    return await in_session(command, session, plan_and_apply)

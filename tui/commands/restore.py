@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from tui.commands._plan_command import (
+    add_apply_flags,
+    confirm_and_apply,
+    in_session,
+    run_async,
+    show_plan,
+)
+
 HELP = (
     "restore a registry: back to before its latest journaled lockdown (default), "
     "before a given run (--run), or open it (--open)"
@@ -24,27 +32,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --open, also remove the endpoint from subnets no remaining rule needs",
     )
-    parser.add_argument("--plan", action="store_true", help="show the plan, change nothing")
-    parser.add_argument("--yes", action="store_true", help="apply without asking")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_apply_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
-    return asyncio.run(_run(args))
+    return run_async(_run, args)
 
 
 async def _run(args: argparse.Namespace) -> int:
     import sys
 
     from services.config import ConfigError, Target
-    from services.errors import describe_error
-    from services.models import same_resource_id
+    from services.models import RunRecord, same_resource_id
     from services.plans import console
+    from services.plans.executor import ProgressCallback
     from services.plans.inputs import PlanInputError
     from services.plans.journal import Journal, JournalError
-    from services.plans.render import render_plan
     from services.plans.restore import NothingToUndo
     from services.plans.session import PlanSession, RunRefused
 
@@ -56,50 +59,43 @@ async def _run(args: argparse.Namespace) -> int:
     except (ConfigError, JournalError) as exc:
         return console.fail(command, str(exc))
     session = PlanSession.for_target(target, journal)
-    try:
+
+    async def plan_and_apply() -> int:
+        undo = source  # the journaled run this restore undoes; None opens the registry
         try:
             registry = await session.resolve_registry(args.registry)
         except PlanInputError as exc:
             return console.fail(command, str(exc))
-        if source is None and not args.open:
-            source = _latest_lockdown(journal, registry.id)
-            if source is None:
+        if undo is None and not args.open:
+            undo = _latest_lockdown(journal, registry.id)
+            if undo is None:
                 return console.fail(
                     command,
                     f"no finished lockdown of {registry.name} in the journal to undo; "
                     "pass --open to open it, or --run RUN_ID",
                 )
-        if source is not None:
-            if not same_resource_id(source.plan.registry_id, registry.id):
-                return console.fail(command, f"run {source.id} changed another registry")
+        if undo is not None:
+            if not same_resource_id(undo.plan.registry_id, registry.id):
+                return console.fail(command, f"run {undo.id} changed another registry")
             try:
-                plan = session.undo_plan(source.id, kind="restore")
+                plan = session.undo_plan(undo.id, kind="restore")
             except NothingToUndo as exc:
                 print(f"acrfence {command}: {exc}", file=sys.stderr)
                 return console.EXIT_OK
         else:
             plan = await session.open_plan(registry, remove_endpoints=args.remove_endpoints)
-        if args.json and args.plan:
-            console.print_json({"plan": plan.to_json(), "run": None})
-        elif not args.json:
-            print(render_plan(plan))
+        show_plan(plan, args, as_json=args.plan)
         if args.plan:
             return console.EXIT_OK
-        refused = console.confirm(command, registry.name, args.yes)
-        if refused is not None:
-            return refused
-        progress = console.progress_printer(sys.stderr if args.json else sys.stdout)
-        if source is not None:
-            run = await session.rollback(source.id, progress, kind="restore")
-        else:
-            run = await session.execute(plan, progress)
-        return console.run_outcome(command, run, args.json)
-    except (RunRefused, JournalError) as exc:
-        return console.fail(command, str(exc), console.EXIT_FAILED)
-    except Exception as exc:  # Azure errors reach the operator as one sentence
-        return console.fail(command, describe_error(exc), console.EXIT_FAILED)
-    finally:
-        await session.close()
+
+        async def apply(progress: ProgressCallback) -> RunRecord:
+            if undo is not None:
+                return await session.rollback(undo.id, progress, kind="restore")
+            return await session.execute(plan, progress)
+
+        return await confirm_and_apply(command, registry.name, args, apply)
+
+    return await in_session(command, session, plan_and_apply, refusals=(RunRefused, JournalError))
 
 
 def _latest_lockdown(journal, registry_id: str):

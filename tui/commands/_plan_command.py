@@ -1,0 +1,162 @@
+"""What the plan commands (lockdown, restore, resume, rollback) share: their flags, and the
+flow around a plan: show it, ask, apply it with progress lines, report, close the session.
+
+Only argparse at import time: `acrfence` imports every command module to build its parser,
+and the Azure SDK should load only when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from services.models import Plan, RunRecord
+    from services.plans.executor import ProgressCallback
+    from services.plans.session import PlanSession
+
+__all__ = [
+    "add_apply_flags",
+    "add_run_id_args",
+    "run_async",
+    "show_plan",
+    "confirm_and_apply",
+    "in_session",
+    "continue_run",
+]
+
+
+def add_apply_flags(parser: argparse.ArgumentParser, *, plan_flag: bool = True) -> None:
+    """--plan (for commands that build a plan), --yes and --json."""
+    if plan_flag:
+        parser.add_argument("--plan", action="store_true", help="show the plan, change nothing")
+    parser.add_argument("--yes", action="store_true", help="apply without asking")
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON" if plan_flag else "print the run as JSON"
+    )
+
+
+def add_run_id_args(parser: argparse.ArgumentParser) -> None:
+    """The arguments of the commands that pick up a journaled run (resume, rollback)."""
+    parser.add_argument("run_id", metavar="RUN_ID")
+    add_apply_flags(parser, plan_flag=False)
+
+
+def run_async(
+    main: Callable[[argparse.Namespace], Coroutine[Any, Any, int]], args: argparse.Namespace
+) -> int:
+    import asyncio
+
+    return asyncio.run(main(args))
+
+
+def show_plan(plan: Plan, args: argparse.Namespace, *, as_json: bool) -> None:
+    """The plan as text, or (with --json, when ``as_json``) as JSON with no run yet."""
+    from services.plans import console
+    from services.plans.render import render_plan
+
+    if args.json and as_json:
+        console.print_json({"plan": plan.to_json(), "run": None})
+    elif not args.json:
+        print(render_plan(plan))
+
+
+async def confirm_and_apply(
+    command: str,
+    registry_name: str,
+    args: argparse.Namespace,
+    apply: Callable[[ProgressCallback], Awaitable[RunRecord]],
+) -> int:
+    """Ask (unless --yes), apply with progress lines (on stderr when stdout carries JSON),
+    and turn the finished run into the exit code."""
+    import sys
+
+    from services.plans import console
+
+    refused = console.confirm(command, registry_name, args.yes)
+    if refused is not None:
+        return refused
+    run = await apply(console.progress_printer(sys.stderr if args.json else sys.stdout))
+    return console.run_outcome(command, run, args.json)
+
+
+async def in_session(
+    command: str,
+    session: PlanSession,
+    body: Callable[[], Awaitable[int]],
+    refusals: tuple[type[Exception], ...] = (),
+) -> int:
+    """Run ``body`` and close the session; ``refusals`` are reported by their own message,
+    any other error as the one sentence describe_error makes of it (no traceback)."""
+    from services.errors import describe_error
+    from services.plans import console
+
+    try:
+        return await body()
+    except refusals as exc:
+        return console.fail(command, str(exc), console.EXIT_FAILED)
+    except Exception as exc:  # Azure errors reach the operator as one sentence
+        return console.fail(command, describe_error(exc), console.EXIT_FAILED)
+    finally:
+        await session.close()
+
+
+def continue_run(command: str, args: argparse.Namespace) -> int:
+    """resume or rollback: both pick up a journaled run."""
+    import asyncio
+
+    return asyncio.run(_continue(command, args))
+
+
+async def _continue(command: str, args: argparse.Namespace) -> int:
+    import sys
+
+    from services.config import ConfigError, Target
+    from services.models import RunState
+    from services.plans import console
+    from services.plans.journal import Journal, JournalError
+    from services.plans.render import render_plan, render_run_summary
+    from services.plans.restore import NothingToUndo, build_undo_plan
+    from services.plans.session import PlanSession, RunRefused
+
+    journal = Journal()
+    try:
+        target = Target.from_env()
+        run = journal.load(args.run_id)
+    except (ConfigError, JournalError) as exc:
+        return console.fail(command, str(exc))
+    if command == "resume" and run.state is RunState.DONE:
+        print(f"run {run.id} is already done")
+        return console.EXIT_OK
+    if command == "rollback" and run.state is RunState.ROLLED_BACK:
+        print(f"run {run.id} is already rolled back (by {run.rolled_back_by})")
+        return console.EXIT_OK
+    if not args.json:
+        print(render_run_summary(run))
+        if command == "rollback" and not run.rolled_back_by:
+            try:
+                print(render_plan(build_undo_plan(run)))
+            except NothingToUndo as exc:
+                print(str(exc))
+    refused = console.confirm(command, run.plan.registry_name, args.yes)
+    if refused is not None:
+        return refused
+    session = PlanSession.for_target(target, journal)
+    progress = console.progress_printer(sys.stderr if args.json else sys.stdout)
+
+    async def pick_up() -> int:
+        if command == "resume":
+            result = await session.resume(run.id, progress)
+        else:
+            try:
+                result = await session.rollback(run.id, progress)
+            except NothingToUndo as exc:
+                from dataclasses import replace
+
+                journal.save(replace(run, state=RunState.ROLLED_BACK))
+                print(f"{exc}: marked rolled back")
+                return console.EXIT_OK
+        return console.run_outcome(command, result, args.json)
+
+    return await in_session(command, session, pick_up, refusals=(RunRefused,))
