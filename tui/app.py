@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from textual import on, work
@@ -21,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from services.analysis import find_findings
 from services.models import Finding, Inventory, Registry, Subnet
+from services.plans.journal import Journal
 from tui.actions import (
     ACTIONS,
     WizardContext,
@@ -68,6 +70,12 @@ class AppServices:
     description: str = "Azure"
     extras: dict[str, Any] = field(default_factory=dict)
     subscription_ids: tuple[str, ...] | None = None
+    # None: the user's journal ($XDG_STATE_HOME/acrfence). The demo keeps its own, so runs
+    # against the local emulator are never offered for resume against Azure.
+    journal_directory: Path | None = None
+
+    def journal(self) -> Journal:
+        return Journal(self.journal_directory)
 
 
 @dataclass(frozen=True)
@@ -118,7 +126,7 @@ class AcrFenceApp(App[None]):
         self.load_inventory()
         welcome = self.services.extras.get("welcome")
         if welcome:
-            self.notify(welcome, title="Demo tenant", timeout=20)
+            self.notify(welcome, title="Demo tenant", timeout=12)
         # Runs a dropped session left halfway are offered as resume / roll back.
         from tui.screens.resume_prompt import offer_unfinished_runs
 

@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the embedded Azure emulator's demo tenant and point the app at it",
     )
     parser.add_argument(
+        "--reset-demo",
+        action="store_true",
+        help="with --demo, start again from the original demo tenant and an empty demo journal",
+    )
+    parser.add_argument(
         "--read-only", action="store_true", help="hide and refuse every change to Azure"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from argparse import Namespace
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 __all__ = ["build_services", "launch_dashboard", "subscriptions_from_env"]
@@ -61,6 +63,21 @@ DEMO_WELCOME = (
 )
 
 
+def demo_state_directory(*, reset: bool) -> Path:
+    """Where the demo keeps its tenant and journal between runs, apart from real Azure's.
+
+    The demo remembers what was done to it, so a demo session killed halfway through a
+    lockdown can be resumed or rolled back on the next start, as a real one would.
+    """
+    from services.plans.journal import journal_directory
+
+    directory = journal_directory() / "demo"
+    if reset and directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
 def launch_dashboard(args: Namespace) -> int:
     emulator = None
     env: Mapping[str, str] = os.environ
@@ -68,7 +85,8 @@ def launch_dashboard(args: Namespace) -> int:
     if getattr(args, "demo", False):
         from emulator.runner import start_emulator
 
-        emulator = start_emulator(seed="demo")
+        demo_directory = demo_state_directory(reset=bool(getattr(args, "reset_demo", False)))
+        emulator = start_emulator(seed="demo", state_file=demo_directory / "tenant.json")
         env = {**os.environ, **emulator.env}
         description = "demo tenant (local emulator)"
     elif os.environ.get("ACRFENCE_ARM_ENDPOINT"):
@@ -80,6 +98,7 @@ def launch_dashboard(args: Namespace) -> int:
             print(f"acrfence: {error}", file=sys.stderr)
             return BAD_CONFIG
         if emulator is not None:
+            services.journal_directory = demo_directory / "journal"
             # The probe wizard offers the demo's subnet vantages (source addresses).
             services.extras.update(
                 vantages=emulator.info["vantages"],

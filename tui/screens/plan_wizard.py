@@ -189,12 +189,11 @@ class PlanWizardScreen(Screen[RunRecord | None]):
 
     def session(self) -> Any:
         if self._session is None:
-            from services.plans.journal import Journal
             from services.plans.session import PlanSession
 
             services = self.context.app.services
             self._session = PlanSession.for_clients(
-                services.clients, services.target, Journal(), self.context.inventory
+                services.clients, services.target, services.journal(), self.context.inventory
             )
         return self._session
 

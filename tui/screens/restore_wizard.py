@@ -30,13 +30,11 @@ class RestoreWizardScreen(PlanWizardScreen):
         self._source_run: str | None = None
 
     def _runs(self) -> list[RunRecord]:
-        from services.plans.journal import Journal
-
         if self.registry is None:
             return []
         return [
             run
-            for run in reversed(Journal().runs())
+            for run in reversed(self.context.app.services.journal().runs())
             if same_resource_id(run.plan.registry_id, self.registry.id)
             and run.plan.kind == "lockdown"
             and run.state is not RunState.ROLLED_BACK

@@ -27,10 +27,8 @@ def offer_unfinished_runs(app: App[Any]) -> None:
     """Push the prompt when there is something to offer (never in read-only mode)."""
     if getattr(app, "read_only", False):
         return
-    from services.plans.journal import Journal
-
     try:
-        runs = Journal().unfinished()
+        runs = app.services.journal().unfinished()  # type: ignore[attr-defined]
     except OSError:  # an unreadable state directory must not stop the dashboard
         return
     if runs:
@@ -98,11 +96,12 @@ class ResumePromptScreen(ModalScreen[RunRecord | None]):
 
     def session(self) -> Any:
         if self._session is None:
-            from services.plans.journal import Journal
             from services.plans.session import PlanSession
 
             services = self.app.services  # type: ignore[attr-defined]
-            self._session = PlanSession.for_clients(services.clients, services.target, Journal())
+            self._session = PlanSession.for_clients(
+                services.clients, services.target, services.journal()
+            )
         return self._session
 
     @on(Button.Pressed, "#resume")
