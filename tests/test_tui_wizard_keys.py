@@ -154,3 +154,32 @@ async def test_lockdown_offer_opens_the_wizard_and_read_only_refuses(
         wizard = app.screen
         assert isinstance(wizard, LockdownWizardScreen)
         assert wizard.registry is not None and wizard.registry.name == "mycontainerregistry"
+
+
+async def test_lockdown_from_the_dashboard_preselects_only_a_subnet_the_user_went_to(
+    emulator, tmp_path, monkeypatch
+):
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(app, pilot)
+        await pilot.press("2", "l")
+        await _until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
+        # The networks pane's cursor sits on its first row by default: nobody chose it.
+        assert app.screen.query_one("#subnets", MarkedSelectionList).selected == []
+
+        await pilot.press("escape", "3", "down", "2", "l")
+        await _until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
+        assert len(app.screen.query_one("#subnets", MarkedSelectionList).selected) == 1
+
+
+async def test_restore_wizard_opens_on_a_registry_with_no_journaled_lockdown(
+    emulator, tmp_path, monkeypatch
+):
+    from tui.screens.restore_wizard import RestoreWizardScreen
+
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(app, pilot)
+        await pilot.press("2", "u")
+        await _until(pilot, lambda: isinstance(app.screen, RestoreWizardScreen))
+        assert app.screen.query_one(Select).value is Select.NULL

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.screen import Screen
@@ -37,6 +37,9 @@ class DashboardScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.subscription_id: str | None = None  # None: all subscriptions
+        # A wizard gets the highlighted subnet only once the user has been to the networks
+        # pane: its cursor starts on the first row, which nobody chose.
+        self.subnet_chosen = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -110,11 +113,13 @@ class DashboardScreen(Screen[None]):
         if self.focused is None or self.focused.id != pane:
             self.query_one(f"#{pane}", KeyedTable).focus()
 
-    def on_descendant_focus(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Keep the tab bar in step when focus moves between panes with Tab / Shift+Tab.
         widget_id = event.widget.id
         if widget_id in PANES:
             self.query_one(Tabs).active = f"tab-{widget_id}"
+        if isinstance(event.widget, SubnetTable):
+            self.subnet_chosen = True
 
     @on(DataTable.RowHighlighted, "#subscriptions")
     def _subscription_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -152,7 +157,7 @@ class DashboardScreen(Screen[None]):
     def selection(self) -> tuple[Registry | None, Subnet | None]:
         inventory = acrfence_app(self).data.inventory
         registry_key = self.query_one(RegistryTable).selected_key
-        subnet_key = self.query_one(SubnetTable).selected_key
+        subnet_key = self.query_one(SubnetTable).selected_key if self.subnet_chosen else None
         registry = inventory.registry(registry_key) if registry_key else None
         subnet = inventory.subnet(subnet_key) if subnet_key else None
         return registry, subnet

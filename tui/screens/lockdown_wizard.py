@@ -63,7 +63,7 @@ class LockdownWizardScreen(PlanWizardScreen):
             "ACR service endpoints are a frozen preview; private endpoints are preferred.",
             classes="hint",
         )
-        chosen = self.registry.id if self.registry and self.registry.is_premium else Select.BLANK
+        chosen = self.registry.id if self.registry and self.registry.is_premium else Select.NULL
         premium = sorted((r for r in self.context.inventory.registries if r.is_premium),
                          key=lambda r: r.name.casefold())  # fmt: skip
         with Horizontal(classes="field"):
@@ -178,7 +178,7 @@ class LockdownWizardScreen(PlanWizardScreen):
 
     @on(Select.Changed, "#registry")
     def _registry_changed(self, event: Select.Changed) -> None:
-        if event.value is not Select.BLANK:
+        if event.value is not Select.NULL:
             self.registry = self.context.inventory.registry(str(event.value))
             self._fill_subnets()
 
@@ -186,7 +186,7 @@ class LockdownWizardScreen(PlanWizardScreen):
 
     def _choice(self, selector: str) -> str | None:
         value = self.query_one(selector, Select).value
-        return None if value in ("keep", Select.BLANK) else str(value)
+        return None if value in ("keep", Select.NULL) else str(value)
 
     async def build_plan(self, session: Any) -> Plan:
         from services.plans.inputs import (
@@ -199,7 +199,7 @@ class LockdownWizardScreen(PlanWizardScreen):
         from services.plans.lockdown import LockdownRequest
 
         registry_id = self.query_one("#registry", Select).value
-        if registry_id is Select.BLANK:
+        if registry_id is Select.NULL:
             raise PlanInputError("choose a registry")
         subnet_ids = check_subnet_ids(s.id for s in self.chosen.values())
         ips = [v for v in self.query_one("#ips", Input).value.replace(" ", "").split(",") if v]

@@ -60,7 +60,7 @@ class RestoreWizardScreen(PlanWizardScreen):
         yield Select(
             [(f"{r.id} ({r.state}) {len(r.plan.steps)} steps", r.id) for r in runs],
             id="run",
-            value=runs[0].id if runs else Select.BLANK,
+            value=runs[0].id if runs else Select.NULL,
             prompt="no journaled lockdown of this registry",
         )
         yield Label("Subnet rules to remove (open)")
@@ -83,7 +83,7 @@ class RestoreWizardScreen(PlanWizardScreen):
         self.registry = registry
         if self.query_one("#mode-undo", RadioButton).value:
             run_id = self.query_one("#run", Select).value
-            if run_id is Select.BLANK:
+            if run_id is Select.NULL:
                 raise PlanInputError("there is no journaled lockdown of this registry to undo")
             self._source_run = str(run_id)
             return session.undo_plan(self._source_run, kind="restore")
