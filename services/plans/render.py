@@ -62,7 +62,9 @@ def render_step_diff(step: Step) -> list[str]:
 
 
 def render_plan(plan: Plan) -> str:
-    lines = [f"{plan.kind} plan for registry {plan.registry_name} ({plan.registry_id})"]
+    # The name leads and the resource ID gets a line of its own: inline, the ID wrapped the
+    # header over three lines at 80 columns. az commands stay whole (they are pasted).
+    lines = [f"{plan.kind} plan for registry {plan.registry_name}", f"  {plan.registry_id}"]
     if plan.source_run_id:
         lines.append(f"undoing run {plan.source_run_id}")
     for check in plan.checks:
