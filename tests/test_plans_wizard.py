@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from test_plans_helpers import ACR, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
-from textual.widgets import Button, Input, SelectionList, Static
+from textual.widgets import Button, DataTable, Input, SelectionList, Static
 
 from tui.actions import WizardContext
 from tui.app import AcrFenceApp
@@ -141,6 +141,16 @@ async def test_unfinished_run_is_offered_on_start_and_rolled_back(emulator, tmp_
         assert [r.id for r in prompt.runs] == [journal_runs(tmp_path)[0]["id"]]
         prompt.query_one("#rollback", Button).press()
         await _until(pilot, lambda: "applied and verified" in _text(prompt, "#status"))
+        offered = prompt.runs[0].id
+        assert prompt.query_one("#runs", DataTable).get_row(offered)[3] == "rolled-back"
+        assert prompt.query_one("#rollback", Button).disabled  # nothing left to offer
+        prompt.query_one("#later", Button).press()
+        # Closing after a change reads the inventory again: the dashboard shows it open.
+        await _until(
+            pilot,
+            lambda: not app.data.loading
+            and app.data.inventory.registry(MYREGISTRY).rules.default_action == "Allow",
+        )
     assert (registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)) == original
 
 

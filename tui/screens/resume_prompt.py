@@ -32,7 +32,12 @@ def offer_unfinished_runs(app: App[Any]) -> None:
     except OSError:  # an unreadable state directory must not stop the dashboard
         return
     if runs:
-        app.push_screen(ResumePromptScreen(runs))
+
+        def reread_if_changed(result: RunRecord | None) -> None:
+            if result is not None:
+                app.load_inventory()  # type: ignore[attr-defined]
+
+        app.push_screen(ResumePromptScreen(runs), reread_if_changed)
 
 
 class ResumePromptScreen(ModalScreen[RunRecord | None]):
@@ -52,6 +57,7 @@ class ResumePromptScreen(ModalScreen[RunRecord | None]):
     class Finished(Message):
         run: RunRecord | None
         text: str
+        offered: RunRecord | None = None  # the offered run as the journal has it now
 
     def __init__(self, runs: list[RunRecord], session: Any = None) -> None:
         super().__init__()
@@ -75,15 +81,16 @@ class ResumePromptScreen(ModalScreen[RunRecord | None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#runs", DataTable)
-        table.add_columns("run", "kind", "registry", "state", "steps done")
+        self._state_column, self._done_column = table.add_columns(
+            "run", "kind", "registry", "state", "steps done"
+        )[3:]
         for run in self.runs:
-            done = sum(1 for r in run.records if r.status == "done")
             table.add_row(
                 run.id,
                 run.plan.kind,
                 run.plan.registry_name,
                 str(run.state),
-                f"{done}/{len(run.records)}",
+                _steps_done(run),
                 key=run.id,
             )
         table.focus()
@@ -138,15 +145,25 @@ class ResumePromptScreen(ModalScreen[RunRecord | None]):
             text = f"{how} of {run_id} applied and verified."
         else:
             text = f"{how} of {run_id} failed: {result.error}"
-        self.post_message(self.Finished(result, text))
+        # A rollback is a run of its own; the offered run's row shows what became of it.
+        self.post_message(self.Finished(result, text, session.journal.load(run_id)))
 
     @on(Finished)
     def _finished(self, message: Finished) -> None:
         self.query_one("#status", Static).update(message.text)
         if message.run is not None:
             self.result = message.run
+        offered = message.offered
+        if offered is not None:
+            self.runs = [offered if r.id == offered.id else r for r in self.runs]
+            table = self.query_one("#runs", DataTable)
+            table.update_cell(offered.id, self._state_column, str(offered.state))
+            table.update_cell(offered.id, self._done_column, _steps_done(offered))
+            # Other interrupted runs stay on offer in the same prompt.
+            still_open = any(run.unfinished for run in self.runs)
+            for button in self.query(Button):
+                button.disabled = button.id != "later" and not still_open
             self.query_one("#later", Button).label = "Close"
-            self.query_one("#later", Button).disabled = False
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
@@ -162,3 +179,8 @@ class ResumePromptScreen(ModalScreen[RunRecord | None]):
             self.app.notify("Wait for the change to finish.")
             return
         self.dismiss(self.result)
+
+
+def _steps_done(run: RunRecord) -> str:
+    done = sum(1 for record in run.records if record.status == "done")
+    return f"{done}/{len(run.records)}"
