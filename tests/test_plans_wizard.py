@@ -148,8 +148,10 @@ async def test_unfinished_run_is_offered_on_start_and_rolled_back(emulator, tmp_
         # Closing after a change reads the inventory again: the dashboard shows it open.
         await _until(
             pilot,
-            lambda: not app.data.loading
-            and app.data.inventory.registry(MYREGISTRY).rules.default_action == "Allow",
+            lambda: (
+                not app.data.loading
+                and app.data.inventory.registry(MYREGISTRY).rules.default_action == "Allow"
+            ),
         )
     assert (registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)) == original
 
