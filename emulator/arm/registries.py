@@ -123,6 +123,13 @@ def _normalise_rules(rules: list, field: str) -> list[dict]:
             normalised.append({"action": "Allow", "value": rule.get("value")})
         else:
             subnet = rule.get("virtualNetworkSubnetResourceId") or rule.get("id")
+            if not isinstance(subnet, str) or not subnet:
+                raise ArmError(
+                    400,
+                    "InvalidVirtualNetworkRule",
+                    "Each virtual network rule needs a subnet resource ID in "
+                    "'virtualNetworkSubnetResourceId' (or 'id').",
+                )
             normalised.append({"action": "Allow", "virtualNetworkSubnetResourceId": subnet})
     return normalised
 
@@ -133,6 +140,8 @@ def update_registry(ctx: ArmContext) -> Reply:
     properties = body.get("properties") or {}
     if not isinstance(properties, dict):
         raise ArmError(400, "InvalidRequestContent", "'properties' must be an object.")
+    if not isinstance(properties.get("networkRuleSet") or {}, dict):
+        raise ArmError(400, "InvalidRequestContent", "'networkRuleSet' must be an object.")
     check_enums(properties)
     properties = {k: v for k, v in properties.items() if k not in _READ_ONLY}
     rule_set_patch = properties.get("networkRuleSet")
