@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from azure.core.exceptions import HttpResponseError
+from test_emulator_arm import SUBNET_ID, network
 from test_emulator_validation import RG, patch_error
 
 
@@ -20,3 +22,16 @@ async def test_malformed_rule_set_is_an_arm_400_not_a_server_crash(emulator, rul
     assert error.status_code == 400
     assert error.error.code == code
     assert after == before
+
+
+async def test_ipv6_subnet_prefix_outside_an_ipv4_vnet_is_refused_not_a_crash(emulator):
+    # subnet_of() between an IPv6 prefix and the IPv4 address space raised TypeError: a 500.
+    parts = SUBNET_ID.split("/")
+    subscription, rg, vnet = parts[2], parts[4], parts[8]
+    body = {"properties": {"addressPrefixes": ["fd00::/64"]}}
+    async with network(emulator, subscription) as client:
+        with pytest.raises(HttpResponseError) as failure:
+            await (await client.subnets.begin_create_or_update(rg, vnet, "v6", body)).result()
+    assert failure.value.status_code == 400
+    assert failure.value.error.code == "NetcfgSubnetRangeOutsideVnet"
+    assert emulator.state.get_subnet(f"{SUBNET_ID.rsplit('/', 1)[0]}/v6") is None

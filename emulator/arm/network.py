@@ -127,7 +127,9 @@ def _check_subnet_body(properties: dict, vnet: dict) -> None:
                 "InvalidAddressPrefixFormat",
                 f"Address prefix {prefix} of subnet has an invalid format.",
             ) from exc
-        if not any(network.subnet_of(space) for space in spaces if space.version == 4):
+        # A dual-stack virtual network holds IPv4 and IPv6 spaces: compare like with like.
+        same_version = (space for space in spaces if space.version == network.version)
+        if not any(network.subnet_of(space) for space in same_version):
             raise ArmError(
                 400,
                 "NetcfgSubnetRangeOutsideVnet",
