@@ -35,3 +35,17 @@ async def test_ipv6_subnet_prefix_outside_an_ipv4_vnet_is_refused_not_a_crash(em
     assert failure.value.status_code == 400
     assert failure.value.error.code == "NetcfgSubnetRangeOutsideVnet"
     assert emulator.state.get_subnet(f"{SUBNET_ID.rsplit('/', 1)[0]}/v6") is None
+
+
+def test_rule_set_body_reads_id_and_writes_virtual_network_subnet_resource_id() -> None:
+    from services.registry_rules import NetworkEdit, _edited_rule_set
+
+    other = SUBNET_ID.rsplit("/", 1)[0] + "/other"
+    raw = {"properties": {"networkRuleSet": {"virtualNetworkRules": [{"id": SUBNET_ID}]}}}
+    # The same subnet in another case is the same rule (ARM compares IDs case-insensitively).
+    edit = NetworkEdit(add_virtual_network_rules=(SUBNET_ID.upper(), other)).validated()
+    body = _edited_rule_set(raw, edit)
+    assert body["virtualNetworkRules"] == [
+        {"action": "Allow", "virtualNetworkSubnetResourceId": SUBNET_ID},
+        {"action": "Allow", "virtualNetworkSubnetResourceId": other},
+    ]
