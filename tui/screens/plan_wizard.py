@@ -113,7 +113,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         with Vertical(id="body"), ContentSwitcher(initial="choose", id="stages"):
             with VerticalScroll(id="choose", classes="stage"):
                 yield from self.compose_choose()
-                yield Static("", id="choose-error", classes="error")
+                yield Static("", id="choose-error", classes="error", markup=False)
                 with Horizontal(classes="buttons"):
                     yield Button("Plan ▸", id="make-plan", variant="primary", compact=True)
                     yield Button("Cancel", id="cancel", compact=True)
@@ -358,7 +358,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         elif event.worker.group == "wizard-probe":
             self.query_one("#probe", Static).update(f"Probe failed: {text}")
         else:
-            self.app.notify(text, title="Wizard", severity="error")
+            self.app.notify(text, title="Wizard", severity="error", markup=False)
 
     @on(Button.Pressed, "#cancel")
     @on(Button.Pressed, "#done")

@@ -1,0 +1,36 @@
+"""Defects found by driving the dashboard as an operator: text the user typed (or Azure sent)
+shown back in a widget or a toast is shown as typed, never read as Textual markup (a ``[/b]``
+in an IP range crashed the lockdown wizard with a MarkupError)."""
+
+from __future__ import annotations
+
+from test_plans_helpers import MYREGISTRY
+from test_plans_wizard import _app, _text, _until
+from textual.widgets import Input
+
+from tui.actions import WizardContext
+from tui.screens.lockdown_wizard import LockdownWizardScreen
+
+
+async def _loaded(app, pilot) -> None:
+    await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+
+
+async def test_lockdown_bad_ip_range_with_brackets_is_one_line_not_a_crash(
+    emulator, tmp_path, monkeypatch
+):
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(app, pilot)
+        inventory = app.data.inventory
+        screen = LockdownWizardScreen(
+            WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
+        )
+        app.push_screen(screen)
+        await pilot.pause()
+        screen.query_one("#ips", Input).value = "[/b], [red]x"
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: "malformed" in _text(screen, "#choose-error"))
+        await pilot.pause()
+        assert app.screen is screen  # still running, on the form
+        assert "'[/b]'" in _text(screen, "#choose-error")  # shown as typed
