@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from test_plans_helpers import MYREGISTRY
 from test_plans_wizard import _app, _text, _until
-from textual.widgets import Input
+from textual.widgets import Input, Select
+from textual.widgets._toast import Toast
 
-from tui.actions import WizardContext
+from tui.actions import WizardContext, find_wizard
 from tui.screens.lockdown_wizard import LockdownWizardScreen
+from tui.screens.probe_wizard import CONNECT_TO
 
 
 async def _loaded(app, pilot) -> None:
@@ -34,3 +36,23 @@ async def test_lockdown_bad_ip_range_with_brackets_is_one_line_not_a_crash(
         await pilot.pause()
         assert app.screen is screen  # still running, on the form
         assert "'[/b]'" in _text(screen, "#choose-error")  # shown as typed
+
+
+async def test_probe_bad_address_with_brackets_is_a_toast_not_a_crash(
+    emulator, tmp_path, monkeypatch
+):
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await _loaded(app, pilot)
+        inventory = app.data.inventory
+        registry = inventory.registry(MYREGISTRY)
+        screen = find_wizard("probe")(WizardContext(app, inventory, registry, None, False))
+        app.push_screen(screen)
+        await pilot.pause()
+        screen.query_one("#probe-from", Select).value = CONNECT_TO
+        screen.query_one("#probe-address", Input).value = "[/b]"
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.3)
+        toasts = [str(toast.render()) for toast in app.screen.query(Toast)]
+        assert app.screen is screen
+        assert any("'::[/b]:'" in text for text in toasts), toasts  # shown as typed

@@ -173,17 +173,27 @@ class AcrFenceApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == QUICK_PROBE:
             if event.state == WorkerState.ERROR:
-                self.notify(_describe(event.worker.error), title="Probe failed", severity="error")
+                self.notify(
+                    _describe(event.worker.error),
+                    title="Probe failed",
+                    severity="error",
+                    markup=False,
+                )
             return
         if event.worker.group != "inventory":
             # Anything else the app starts reports its own results; an error still surfaces.
             if event.state == WorkerState.ERROR:
-                self.notify(_describe(event.worker.error), title="Failed", severity="error")
+                self.notify(
+                    _describe(event.worker.error),
+                    title="Failed",
+                    severity="error",
+                    markup=False,
+                )
             return
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             text = _describe(error)
-            self.notify(text, title="Inventory failed", severity="error", timeout=10)
+            self.notify(text, title="Inventory failed", severity="error", timeout=10, markup=False)
             self.post_message(InventoryLoadFinished(error=text))
         elif event.state == WorkerState.CANCELLED:
             self._loading = False
@@ -222,6 +232,7 @@ class AcrFenceApp(App[None]):
                     f"{name}: {failure.what} not read ({failure.code})",
                     title="Subscription skipped",
                     severity="warning",
+                    markup=False,  # a display name is free text
                 )
 
     # ---- actions -------------------------------------------------------------------------
@@ -260,7 +271,7 @@ class AcrFenceApp(App[None]):
         from tui.quick_probe import verdict_toast
 
         title, text, severity = verdict_toast(message.result)
-        self.notify(text, title=title, severity=severity, timeout=12)  # type: ignore[arg-type]
+        self.notify(text, title=title, severity=severity, timeout=12, markup=False)  # type: ignore[arg-type]
 
     def action_show_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -222,7 +222,7 @@ class ProbeWizardScreen(Screen[None]):
         try:
             options = self.probe_options()
         except ValueError as error:
-            self.notify(str(error), title="Can't probe", severity="error")
+            self.notify(str(error), title="Can't probe", severity="error", markup=False)
             return
         self._reset_table(registries)
         self._source_address = options.source_address
@@ -254,7 +254,12 @@ class ProbeWizardScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
             error = event.worker.error
-            self.notify(f"{type(error).__name__}: {error}", title="Probe failed", severity="error")
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title="Probe failed",
+                severity="error",
+                markup=False,
+            )
         elif event.state is WorkerState.SUCCESS:
             self._show_explanation()
         elif event.state is WorkerState.CANCELLED:
