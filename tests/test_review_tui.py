@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from test_plans_helpers import MYREGISTRY
 from test_plans_wizard import _app, _text, _until
+from textual.app import App
 from textual.widgets import Input, Select
 from textual.widgets._toast import Toast
 
+from services.models import Inventory, Subscription
 from tui.actions import WizardContext, find_wizard
 from tui.screens.lockdown_wizard import LockdownWizardScreen
 from tui.screens.probe_wizard import CONNECT_TO
+from widgets.subscription_table import SubscriptionTable
 
 
 async def _loaded(app, pilot) -> None:
@@ -56,3 +59,25 @@ async def test_probe_bad_address_with_brackets_is_a_toast_not_a_crash(
         toasts = [str(toast.render()) for toast in app.screen.query(Toast)]
         assert app.screen is screen
         assert any("'::[/b]:'" in text for text in toasts), toasts  # shown as typed
+
+
+async def test_subscription_names_with_brackets_show_as_named():
+    class Pane(App[None]):
+        def compose(self):
+            yield SubscriptionTable(id="subs")
+
+    names = ("Contoso [Prod]", "Lab [/old]")
+    inventory = Inventory(
+        subscriptions=tuple(
+            Subscription(f"00000000-0000-0000-0000-00000000000{i}", name)
+            for i, name in enumerate(names)
+        )
+    )
+    app = Pane()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(SubscriptionTable)
+        table.show(inventory, loading=False)
+        await pilot.pause()
+        shown = [table.render_line(y).text for y in range(table.size.height)]
+        for name in names:
+            assert any(name in line for line in shown), shown

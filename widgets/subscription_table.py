@@ -56,7 +56,7 @@ class SubscriptionTable(KeyedTable):
                 (
                     key,
                     (
-                        name,
+                        Text(name),  # a display name is free text, not markup
                         str(registries.get(key, 0)),
                         str(networks.get(key, 0)),
                         _state(loading, failed.get(key)),
