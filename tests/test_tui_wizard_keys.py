@@ -183,3 +183,18 @@ async def test_restore_wizard_opens_on_a_registry_with_no_journaled_lockdown(
         await pilot.press("2", "u")
         await _until(pilot, lambda: isinstance(app.screen, RestoreWizardScreen))
         assert app.screen.query_one(Select).value is Select.NULL
+
+
+async def test_a_subnet_filter_matching_nothing_says_so(emulator, tmp_path, monkeypatch):
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(app, pilot)
+        inventory = app.data.inventory
+        screen = LockdownWizardScreen(
+            WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
+        )
+        app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press(*"nosuchsubnet")
+        assert screen.query_one("#subnets", MarkedSelectionList).option_count == 0
+        assert "No subnet matches 'nosuchsubnet'" in _text(screen, "#chosen")

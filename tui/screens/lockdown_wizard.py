@@ -148,13 +148,15 @@ class LockdownWizardScreen(PlanWizardScreen):
         )
         if listing.option_count:
             listing.highlighted = 0  # so space toggles at once, and the › shows where
-        self._show_chosen()
+        self._show_chosen(no_match=text if not listing.option_count else None)
 
-    def _show_chosen(self) -> None:
+    def _show_chosen(self, no_match: str | None = None) -> None:
         labels = [s.label for s in self.chosen.values()]
         more = f" +{len(labels) - CHOSEN_SHOWN} more" if len(labels) > CHOSEN_SHOWN else ""
         shown = ", ".join(labels[:CHOSEN_SHOWN]) or "none"
-        self.query_one("#chosen", Static).update(f"Chosen ({len(labels)}): {shown}{more}")
+        # An empty list says why, instead of looking like a tenant without subnets.
+        missing = f"No subnet matches {no_match!r}. " if no_match else ""
+        self.query_one("#chosen", Static).update(f"{missing}Chosen ({len(labels)}): {shown}{more}")
 
     @on(Input.Changed, "#subnet-filter")
     def _filter_changed(self) -> None:
