@@ -69,4 +69,10 @@ def address_rule(text: str) -> ConnectTo:
     try:
         return parse_connect_to(rule_text)
     except ConnectToError as error:
-        raise ValueError(str(error)) from None
+        if rule_text == text:  # the user wrote a whole curl rule: curl's words fit
+            raise ValueError(str(error)) from None
+        # Said about what was typed, not the rule it was turned into.
+        raise ValueError(
+            f"{text!r} is not an address to connect to: type an IP, IP:PORT, "
+            "or a curl rule HOST1:PORT1:HOST2:PORT2"
+        ) from None
