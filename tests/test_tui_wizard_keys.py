@@ -13,6 +13,8 @@ from tui.actions import WizardContext, find_wizard
 from tui.screens.lockdown_wizard import LockdownWizardScreen
 from tui.screens.probe_wizard import ProbeWizardScreen
 from tui.screens.wizard_widgets import MarkedSelectionList
+from widgets.registry_table import RegistryTable
+from widgets.subnet_table import SubnetTable
 
 
 def _lines(widget) -> list[str]:
@@ -156,18 +158,31 @@ async def test_lockdown_offer_opens_the_wizard_and_read_only_refuses(
         assert wizard.registry is not None and wizard.registry.name == "mycontainerregistry"
 
 
+async def _pane_with_rows(pilot, key: str, table_type) -> None:
+    """Press a pane's key and wait until that pane has focus and rows (slow machines lag)."""
+    await pilot.press(key)
+    app = pilot.app
+    await _until(pilot, lambda: isinstance(app.focused, table_type) and app.focused.row_count)
+
+
 async def test_lockdown_from_the_dashboard_preselects_only_a_subnet_the_user_went_to(
     emulator, tmp_path, monkeypatch
 ):
     app = _app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await _loaded(app, pilot)
-        await pilot.press("2", "l")
+        await _pane_with_rows(pilot, "2", RegistryTable)
+        await pilot.press("l")
         await _until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
         # The networks pane's cursor sits on its first row by default: nobody chose it.
         assert app.screen.query_one("#subnets", MarkedSelectionList).selected == []
 
-        await pilot.press("escape", "3", "down", "2", "l")
+        await pilot.press("escape")
+        await _until(pilot, lambda: not isinstance(app.screen, LockdownWizardScreen))
+        await _pane_with_rows(pilot, "3", SubnetTable)
+        await pilot.press("down")
+        await _pane_with_rows(pilot, "2", RegistryTable)
+        await pilot.press("l")
         await _until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
         assert len(app.screen.query_one("#subnets", MarkedSelectionList).selected) == 1
 
@@ -180,7 +195,8 @@ async def test_restore_wizard_opens_on_a_registry_with_no_journaled_lockdown(
     app = _app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await _loaded(app, pilot)
-        await pilot.press("2", "u")
+        await _pane_with_rows(pilot, "2", RegistryTable)
+        await pilot.press("u")
         await _until(pilot, lambda: isinstance(app.screen, RestoreWizardScreen))
         assert app.screen.query_one(Select).value is Select.NULL
 
