@@ -394,52 +394,49 @@ async def test_palette_jumps_to_a_registry_subnet_or_subscription_by_name(emulat
         assert "platformacr" in registry_names(app)
 
 
-async def test_read_only_hides_and_refuses_change_actions(emulator):
+async def test_read_only_hides_and_refuses_change_actions(emulator, monkeypatch):
     opened: list[object] = []
-    register_wizard("lockdown", lambda context: opened.append(context))
+    # setitem puts the real lockdown wizard back afterwards (popping it would leave later
+    # tests without one: its module is already imported and won't register again).
+    monkeypatch.setitem(WIZARDS, "lockdown", lambda context: opened.append(context))
     messages: list[object] = []
-    try:
-        app = demo_app(emulator, read_only=True)
-        async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
-            await loaded(pilot)
-            assert "read-only" in app.sub_title
-            # What the footer draws: check_action already left the change actions out.
-            shown = set(app.screen.active_bindings)
-            assert "l" not in shown and "u" not in shown and "o" not in shown
-            assert "p" in shown and "r" in shown
-            await pilot.press("l")
-            app.action_wizard("lockdown")  # the palette or a script can't get round it either
-            await pilot.pause()
-            assert opened == []
-            assert any("Read-only mode" in n for n in notes(messages))
-            await pilot.press("question_mark")
-            assert any("(off: read-only mode)" in row[2] for row in app.screen.rows())
-    finally:
-        WIZARDS.pop("lockdown", None)
+    app = demo_app(emulator, read_only=True)
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await loaded(pilot)
+        assert "read-only" in app.sub_title
+        # What the footer draws: check_action already left the change actions out.
+        shown = set(app.screen.active_bindings)
+        assert "l" not in shown and "u" not in shown and "o" not in shown
+        assert "p" in shown and "r" in shown
+        await pilot.press("l")
+        app.action_wizard("lockdown")  # the palette or a script can't get round it either
+        await pilot.pause()
+        assert opened == []
+        assert any("Read-only mode" in n for n in notes(messages))
+        await pilot.press("question_mark")
+        assert any("(off: read-only mode)" in row[2] for row in app.screen.rows())
 
 
-async def test_a_registered_wizard_opens_with_the_selected_registry(emulator):
+async def test_a_registered_wizard_opens_with_the_selected_registry(emulator, monkeypatch):
     contexts: list[object] = []
 
     def factory(context):
         contexts.append(context)
         return HelpScreen()
 
+    monkeypatch.setitem(WIZARDS, "lockdown", None)  # restores the real wizard afterwards
     register_wizard("lockdown", factory)
-    try:
-        app = demo_app(emulator)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await loaded(pilot)
-            await pilot.press("2")
-            table = app.screen.query_one(RegistryTable)
-            basic = next(r for r in app.data.inventory.registries if r.name == "contosobasic")
-            table.select_key(basic.key)
-            await pilot.press("l")
-            await pilot.pause()
-            assert contexts and contexts[0].registry.name == "contosobasic"
-            assert contexts[0].inventory is app.data.inventory
-    finally:
-        WIZARDS.pop("lockdown", None)
+    app = demo_app(emulator)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("2")
+        table = app.screen.query_one(RegistryTable)
+        basic = next(r for r in app.data.inventory.registries if r.name == "contosobasic")
+        table.select_key(basic.key)
+        await pilot.press("l")
+        await pilot.pause()
+        assert contexts and contexts[0].registry.name == "contosobasic"
+        assert contexts[0].inventory is app.data.inventory
 
 
 async def test_quick_probe_shows_the_verdict_from_this_machine(emulator):
