@@ -171,23 +171,12 @@ class AcrFenceApp(App[None]):
         self._publish(error=message.error)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == QUICK_PROBE:
-            if event.state == WorkerState.ERROR:
-                self.notify(
-                    _describe(event.worker.error),
-                    title="Probe failed",
-                    severity="error",
-                    markup=False,
-                )
-            return
         if event.worker.group != "inventory":
             # Anything else the app starts reports its own results; an error still surfaces.
             if event.state == WorkerState.ERROR:
+                title = "Probe failed" if event.worker.group == QUICK_PROBE else "Failed"
                 self.notify(
-                    _describe(event.worker.error),
-                    title="Failed",
-                    severity="error",
-                    markup=False,
+                    _describe(event.worker.error), title=title, severity="error", markup=False
                 )
             return
         if event.state == WorkerState.ERROR:
