@@ -315,9 +315,8 @@ def test_plan_json_lists_checks_steps_and_az_commands(emulator, env, tmp_path, m
 
 
 def test_open_keeps_an_endpoint_another_registry_needs(emulator, env, monkeypatch, capsys):
-    from test_plans_helpers import subnet
-
     from emulator.seeds import SUB_PRODUCTION
+    from services.models import subnet_id as subnet
 
     # contosodangling has a rule for build-agents, which already has the endpoint.
     build_agents = subnet(SUB_PRODUCTION, "app-rg", "app-vnet", "build-agents")

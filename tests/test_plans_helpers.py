@@ -10,22 +10,10 @@ from pathlib import Path
 import pytest
 
 from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
+from services.models import registry_id as registry
+from services.models import subnet_id as subnet
 
 ACR = "Microsoft.ContainerRegistry"
-
-
-def subnet(sub: str, rg: str, vnet: str, name: str) -> str:
-    return (
-        f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network"
-        f"/virtualNetworks/{vnet}/subnets/{name}"
-    )
-
-
-def registry(sub: str, rg: str, name: str) -> str:
-    return (
-        f"/subscriptions/{sub}/resourceGroups/{rg}"
-        f"/providers/Microsoft.ContainerRegistry/registries/{name}"
-    )
 
 
 DOCKER_SUBNET = subnet(SUB_PRODUCTION, "myResourceGroup", "myDockerVMVNET", "myDockerVMSubnet")
