@@ -29,6 +29,21 @@ def _text(screen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
 
+async def _loaded(app, pilot) -> None:
+    await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+
+
+async def _lockdown_of_myregistry(app, pilot) -> LockdownWizardScreen:
+    """The lockdown wizard on mycontainerregistry, nothing chosen yet, on top of the app."""
+    inventory = app.data.inventory
+    screen = LockdownWizardScreen(
+        WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
+    )
+    app.push_screen(screen)
+    await pilot.pause()
+    return screen
+
+
 def _app(emulator, tmp_path: Path, monkeypatch, read_only: bool = False) -> AcrFenceApp:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     services = build_services(emulator.env, "emulator")

@@ -5,20 +5,15 @@ in an IP range crashed the lockdown wizard with a MarkupError)."""
 from __future__ import annotations
 
 from test_plans_helpers import MYREGISTRY
-from test_plans_wizard import _app, _text, _until
+from test_plans_wizard import _app, _loaded, _lockdown_of_myregistry, _text, _until
 from textual.app import App
 from textual.widgets import Input, Select
 from textual.widgets._toast import Toast
 
 from services.models import Inventory, Subscription
 from tui.actions import WizardContext, find_wizard
-from tui.screens.lockdown_wizard import LockdownWizardScreen
 from tui.screens.probe_wizard import CONNECT_TO
 from widgets.subscription_table import SubscriptionTable
-
-
-async def _loaded(app, pilot) -> None:
-    await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
 
 
 async def test_lockdown_bad_ip_range_with_brackets_is_one_line_not_a_crash(
@@ -27,12 +22,7 @@ async def test_lockdown_bad_ip_range_with_brackets_is_one_line_not_a_crash(
     app = _app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await _loaded(app, pilot)
-        inventory = app.data.inventory
-        screen = LockdownWizardScreen(
-            WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
-        )
-        app.push_screen(screen)
-        await pilot.pause()
+        screen = await _lockdown_of_myregistry(app, pilot)
         screen.query_one("#ips", Input).value = "[/b], [red]x"
         await pilot.press("ctrl+s")
         await _until(pilot, lambda: "malformed" in _text(screen, "#choose-error"))

@@ -5,7 +5,7 @@ propagation delay, and the probe wizard's offers opening the lockdown wizard."""
 from __future__ import annotations
 
 from test_plans_helpers import ACR, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
-from test_plans_wizard import _app, _text, _until
+from test_plans_wizard import _app, _loaded, _lockdown_of_myregistry, _text, _until
 from textual.widgets import Input, Select
 
 from services.models import CheckLevel
@@ -19,10 +19,6 @@ from widgets.subnet_table import SubnetTable
 
 def _lines(widget) -> list[str]:
     return [widget.render_line(y).text for y in range(widget.size.height)]
-
-
-async def _loaded(app, pilot) -> None:
-    await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
 
 
 async def test_lockdown_by_keys_at_80x24_reads_without_colour(emulator, tmp_path, monkeypatch):
@@ -74,12 +70,7 @@ async def test_escape_on_the_plan_goes_back_to_the_choices(emulator, tmp_path, m
     app = _app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await _loaded(app, pilot)
-        inventory = app.data.inventory
-        screen = LockdownWizardScreen(
-            WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
-        )
-        app.push_screen(screen)
-        await pilot.pause()
+        screen = await _lockdown_of_myregistry(app, pilot)
         await pilot.press("ctrl+s")  # nothing chosen: one line, no plan
         await _until(pilot, lambda: "choose at least one subnet" in _text(screen, "#choose-error"))
         assert screen.plan is None
@@ -205,12 +196,7 @@ async def test_a_subnet_filter_matching_nothing_says_so(emulator, tmp_path, monk
     app = _app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await _loaded(app, pilot)
-        inventory = app.data.inventory
-        screen = LockdownWizardScreen(
-            WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
-        )
-        app.push_screen(screen)
-        await pilot.pause()
+        screen = await _lockdown_of_myregistry(app, pilot)
         await pilot.press(*"nosuchsubnet")
         assert screen.query_one("#subnets", MarkedSelectionList).option_count == 0
         assert "No subnet matches 'nosuchsubnet'" in _text(screen, "#chosen")
