@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 
 from conftest import dataplane_client
+from demo_tenant import DEMO_FINDINGS
 
 from emulator.resources import (
     make_private_endpoint_connection,
@@ -24,24 +25,6 @@ from services.analysis import effective_access, expected_access, find_findings
 from services.azure import AzureClients
 from services.config import Target
 from services.inventory import InventoryService
-
-DEMO_FINDINGS = {
-    "contosolocked": {"registry-locked-out", "bypass-off"},
-    "contosonoendpoint": {"rule-subnet-missing-endpoint", "registry-locked-out"},
-    "contosoiprules": {"ip-rule-private-range"},
-    "contosodangling": {"rule-subnet-not-found"},
-    "contososecretrule": {"rule-subnet-unreadable"},
-    "platformacr": {"private-link-and-service-endpoint-same-vnet"},
-    "contosohalfdone": {"default-allow-with-rules"},
-    "contosodark": {"public-access-disabled-no-private-endpoint"},
-    "contosolegacy": {"rules-on-non-premium"},
-    "contosofleet": {"vnet-rules-near-limit"},
-    # Healthy or plainly open: nothing to say.
-    "mycontainerregistry": set(),
-    "contosobasic": set(),
-    "contosocrosssub": set(),
-    "contosoprivate": set(),
-}
 
 
 async def _load(handle):

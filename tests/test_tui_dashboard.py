@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 
+from demo_tenant import DEMO_REGISTRIES_WITH_FINDINGS
 from textual.command import CommandPalette
 from textual.notifications import Notify
 from textual.widgets import Input
@@ -31,16 +32,7 @@ from widgets.subnet_detail import SubnetDetail
 from widgets.subnet_table import SubnetTable
 from widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
 
-# What the demo tenant is built to show (emulator/README.md): registry -> finding codes.
-DEMO_FINDINGS = {
-    "contosolocked": {"registry-locked-out", "bypass-off"},
-    "contosonoendpoint": {"rule-subnet-missing-endpoint", "registry-locked-out"},
-    "contosoiprules": {"ip-rule-private-range"},
-    "contosodangling": {"rule-subnet-not-found"},
-    "contososecretrule": {"rule-subnet-unreadable"},
-    "platformacr": {"private-link-and-service-endpoint-same-vnet"},
-}
-# ...and a subnet with the endpoint that no rule names.
+# Beside the registries (tests/demo_tenant.py): a subnet with the endpoint that no rule names.
 DEMO_SUBNET_FINDINGS = {"app-vnet/batch-jobs": {"subnet-endpoint-unused"}}
 
 
@@ -318,7 +310,7 @@ async def test_every_demo_finding_is_in_the_findings_view_and_its_detail(emulato
                 else labels[finding.subnet_id.casefold()]
             )
             found.setdefault(subject, set()).add(finding.code)
-        for subject, codes in {**DEMO_FINDINGS, **DEMO_SUBNET_FINDINGS}.items():
+        for subject, codes in {**DEMO_REGISTRIES_WITH_FINDINGS, **DEMO_SUBNET_FINDINGS}.items():
             assert codes <= found.get(subject, set()), subject
         assert not found.get("mycontainerregistry")  # the healthy one stays quiet
 
@@ -342,7 +334,7 @@ async def test_every_demo_finding_is_in_the_findings_view_and_its_detail(emulato
         await pilot.press("slash", "escape")
         await pilot.press("escape")
 
-        for name in DEMO_FINDINGS:
+        for name in DEMO_REGISTRIES_WITH_FINDINGS:
             text = await open_registry(pilot, name)
             registry_findings = [f for f in findings if names.get(
                 (f.registry_id or "").casefold()) == name]  # fmt: skip

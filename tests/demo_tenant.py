@@ -1,0 +1,25 @@
+"""What the demo tenant (emulator/seeds.py) is built to show, shared by the tests that check it:
+registry name -> the finding codes analysis must report for it."""
+
+from __future__ import annotations
+
+DEMO_FINDINGS = {
+    "contosolocked": {"registry-locked-out", "bypass-off"},
+    "contosonoendpoint": {"rule-subnet-missing-endpoint", "registry-locked-out"},
+    "contosoiprules": {"ip-rule-private-range"},
+    "contosodangling": {"rule-subnet-not-found"},
+    "contososecretrule": {"rule-subnet-unreadable"},
+    "platformacr": {"private-link-and-service-endpoint-same-vnet"},
+    "contosohalfdone": {"default-allow-with-rules"},
+    "contosodark": {"public-access-disabled-no-private-endpoint"},
+    "contosolegacy": {"rules-on-non-premium"},
+    "contosofleet": {"vnet-rules-near-limit"},
+    # Healthy or plainly open: nothing to say.
+    "mycontainerregistry": set(),
+    "contosobasic": set(),
+    "contosocrosssub": set(),
+    "contosoprivate": set(),
+}
+
+# Registries with something to report (the healthy or plainly open ones left out).
+DEMO_REGISTRIES_WITH_FINDINGS = {name: codes for name, codes in DEMO_FINDINGS.items() if codes}
