@@ -10,7 +10,7 @@ replaces the old one) and is verified by reading back.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from services.models.inventory import (
     PrivateEndpointConnection,
     Registry,
     VirtualNetworkRule,
+    ip_rule_key,
 )
 from services.models.resource_id import (
     ResourceId,
@@ -134,14 +135,6 @@ def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
     )
 
 
-def _ip_key(value: str) -> str:
-    """Compare IP rules as networks: 1.2.3.4 and 1.2.3.4/32 are the same rule."""
-    try:
-        return str(ipaddress.ip_network(value.strip(), strict=False))
-    except ValueError:
-        return value.strip().casefold()
-
-
 def _choice(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
     if value is None:
         return None
@@ -220,16 +213,16 @@ def _edited_rule_set(raw_registry: Mapping[str, Any], edit: NetworkEdit) -> dict
             f"a registry takes at most {MAX_VIRTUAL_NETWORK_RULES} virtual network rules; "
             f"this edit would make {len(vnet_rules)}"
         )
-    removed_ips = {_ip_key(v) for v in edit.remove_ip_rules}
+    removed_ips = {ip_rule_key(v) for v in edit.remove_ip_rules}
     ip_rules = [
         {"action": rule.get("action") or "Allow", "value": rule.get("value")}
         for rule in current.get("ipRules") or ()
-        if _ip_key(str(rule.get("value", ""))) not in removed_ips
+        if ip_rule_key(str(rule.get("value", ""))) not in removed_ips
     ]
-    present_ips = {_ip_key(str(rule["value"])) for rule in ip_rules}
+    present_ips = {ip_rule_key(str(rule["value"])) for rule in ip_rules}
     for value in edit.add_ip_rules:
-        if _ip_key(value) not in present_ips:
-            present_ips.add(_ip_key(value))
+        if ip_rule_key(value) not in present_ips:
+            present_ips.add(ip_rule_key(value))
             ip_rules.append({"action": "Allow", "value": value})
     return {
         "defaultAction": edit.default_action or current.get("defaultAction") or "Allow",
@@ -254,7 +247,7 @@ def _network_state(raw_registry: Mapping[str, Any]) -> tuple[Any, ...]:
     return (
         rules.default_action.casefold(),
         frozenset(rule.key for rule in rules.virtual_network_rules),
-        frozenset(_ip_key(rule.value) for rule in rules.ip_rules),
+        frozenset(ip_rule_key(rule.value) for rule in rules.ip_rules),
         registry.public_network_access.casefold(),
         registry.network_rule_bypass_options.casefold(),
     )
@@ -264,13 +257,15 @@ def edit_problems(registry: Registry, edit: NetworkEdit) -> list[str]:
     """Every part of ``edit`` that ``registry`` (read back after the write) does not show."""
     rules = registry.rules
     subnets = {rule.key for rule in rules.virtual_network_rules}
-    ips = {_ip_key(rule.value) for rule in rules.ip_rules}
+    ips = {ip_rule_key(rule.value) for rule in rules.ip_rules}
     added = [normalize_resource_id(s) for s in edit.add_virtual_network_rules]
     removed = [normalize_resource_id(s) for s in edit.remove_virtual_network_rules]
     problems = [f"rule for {s} missing" for s in added if s not in subnets]
     problems += [f"rule for {s} still present" for s in removed if s in subnets]
-    problems += [f"IP rule {v} missing" for v in edit.add_ip_rules if _ip_key(v) not in ips]
-    problems += [f"IP rule {v} still present" for v in edit.remove_ip_rules if _ip_key(v) in ips]
+    missing_ips = [v for v in edit.add_ip_rules if ip_rule_key(v) not in ips]
+    kept_ips = [v for v in edit.remove_ip_rules if ip_rule_key(v) in ips]
+    problems += [f"IP rule {v} missing" for v in missing_ips]
+    problems += [f"IP rule {v} still present" for v in kept_ips]
     checks = (
         (edit.default_action, rules.default_action, "default action"),
         (edit.public_network_access, registry.public_network_access, "public network access"),
@@ -296,8 +291,16 @@ class RegistryRuleService:
     async def get(self, registry_id: str) -> Registry:
         return registry_from_arm(await self.get_raw(registry_id))
 
-    async def apply(self, registry_id: str, edit: NetworkEdit) -> tuple[Registry, Registry]:
+    async def apply(
+        self,
+        registry_id: str,
+        edit: NetworkEdit,
+        on_write: Callable[[Registry], None] | None = None,
+    ) -> tuple[Registry, Registry]:
         """Apply ``edit`` on top of the current rules; return (before, after), verified.
+
+        ``on_write`` is called right before each write is sent, with the state the write is
+        built on (the plan executor journals what the write changes before it goes out).
 
         The rule set is written whole, so a change someone makes between our read and our
         write would be lost: we read again right before writing and rebuild the body when
@@ -322,6 +325,8 @@ class RegistryRuleService:
                 # Someone changed the rules since our read: build on theirs, not over them.
                 basis = latest
                 body = _update_body(basis, edit)
+            if on_write is not None:
+                on_write(registry_from_arm(basis))
             poller = await client.registries.begin_update(
                 parsed.resource_group, parsed.name, body, content_type="application/json"
             )

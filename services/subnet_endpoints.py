@@ -10,7 +10,7 @@ sent back as read. Every write is verified by reading back.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from services.azure import AzureClients
@@ -176,9 +176,15 @@ class SubnetEndpointService:
         return subnet_from_arm(await self.get_raw(subnet_id))
 
     async def set_acr_endpoint(
-        self, subnet_id: str, enabled: bool, planned_etag: str | None
+        self,
+        subnet_id: str,
+        enabled: bool,
+        planned_etag: str | None,
+        on_write: Callable[[Subnet], None] | None = None,
     ) -> tuple[Subnet, Subnet]:
         """Add (``enabled``) or remove the ACR endpoint; return (before, after), verified.
+
+        ``on_write`` is called right before the PUT is sent, with the state it is built on.
 
         Raises SubnetChanged when the subnet's etag is not ``planned_etag`` any more, or moves
         between our last read and our write. Without a planned etag the change is rebuilt on
@@ -210,6 +216,8 @@ class SubnetEndpointService:
                     raise SubnetChanged(subnet_from_arm(latest))
                 raw = latest
                 continue
+            if on_write is not None:
+                on_write(current)
             poller = await client.subnets.begin_create_or_update(
                 parsed.resource_group, vnet, name, body, content_type="application/json"
             )

@@ -15,12 +15,14 @@ from services.models import (
     Registry,
     RunRecord,
     ServiceEndpoint,
+    SettingMove,
     StepKind,
     StepRecord,
     StepStatus,
     Subnet,
     VirtualNetwork,
     VirtualNetworkRule,
+    legacy_applied,
     registry_id,
     subnet_id,
 )
@@ -92,7 +94,7 @@ def test_lockdown_steps_keep_other_endpoints_and_write_rules_once() -> None:
     assert rules.before["default_action"] == "Allow"
     assert rules.after["default_action"] == "Deny"
     assert rules.after["ip_rules"] == ["203.0.113.0/24"]
-    assert rules.change["add_virtual_network_rules"] == [APP]
+    assert rules.change.add_virtual_network_rules == (APP,)
     assert f"az acr network-rule add --name contoso --subnet {APP}" in rules.az
     assert "az acr update --name contoso --default-action Deny" in rules.az
     assert {"this-machine-loses-access", "default-allow-ends", "hosted-agents", "preview"} <= (
@@ -107,7 +109,7 @@ def test_provider_registration_only_where_needed() -> None:
     )
     first = plan.steps[0]
     assert first.kind is StepKind.REGISTER_PROVIDER
-    assert first.change["subscription_id"] == OTHER_SUB
+    assert first.change.subscription_id == OTHER_SUB
     assert first.az == (
         f"az provider register -n Microsoft.ContainerRegistry --subscription {OTHER_SUB} --wait",
     )
@@ -125,7 +127,7 @@ def test_client_ip_inside_requested_range_keeps_access() -> None:
     request = LockdownRequest(registry.id, (APP,), ip_ranges=("198.51.100.0/24",))
     plan = _plan(registry, request=request, client_ip="198.51.100.7")
     assert "this-machine-loses-access" not in _codes(plan, CheckLevel.WARN)
-    assert plan.steps[-2].change["add_ip_rules"] == ["198.51.100.0/24"]
+    assert plan.steps[-2].change.add_ip_rules == ("198.51.100.0/24",)
 
 
 def test_blocks_not_premium() -> None:
@@ -223,10 +225,15 @@ def test_open_plan_removes_rules_and_unneeded_endpoints_only() -> None:
 
 
 def _ran(plan: Plan, statuses: dict[int, StepStatus], replaced: dict[int, dict]) -> RunRecord:
-    records = tuple(
-        StepRecord(s.index, statuses.get(s.index, StepStatus.PENDING), replaced.get(s.index))
-        for s in plan.steps
-    )
+    # What the executor journals as ``applied``: the part of each step's change the state it
+    # replaced lacked (here derived as for a journal written before ``applied`` existed).
+    records = []
+    for s in plan.steps:
+        status = statuses.get(s.index, StepStatus.PENDING)
+        was = replaced.get(s.index)
+        applied = legacy_applied(s.change, str(status), was, s.before)
+        records.append(StepRecord(s.index, status, was, applied))
+    records = tuple(records)
     return RunRecord(id="20260101T000000-abcdef", plan=plan, records=records)
 
 
@@ -245,11 +252,9 @@ def test_undo_removes_only_what_the_run_added() -> None:
         StepKind.DISABLE_ENDPOINT,
         StepKind.VERIFY,
     ]
-    assert undo.steps[0].change["remove_virtual_network_rules"] == [APP]
-    assert undo.steps[0].change["remove_ip_rules"] == []
-    assert undo.steps[0].change["settings"] == {
-        "default_action": {"to": "Allow", "only_if": "Deny"}
-    }
+    assert undo.steps[0].change.remove_virtual_network_rules == (APP,)
+    assert undo.steps[0].change.remove_ip_rules == ()
+    assert undo.steps[0].change.settings == (SettingMove("default_action", "Allow", "Deny"),)
     assert undo.source_run_id == run.id
 
 

@@ -8,3 +8,4 @@ from services.models.inventory import *  # noqa: F403
 from services.models.plan import *  # noqa: F403
 from services.models.probe import *  # noqa: F403
 from services.models.resource_id import *  # noqa: F403
+from services.models.step_change import *  # noqa: F403

@@ -7,6 +7,7 @@ them with ``same_resource_id`` or through ``.key``.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -17,6 +18,8 @@ __all__ = [
     "MAX_VIRTUAL_NETWORK_RULES",
     "Subscription",
     "IpRule",
+    "ip_rule_key",
+    "same_ip_rule",
     "VirtualNetworkRule",
     "NetworkRuleSet",
     "PrivateEndpointConnection",
@@ -46,12 +49,31 @@ class Subscription:
         return f"/subscriptions/{self.subscription_id}"
 
 
+def ip_rule_key(value: str) -> str:
+    """The one comparison of IP rules, as networks: ACR takes ``1.2.3.4`` and ``1.2.3.4/32``
+    as the same rule, and ``1.2.3.4/24`` as ``1.2.3.0/24`` (host bits dropped). A value that
+    is not an address keeps its text (case-folded), so it still equals only itself."""
+    text = (value or "").strip()
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        return text.casefold()
+
+
+def same_ip_rule(a: str, b: str) -> bool:
+    return ip_rule_key(a) == ip_rule_key(b)
+
+
 @dataclass(frozen=True)
 class IpRule:
     """An IPv4 address or CIDR range allowed through the registry firewall."""
 
     value: str
     action: str = "Allow"
+
+    @property
+    def key(self) -> str:
+        return ip_rule_key(self.value)
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,23 @@
 
 Everything here is a frozen dataclass of JSON-friendly values (str, bool, int, tuples, dicts of
 those), so a plan can be shown as a diff, written to the journal and read back after a crash.
-Steps carry *deltas* (rules to add or remove, settings to move) rather than whole states: the
-executor applies a delta to a fresh read, so a change someone else made meanwhile survives.
+Steps carry *deltas* (typed records from ``step_change``: rules to add or remove, settings to
+move) rather than whole states: the executor applies a delta to a fresh read, so a change
+someone else made meanwhile survives.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+from services.models.step_change import (
+    StepChange,
+    VerifyChange,
+    change_from_json,
+    legacy_applied,
+)
 
 __all__ = [
     "CheckLevel",
@@ -60,7 +68,8 @@ class Step:
     """One ordered change.
 
     ``before``/``after`` are the states shown to the operator (diff-able dicts); ``change`` is
-    the delta the executor applies to a fresh read; ``az`` the equivalent Azure CLI commands.
+    the delta the executor applies to a fresh read (the record type matches ``kind``); ``az``
+    the equivalent Azure CLI commands.
     """
 
     index: int
@@ -69,7 +78,7 @@ class Step:
     title: str
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
-    change: dict[str, Any] = field(default_factory=dict)
+    change: StepChange = field(default_factory=VerifyChange)
     az: tuple[str, ...] = ()
 
     @property
@@ -77,10 +86,16 @@ class Step:
         return self.kind is not StepKind.VERIFY
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["kind"] = str(self.kind)
-        data["az"] = list(self.az)
-        return data
+        return {
+            "index": self.index,
+            "kind": str(self.kind),
+            "target": self.target,
+            "title": self.title,
+            "before": dict(self.before),
+            "after": dict(self.after),
+            "change": self.change.to_json(),
+            "az": list(self.az),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Step:
@@ -91,7 +106,7 @@ class Step:
             title=data["title"],
             before=dict(data.get("before") or {}),
             after=dict(data.get("after") or {}),
-            change=dict(data.get("change") or {}),
+            change=change_from_json(data["kind"], data.get("change")),
             az=tuple(data.get("az") or ()),
         )
 
@@ -162,12 +177,20 @@ class StepStatus(StrEnum):
 
 @dataclass(frozen=True)
 class StepRecord:
-    """What happened to one step: the state it replaced (read just before the write) and the
-    outcome. ``replaced`` is what a rollback needs to undo exactly this run's part."""
+    """What happened to one step.
+
+    ``replaced`` is the state read just before the step's first write, journaled before that
+    write and kept whatever the outcome. ``applied`` is the part of the step's change OUR
+    writes made (or, while a write is in flight, may have made): journaled as the write is
+    sent, narrowed to nothing when Azure refused it. Rollback undoes exactly ``applied``, so a
+    step whose write never happened is undone by doing nothing, and what someone else added
+    is never ours to remove.
+    """
 
     index: int
     status: StepStatus = StepStatus.PENDING
     replaced: dict[str, Any] | None = None
+    applied: StepChange | None = None
     result: dict[str, Any] | None = None
     note: str | None = None
     error: str | None = None
@@ -175,16 +198,34 @@ class StepRecord:
     finished_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["status"] = str(self.status)
-        return data
+        return {
+            "index": self.index,
+            "status": str(self.status),
+            "replaced": self.replaced,
+            "applied": None if self.applied is None else self.applied.to_json(),
+            "result": self.result,
+            "note": self.note,
+            "error": self.error,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+        }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StepRecord:
+    def from_json(cls, data: dict[str, Any], step: Step | None = None) -> StepRecord:
+        """``data`` is the journal's entry for the step (the step and its record in one);
+        an entry from before ``applied`` existed gets it derived from ``replaced``."""
+        status = StepStatus(data.get("status", "pending"))
+        kind = step.kind if step else data.get("kind")
+        applied = None
+        if data.get("applied") is not None and kind:
+            applied = change_from_json(kind, data["applied"])
+        elif "applied" not in data and step is not None:
+            applied = legacy_applied(step.change, str(status), data.get("replaced"), step.before)
         return cls(
             index=int(data["index"]),
-            status=StepStatus(data.get("status", "pending")),
+            status=status,
             replaced=data.get("replaced"),
+            applied=applied,
             result=data.get("result"),
             note=data.get("note"),
             error=data.get("error"),
@@ -255,7 +296,8 @@ class RunRecord:
             steps=tuple(Step.from_json(s) for s in data.get("steps") or ()),
         )
         records = tuple(
-            StepRecord.from_json({**s, "index": s["index"]}) for s in data.get("steps") or ()
+            StepRecord.from_json(s, step)
+            for s, step in zip(data.get("steps") or (), plan.steps, strict=True)
         )
         return cls(
             id=data["id"],

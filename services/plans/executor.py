@@ -1,10 +1,14 @@
 """Apply a plan step by step, journaling intent before each write and the outcome after.
 
-Every write step re-reads the live state, records it as the state it replaces, then applies
-the step's *delta* to that fresh read (through the registry and subnet services, which read
-again, write and verify). Applying a step twice changes nothing the second time, so ``resume``
-simply runs the unfinished steps again; ``rollback`` runs the inverse plan built from the
-journal (``services.plans.restore.build_undo_plan``).
+Every write step reads the live state, journals it as the state the step replaces (once: a
+resumed step keeps the first), and works out which part of the step's delta that state still
+lacks. Just before a service sends the write, the journal records that part as ``applied``,
+narrowed to what the state the write is built on still lacks; if Azure refuses the write (it
+answers the PUT/PATCH itself with an error), ``applied`` goes back to what earlier attempts
+changed. So ``applied`` is always what our writes changed or may have changed, whatever the
+outcome (done, failed, killed), and rollback (``services.plans.restore.build_undo_plan``)
+undoes exactly that. Applying a step twice changes nothing the second time, so ``resume``
+runs the unfinished steps again, adding to what their earlier attempts changed.
 
 Testing hook (documented, not a mock): ``ACRFENCE_TEST_CRASH_AT=before-write:N`` or
 ``after-step:N`` makes the process SIGKILL itself right after journaling step N's intent, or
@@ -22,24 +26,32 @@ from typing import Any, Protocol
 from services.errors import VerificationFailed, describe_error
 from services.models import (
     ACR_SERVICE_ENDPOINT,
+    EndpointChange,
+    ProviderChange,
     Registry,
+    RulesChange,
     RunRecord,
     RunState,
     Step,
+    StepChange,
     StepKind,
     StepRecord,
     StepStatus,
     Subnet,
+    changes_made,
+    merge_changes,
     normalize_resource_id,
 )
 from services.plans.journal import Journal, now_text
-from services.plans.snapshot import ip_values, registry_state, same_ip, subnet_state
+from services.plans.snapshot import has_ip, ip_values, registry_state, subnet_state
 
 __all__ = ["PlanServices", "PlanExecutor", "StepProblem", "CRASH_HOOK"]
 
 CRASH_HOOK = "ACRFENCE_TEST_CRASH_AT"
 # How often a subnet step re-plans when someone keeps changing the subnet under us.
 _SUBNET_ATTEMPTS = 3
+# Methods that change a resource: an error answering one of them means Azure did not take it.
+_WRITE_METHODS = frozenset({"PUT", "PATCH", "POST", "DELETE"})
 
 
 class StepProblem(VerificationFailed):
@@ -48,13 +60,19 @@ class StepProblem(VerificationFailed):
 
 class _Rules(Protocol):
     async def get(self, registry_id: str) -> Registry: ...
-    async def apply(self, registry_id: str, edit: Any) -> tuple[Registry, Registry]: ...
+    async def apply(
+        self, registry_id: str, edit: Any, on_write: Callable[[Registry], None] | None = None
+    ) -> tuple[Registry, Registry]: ...
 
 
 class _Subnets(Protocol):
     async def get(self, subnet_id: str) -> Subnet: ...
     async def set_acr_endpoint(
-        self, subnet_id: str, enabled: bool, planned_etag: str | None
+        self,
+        subnet_id: str,
+        enabled: bool,
+        planned_etag: str | None,
+        on_write: Callable[[Subnet], None] | None = None,
     ) -> tuple[Subnet, Subnet]: ...
 
 
@@ -75,6 +93,34 @@ class PlanServices:
 ProgressCallback = Callable[[RunRecord, int], None]
 
 
+class _Writes:
+    """Counts the writes one step attempt sends; the services call it right before each."""
+
+    def __init__(self, on_send: Callable[[Any], None]) -> None:
+        self.sent = 0
+        self._on_send = on_send
+
+    def __call__(self, basis: Any) -> None:
+        self.sent += 1
+        self._on_send(basis)
+
+    def may_have_landed(self, error: BaseException) -> bool:
+        """False when no write went out, or the only one was answered with an error."""
+        if self.sent == 0:
+            return False
+        return not (self.sent == 1 and _refused_write(error))
+
+
+def _refused_write(error: BaseException) -> bool:
+    from azure.core.exceptions import HttpResponseError
+
+    if not isinstance(error, HttpResponseError) or error.response is None:
+        return False
+    request = getattr(error.response, "request", None)
+    method = str(getattr(request, "method", "") or "").upper()
+    return method in _WRITE_METHODS and (error.status_code or 0) >= 400
+
+
 class PlanExecutor:
     def __init__(
         self,
@@ -92,23 +138,11 @@ class PlanExecutor:
         """Apply every step not yet done; returns the final record (done or failed)."""
         run = self._save(replace(run, state=RunState.APPLYING, error=None))
         for step in run.plan.steps:
-            record = run.record(step.index)
-            if record.status is StepStatus.DONE:
+            if run.record(step.index).status is StepStatus.DONE:
                 continue
-            try:
-                run = await self._apply_step(run, step)
-            except Exception as exc:  # every failure is journaled and reported as a sentence
-                message = self.describe(exc)
-                failed = replace(
-                    run.record(step.index),
-                    status=StepStatus.FAILED,
-                    error=message,
-                    finished_at=now_text(),
-                )
-                run = self._save(
-                    replace(run.with_record(failed), state=RunState.FAILED, error=message)
-                )
-                return run
+            run, error = await self._apply_step(run, step)
+            if error is not None:
+                return self._save(replace(run, state=RunState.FAILED, error=error), step.index)
             _crash_if_asked("after-step", step.index)
         return self._save(replace(run, state=RunState.DONE))
 
@@ -118,80 +152,116 @@ class PlanExecutor:
             self.on_progress(run, index)
         return run
 
-    async def _apply_step(self, run: RunRecord, step: Step) -> RunRecord:
+    async def _apply_step(self, run: RunRecord, step: Step) -> tuple[RunRecord, str | None]:
+        """Run one step; returns the run and, when the step failed, the error sentence. The
+        failure is journaled here, keeping ``replaced``, ``started_at`` and ``applied``."""
         record = run.record(step.index)
-        replaced = await self._read(step)
-        if record.status is StepStatus.APPLYING and record.replaced is not None:
-            # A crash caught this step mid-write: keep the state it replaced the first time.
-            replaced = record.replaced
+        # What earlier attempts of this step changed, or may have (a failed or killed one).
+        prior = record.applied
+        try:
+            current = await self._read(step)
+        except Exception as exc:  # nothing was written: the record keeps what it had
+            return self._failed(run, record, prior, exc), self.describe(exc)
         record = replace(
             record,
             status=StepStatus.APPLYING,
-            replaced=replaced,
+            # The state before our first write: a resumed step keeps the one it journaled.
+            replaced=record.replaced if record.replaced is not None else _state_of(current),
+            applied=prior,
             started_at=record.started_at or now_text(),
             error=None,
         )
         run = self._save(run.with_record(record), step.index)
         _crash_if_asked("before-write", step.index)
-        result, note = await self._write(run, step)
+
+        def journal_write(basis: Any) -> None:
+            # Right before a write goes out: what it changes is ours from now on, whatever
+            # happens to the process or the request.
+            nonlocal run, record
+            made = _what_write_changes(step, basis)
+            record = replace(record, applied=merge_changes(record.applied, made))
+            run = self._save(run.with_record(record), step.index)
+
+        writes = _Writes(journal_write)
+        try:
+            result, note = await self._write(run, step, current, writes)
+        except Exception as exc:  # every failure is journaled and reported as a sentence
+            applied = record.applied if writes.may_have_landed(exc) else prior
+            return self._failed(run, record, applied, exc), self.describe(exc)
         done = replace(
             record, status=StepStatus.DONE, result=result, note=note, finished_at=now_text()
         )
-        return self._save(run.with_record(done), step.index)
+        return self._save(run.with_record(done), step.index), None
 
-    async def _read(self, step: Step) -> dict[str, Any] | None:
-        if step.kind in (StepKind.ENABLE_ENDPOINT, StepKind.DISABLE_ENDPOINT):
-            return subnet_state(await self.services.subnets.get(step.target))
-        if step.kind is StepKind.WRITE_RULES:
-            return registry_state(await self.services.rules.get(step.target))
-        if step.kind is StepKind.REGISTER_PROVIDER:
-            return {
-                "registration_state": _state_text(
-                    await self.services.providers.state(step.change["subscription_id"])
-                )
-            }
+    def _failed(
+        self, run: RunRecord, record: StepRecord, applied: StepChange | None, exc: BaseException
+    ) -> RunRecord:
+        failed = replace(
+            record,
+            status=StepStatus.FAILED,
+            applied=applied,
+            error=self.describe(exc),
+            finished_at=now_text(),
+        )
+        return self.journal.save(run.with_record(failed))
+
+    async def _read(self, step: Step) -> Any:
+        """The live object the step changes: a Registry, a Subnet or a registration state."""
+        change = step.change
+        if isinstance(change, EndpointChange):
+            return await self.services.subnets.get(step.target)
+        if isinstance(change, RulesChange):
+            return await self.services.rules.get(step.target)
+        if isinstance(change, ProviderChange):
+            return _state_text(await self.services.providers.state(change.subscription_id))
         return None
 
-    async def _write(self, run: RunRecord, step: Step) -> tuple[dict[str, Any] | None, str | None]:
-        if step.kind is StepKind.REGISTER_PROVIDER:
-            return await self._register(step)
-        if step.kind in (StepKind.ENABLE_ENDPOINT, StepKind.DISABLE_ENDPOINT):
-            return await self._endpoint(step)
-        if step.kind is StepKind.WRITE_RULES:
-            return await self._rules(step)
+    async def _write(
+        self, run: RunRecord, step: Step, current: Any, writes: _Writes
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        change = step.change
+        if isinstance(change, ProviderChange):
+            return await self._register(change, current, writes)
+        if isinstance(change, EndpointChange):
+            return await self._endpoint(change, current, writes)
+        if isinstance(change, RulesChange):
+            return await self._rules(step, change, current, writes)
         return await self._verify(run, step), None
 
-    async def _register(self, step: Step) -> tuple[dict[str, Any], str | None]:
-        subscription = step.change["subscription_id"]
-        state = _state_text(await self.services.providers.state(subscription))
+    async def _register(
+        self, change: ProviderChange, state: str, writes: _Writes
+    ) -> tuple[dict[str, Any], str | None]:
+        subscription = change.subscription_id
         if state.casefold() == "registered":
             return {"registration_state": state}, "already registered"
+        writes(state)
         await self.services.providers.register(subscription)
         after = _state_text(await self.services.providers.state(subscription))
         if after.casefold() != "registered":
             raise StepProblem(f"{ACR_SERVICE_ENDPOINT} is {after} in subscription {subscription}")
         return {"registration_state": after}, None
 
-    async def _endpoint(self, step: Step) -> tuple[dict[str, Any], str | None]:
+    async def _endpoint(
+        self, change: EndpointChange, current: Subnet, writes: _Writes
+    ) -> tuple[dict[str, Any], str | None]:
         from services.subnet_endpoints import SubnetChanged
 
-        enabled = bool(step.change["enabled"])
-        subnet_id = step.change["subnet_id"]
-        current = await self.services.subnets.get(subnet_id)
+        enabled = change.enabled
+        subnet_id = change.subnet_id
         if current.has_acr_endpoint == enabled:
             return subnet_state(current), "already as intended"
         if not enabled:
-            reason = await self._endpoint_still_needed(step)
+            reason = await self._endpoint_still_needed(change)
             if reason:
                 return subnet_state(current), reason
         # The plan's etag only guards the first attempt of a fresh plan; a resumed or re-planned
         # step compares against the state it just read, so others' changes are re-read, kept.
-        etag = step.change.get("planned_etag") or current.etag
+        etag = change.planned_etag or current.etag
         replanned = False
         for _attempt in range(_SUBNET_ATTEMPTS):
             try:
-                _before, after = await self.services.subnets.set_acr_endpoint(
-                    subnet_id, enabled, etag
+                before, after = await self.services.subnets.set_acr_endpoint(
+                    subnet_id, enabled, etag, on_write=writes
                 )
             except SubnetChanged as changed:
                 fresh = changed.current if getattr(changed, "current", None) else None
@@ -203,70 +273,56 @@ class PlanExecutor:
                 continue
             if after.has_acr_endpoint != enabled:
                 raise StepProblem(f"subnet {after.label} did not take the endpoint change")
+            if not writes.sent:
+                return subnet_state(after), "someone else made the same change"
             # Only someone else's change counts as a re-plan: an undo step has no planned
             # etag of its own (our lockdown moved it) and starts from what it reads.
             return subnet_state(after), "re-planned: subnet changed" if replanned else None
         raise StepProblem(f"subnet {subnet_id} kept changing while we tried to update it")
 
-    async def _endpoint_still_needed(self, step: Step) -> str | None:
-        registry_id = step.change.get("registry_id")
-        if not registry_id:
+    async def _endpoint_still_needed(self, change: EndpointChange) -> str | None:
+        if not change.registry_id:
             return None
-        registry = await self.services.rules.get(registry_id)
-        before = set(step.change.get("rules_before") or ())
-        key = normalize_resource_id(step.change["subnet_id"])
+        registry = await self.services.rules.get(change.registry_id)
+        before = set(change.rules_before)
+        key = normalize_resource_id(change.subnet_id)
         for rule in registry.rules.virtual_network_rules:
             if rule.key == key and rule.key not in before:
                 return f"kept: {registry.name} has a new rule for this subnet that needs it"
         return None
 
-    async def _rules(self, step: Step) -> tuple[dict[str, Any], str | None]:
+    async def _rules(
+        self, step: Step, change: RulesChange, current: Registry, writes: _Writes
+    ) -> tuple[dict[str, Any], str | None]:
         from services.registry_rules import NetworkEdit
 
-        change = step.change
-        current = await self.services.rules.get(step.target)
         state = registry_state(current)
-        have_subnets = {normalize_resource_id(s) for s in state["virtual_network_rules"]}
-        have_ips = ip_values(state)
-        add_subnets = tuple(
-            s
-            for s in change.get("add_virtual_network_rules", ())
-            if normalize_resource_id(s) not in have_subnets
-        )
-        remove_subnets = tuple(
-            s
-            for s in change.get("remove_virtual_network_rules", ())
-            if normalize_resource_id(s) in have_subnets
-        )
-        add_ips = tuple(
-            ip for ip in change.get("add_ip_rules", ()) if not any(same_ip(ip, h) for h in have_ips)
-        )
-        remove_ips = tuple(
-            ip for ip in change.get("remove_ip_rules", ()) if any(same_ip(ip, h) for h in have_ips)
-        )
-        settings: dict[str, str] = {}
+        moves = []
         skipped: list[str] = []
-        for key, move in (change.get("settings") or {}).items():
-            now = state.get(key)
-            if now == move["to"]:
-                continue
-            if move.get("only_if") is not None and now != move["only_if"]:
+        for move in change.settings:
+            now = state.get(move.name)
+            if move.only_if is not None and now not in (move.only_if, move.to):
                 # Someone else moved it since this run did: theirs wins.
-                skipped.append(f"{key} left at {now} (changed by someone else)")
+                skipped.append(f"{move.name} left at {now} (changed by someone else)")
                 continue
-            settings[key] = move["to"]
-        if not (add_subnets or remove_subnets or add_ips or remove_ips or settings):
+            moves.append(move)
+        # The part of the step's delta the fresh read still lacks: all this write will do.
+        intent = changes_made(replace(change, settings=tuple(moves)), state)
+        if intent.is_empty:
             return state, "; ".join(skipped) or "already as intended"
+        settings = {m.name: m.to for m in intent.settings}
         edit = NetworkEdit(
-            add_virtual_network_rules=add_subnets,
-            remove_virtual_network_rules=remove_subnets,
-            add_ip_rules=add_ips,
-            remove_ip_rules=remove_ips,
+            add_virtual_network_rules=intent.add_virtual_network_rules,
+            remove_virtual_network_rules=intent.remove_virtual_network_rules,
+            add_ip_rules=intent.add_ip_rules,
+            remove_ip_rules=intent.remove_ip_rules,
             default_action=settings.get("default_action"),
             public_network_access=settings.get("public_network_access"),
             network_rule_bypass_options=settings.get("network_rule_bypass_options"),
         )
-        _before, after = await self.services.rules.apply(step.target, edit)
+        _before, after = await self.services.rules.apply(step.target, edit, on_write=writes)
+        if not writes.sent:
+            skipped.append("someone else made the same change")
         return registry_state(after), "; ".join(skipped) or None
 
     async def _verify(self, run: RunRecord, step: Step) -> dict[str, Any]:
@@ -283,7 +339,8 @@ class PlanExecutor:
                 subnet = await self.services.subnets.get(other.target)
                 subnets[subnet.id] = subnet_state(subnet)
                 kept = (rec.note or "").startswith("kept")
-                if not kept and subnet.has_acr_endpoint != bool(other.change["enabled"]):
+                enabled = isinstance(other.change, EndpointChange) and other.change.enabled
+                if not kept and subnet.has_acr_endpoint != enabled:
                     problems.append(f"subnet {subnet.label}: endpoint not as intended")
                 wanted_others = [
                     s
@@ -301,42 +358,63 @@ class PlanExecutor:
 
 def _rules_problems(step: Step, record: StepRecord, state: dict[str, Any]) -> list[str]:
     change = step.change
+    if not isinstance(change, RulesChange):
+        return []
     have = {normalize_resource_id(s) for s in state["virtual_network_rules"]}
     problems = [
         f"missing subnet rule {s}"
-        for s in change.get("add_virtual_network_rules", ())
+        for s in change.add_virtual_network_rules
         if normalize_resource_id(s) not in have
     ]
     problems += [
         f"subnet rule still present {s}"
-        for s in change.get("remove_virtual_network_rules", ())
+        for s in change.remove_virtual_network_rules
         if normalize_resource_id(s) in have
     ]
     ips = ip_values(state)
-    problems += [
-        f"missing IP rule {ip}"
-        for ip in change.get("add_ip_rules", ())
-        if not any(same_ip(ip, h) for h in ips)
-    ]
-    problems += [
-        f"IP rule still present {ip}"
-        for ip in change.get("remove_ip_rules", ())
-        if any(same_ip(ip, h) for h in ips)
-    ]
+    problems += [f"missing IP rule {ip}" for ip in change.add_ip_rules if not has_ip(ips, ip)]
+    problems += [f"IP rule still present {ip}" for ip in change.remove_ip_rules if has_ip(ips, ip)]
     skipped = record.note or ""
-    for key, move in (change.get("settings") or {}).items():
-        if key in skipped:
+    for move in change.settings:
+        if move.name in skipped:
             continue
-        if state.get(key) != move["to"]:
-            problems.append(f"{key} is {state.get(key)}, not {move['to']}")
+        if state.get(move.name) != move.to:
+            problems.append(f"{move.name} is {state.get(move.name)}, not {move.to}")
     # Rules that existed before this step must still be there (nothing lost).
     before = record.replaced or step.before
-    removed = {normalize_resource_id(s) for s in change.get("remove_virtual_network_rules", ())}
+    removed = {normalize_resource_id(s) for s in change.remove_virtual_network_rules}
     for subnet_id in before.get("virtual_network_rules", ()):
         key = normalize_resource_id(subnet_id)
         if key not in removed and key not in have:
             problems.append(f"lost subnet rule {subnet_id}")
     return problems
+
+
+def _state_of(current: Any) -> dict[str, Any] | None:
+    """The journal's form of what a step read (see services.plans.snapshot)."""
+    if isinstance(current, Registry):
+        return registry_state(current)
+    if isinstance(current, Subnet):
+        return subnet_state(current)
+    if isinstance(current, str):
+        return {"registration_state": current}
+    return None
+
+
+def _what_write_changes(step: Step, basis: Any) -> StepChange | None:
+    """The part of ``step``'s change a write built on ``basis`` (the state the service is
+    about to send its write over) really changes: what ``basis`` already shows isn't ours."""
+    change = step.change
+    if isinstance(change, RulesChange) and isinstance(basis, Registry):
+        made = changes_made(change, registry_state(basis))
+        return None if made.is_empty else made
+    if isinstance(change, EndpointChange):
+        if isinstance(basis, Subnet) and basis.has_acr_endpoint == change.enabled:
+            return None
+        return EndpointChange(change.subnet_id, change.enabled)
+    if isinstance(change, ProviderChange):
+        return change
+    return None
 
 
 def _state_text(value: Any) -> str:

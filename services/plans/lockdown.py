@@ -14,17 +14,22 @@ from services.models import (
     MAX_VIRTUAL_NETWORK_RULES,
     Check,
     CheckLevel,
+    EndpointChange,
     Inventory,
     Plan,
+    ProviderChange,
     Registry,
+    RulesChange,
+    SettingMove,
     Step,
     StepKind,
     Subnet,
+    VerifyChange,
     normalize_resource_id,
 )
 from services.plans import az_commands
 from services.plans.checks import lockdown_warnings
-from services.plans.snapshot import ip_values, registry_state, subnet_state, vnet_rule_keys
+from services.plans.snapshot import has_ip, ip_values, registry_state, subnet_state, vnet_rule_keys
 
 __all__ = ["LockdownRequest", "build_lockdown_plan", "REGISTERED"]
 
@@ -164,7 +169,7 @@ def _steps(
             f"register {ACR_SERVICE_ENDPOINT} in subscription {subscription}",
             before={"registration_state": state or "unknown"},
             after={"registration_state": REGISTERED},
-            change={"subscription_id": subscription, "namespace": ACR_SERVICE_ENDPOINT},
+            change=ProviderChange(subscription, ACR_SERVICE_ENDPOINT),
             az=(az_commands.register_provider(subscription),),
         )
     for _subnet_id, subnet in needs_endpoint:
@@ -177,7 +182,7 @@ def _steps(
             f"add the {ACR_SERVICE_ENDPOINT} endpoint to subnet {subnet.label}, keeping the rest",
             before=before,
             after=after,
-            change={"subnet_id": subnet.id, "enabled": True, "planned_etag": subnet.etag},
+            change=EndpointChange(subnet.id, enabled=True, planned_etag=subnet.etag),
             az=(az_commands.subnet_service_endpoints(subnet.id, after["service_endpoints"]),),
         )
     steps.append(_rules_step(len(steps) + 1, request, registry, [s for _, s in subnets]))
@@ -185,7 +190,7 @@ def _steps(
         StepKind.VERIFY,
         registry.id,
         "verify: re-read the registry's rule set and every subnet's endpoints",
-        change={"subnet_ids": [s.id for _, s in subnets]},
+        change=VerifyChange(tuple(s.id for _, s in subnets)),
         az=(
             f"az acr network-rule list --name {registry.name}",
             *(
@@ -204,7 +209,7 @@ def _rules_step(
     have_subnets = vnet_rule_keys(before)
     add_subnets = [s.id for s in subnets if s.key not in have_subnets]
     have_ips = ip_values(before)
-    add_ips = [ip for ip in request.ip_ranges if ip not in have_ips]
+    add_ips = [ip for ip in request.ip_ranges if not has_ip(have_ips, ip)]
     settings = {"default_action": "Deny"}
     if request.public_network_access:
         settings["public_network_access"] = request.public_network_access
@@ -214,14 +219,11 @@ def _rules_step(
     after["virtual_network_rules"] = [*before["virtual_network_rules"], *add_subnets]
     after["ip_rules"] = [*before["ip_rules"], *add_ips]
     after.update(settings)
-    change = {
-        "add_virtual_network_rules": add_subnets,
-        "remove_virtual_network_rules": [],
-        "add_ip_rules": add_ips,
-        "remove_ip_rules": [],
-        # Each setting: the value to set and, for undo steps, the value it must still have.
-        "settings": {k: {"to": v, "only_if": None} for k, v in settings.items()},
-    }
+    change = RulesChange(
+        add_virtual_network_rules=tuple(add_subnets),
+        add_ip_rules=tuple(add_ips),
+        settings=tuple(SettingMove(k, v) for k, v in settings.items()),
+    )
     moved = {k: v for k, v in settings.items() if before.get(k) != v}
     return Step(
         index=index,

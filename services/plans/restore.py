@@ -1,9 +1,10 @@
 """Build restore plans: open a registry again, or undo exactly what a journaled run did.
 
-An undo is built from the journal's record of the state each step replaced, and is made of
-deltas: it removes only rules this run added, puts back only what it removed, and moves a
-setting back only if it still holds the value this run set. So a rule that existed before, or
-that someone else added meanwhile, survives.
+An undo is built from the journal's record of what each step's writes changed (``applied``),
+and is made of deltas: it removes only rules this run added, puts back only what it removed,
+and moves a setting back only if it still holds the value this run set. So a rule that existed
+before, or that someone else added meanwhile, survives; a step whose write never happened
+needs no undo.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from services.models import (
     ACR_SERVICE_ENDPOINT,
     Check,
     CheckLevel,
+    EndpointChange,
     Inventory,
     Plan,
+    ProviderChange,
     Registry,
+    RulesChange,
     RunRecord,
+    SettingMove,
     Step,
     StepKind,
     StepStatus,
@@ -25,7 +30,7 @@ from services.models import (
     normalize_resource_id,
 )
 from services.plans import az_commands
-from services.plans.snapshot import ip_values, registry_state, subnet_state, vnet_rule_keys
+from services.plans.snapshot import registry_state, subnet_state, vnet_rule_keys
 
 __all__ = ["build_open_plan", "build_undo_plan", "NothingToUndo"]
 
@@ -75,13 +80,10 @@ def build_open_plan(
             "default action Allow",
             before=before,
             after=after,
-            change={
-                "add_virtual_network_rules": [],
-                "remove_virtual_network_rules": remove,
-                "add_ip_rules": [],
-                "remove_ip_rules": [],
-                "settings": {"default_action": {"to": "Allow", "only_if": None}},
-            },
+            change=RulesChange(
+                remove_virtual_network_rules=tuple(remove),
+                settings=(SettingMove("default_action", "Allow"),),
+            ),
             az=az_commands.registry_rule_changes(
                 registry.name,
                 remove_subnets=remove,
@@ -148,15 +150,15 @@ def _disable_step(index: int, subnet: Subnet, registry_id: str, rules_before: se
         title=f"remove the {ACR_SERVICE_ENDPOINT} endpoint from {subnet.label}, keeping the rest",
         before=before,
         after=after,
-        change={
-            "subnet_id": subnet.id,
-            "enabled": False,
-            "planned_etag": subnet.etag,
-            # At apply time: keep the endpoint if the registry has a rule for this subnet that
-            # was not there before (someone else's new rule needs it).
-            "registry_id": registry_id,
-            "rules_before": sorted(rules_before),
-        },
+        # At apply time: keep the endpoint if the registry has a rule for this subnet that was
+        # not there before (someone else's new rule needs it).
+        change=EndpointChange(
+            subnet.id,
+            enabled=False,
+            planned_etag=subnet.etag,
+            registry_id=registry_id,
+            rules_before=tuple(sorted(rules_before)),
+        ),
         az=(az_commands.subnet_service_endpoints(subnet.id, kept),),
     )
 
@@ -174,31 +176,30 @@ def _verify_step(index: int, registry: Registry | None, registry_id: str = "") -
 
 
 def build_undo_plan(run: RunRecord, kind: str = "rollback") -> Plan:
-    """The inverse of what ``run`` did (or may have done: a step caught mid-write counts),
-    newest first. Provider registrations are left in place: unregistering could break others."""
+    """The inverse of what ``run``'s writes changed (or may have changed: a write in flight
+    when the process died counts), newest first. Provider registrations are left in place:
+    unregistering could break others."""
     steps: list[Step] = []
     checks: list[Check] = []
     name = run.plan.registry_name
     for step in reversed(run.plan.steps):
         record = run.record(step.index)
-        if record.status not in (StepStatus.DONE, StepStatus.APPLYING, StepStatus.FAILED):
+        applied = record.applied
+        if record.status is StepStatus.PENDING or applied is None:
             continue
         replaced = record.replaced if record.replaced is not None else step.before
-        if step.kind is StepKind.WRITE_RULES:
-            undo = _undo_rules(len(steps) + 1, step, replaced, name)
-            if undo is not None:
-                steps.append(undo)
-        elif step.kind in (StepKind.ENABLE_ENDPOINT, StepKind.DISABLE_ENDPOINT):
-            undo = _undo_endpoint(len(steps) + 1, step, replaced, run)
-            if undo is not None:
-                steps.append(undo)
-        elif step.kind is StepKind.REGISTER_PROVIDER and record.status is StepStatus.DONE:
+        if isinstance(applied, RulesChange):
+            if not applied.is_empty:
+                steps.append(_undo_rules(len(steps) + 1, step, applied, replaced, name))
+        elif isinstance(applied, EndpointChange):
+            steps.append(_undo_endpoint(len(steps) + 1, step, applied, replaced, run))
+        elif isinstance(applied, ProviderChange):
             checks.append(
                 Check(
                     CheckLevel.INFO,
                     "provider-stays-registered",
-                    f"{step.change.get('namespace')} stays registered in subscription "
-                    f"{step.change.get('subscription_id')} (harmless, and others may rely on it)",
+                    f"{applied.namespace} stays registered in subscription "
+                    f"{applied.subscription_id} (harmless, and others may rely on it)",
                 )
             )
     if not steps:
@@ -214,88 +215,61 @@ def build_undo_plan(run: RunRecord, kind: str = "rollback") -> Plan:
     )
 
 
-def _undo_rules(index: int, step: Step, replaced: dict, registry_name: str) -> Step | None:
-    change = step.change
-    had_subnets = vnet_rule_keys(replaced)
-    had_ips = ip_values(replaced)
-    remove_subnets = [
-        s
-        for s in change.get("add_virtual_network_rules", ())
-        if normalize_resource_id(s) not in had_subnets
-    ]
-    add_subnets = [
-        s
-        for s in change.get("remove_virtual_network_rules", ())
-        if normalize_resource_id(s) in had_subnets
-    ]
-    remove_ips = [ip for ip in change.get("add_ip_rules", ()) if ip not in had_ips]
-    add_ips = [ip for ip in change.get("remove_ip_rules", ()) if ip in had_ips]
-    settings = {
-        key: {"to": replaced.get(key), "only_if": value["to"]}
-        for key, value in (change.get("settings") or {}).items()
-        if replaced.get(key) is not None and replaced.get(key) != value["to"]
-    }
-    if not (remove_subnets or add_subnets or remove_ips or add_ips or settings):
-        return None
+def _undo_rules(
+    index: int, step: Step, applied: RulesChange, replaced: dict, registry_name: str
+) -> Step:
+    undo = applied.inverse()
+    settings = {m.name: m.to for m in undo.settings}
     return Step(
         index=index,
         kind=StepKind.WRITE_RULES,
         target=step.target,
-        title=f"undo step {step.index} on {registry_name}: remove {len(remove_subnets)} subnet "
-        f"rule(s) and {len(remove_ips)} IP rule(s) it added, put back what it changed",
+        title=f"undo step {step.index} on {registry_name}: remove "
+        f"{len(undo.remove_virtual_network_rules)} subnet rule(s) and "
+        f"{len(undo.remove_ip_rules)} IP rule(s) it added, put back what it changed",
         before=dict(step.after),
         after=dict(replaced),
-        change={
-            "add_virtual_network_rules": add_subnets,
-            "remove_virtual_network_rules": remove_subnets,
-            "add_ip_rules": add_ips,
-            "remove_ip_rules": remove_ips,
-            "settings": settings,
-        },
+        change=undo,
         az=az_commands.registry_rule_changes(
             registry_name,
-            add_subnets=add_subnets,
-            remove_subnets=remove_subnets,
-            add_ips=add_ips,
-            remove_ips=remove_ips,
-            default_action=(settings.get("default_action") or {}).get("to"),
-            public_network_access=(settings.get("public_network_access") or {}).get("to"),
-            bypass=(settings.get("network_rule_bypass_options") or {}).get("to"),
+            add_subnets=list(undo.add_virtual_network_rules),
+            remove_subnets=list(undo.remove_virtual_network_rules),
+            add_ips=list(undo.add_ip_rules),
+            remove_ips=list(undo.remove_ip_rules),
+            default_action=settings.get("default_action"),
+            public_network_access=settings.get("public_network_access"),
+            bypass=settings.get("network_rule_bypass_options"),
         ),
     )
 
 
-def _undo_endpoint(index: int, step: Step, replaced: dict, run: RunRecord) -> Step | None:
-    had_acr = any(
-        s.casefold() == ACR_SERVICE_ENDPOINT.casefold()
-        for s in replaced.get("service_endpoints", ())
-    )
-    enabled = bool(step.change.get("enabled"))
-    if had_acr == enabled:
-        return None  # the step found the subnet already as it wanted it: nothing to undo
-    rules_before = set()
+def _undo_endpoint(
+    index: int, step: Step, applied: EndpointChange, replaced: dict, run: RunRecord
+) -> Step:
+    enable = not applied.enabled
+    # Rules the registry had when the run was planned: a rule for this subnet beyond those
+    # (someone else's, added meanwhile) still needs the endpoint, so removing it waits.
+    rules_before: set[str] = set()
     for other in run.plan.steps:
         if other.kind is StepKind.WRITE_RULES:
-            rec = run.record(other.index)
-            rules_before |= vnet_rule_keys(rec.replaced or other.before)
-    kept = [s for s in replaced.get("service_endpoints", ())]
+            rules_before |= vnet_rule_keys(other.before)
+    kept = list(replaced.get("service_endpoints", ()))
     after = {k: v for k, v in replaced.items() if k != "etag"}
     return Step(
         index=index,
-        kind=StepKind.ENABLE_ENDPOINT if had_acr else StepKind.DISABLE_ENDPOINT,
+        kind=StepKind.ENABLE_ENDPOINT if enable else StepKind.DISABLE_ENDPOINT,
         target=step.target,
         title=f"undo step {step.index}: "
-        + ("add back" if had_acr else "remove")
+        + ("add back" if enable else "remove")
         + f" the {ACR_SERVICE_ENDPOINT} endpoint on {step.target.rsplit('/', 3)[-3]}/"
         f"{step.target.rsplit('/', 1)[-1]}, keeping everything else on it now",
         before=dict(step.after),
         after=after,
-        change={
-            "subnet_id": step.target,
-            "enabled": had_acr,
-            "planned_etag": None,
-            "registry_id": run.plan.registry_id,
-            "rules_before": sorted(rules_before),
-        },
+        change=EndpointChange(
+            step.target,
+            enabled=enable,
+            registry_id=run.plan.registry_id,
+            rules_before=tuple(sorted(rules_before)),
+        ),
         az=(az_commands.subnet_service_endpoints(step.target, kept),),
     )

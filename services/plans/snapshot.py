@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.models import Registry, Subnet, normalize_resource_id
+from services.models import Registry, Subnet, ip_rule_key, normalize_resource_id, same_ip_rule
 
-__all__ = ["registry_state", "subnet_state", "vnet_rule_keys", "ip_values", "same_ip"]
+__all__ = ["registry_state", "subnet_state", "vnet_rule_keys", "ip_values", "has_ip", "same_ip"]
+
+# IP rules compare as networks, by the one rule in services.models (``ip_rule_key``).
+same_ip = same_ip_rule
 
 
 def registry_state(registry: Registry) -> dict[str, Any]:
@@ -38,15 +41,10 @@ def vnet_rule_keys(state: dict[str, Any]) -> set[str]:
     return {normalize_resource_id(s) for s in state.get("virtual_network_rules") or ()}
 
 
-def _ip_key(value: str) -> str:
-    # ACR stores a bare address and its /32 form as the same rule.
-    text = value.strip()
-    return text[:-3] if text.endswith("/32") else text
-
-
-def same_ip(a: str, b: str) -> bool:
-    return _ip_key(a) == _ip_key(b)
-
-
 def ip_values(state: dict[str, Any]) -> set[str]:
-    return {_ip_key(v) for v in state.get("ip_rules") or ()}
+    """The state's IP rules as comparable keys (``ip_rule_key``: compared as networks)."""
+    return {ip_rule_key(v) for v in state.get("ip_rules") or ()}
+
+
+def has_ip(state_keys: set[str], value: str) -> bool:
+    return ip_rule_key(value) in state_keys
