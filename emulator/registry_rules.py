@@ -134,7 +134,7 @@ def _private_endpoint_vnets(registry: dict, tenant: Tenant) -> set[str]:
 
 
 def _check_new_subnet_rule(subnet_id: str, tenant: Tenant, endpoint_vnets: set[str]) -> None:
-    match = _SUBNET_ID.match(subnet_id or "")
+    match = _SUBNET_ID.fullmatch(subnet_id or "")
     if match is None:
         raise bad_request(
             "InvalidVirtualNetworkRule",

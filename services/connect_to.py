@@ -79,7 +79,7 @@ def _port(text: str, rule: str) -> int | None:
 
 def _host(text: str, rule: str) -> str:
     host = _bare(text)
-    if not text.startswith("[") and not _HOST.match(host):
+    if not text.startswith("[") and not _HOST.fullmatch(host):
         raise ConnectToError(f"connect-to host {text!r} is not a host name or address in {rule!r}")
     return host
 
@@ -87,7 +87,7 @@ def _host(text: str, rule: str) -> str:
 def parse_connect_to(text: str) -> ConnectTo:
     """Parse one ``HOST1:PORT1:HOST2:PORT2`` rule; raise ConnectToError with one line."""
     rule = (text or "").strip()
-    match = _RULE.match(rule)
+    match = _RULE.fullmatch(rule)
     if not match:
         raise ConnectToError(
             f"connect-to rule {text!r} must read HOST1:PORT1:HOST2:PORT2 "

@@ -223,7 +223,7 @@ class InventoryService:
         if subscription_ids is not None:
             wanted = [s.strip() for s in subscription_ids if s.strip()]
             for subscription_id in wanted:
-                if not _GUID.match(subscription_id):
+                if not _GUID.fullmatch(subscription_id):
                     raise AcrfenceError(
                         f"not a subscription ID (a GUID): {subscription_id!r}",
                         code="InvalidSubscriptionId",

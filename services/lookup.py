@@ -68,7 +68,7 @@ async def find_registry(
             return await RegistryRuleService(clients).get(text)
         except ResourceNotFoundError:
             raise RegistryNotFound(f"no registry {text} (or it isn't visible)") from None
-    if not _REGISTRY_NAME.match(text):
+    if not _REGISTRY_NAME.fullmatch(text):
         raise AcrfenceError(
             f"{name_or_id!r} is not a registry name (5-50 letters and digits) or resource ID",
             code="InvalidRegistryName",

@@ -11,6 +11,8 @@ import importlib
 import os
 import sys
 
+from tui.arguments import OneLineArgumentParser
+
 # Subcommand name -> module under tui.commands; each module is imported only when needed
 # for its parser (cheap: the modules keep heavy imports inside run()).
 COMMANDS: tuple[str, ...] = (
@@ -26,7 +28,8 @@ COMMANDS: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    # Bad input is one line and exit 2, for every subcommand (their parsers share the class).
+    parser = OneLineArgumentParser(
         prog="acrfence",
         description="Lock Azure Container Registries down to subnets, probe them, open them again.",
     )

@@ -13,12 +13,19 @@ __all__ = [
     "normalize_resource_id",
     "subnet_id",
     "registry_id",
+    "is_guid",
 ]
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+# Always used with fullmatch: `$` would let a trailing newline through.
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 # ARM's own limits: resource group names 1-90 chars of word chars, '-', '.', '(', ')'.
-_RESOURCE_GROUP = re.compile(r"^[-\w.()]{1,90}$")
-_NAME = re.compile(r"^[-\w.]{1,80}$")
+_RESOURCE_GROUP = re.compile(r"[-\w.()]{1,90}")
+_NAME = re.compile(r"[-\w.]{1,80}")
+
+
+def is_guid(value: str) -> bool:
+    """A subscription or tenant ID: exactly a GUID, nothing before or after."""
+    return _GUID.fullmatch(value or "") is not None
 
 
 class ResourceIdError(ValueError):
@@ -80,9 +87,9 @@ def parse_resource_id(value: str, expected_type: str | None = None) -> ResourceI
     parts = text.split("/")
     if len(parts) < 9 or parts[0] != "" or any(p == "" for p in parts[1:]):
         raise ResourceIdError(f"not an Azure resource ID: {value!r}")
-    if parts[1].casefold() != "subscriptions" or not _GUID.match(parts[2]):
+    if parts[1].casefold() != "subscriptions" or not _GUID.fullmatch(parts[2]):
         raise ResourceIdError(f"resource ID must start /subscriptions/<guid>: {value!r}")
-    if parts[3].casefold() != "resourcegroups" or not _RESOURCE_GROUP.match(parts[4]):
+    if parts[3].casefold() != "resourcegroups" or not _RESOURCE_GROUP.fullmatch(parts[4]):
         raise ResourceIdError(f"resource ID lacks a valid /resourceGroups/<name>: {value!r}")
     if parts[5].casefold() != "providers" or "." not in parts[6]:
         raise ResourceIdError(f"resource ID lacks /providers/<Namespace>: {value!r}")
@@ -92,7 +99,7 @@ def parse_resource_id(value: str, expected_type: str | None = None) -> ResourceI
     types = tuple(rest[0::2])
     names = tuple(rest[1::2])
     for name in names:
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise ResourceIdError(f"resource ID has an invalid name {name!r}: {value!r}")
     parsed = ResourceId(parts[2].lower(), parts[4], parts[6], types, names)
     if expected_type and not parsed.is_type(expected_type):

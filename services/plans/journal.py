@@ -42,7 +42,7 @@ class Journal:
         self.directory = directory or journal_directory()
 
     def path(self, run_id: str) -> Path:
-        if not _RUN_ID.match(run_id or ""):
+        if not _RUN_ID.fullmatch(run_id or ""):
             raise JournalError(f"not a run ID: {run_id!r} (see `acrfence journal`)")
         return self.directory / f"{run_id}.json"
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from tui.arguments import port_number
+
 HELP = "run the local Azure emulator (ARM + ACR data plane) in the foreground"
 
 
@@ -18,9 +20,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="demo, a tenant JSON file, or generate:SUBSxREGSxVNETSxSUBNETS (default: demo)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=0, help="ARM port (0: any free port)")
+    parser.add_argument("--port", type=port_number, default=0, help="ARM port (0: any free port)")
     parser.add_argument(
-        "--registry-port", type=int, default=0, help="data-plane port (0: any free port)"
+        "--registry-port", type=port_number, default=0, help="data-plane port (0: any free port)"
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="latency added to each request")
     parser.add_argument("--state", default=None, help="state file: loaded if present, kept saved")

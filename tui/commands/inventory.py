@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import Any
 
+from tui.arguments import subscription_guid
+
 HELP = "list subscriptions, registries and virtual networks with their network rules"
 
 EXIT_OK = 0
@@ -23,6 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--subscription",
         action="append",
+        type=subscription_guid,
         default=None,
         metavar="ID",
         help="only this subscription (repeatable); default: every visible one",

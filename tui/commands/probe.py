@@ -16,6 +16,8 @@ import re
 import sys
 from typing import Any
 
+from tui.arguments import positive_seconds, seconds
+
 HELP = "probe registries' data plane (DNS, TCP, TLS, /v2/, token) and explain the verdict"
 
 # Azure's rule for registry names.
@@ -35,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--wait",
-        type=float,
+        type=seconds,
         default=0.0,
         metavar="SECONDS",
         help="with --expect, keep probing until it matches or SECONDS pass",
@@ -71,7 +73,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="connect even when the name resolves only to private (private link) addresses",
     )
     parser.add_argument(
-        "--timeout", type=float, default=5.0, metavar="SECONDS", help="per-stage timeout"
+        "--timeout",
+        type=positive_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="per-stage timeout",
     )
     parser.add_argument(
         "--concurrency", type=int, default=64, metavar="N", help="registries probed at once"
@@ -98,7 +104,7 @@ def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
                 parse_resource_id(name, "Microsoft.ContainerRegistry/registries")
             except ResourceIdError as error:
                 return (), f"REGISTRY: {error}"
-        elif not _REGISTRY_NAME.match(name):
+        elif not _REGISTRY_NAME.fullmatch(name):
             return (), f"{name!r} is not a registry name (5-50 letters and digits) or resource ID"
     if args.wait < 0 or args.timeout <= 0 or args.concurrency < 1:
         return (), "--wait must be >= 0, --timeout > 0 and --concurrency >= 1"
