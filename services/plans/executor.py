@@ -94,10 +94,12 @@ ProgressCallback = Callable[[RunRecord, int], None]
 
 
 class _Writes:
-    """Counts the writes one step attempt sends; the services call it right before each."""
+    """The writes one step attempt sends (the services call it right before each) and what
+    they change, merged."""
 
     def __init__(self, on_send: Callable[[Any], None]) -> None:
         self.sent = 0
+        self.made: StepChange | None = None
         self._on_send = on_send
 
     def __call__(self, basis: Any) -> None:
@@ -119,6 +121,16 @@ def _refused_write(error: BaseException) -> bool:
     request = getattr(error.response, "request", None)
     method = str(getattr(request, "method", "") or "").upper()
     return method in _WRITE_METHODS and (error.status_code or 0) >= 400
+
+
+def _operation_failed(error: BaseException) -> bool:
+    """Azure answered the operation's status poll (2xx) with a terminal Failed: it is over,
+    so a fresh read shows all it changed (a throttled or lost poll says nothing of the kind:
+    that operation may still finish)."""
+    from azure.core.exceptions import HttpResponseError
+
+    status = error.status_code if isinstance(error, HttpResponseError) else None
+    return status is not None and 200 <= status < 300
 
 
 class PlanExecutor:
@@ -178,15 +190,20 @@ class PlanExecutor:
             # Right before a write goes out: what it changes is ours from now on, whatever
             # happens to the process or the request.
             nonlocal run, record
-            made = _what_write_changes(step, basis)
-            record = replace(record, applied=merge_changes(record.applied, made))
+            writes.made = merge_changes(writes.made, _what_write_changes(step, basis))
+            record = replace(record, applied=merge_changes(prior, writes.made))
             run = self._save(run.with_record(record), step.index)
 
         writes = _Writes(journal_write)
         try:
             result, note = await self._write(run, step, current, writes)
         except Exception as exc:  # every failure is journaled and reported as a sentence
-            applied = record.applied if writes.may_have_landed(exc) else prior
+            applied = prior
+            if writes.may_have_landed(exc):
+                landed = writes.made
+                if _operation_failed(exc):
+                    landed = await self._still_in_place(step, landed)
+                applied = merge_changes(prior, landed)
             return self._failed(run, record, applied, exc), self.describe(exc)
         done = replace(
             record, status=StepStatus.DONE, result=result, note=note, finished_at=now_text()
@@ -204,6 +221,31 @@ class PlanExecutor:
             finished_at=now_text(),
         )
         return self.journal.save(run.with_record(failed))
+
+    async def _still_in_place(self, step: Step, made: StepChange | None) -> StepChange | None:
+        """The part of ``made`` a fresh read shows in place, after an operation that failed
+        for good; when the read fails too, all of ``made`` (it may have landed)."""
+        try:
+            fresh = await self._read(step)
+        except Exception:  # the failure being journaled matters more than this read
+            return made
+        if isinstance(made, RulesChange) and isinstance(fresh, Registry):
+            missing = changes_made(made, registry_state(fresh))
+            in_place = RulesChange(
+                add_virtual_network_rules=_without(
+                    made.add_virtual_network_rules, missing.add_virtual_network_rules
+                ),
+                remove_virtual_network_rules=_without(
+                    made.remove_virtual_network_rules, missing.remove_virtual_network_rules
+                ),
+                add_ip_rules=_without(made.add_ip_rules, missing.add_ip_rules),
+                remove_ip_rules=_without(made.remove_ip_rules, missing.remove_ip_rules),
+                settings=tuple(m for m in made.settings if missing.setting(m.name) is None),
+            )
+            return None if in_place.is_empty else in_place
+        if isinstance(made, EndpointChange) and isinstance(fresh, Subnet):
+            return made if fresh.has_acr_endpoint == made.enabled else None
+        return made
 
     async def _read(self, step: Step) -> Any:
         """The live object the step changes: a Registry, a Subnet or a registration state."""
@@ -388,6 +430,10 @@ def _rules_problems(step: Step, record: StepRecord, state: dict[str, Any]) -> li
         if key not in removed and key not in have:
             problems.append(f"lost subnet rule {subnet_id}")
     return problems
+
+
+def _without(values: tuple[str, ...], dropped: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v for v in values if v not in dropped)
 
 
 def _state_of(current: Any) -> dict[str, Any] | None:
