@@ -31,6 +31,7 @@ MALFORMED: list[tuple[tuple[str, ...], str]] = [
     ((*LOCK, "--bogus"), "unknown option '--bogus' (see `acrfence lockdown --help`)"),
     ((*LOCK, "-q"), "unknown option '-q'"),
     (("lockdown", REG, "--subnet"), "--subnet needs a value"),
+    (("lockdown", REG, "--p", "x"), "ambiguous option: --p could match"),
     ((*LOCK, "--ip"), "--ip needs a value"),
     ((*LOCK, "--yes=1"), "--yes takes no value"),
     (("lockdown", REG, "surplus", "--subnet", DOCKER_SUBNET), "unexpected argument 'surplus'"),
