@@ -100,6 +100,8 @@ class _Writes:
     def __init__(self, on_send: Callable[[Any], None]) -> None:
         self.sent = 0
         self.made: StepChange | None = None
+        # The change the write carries, when narrower than the step's (settings left alone).
+        self.carries: StepChange | None = None
         self._on_send = on_send
 
     def __call__(self, basis: Any) -> None:
@@ -190,7 +192,8 @@ class PlanExecutor:
             # Right before a write goes out: what it changes is ours from now on, whatever
             # happens to the process or the request.
             nonlocal run, record
-            writes.made = merge_changes(writes.made, _what_write_changes(step, basis))
+            carried = writes.carries or step.change
+            writes.made = merge_changes(writes.made, _what_write_changes(carried, basis))
             record = replace(record, applied=merge_changes(prior, writes.made))
             run = self._save(run.with_record(record), step.index)
 
@@ -302,7 +305,7 @@ class PlanExecutor:
         replanned = False
         for _attempt in range(_SUBNET_ATTEMPTS):
             try:
-                before, after = await self.services.subnets.set_acr_endpoint(
+                _before, after = await self.services.subnets.set_acr_endpoint(
                     subnet_id, enabled, etag, on_write=writes
                 )
             except SubnetChanged as changed:
@@ -352,6 +355,7 @@ class PlanExecutor:
         intent = changes_made(replace(change, settings=tuple(moves)), state)
         if intent.is_empty:
             return state, "; ".join(skipped) or "already as intended"
+        writes.carries = intent
         settings = {m.name: m.to for m in intent.settings}
         edit = NetworkEdit(
             add_virtual_network_rules=intent.add_virtual_network_rules,
@@ -447,10 +451,9 @@ def _state_of(current: Any) -> dict[str, Any] | None:
     return None
 
 
-def _what_write_changes(step: Step, basis: Any) -> StepChange | None:
-    """The part of ``step``'s change a write built on ``basis`` (the state the service is
-    about to send its write over) really changes: what ``basis`` already shows isn't ours."""
-    change = step.change
+def _what_write_changes(change: StepChange, basis: Any) -> StepChange | None:
+    """The part of ``change`` a write built on ``basis`` (the state the service is about to
+    send its write over) really changes: what ``basis`` already shows isn't ours."""
     if isinstance(change, RulesChange) and isinstance(basis, Registry):
         made = changes_made(change, registry_state(basis))
         return None if made.is_empty else made
