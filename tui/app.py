@@ -37,6 +37,7 @@ from tui.messages import (
     InventoryLoadStarted,
     QuickProbeFinished,
 )
+from tui.resource_actions import RESOURCE_ACTIONS, ResourceActions
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.palette import InventoryJumpProvider
@@ -99,7 +100,7 @@ def _group_by_registry(findings: Iterable[Finding]) -> dict[str, tuple[Finding, 
     return {key: tuple(value) for key, value in grouped.items()}
 
 
-class AcrFenceApp(App[None]):
+class AcrFenceApp(ResourceActions):
     CSS_PATH = "acrfence.tcss"
     TITLE = "acrfence"
     BINDINGS = bindings_for("app")
@@ -227,6 +228,8 @@ class AcrFenceApp(App[None]):
     # ---- actions -------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in RESOURCE_ACTIONS:
+            return self.resource_action_allowed(action)
         if action == "wizard" and parameters and self.read_only:
             return not wizard_changes_azure(str(parameters[0]))
         if action == "show_findings":

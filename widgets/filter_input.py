@@ -21,7 +21,11 @@ class FilterInput(Input):
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder="filter: type to narrow, Enter keeps, Escape clears", id=id)
+        # Compact: one line with no border, so what is typed shows (a focused Input's "tall"
+        # border would take the only line and hide the text).
+        super().__init__(
+            placeholder="filter: type to narrow, Enter keeps, Escape clears", id=id, compact=True
+        )
         self._target: KeyedTable | None = None
 
     def open_for(self, table: KeyedTable) -> None:

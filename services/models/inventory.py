@@ -7,8 +7,10 @@ them with ``same_resource_id`` or through ``.key``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from services.models.resource_id import normalize_resource_id
 
@@ -40,6 +42,8 @@ class Subscription:
     display_name: str
     state: str = "Enabled"
     tenant_id: str | None = None
+    # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -104,6 +108,8 @@ class Registry:
     data_endpoint_host_names: tuple[str, ...] = ()
     provisioning_state: str | None = None
     etag: str | None = None
+    # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -152,6 +158,8 @@ class Subnet:
     private_endpoint_ids: tuple[str, ...] = ()
     etag: str | None = None
     provisioning_state: str | None = None
+    # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -184,6 +192,8 @@ class VirtualNetwork:
     address_prefixes: tuple[str, ...] = ()
     subnets: tuple[Subnet, ...] = ()
     etag: str | None = None
+    # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:

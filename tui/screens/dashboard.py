@@ -154,6 +154,36 @@ class DashboardScreen(Screen[None]):
         table = focused if isinstance(focused, KeyedTable) else self.query_one(RegistryTable)
         self.query_one(FilterInput).open_for(table)
 
+    def action_clear_filter(self) -> None:
+        focused = self.focused
+        if isinstance(focused, KeyedTable) and focused.filter_text:
+            focused.set_filter("")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            # Only when there is a kept filter: Escape stays free otherwise.
+            focused = self.focused
+            return isinstance(focused, KeyedTable) and bool(focused.filter_text)
+        return True
+
+    def resource_under_cursor(self) -> object | None:
+        """The subscription, registry, subnet or (subnet-less) network under the cursor of the
+        focused pane (the registries pane when focus is elsewhere)."""
+        focused = self.focused
+        table = focused if isinstance(focused, KeyedTable) else self.query_one(RegistryTable)
+        key = table.selected_key
+        if key is None or key == ALL_SUBSCRIPTIONS:
+            return None
+        inventory = acrfence_app(self).data.inventory
+        if isinstance(table, SubscriptionTable):
+            return next(
+                (s for s in inventory.subscriptions if s.subscription_id.casefold() == key), None
+            )
+        if isinstance(table, SubnetTable):
+            subnet = inventory.subnet(key)
+            return subnet or next((v for v in inventory.virtual_networks if v.key == key), None)
+        return inventory.registry(key)
+
     def selection(self) -> tuple[Registry | None, Subnet | None]:
         inventory = acrfence_app(self).data.inventory
         registry_key = self.query_one(RegistryTable).selected_key
