@@ -30,6 +30,9 @@ async def test_the_filter_line_shows_what_is_typed(emulator):
         # The text has a line to be drawn on (a focused Input's border used to take it).
         assert line.content_region.height >= 1
         assert "myc" in "".join(segment.text for segment in line.render_line(0))
+        # ...and nothing is drawn over it.
+        for other in (*app.screen.query("Footer"), app.screen.query_one("#load-status")):
+            assert not line.region.overlaps(other.region), other
 
 
 async def test_escape_on_the_dashboard_clears_a_kept_filter(emulator):
@@ -166,3 +169,29 @@ def test_the_raw_json_never_shows_secrets():
     assert clean["properties"]["adminUserEnabled"] is True
     text = raw_json_text(raw)
     assert "s3cret" not in text and "abc" not in text
+
+
+async def test_without_colour_states_are_told_by_style(emulator, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")  # Textual reads it when the app is made
+    app = demo_app(emulator)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("2")
+        table = app.screen.query_one(RegistryTable)
+        names = registry_names(app)
+
+        def segments(name: str):
+            y = names.index(name) + 1 - table.scroll_offset.y  # + the header row
+            return [s for s in table.render_line(y) if s.text.strip()]
+
+        # An error stands out (it was a grey one step off the background: 237 on 235).
+        error = next(s for s in segments("contosodark") if "err" in s.text)
+        assert error.style.reverse and error.style.bold
+        # The cursor row is reversed; other rows are not.
+        assert table.cursor_row == 0
+        assert all(s.style.reverse for s in segments(names[0]))
+        assert not any(s.style.reverse for s in segments(names[1]))
+        # The focused pane has a double border; the others a single one.
+        await pilot.press("1")
+        assert app.screen.query_one("#subscriptions").styles.border_top[0] == "double"
+        assert table.styles.border_top[0] == "round"

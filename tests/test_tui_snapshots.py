@@ -48,3 +48,40 @@ def test_findings_view(snap_compare, emulator, size):
         await pilot.pause()
 
     assert snap_compare(demo_app(emulator), terminal_size=size, run_before=settled(ready))
+
+
+# Without colour (NO_COLOR; Textual reads it when the app is made): every state, the focused
+# pane, the cursor row and the placeholders must still read (bold, reverse, underline, words).
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_no_color_main_screen(snap_compare, emulator, size, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def ready(pilot):
+        await pilot.press("2", "j", "j", "j")  # the cursor on contosodark (an error)
+
+    assert snap_compare(demo_app(emulator), terminal_size=size, run_before=settled(ready))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_no_color_findings_view(snap_compare, emulator, size, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def ready(pilot):
+        await pilot.press("f")
+        await pilot.pause()
+
+    assert snap_compare(demo_app(emulator), terminal_size=size, run_before=settled(ready))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_no_color_filter_placeholder(snap_compare, emulator, size, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def ready(pilot):
+        await pilot.press("3", "slash")
+        pilot.app.screen.query_one("#filter").cursor_blink = False  # a still picture
+        await pilot.pause()
+
+    assert snap_compare(demo_app(emulator), terminal_size=size, run_before=settled(ready))

@@ -41,6 +41,7 @@ from tui.resource_actions import RESOURCE_ACTIONS, ResourceActions
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.palette import InventoryJumpProvider
+from widgets.palette import colourless, install_palette
 
 __all__ = ["AcrFenceApp", "AppServices", "DashboardData"]
 
@@ -119,6 +120,10 @@ class AcrFenceApp(ResourceActions):
         self._publish_timer: Timer | None = None
         self._publish_interval = PUBLISH_INTERVAL
         self.sub_title = services.description + (" · read-only" if read_only else "")
+        # Without colour, states are drawn with bold/reverse/underline (widgets/palette.py).
+        colour = not colourless(self.no_color, self.console)
+        install_palette(self.console, colour=colour)
+        self.set_class(not colour, "-colourless")
 
     # ---- loading -------------------------------------------------------------------------
 
