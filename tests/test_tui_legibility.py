@@ -195,3 +195,30 @@ async def test_without_colour_states_are_told_by_style(emulator, monkeypatch):
         await pilot.press("1")
         assert app.screen.query_one("#subscriptions").styles.border_top[0] == "double"
         assert table.styles.border_top[0] == "round"
+
+
+async def test_the_welcome_covers_nothing_at_80x24(emulator):
+    from textual.widgets import Button
+
+    from tui.launch import DEMO_WELCOME
+
+    app = demo_app(emulator)
+    app.services.extras["welcome"] = DEMO_WELCOME
+    messages: list[object] = []
+    async with app.run_test(
+        size=(80, 24), message_hook=messages.append, notifications=True
+    ) as pilot:
+        await loaded(pilot)
+        welcome = app.screen.query_one("#welcome")
+        assert welcome.display and "mycontainerregistry" in str(welcome.render())
+        # In the layout under the panes: the registries pane is above it, not under it.
+        assert not welcome.region.overlaps(app.screen.query_one(RegistryTable).region)
+        assert not any("mycontainerregistry" in note for note in notes(messages))  # no toast
+        await pilot.press("2", "l")
+        await pilot.pause()
+        # The wizard's buttons are not under anything: no toast is up.
+        assert app.screen.query(Button)
+        assert not app.screen.query("Toast")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.query_one("#welcome").display  # gone once another view opened

@@ -128,11 +128,8 @@ class AcrFenceApp(ResourceActions):
     # ---- loading -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.push_screen(DashboardScreen())
+        self.push_screen(DashboardScreen(welcome=self.services.extras.get("welcome")))
         self.load_inventory()
-        welcome = self.services.extras.get("welcome")
-        if welcome:
-            self.notify(welcome, title="Demo tenant", timeout=12)
         # Runs a dropped session left halfway are offered as resume / roll back.
         from tui.screens.resume_prompt import offer_unfinished_runs
 
