@@ -20,7 +20,7 @@ from services.analysis.context import subnet_label
 __all__ = ["PlanText", "plan_renderable", "shorten_subnet_ids"]
 
 # indent, then an optional lead the rest of the line hangs under.
-_LEAD = re.compile(r"^(\s*)(\d+\. |[-+=] |\$ |warning: |BLOCKED: |note: )?(.*)$")
+_LEAD = re.compile(r"^(\s*)(\d+\. |[-+=] |\$ |[✓✗…] |warning: |BLOCKED: |note: )?(.*)$")
 _SUBNET_ID = re.compile(
     r"/subscriptions/[^/\s]+/resourceGroups/[^/\s]+/providers/Microsoft\.Network/"
     r"virtualNetworks/[^/\s]+/subnets/[^/\s,]+",
@@ -57,7 +57,8 @@ def plan_renderable(text: str) -> RenderableType:
 
 
 class PlanText(Static):
-    """The plan in the wizard's review step; ``plain`` is the text as rendered for the CLI."""
+    """Plan-like text in a wizard (the plan, the probe lines); ``plain`` is the text as the
+    command line prints it."""
 
     plain = ""
 

@@ -130,7 +130,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
             with VerticalScroll(id="apply-stage", classes="stage"):
                 yield StepList(id="steps")
                 yield Static("", id="outcome", markup=False)
-                yield Static("", id="probe", markup=False)
+                yield PlanText(id="probe")
                 yield Button("Close", id="done", compact=True)
         yield Static("", id="keys", markup=False)
         yield Footer()
@@ -318,7 +318,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     @on(ProbeRound)
     def _probe_round(self, message: ProbeRound) -> None:
         self._probe_lines[message.key] = message.text
-        self.query_one("#probe", Static).update(
+        self.query_one("#probe", PlanText).show(
             "Probe (a new rule can take minutes to reach the data plane):\n"
             + "\n".join(f"  {line}" for line in self._probe_lines.values())
         )
@@ -340,7 +340,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
             self.query_one("#outcome", Static).update(f"Failed: {text}")
             self.query_one("#done", Button).disabled = False
         elif event.worker.group == "wizard-probe":
-            self.query_one("#probe", Static).update(f"Probe failed: {text}")
+            self.query_one("#probe", PlanText).show(f"Probe failed: {text}")
         else:
             self.app.notify(text, title="Wizard", severity="error", markup=False)
 
