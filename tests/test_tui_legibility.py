@@ -222,3 +222,13 @@ async def test_the_welcome_covers_nothing_at_80x24(emulator):
         await pilot.press("escape")
         await pilot.pause()
         assert not app.screen.query_one("#welcome").display  # gone once another view opened
+
+
+def test_a_terminal_without_colours_counts_as_no_color():
+    from rich.console import Console
+
+    from widgets.palette import colourless
+
+    assert colourless(False, Console(color_system=None, force_terminal=True))
+    assert not colourless(False, Console(color_system="truecolor", force_terminal=True))
+    assert colourless(True, Console(color_system="truecolor", force_terminal=True))
