@@ -93,6 +93,7 @@ def subscription_from_arm(raw: dict[str, Any]) -> Subscription:
         display_name=raw.get("displayName") or raw.get("subscriptionId", ""),
         state=raw.get("state") or "Enabled",
         tenant_id=raw.get("tenantId"),
+        raw=raw,
     )
 
 

@@ -132,6 +132,7 @@ def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
         data_endpoint_host_names=tuple(props.get("dataEndpointHostNames") or ()),
         provisioning_state=props.get("provisioningState"),
         etag=raw.get("etag"),
+        raw=raw,
     )
 
 

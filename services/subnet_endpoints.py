@@ -81,6 +81,7 @@ def subnet_from_arm(raw: Mapping[str, Any], *, virtual_network_name: str | None 
         private_endpoint_ids=_ids(props.get("privateEndpoints")),
         etag=raw.get("etag"),
         provisioning_state=props.get("provisioningState"),
+        raw=raw,
     )
 
 
@@ -100,6 +101,7 @@ def virtual_network_from_arm(raw: Mapping[str, Any]) -> VirtualNetwork:
             subnet_from_arm(s, virtual_network_name=name) for s in props.get("subnets") or ()
         ),
         etag=raw.get("etag"),
+        raw=raw,
     )
 
 

@@ -26,7 +26,9 @@ async def _until(pilot, condition, timeout: float = 20.0) -> None:
 
 
 def _text(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
+    widget = screen.query_one(selector, Static)
+    # The plan is laid out in a Rich group; its widget keeps the text as ``plain``.
+    return getattr(widget, "plain", None) or str(widget.render())
 
 
 async def _loaded(app, pilot) -> None:

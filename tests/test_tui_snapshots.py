@@ -48,3 +48,67 @@ def test_findings_view(snap_compare, emulator, size):
         await pilot.pause()
 
     assert snap_compare(demo_app(emulator), terminal_size=size, run_before=settled(ready))
+
+
+# Without colour (NO_COLOR; Textual reads it when the app is made): every state, the focused
+# pane, the cursor row and the placeholders must still read (bold, reverse, underline, words).
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_no_color_main_screen(snap_compare, emulator, size, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def ready(pilot):
+        await pilot.press("2", "j", "j", "j")  # the cursor on contosodark (an error)
+
+    assert snap_compare(demo_app(emulator), terminal_size=size, run_before=settled(ready))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_no_color_findings_view(snap_compare, emulator, size, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def ready(pilot):
+        await pilot.press("f")
+        await pilot.pause()
+
+    assert snap_compare(demo_app(emulator), terminal_size=size, run_before=settled(ready))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_no_color_filter_placeholder(snap_compare, emulator, size, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def ready(pilot):
+        await pilot.press("3", "slash")
+        pilot.app.screen.query_one("#filter").cursor_blink = False  # a still picture
+        await pilot.pause()
+
+    assert snap_compare(demo_app(emulator), terminal_size=size, run_before=settled(ready))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_no_color_lockdown_review(snap_compare, emulator, size, monkeypatch, tmp_path):
+    """The plan to confirm: Apply is off until the name is typed, the name field is empty."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))  # no journal of other tests
+
+    async def ready(pilot):
+        app = pilot.app
+        await pilot.press("2")
+        registry = next(r for r in app.data.inventory.registries if r.name == "mycontainerregistry")
+        app.screen.query_one("#registries").select_key(registry.key)
+        await pilot.press("3")
+        subnet = next(s for s in app.data.inventory.subnets if s.name == "myDockerVMSubnet")
+        app.screen.query_one("#networks").select_key(subnet.key)
+        await pilot.press("2", "l")
+        await pilot.pause()
+        app.screen.query_one("#make-plan").press()
+        for _ in range(400):
+            if getattr(app.screen, "plan", None) is not None:
+                break
+            await pilot.pause(0.02)
+        app.screen.query_one("#confirm").cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(demo_app(emulator), terminal_size=size, run_before=settled(ready))

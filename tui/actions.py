@@ -1,8 +1,8 @@
 """Every user action of the dashboard, defined once.
 
 Key bindings, command-palette entries and the `?` help screen are all derived from ``ACTIONS``
-so they can never disagree. Each binding carries an id (``acrfence.<action>``) so users can remap
-keys with ``App.set_keymap({"acrfence.refresh": "f5"})``.
+so they can never disagree. Each binding carries an id (``acrfence.<action>``) so a keymap can
+be applied with ``App.set_keymap({"acrfence.refresh": "f5"})``.
 
 Change actions (lockdown, restore, open, probe) are run by wizard screens that other modules
 register into ``WIZARDS``; the app looks a wizard up when its key is pressed, and hides and refuses
@@ -73,12 +73,42 @@ ACTIONS: tuple[AppAction, ...] = (
     AppAction("show_help", "question_mark", "Help", "List every key binding.", key_display="?"),
     AppAction("show_findings", "f", "Findings", "List every finding across the tenant."),
     AppAction(
+        "copy_id",
+        "c",
+        "Copy ID",
+        "Copy the full ID of the resource under the cursor (also shown in a note).",
+        show=False,
+    ),
+    AppAction(
+        "show_json",
+        "y",
+        "JSON",
+        "Show the JSON of the resource under the cursor, as last read from Azure.",
+        show=False,
+    ),
+    AppAction(
+        "jump",
+        "colon",
+        "View",
+        "Jump to a view by name: registries, networks, subscriptions, findings, help.",
+        show=False,
+        key_display=":",
+    ),
+    AppAction(
         "filter",
         "slash",
         "Filter",
         "Filter the focused table by text.",
         "dashboard",
         key_display="/",
+    ),
+    AppAction(
+        "clear_filter",
+        "escape",
+        "Clear filter",
+        "Clear the filter kept on the focused table.",
+        "dashboard",
+        show=False,
     ),
     AppAction(
         "pane('subscriptions')", "1", "Subs", "Go to subscriptions.", "dashboard", show=False

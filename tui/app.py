@@ -37,9 +37,11 @@ from tui.messages import (
     InventoryLoadStarted,
     QuickProbeFinished,
 )
+from tui.resource_actions import RESOURCE_ACTIONS, ResourceActions
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.palette import InventoryJumpProvider
+from widgets.palette import colourless, install_palette
 
 __all__ = ["AcrFenceApp", "AppServices", "DashboardData"]
 
@@ -99,7 +101,7 @@ def _group_by_registry(findings: Iterable[Finding]) -> dict[str, tuple[Finding, 
     return {key: tuple(value) for key, value in grouped.items()}
 
 
-class AcrFenceApp(App[None]):
+class AcrFenceApp(ResourceActions):
     CSS_PATH = "acrfence.tcss"
     TITLE = "acrfence"
     BINDINGS = bindings_for("app")
@@ -118,15 +120,16 @@ class AcrFenceApp(App[None]):
         self._publish_timer: Timer | None = None
         self._publish_interval = PUBLISH_INTERVAL
         self.sub_title = services.description + (" · read-only" if read_only else "")
+        # Without colour, states are drawn with bold/reverse/underline (widgets/palette.py).
+        colour = not colourless(self.no_color, self.console)
+        install_palette(self.console, colour=colour)
+        self.set_class(not colour, "-colourless")
 
     # ---- loading -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.push_screen(DashboardScreen())
+        self.push_screen(DashboardScreen(welcome=self.services.extras.get("welcome")))
         self.load_inventory()
-        welcome = self.services.extras.get("welcome")
-        if welcome:
-            self.notify(welcome, title="Demo tenant", timeout=12)
         # Runs a dropped session left halfway are offered as resume / roll back.
         from tui.screens.resume_prompt import offer_unfinished_runs
 
@@ -227,6 +230,8 @@ class AcrFenceApp(App[None]):
     # ---- actions -------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in RESOURCE_ACTIONS:
+            return self.resource_action_allowed(action)
         if action == "wizard" and parameters and self.read_only:
             return not wizard_changes_azure(str(parameters[0]))
         if action == "show_findings":

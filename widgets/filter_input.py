@@ -12,7 +12,7 @@ __all__ = ["FilterInput"]
 
 class FilterInput(Input):
     DEFAULT_CSS = """
-    FilterInput { display: none; dock: bottom; height: 1; border: none; padding: 0 1; }
+    FilterInput { display: none; height: 1; border: none; padding: 0 1; }
     FilterInput.-open { display: block; }
     """
     BINDINGS = [
@@ -21,11 +21,19 @@ class FilterInput(Input):
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder="filter: type to narrow, Enter keeps, Escape clears", id=id)
+        # Compact: one line with no border, so what is typed shows (a focused Input's "tall"
+        # border would take the only line and hide the text). Not docked: docked at the
+        # bottom, the footer was drawn over it.
+        super().__init__(
+            placeholder="filter: type to narrow, Enter keeps, Escape clears", id=id, compact=True
+        )
         self._target: KeyedTable | None = None
 
     def open_for(self, table: KeyedTable) -> None:
         self._target = table
+        # Say which table is filtered: focus has left it, so its border no longer shows it.
+        name = str(table.border_title or "").split(" [")[0].split(":")[0].strip().casefold()
+        self.placeholder = f"filter {name or 'rows'}: type to narrow, Enter keeps, Escape clears"
         self.value = table.filter_text
         self.add_class("-open")
         self.focus()

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -34,6 +35,14 @@ class KeyedTable(DataTable):
     """Rows given as (key, cells) in display order; ``filter_text`` narrows what is shown."""
 
     COLUMNS: Sequence[tuple[str, str]] = ()  # (column key, label)
+    # Home/End go to the first/last row (DataTable's own move sideways, which a row cursor
+    # doesn't need); j/k/g/G as in vi, less and k9s.
+    BINDINGS = [
+        Binding("home,g", "scroll_top", "First row", show=False),
+        Binding("end,G", "scroll_bottom", "Last row", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
 
     @dataclass
     class Filtered(Message):

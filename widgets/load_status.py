@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
 from services.models import SubscriptionFailure
+from widgets.palette import ERROR
 
 __all__ = ["LoadStatus"]
 
@@ -46,7 +47,7 @@ class LoadStatus(Vertical):
             bar.update(total=total, progress=done)
         elif error:
             # Nothing (or only part) was read: never claim "read" over an empty screen.
-            line.update(Text(f"✗ Inventory not read (r retries): {error}", style="bold red"))
+            line.update(Text(f"✗ Inventory not read (r retries): {error}", style=ERROR))
             bar.display = False
         else:
             line.update(Text(f"✓ Inventory read: {counts}"))
@@ -56,7 +57,7 @@ class LoadStatus(Vertical):
             name = names.get(failure.subscription_id.casefold(), failure.subscription_id)
             if failure_lines:
                 failure_lines.append("\n")
-            failure_lines.append("✗ ", style="bold red")
+            failure_lines.append("✗ ", style=ERROR)
             failure_lines.append(f"{name}: could not read {failure.what} ({failure.code}) ")
             failure_lines.append(failure.message, style="dim")
         failures_widget = self.query_one("#failures", Static)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from rich.text import Text
 
 from services.models import EndpointStatus, Finding, Severity
+from widgets.palette import ERROR, INFO, OK, WARNING
 
 __all__ = [
     "endpoint_marker",
@@ -16,16 +17,16 @@ __all__ = [
 ]
 
 _SEVERITY = {
-    Severity.ERROR: ("✖ error", "bold red"),
-    Severity.WARNING: ("▲ warning", "yellow"),
-    Severity.INFO: ("● info", "cyan"),
+    Severity.ERROR: ("✖ error", ERROR),
+    Severity.WARNING: ("▲ warning", WARNING),
+    Severity.INFO: ("● info", INFO),
 }
 
 _ENDPOINT = {
-    EndpointStatus.ENABLED: ("✓ enabled", "green"),
-    EndpointStatus.MISSING: ("✗ missing", "bold red"),
-    EndpointStatus.SUBNET_NOT_FOUND: ("✗ subnet not found", "bold red"),
-    EndpointStatus.UNREADABLE: ("? unreadable subscription", "yellow"),
+    EndpointStatus.ENABLED: ("✓ enabled", OK),
+    EndpointStatus.MISSING: ("✗ missing", ERROR),
+    EndpointStatus.SUBNET_NOT_FOUND: ("✗ subnet not found", ERROR),
+    EndpointStatus.UNREADABLE: ("? unreadable subscription", WARNING),
 }
 
 
@@ -42,7 +43,7 @@ def findings_marker(findings: Iterable[Finding]) -> Text:
     """How many findings and the worst severity: "✖ 2 err", "▲ 1 warn", "● 1 info", "✓ ok"."""
     found = list(findings)
     if not found:
-        return Text("✓ ok", style="green")
+        return Text("✓ ok", style=OK)
     worst = min((Severity(f.severity) for f in found), key=lambda s: s.rank)
     label, style = _SEVERITY[worst]
     symbol = label.split(" ", 1)[0]
@@ -59,4 +60,4 @@ def yes_no(value: bool, yes: str, no: str, *, good: bool | None = None) -> Text:
     text = f"✓ {yes}" if value else f"✗ {no}"
     if good is None:
         return Text(text)
-    return Text(text, style="green" if value == good else "yellow")
+    return Text(text, style=OK if value == good else WARNING)

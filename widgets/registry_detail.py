@@ -10,6 +10,7 @@ from textual.widgets import Static
 from services.models import AccessSummary, EndpointStatus, Finding, Registry, Severity
 from widgets.detail_text import DetailText
 from widgets.markers import endpoint_marker, severity_marker, yes_no
+from widgets.palette import OK
 
 __all__ = ["RegistryDetail", "RuleStatus"]
 
@@ -88,7 +89,7 @@ class RegistryDetail(Static):
 
         out.heading(f"Findings ({len(findings)})")
         if not findings:
-            out.line(Text("✓ nothing to report", style="green"))
+            out.line(Text("✓ nothing to report", style=OK))
         for finding in sorted(findings, key=lambda f: Severity(f.severity).rank):
             out.line(severity_marker(finding.severity), "  ", Text(finding.title, style="bold"))
             out.line(Text(finding.detail), indent=6)

@@ -9,6 +9,7 @@ from rich.text import Text
 from services.models import Finding, Registry
 from widgets.keyed_table import KeyedTable
 from widgets.markers import findings_marker
+from widgets.palette import WARNING
 
 __all__ = ["RegistryTable"]
 
@@ -54,8 +55,8 @@ class RegistryTable(KeyedTable):
 def _cells(registry: Registry, findings: Sequence[Finding]) -> tuple[str | Text, ...]:
     rules = registry.rules
     deny = rules.denies_by_default
-    default = Text("■ Deny", style="yellow") if deny else Text("□ Allow")
-    public = Text("on") if registry.public_access_enabled else Text("✗ off", style="yellow")
+    default = Text("■ Deny", style=WARNING) if deny else Text("□ Allow")
+    public = Text("on") if registry.public_access_enabled else Text("✗ off", style=WARNING)
     return (
         registry.name,
         findings_marker(findings),

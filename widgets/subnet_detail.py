@@ -10,6 +10,7 @@ from textual.widgets import Static
 from services.models import Finding, Subnet, SubnetReach
 from widgets.detail_text import DetailText
 from widgets.markers import severity_marker, yes_no
+from widgets.palette import OK, WARNING
 
 __all__ = ["SubnetDetail"]
 
@@ -43,9 +44,7 @@ class SubnetDetail(Static):
             out.none("registries")
         for item in sorted(reach, key=lambda r: (not r.reachable, r.registry_name.casefold())):
             mark = (
-                Text("✓ reaches", style="green")
-                if item.reachable
-                else Text("✗ blocked", style="yellow")
+                Text("✓ reaches", style=OK) if item.reachable else Text("✗ blocked", style=WARNING)
             )
             out.line(mark, "  ", Text(item.registry_name, style="bold"))
             out.line(item.reason, indent=6)

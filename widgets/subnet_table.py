@@ -8,6 +8,7 @@ from rich.text import Text
 
 from services.models import VirtualNetwork
 from widgets.keyed_table import KeyedTable, Row
+from widgets.palette import MUTED, OK
 
 __all__ = ["SubnetTable", "vnet_row_key"]
 
@@ -50,9 +51,7 @@ def _rows(vnet: VirtualNetwork) -> list[Row]:
     rows: list[Row] = []
     for subnet in sorted(vnet.subnets, key=lambda s: s.name.casefold()):
         acr = (
-            Text("✓ enabled", style="green")
-            if subnet.has_acr_endpoint
-            else Text("✗ none", style="dim")
+            Text("✓ enabled", style=OK) if subnet.has_acr_endpoint else Text("✗ none", style=MUTED)
         )
         others = ", ".join(e.service.removeprefix("Microsoft.") for e in subnet.other_endpoints)
         rows.append(

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from services.models import Inventory
 from widgets.keyed_table import KeyedTable, Row
+from widgets.palette import ERROR, OK
 
 __all__ = ["ALL_SUBSCRIPTIONS", "SubscriptionTable"]
 
@@ -69,7 +70,7 @@ class SubscriptionTable(KeyedTable):
 def _state(loading: bool, failure: str | None) -> Text:
     """A symbol and a word, readable without colour."""
     if failure:
-        return Text(f"✗ {failure}", style="bold red")
+        return Text(f"✗ {failure}", style=ERROR)
     if loading:
         return Text("… loading", style="italic")
-    return Text("✓ read", style="green")
+    return Text("✓ read", style=OK)

@@ -8,8 +8,10 @@ them with ``same_resource_id`` or through ``.key``.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from services.models.resource_id import normalize_resource_id
 
@@ -43,6 +45,8 @@ class Subscription:
     display_name: str
     state: str = "Enabled"
     tenant_id: str | None = None
+    # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -126,6 +130,8 @@ class Registry:
     data_endpoint_host_names: tuple[str, ...] = ()
     provisioning_state: str | None = None
     etag: str | None = None
+    # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -174,6 +180,8 @@ class Subnet:
     private_endpoint_ids: tuple[str, ...] = ()
     etag: str | None = None
     provisioning_state: str | None = None
+    # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -206,6 +214,8 @@ class VirtualNetwork:
     address_prefixes: tuple[str, ...] = ()
     subnets: tuple[Subnet, ...] = ()
     etag: str | None = None
+    # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:

@@ -6,7 +6,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Tab, Tabs
+from textual.widgets import DataTable, Footer, Header, Static, Tab, Tabs
 
 from services.models import Registry, Subnet
 from tui.actions import bindings_for
@@ -21,6 +21,8 @@ from widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
 __all__ = ["DashboardScreen", "PANES"]
 
 PANES = ("subscriptions", "registries", "networks")
+# How long the demo's welcome stays under the panes (it also goes once another view opens).
+WELCOME_SECONDS = 20
 PANE_TITLES = {
     "subscriptions": "Subscriptions [1]",
     "registries": "Registries [2]",
@@ -34,8 +36,10 @@ class DashboardScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     AUTO_FOCUS = "#registries"
 
-    def __init__(self) -> None:
+    def __init__(self, welcome: str | None = None) -> None:
         super().__init__()
+        # In the layout, not a toast: a toast covered the wizard's buttons at 80x24.
+        self.welcome = welcome
         self.subscription_id: str | None = None  # None: all subscriptions
         # A wizard gets the highlighted subnet only once the user has been to the networks
         # pane: its cursor starts on the first row, which nobody chose.
@@ -52,6 +56,7 @@ class DashboardScreen(Screen[None]):
             yield SubscriptionTable(id="subscriptions", classes="pane")
             yield RegistryTable(id="registries", classes="pane -active")
             yield SubnetTable(id="networks", classes="pane")
+        yield Static(self.welcome or "", id="welcome", markup=False)
         yield FilterInput(id="filter")
         yield LoadStatus(id="load-status")
         yield Footer(compact=True)
@@ -60,6 +65,16 @@ class DashboardScreen(Screen[None]):
         for pane in PANES:
             self.query_one(f"#{pane}", KeyedTable).border_title = PANE_TITLES[pane]
         self.watch(self.app, "data", self._redraw)
+        self.query_one("#welcome").display = bool(self.welcome)
+        if self.welcome:
+            self.query_one("#welcome").border_title = "Demo tenant"
+            self.set_timer(WELCOME_SECONDS, self.hide_welcome)
+
+    def on_screen_suspend(self) -> None:
+        self.hide_welcome()
+
+    def hide_welcome(self) -> None:
+        self.query_one("#welcome").display = False
 
     # ---- drawing ---------------------------------------------------------------------------
 
@@ -153,6 +168,36 @@ class DashboardScreen(Screen[None]):
         focused = self.focused
         table = focused if isinstance(focused, KeyedTable) else self.query_one(RegistryTable)
         self.query_one(FilterInput).open_for(table)
+
+    def action_clear_filter(self) -> None:
+        focused = self.focused
+        if isinstance(focused, KeyedTable) and focused.filter_text:
+            focused.set_filter("")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            # Only when there is a kept filter: Escape stays free otherwise.
+            focused = self.focused
+            return isinstance(focused, KeyedTable) and bool(focused.filter_text)
+        return True
+
+    def resource_under_cursor(self) -> object | None:
+        """The subscription, registry, subnet or (subnet-less) network under the cursor of the
+        focused pane (the registries pane when focus is elsewhere)."""
+        focused = self.focused
+        table = focused if isinstance(focused, KeyedTable) else self.query_one(RegistryTable)
+        key = table.selected_key
+        if key is None or key == ALL_SUBSCRIPTIONS:
+            return None
+        inventory = acrfence_app(self).data.inventory
+        if isinstance(table, SubscriptionTable):
+            return next(
+                (s for s in inventory.subscriptions if s.subscription_id.casefold() == key), None
+            )
+        if isinstance(table, SubnetTable):
+            subnet = inventory.subnet(key)
+            return subnet or next((v for v in inventory.virtual_networks if v.key == key), None)
+        return inventory.registry(key)
 
     def selection(self) -> tuple[Registry | None, Subnet | None]:
         inventory = acrfence_app(self).data.inventory

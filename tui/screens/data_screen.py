@@ -39,6 +39,11 @@ class DataScreen(Screen[None]):
         """What the app's lockdown/restore/probe actions apply to while this screen is on top."""
         raise NotImplementedError
 
+    def resource_under_cursor(self) -> object | None:
+        """What `c` copies the ID of and `y` shows the JSON of: the registry, else the subnet."""
+        registry, subnet = self.selection()
+        return registry or subnet
+
 
 class DetailScreen(DataScreen, Generic[SubjectT]):
     """One registry or subnet in a scrollable detail widget; says so when it has disappeared

@@ -24,7 +24,8 @@ SCOPES = {
 BUILT_IN = (
     ("Everywhere", "ctrl+p", "Command palette: jump to a registry, subnet or subscription"),
     ("Everywhere", "tab / shift+tab", "Move focus to the next / previous pane"),
-    ("Tables", "↑ ↓ PgUp PgDn", "Move the cursor (Home / End: first / last row)"),
+    ("Tables", "↑ ↓ j k PgUp PgDn", "Move the cursor"),
+    ("Tables", "Home End g G", "First / last row"),
     ("Tables", "enter", "Open the registry, subnet or finding under the cursor"),
 )
 
@@ -40,9 +41,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static(
-                "acrfence keys  (remap with App.set_keymap by binding id)", id="help-title"
-            )
+            yield Static("acrfence keys", id="help-title")
             # A Rich table, not a DataTable: its last column wraps, so every sentence stays
             # whole at 80 columns.
             yield Static(self._table(), id="help-table")

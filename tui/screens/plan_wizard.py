@@ -21,7 +21,6 @@ from textual.widget import Widget
 from textual.widgets import (
     Button,
     ContentSwitcher,
-    DataTable,
     Footer,
     Header,
     Input,
@@ -29,15 +28,17 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from services.models import Plan, RunRecord, RunState, StepStatus
+from services.models import Plan, RunRecord, RunState
 from services.plans.render import render_plan
 from tui.actions import WizardContext
+from tui.plan_text import PlanText
 from tui.screens.wizard_probe import (
     PROBE_WAIT_SECONDS,
     ProbeTarget,
     probe_targets_until,
 )
 from tui.screens.wizard_widgets import shadow_dashboard_keys
+from widgets.step_list import StepList
 
 __all__ = ["PlanWizardScreen", "PROBE_WAIT_SECONDS", "ProbeTarget"]
 
@@ -120,16 +121,16 @@ class PlanWizardScreen(Screen[RunRecord | None]):
             with Vertical(id="review", classes="stage"):
                 # The plan scrolls on its own, so the name to type stays on screen below it.
                 with VerticalScroll(id="plan-scroll"):
-                    yield Static("", id="plan-text", markup=False)
+                    yield PlanText(id="plan-text")
                 yield Static("", id="confirm-hint", classes="hint")
                 yield Input(id="confirm", placeholder="registry name", compact=True)
                 with Horizontal(classes="buttons"):
                     yield Button("Apply", id="apply", variant="error", disabled=True, compact=True)
                     yield Button("◂ Back", id="back", compact=True)
             with VerticalScroll(id="apply-stage", classes="stage"):
-                yield DataTable(id="steps", cursor_type="none")
+                yield StepList(id="steps")
                 yield Static("", id="outcome", markup=False)
-                yield Static("", id="probe", markup=False)
+                yield PlanText(id="probe")
                 yield Button("Close", id="done", compact=True)
         yield Static("", id="keys", markup=False)
         yield Footer()
@@ -139,9 +140,6 @@ class PlanWizardScreen(Screen[RunRecord | None]):
             self.app.notify("Read-only mode: changes are switched off.", severity="warning")
             self.dismiss(None)
             return
-        table = self.query_one("#steps", DataTable)
-        # Status before the title: a long title is cut at 80 columns, the status never.
-        table.add_columns("#", "status", "step")
         self.call_after_refresh(lambda: self._show_keys(self.focused))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -216,7 +214,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     def _show_plan(self, message: PlanReady) -> None:
         self.plan = message.plan
         self.query_one("#choose-error", Static).update("")
-        self.query_one("#plan-text", Static).update(render_plan(message.plan))
+        self.query_one("#plan-text", PlanText).show(render_plan(message.plan))
         hint = self.query_one("#confirm-hint", Static)
         confirm = self.query_one("#confirm", Input)
         if message.plan.blocked:
@@ -261,10 +259,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     def _start_apply(self) -> None:
         if self.plan is None or self.plan.blocked:
             return
-        table = self.query_one("#steps", DataTable)
-        table.clear()
-        for step in self.plan.steps:
-            table.add_row(str(step.index), "pending", step.title, key=str(step.index))
+        self.query_one("#steps", StepList).start(self.plan.steps)
         self._switch("apply-stage")
         self.query_one("#outcome", Static).update("Applying…")
         self.query_one("#done", Button).disabled = True
@@ -285,18 +280,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     def _progress(self, message: StepProgress) -> None:
         run = message.run
         self.run = run
-        table = self.query_one("#steps", DataTable)
-        column = list(table.columns)[1]
-        for record in run.records:
-            text = str(record.status)
-            if record.note:
-                text += f" ({record.note})"
-            if record.status is StepStatus.FAILED and record.error:
-                text = f"failed: {record.error}"
-            try:
-                table.update_cell(str(record.index), column, text, update_width=True)
-            except Exception:  # a row from another plan (a resumed run): nothing to update
-                continue
+        self.query_one("#steps", StepList).progress(run)
         if run.state in (RunState.DONE, RunState.FAILED):
             self._finished(run)
 
@@ -334,7 +318,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     @on(ProbeRound)
     def _probe_round(self, message: ProbeRound) -> None:
         self._probe_lines[message.key] = message.text
-        self.query_one("#probe", Static).update(
+        self.query_one("#probe", PlanText).show(
             "Probe (a new rule can take minutes to reach the data plane):\n"
             + "\n".join(f"  {line}" for line in self._probe_lines.values())
         )
@@ -356,7 +340,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
             self.query_one("#outcome", Static).update(f"Failed: {text}")
             self.query_one("#done", Button).disabled = False
         elif event.worker.group == "wizard-probe":
-            self.query_one("#probe", Static).update(f"Probe failed: {text}")
+            self.query_one("#probe", PlanText).show(f"Probe failed: {text}")
         else:
             self.app.notify(text, title="Wizard", severity="error", markup=False)
 

@@ -9,6 +9,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Label, RadioButton, RadioSet, Select, SelectionList, Static
 
+from services.analysis.context import subnet_label
 from services.models import Plan, Registry, RunRecord, RunState, same_resource_id
 from tui.actions import WizardContext, register_wizard
 from tui.screens.plan_wizard import PlanWizardScreen
@@ -65,13 +66,27 @@ class RestoreWizardScreen(PlanWizardScreen):
         )
         yield Label("Subnet rules to remove (open)")
         yield MarkedSelectionList(
-            *[(r.subnet_id, r.subnet_id, True) for r in self.registry.rules.virtual_network_rules],
+            # vnet/subnet: a full ID is cut at 80 columns before the subnet's name.
+            *[
+                (self._rule_label(r.subnet_id), r.subnet_id, True)
+                for r in self.registry.rules.virtual_network_rules
+            ],
             id="rules",
         )
         yield MarkedCheckbox(
             "Also remove the endpoint from subnets no remaining rule needs",
             id="remove-endpoints",
         )
+
+    def _rule_label(self, subnet_id: str) -> str:
+        """vnet/subnet, with the resource group when two rules would read the same."""
+        label = subnet_label(subnet_id, self.context.inventory.subnet(subnet_id))
+        rules = self.registry.rules.virtual_network_rules if self.registry else ()
+        twins = [r for r in rules if subnet_label(r.subnet_id) == subnet_label(subnet_id)]
+        if len(twins) > 1:
+            parts = subnet_id.split("/")
+            label += f"  (group {parts[4] if len(parts) > 4 else '?'})"
+        return label
 
     async def build_plan(self, session: Any) -> Plan:
         from services.plans.inputs import PlanInputError

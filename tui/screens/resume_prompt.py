@@ -44,7 +44,8 @@ class ResumePromptScreen(ModalScreen[RunRecord | None]):
     DEFAULT_CSS = """
     ResumePromptScreen { align: center middle; }
     ResumePromptScreen > Vertical {
-        width: 90%; height: auto; max-height: 90%; border: thick $warning; padding: 1 2;
+        width: 100%; max-width: 110; height: auto; max-height: 90%; border: thick $warning;
+        padding: 1 1;
         background: $surface;
     }
     ResumePromptScreen #runs { height: auto; max-height: 10; }
@@ -82,7 +83,7 @@ class ResumePromptScreen(ModalScreen[RunRecord | None]):
     def on_mount(self) -> None:
         table = self.query_one("#runs", DataTable)
         self._state_column, self._done_column = table.add_columns(
-            "run", "kind", "registry", "state", "steps done"
+            "run", "kind", "registry", "state", "done"
         )[3:]
         for run in self.runs:
             table.add_row(
