@@ -90,6 +90,8 @@ KINDS: dict[str, tuple[tuple[str, ...], bool, str]] = {
     "registryOperations": (REGISTRY_VERSIONS, False, "registries/operationStatuses"),
     "subscriptions": (SUBSCRIPTION_VERSIONS, True, "subscriptions"),
     "providers": (PROVIDER_VERSIONS, True, "providers"),
+    # Microsoft.Resources' resource listing and resource groups share the providers' versions.
+    "resources": (PROVIDER_VERSIONS, True, "resources"),
     "metadata": (METADATA_VERSIONS, True, "metadata"),
 }
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from emulator.arm.context import ArmContext, Reply
 
-
 # The first metadata version that answers a single cloud object instead of a list.
 SINGLE_CLOUD_VERSION = "2022-09-01"
 

@@ -24,6 +24,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="latency added to each request")
     parser.add_argument("--state", default=None, help="state file: loaded if present, kept saved")
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="the bearer token to accept (default: a fresh JWT; az needs a JWT it can decode)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,6 +43,11 @@ def run(args: argparse.Namespace) -> int:
     if args.latency_ms < 0:
         print("acrfence emulator: --latency-ms must be 0 or more", file=sys.stderr)
         return 2
+    if args.token is not None and (not args.token.strip() or any(c.isspace() for c in args.token)):
+        print(
+            "acrfence emulator: --token must be a non-empty string without spaces", file=sys.stderr
+        )
+        return 2
     try:
         handle = start_emulator(
             seed=args.seed,
@@ -46,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             arm_port=args.port,
             registry_port=args.registry_port,
+            token=args.token,
         )
     except (SeedError, ValueError, OSError) as exc:
         print(f"acrfence emulator: {exc}", file=sys.stderr)
