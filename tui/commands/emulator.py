@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import threading
 
+    from emulator.arm.context import Settings
     from emulator.runner import start_emulator
     from emulator.seeds import SeedError
 
@@ -57,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
             arm_port=args.port,
             registry_port=args.registry_port,
             token=args.token,
+            # Retry-After: 1 on long-running operations, not 0: the Azure CLI waits its
+            # default 30 s between polls when told 0, which would stall a rehearsed script.
+            settings=Settings(lro_retry_after=1),
         )
     except (SeedError, ValueError, OSError) as exc:
         print(f"acrfence emulator: {exc}", file=sys.stderr)
