@@ -261,6 +261,7 @@ def _undo_rules(index: int, step: Step, replaced: dict, registry_name: str) -> S
             default_action=(settings.get("default_action") or {}).get("to"),
             public_network_access=(settings.get("public_network_access") or {}).get("to"),
             bypass=(settings.get("network_rule_bypass_options") or {}).get("to"),
+            tasks_bypass=(settings.get("network_rule_bypass_allowed_for_tasks") or {}).get("to"),
         ),
     )
 
