@@ -84,3 +84,32 @@ def test_where_azure_refuses_the_newest_api_the_plan_says_so_and_runs_on_the_fal
     mine = next(r for r in listed if r["name"] == "mycontainerregistry")
     assert mine["registry_api_version"] == "2021-08-01-preview"
     assert "refused" in mine["registry_api_note"]
+
+
+async def test_the_wizard_can_let_tasks_through(emulator, tmp_path: Path, monkeypatch) -> None:
+    from test_plans_wizard import _app, _text, _until
+    from textual.widgets import Button, Input, Select
+
+    from tui.actions import WizardContext
+    from tui.screens.lockdown_wizard import LockdownWizardScreen
+
+    app = _app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        inventory = app.data.inventory
+        context = WizardContext(
+            app, inventory, inventory.registry(MYREGISTRY), inventory.subnet(DOCKER_SUBNET), False
+        )
+        screen = LockdownWizardScreen(context)
+        app.push_screen(screen)
+        await pilot.pause()
+        screen.query_one("#tasks-bypass", Select).value = "allow"
+        screen.query_one("#make-plan", Button).press()
+        await _until(pilot, lambda: screen.plan is not None)
+        assert "ACR Tasks bypass" in _text(screen, "#plan-text")
+        assert "networkRuleBypassAllowedForTasks=true" in _text(screen, "#plan-text")
+        screen.query_one("#confirm", Input).value = "mycontainerregistry"
+        await pilot.pause()
+        screen.query_one("#apply", Button).press()
+        await _until(pilot, lambda: "Applied and verified" in _text(screen, "#outcome"))
+    assert _tasks(emulator) is True
