@@ -138,3 +138,23 @@ async def test_managed_identity_endpoint_hands_out_the_token_the_emulator_accept
     assert _claims(token)["tid"] and _claims(token)["oid"]
     assert wrong.status_code == 401 and bare.status_code == 400
     assert emulator.token not in wrong.text + bare.text
+
+
+async def test_resource_group_names_match_in_any_case_and_ids_keep_theirs(emulator) -> None:
+    """az takes the group from the listing's id lower-cased: every path must still resolve,
+    and answers keep the group's name as created."""
+    context = ssl.create_default_context(cafile=emulator.ca_cert)
+    auth = {"Authorization": f"Bearer {emulator.token}"}
+    sub = f"/subscriptions/{SUB_PRODUCTION}"
+    paths = {
+        f"{sub}/resourceGroups/myresourcegroup/providers/Microsoft.ContainerRegistry/"
+        "registries/mycontainerregistry": "2026-09-01-preview",
+        f"{sub}/resourcegroups/MYRESOURCEGROUP/providers/microsoft.network/virtualnetworks/"
+        "mydockervmvnet/subnets/mydockervmsubnet": "2024-07-01",
+        f"{sub}/resourcegroups/myresourcegroup": "2024-11-01",
+    }
+    async with httpx.AsyncClient(verify=context, base_url=emulator.arm_endpoint) as client:
+        for path, version in paths.items():
+            answer = await client.get(path, params={"api-version": version}, headers=auth)
+            assert answer.status_code == 200, path
+            assert "/resourceGroups/myResourceGroup" in answer.json()["id"]
