@@ -213,7 +213,7 @@ def demo_tenant() -> Tenant:
 
 def _let_tasks_through(t: Tenant, but: str) -> None:
     """Turn the Tasks bypass on for the demo's Deny registries except `but`, which shows the
-    tasks-bypass-off finding alone (on every other one it would drown their own finding;
+    tasks-bypass-disabled finding alone (on every other one it would drown their own finding;
     Azure's default is off, so a real tenant shows it on each Deny registry)."""
     for registry in t.registries.values():
         rules = registry["properties"].get("networkRuleSet") or {}

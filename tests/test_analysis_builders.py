@@ -59,7 +59,7 @@ def make_registry(
     public: str = "Enabled",
     bypass: str = "AzureServices",
     connections: tuple[PrivateEndpointConnection, ...] = (),
-    tasks: bool = True,  # Tasks bypass on: tasks-bypass-off stays out of the other cases
+    tasks: bool = True,  # Tasks bypass on: tasks-bypass-disabled stays out of the other cases
 ) -> Registry:
     return Registry(
         id=registry_id(SUB, RG, name),

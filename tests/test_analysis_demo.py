@@ -102,7 +102,7 @@ def _edge_case_tenant() -> Tenant:
         tenant.add_registry(registry)
         return registry
 
-    # Tasks let through on the Deny registries: tasks-bypass-off has its own case in the demo.
+    # Tasks let through on the Deny registries: tasks-bypass-disabled has its own case in the demo.
     add("edgefull", default_action="Deny", subnet_rules=ids[:100], tasks_bypass=True)
     add("edgenear", default_action="Deny", subnet_rules=ids[:95], tasks_bypass=True)
     add("edgestandard", sku="Standard", default_action="Deny", ip_rules=["203.0.113.9"])

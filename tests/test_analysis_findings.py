@@ -295,13 +295,13 @@ def test_tasks_bypass_off_on_a_deny_registry_only() -> None:
     subnet = make_subnet()
     registry = make_registry(subnets=(subnet.id,), tasks=False)
     inventory = make_inventory([registry], [subnet])
-    finding = only(registry_findings(registry, inventory), "tasks-bypass-off")
+    finding = only(registry_findings(registry, inventory), "tasks-bypass-disabled")
     assert finding.severity is Severity.INFO
     assert "networkRuleBypassAllowedForTasks" in finding.detail and "403" in finding.detail
     open_registry = make_registry(default_action="Allow", tasks=False)
-    assert "tasks-bypass-off" not in codes(
+    assert "tasks-bypass-disabled" not in codes(
         registry_findings(open_registry, make_inventory([open_registry], []))
     )
     # Read through the 2021 fallback API, the setting is unknown: nothing to say.
     unknown = replace(registry, api_version_note="Azure refused registry API ...")
-    assert "tasks-bypass-off" not in codes(registry_findings(unknown, inventory))
+    assert "tasks-bypass-disabled" not in codes(registry_findings(unknown, inventory))

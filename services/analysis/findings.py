@@ -52,7 +52,7 @@ FINDING_CODES = (
     "bypass-off",
     "public-access-disabled-no-private-endpoint",
     "default-allow-with-rules",
-    "tasks-bypass-off",
+    "tasks-bypass-disabled",
 )
 
 _INACTIVE_CONNECTION_STATES = {"rejected", "disconnected"}
@@ -351,7 +351,7 @@ def _tasks_bypass_off(registry: Registry) -> list[Finding]:
     return [
         _finding(
             registry,
-            "tasks-bypass-off",
+            "tasks-bypass-disabled",
             Severity.INFO,
             f"{registry.name}: ACR Tasks are refused by the firewall (Tasks bypass off)",
             "The registry denies by default and its Tasks bypass "

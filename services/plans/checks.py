@@ -80,7 +80,7 @@ def lockdown_warnings(
     if not tasks and not registry.api_version_note:
         checks.append(
             _warn(
-                "tasks-bypass-off",
+                "tasks-bypass-disabled",
                 "ACR Tasks (quick tasks, builds, scheduled tasks) will get 403 from this "
                 "registry: its Tasks bypass is off (Azure's default); use --tasks-bypass allow "
                 "if tasks push or pull here",
