@@ -82,7 +82,13 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return subprocess.call([str(BIN / "acrfence"), "--demo", *rest])
     # The az tests find the CLI through ACRFENCE_AZ (and skip, saying so, without it).
-    env = {**os.environ, "ACRFENCE_AZ": str(ensure_azure_cli())}
+    env = dict(os.environ)
+    try:
+        env["ACRFENCE_AZ"] = str(ensure_azure_cli())
+    except (OSError, subprocess.CalledProcessError) as exc:
+        # Offline, say: the rest of the suite still runs (.ci/run installs az up front and
+        # fails there instead).
+        print(f"could not install the Azure CLI ({exc}); its tests will skip", file=sys.stderr)
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT, env=env)
 
 
