@@ -76,6 +76,7 @@ def test_where_azure_refuses_the_newest_api_the_plan_says_so_and_runs_on_the_fal
     captured = capsys.readouterr()
     assert rc == 1 and "refused registry API 2026-09-01-preview" in captured.err
     assert run_cli(monkeypatch, env, *args, "--yes") == 0, capsys.readouterr().err
+    assert "uses 2021-08-01-preview" in capsys.readouterr().out  # the plan says so
     rules = handle.state.get_registry(MYREGISTRY)["properties"]["networkRuleSet"]
     assert rules["defaultAction"] == "Deny"
     capsys.readouterr()

@@ -38,6 +38,8 @@ def lockdown_warnings(
 ) -> list[Check]:
     # The preview concerns the service endpoint route only: an IP-only change doesn't use it.
     checks = [_warn("preview", PREVIEW_NOTICE)] if request.subnet_ids else []
+    if registry.api_version_note:  # Azure refused the newest registry API in its subscription
+        checks.append(_warn("registry-api-fallback", registry.api_version_note))
     ip_ranges = [*(r.value for r in registry.rules.ip_rules), *request.ip_ranges]
     if client_ip:
         if not _matches_any(client_ip, ip_ranges):
