@@ -3,7 +3,8 @@
 
 Needs only Python 3.11+: `python3 dev.py demo` or `python3 dev.py test [pytest args]`.
 The venv lives in .venv next to this file and is reused; it is refreshed when
-pyproject.toml changes.
+pyproject.toml changes. `test` also installs the pinned Azure CLI, once, into its
+own cached venv (see ensure_azure_cli) for the tests that run the real `az`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,17 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".acrfence-installed"
+
+# The Azure CLI the az tests run. It is pinned (the tests trace what this version sends)
+# and lives in its own venv outside the repository, shared by every clone and reused:
+# installing it takes a minute or two, and its dependencies must not mix with ours.
+AZURE_CLI_VERSION = "2.91.0"
+AZURE_CLI_VENV = Path(
+    os.environ.get("ACRFENCE_AZ_VENV")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "acrfence-az"
+    / AZURE_CLI_VERSION
+)
 
 
 def _pyproject_digest() -> str:
@@ -41,17 +53,43 @@ def ensure_venv() -> None:
     STAMP.write_text(digest)
 
 
+def ensure_azure_cli() -> Path:
+    """Install azure-cli==AZURE_CLI_VERSION into AZURE_CLI_VENV unless it is there; return az."""
+    bin_dir = AZURE_CLI_VENV / ("Scripts" if os.name == "nt" else "bin")
+    stamp = AZURE_CLI_VENV / ".acrfence-az-installed"
+    if stamp.exists() and stamp.read_text() == AZURE_CLI_VERSION:
+        return bin_dir / "az"
+    print(f"installing Azure CLI {AZURE_CLI_VERSION} into {AZURE_CLI_VENV} ...", file=sys.stderr)
+    venv.create(AZURE_CLI_VENV, with_pip=True, clear=True)
+    # -qq: pip's per-index warnings for ~150 packages would bury the test output.
+    pip = [str(bin_dir / "python"), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
+    subprocess.run([*pip, f"azure-cli=={AZURE_CLI_VERSION}"], check=True)
+    stamp.write_text(AZURE_CLI_VERSION)
+    return bin_dir / "az"
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test", "setup"}:
-        print("usage: python3 dev.py demo | test [pytest args] | setup", file=sys.stderr)
+    if not argv or argv[0] not in {"demo", "test", "setup", "az"}:
+        print("usage: python3 dev.py demo | test [pytest args] | setup | az", file=sys.stderr)
         return 2
     ensure_venv()
     command, rest = argv[0], argv[1:]
     if command == "setup":
         return 0
+    if command == "az":  # print where the pinned Azure CLI is, installing it if missing
+        print(ensure_azure_cli())
+        return 0
     if command == "demo":
         return subprocess.call([str(BIN / "acrfence"), "--demo", *rest])
-    return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    # The az tests find the CLI through ACRFENCE_AZ (and skip, saying so, without it).
+    env = dict(os.environ)
+    try:
+        env["ACRFENCE_AZ"] = str(ensure_azure_cli())
+    except (OSError, subprocess.CalledProcessError) as exc:
+        # Offline, say: the rest of the suite still runs (.ci/run installs az up front and
+        # fails there instead).
+        print(f"could not install the Azure CLI ({exc}); its tests will skip", file=sys.stderr)
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT, env=env)
 
 
 if __name__ == "__main__":

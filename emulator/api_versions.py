@@ -90,12 +90,23 @@ KINDS: dict[str, tuple[tuple[str, ...], bool, str]] = {
     "registryOperations": (REGISTRY_VERSIONS, False, "registries/operationStatuses"),
     "subscriptions": (SUBSCRIPTION_VERSIONS, True, "subscriptions"),
     "providers": (PROVIDER_VERSIONS, True, "providers"),
+    # Microsoft.Resources' resource listing and resource groups share the providers' versions.
+    "resources": (PROVIDER_VERSIONS, True, "resources"),
     "metadata": (METADATA_VERSIONS, True, "metadata"),
 }
 
 
-def check_api_version(kind: str, api_version: str | None, location: str = "westus") -> str:
-    """Return the api-version if `kind` accepts it; raise ARM's 400 otherwise."""
+def check_api_version(
+    kind: str,
+    api_version: str | None,
+    location: str = "westus",
+    refused: frozenset[str] = frozenset(),
+) -> str:
+    """Return the api-version if `kind` accepts it; raise ARM's 400 otherwise.
+
+    `refused` versions are answered as if this cloud/region didn't serve them (what Azure does
+    where a new preview hasn't rolled out): clients' fallbacks are tested with it.
+    """
     if not api_version:
         raise ArmError(
             400,
@@ -103,6 +114,7 @@ def check_api_version(kind: str, api_version: str | None, location: str = "westu
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
     versions, arm_native, type_name = KINDS[kind]
+    versions = tuple(v for v in versions if v not in refused)
     if api_version in versions:
         return api_version
     supported = ", ".join(reversed(versions))

@@ -46,6 +46,7 @@ def make_registry(
     public_network_access: str = "Enabled",
     bypass: str = "AzureServices",
     data_endpoint: bool = False,
+    tasks_bypass: bool = False,
 ) -> dict:
     """A registry as ACR's GET returns it, with virtualNetworkRules kept internally always."""
     return {
@@ -96,7 +97,8 @@ def make_registry(
             "privateEndpointConnections": [],
             "publicNetworkAccess": public_network_access,
             "networkRuleBypassOptions": bypass,
-            "networkRuleBypassAllowedForTasks": False,
+            # API 2025-06-01 on; Azure's default is false (ACR Tasks then get 403 behind Deny).
+            "networkRuleBypassAllowedForTasks": tasks_bypass,
             "zoneRedundancy": "Disabled",
             "anonymousPullEnabled": False,
             "roleAssignmentMode": "LegacyRegistryPermissions",

@@ -4,7 +4,7 @@
 from emulator.runner import start_emulator
 with start_emulator(seed="demo") as handle:
     handle.info      # what `acrfence emulator` prints: arm_endpoint, ca_cert, registry_endpoint,
-                     # vantages, public_ip, token, env
+                     # vantages, public_ip, token, env, az_env (for the Azure CLI)
     handle.env       # ACRFENCE_ARM_ENDPOINT, ACRFENCE_CA_CERT, ACRFENCE_TOKEN, ACRFENCE_CONNECT_TO
     handle.faults    # emulator.faults.FaultController
     handle.state     # emulator.state.Tenant (thread-safe: get_subnet, update_subnet, ...)
@@ -15,13 +15,14 @@ with start_emulator(seed="demo") as handle:
 from __future__ import annotations
 
 import asyncio
-import secrets
 import threading
 from pathlib import Path
 
 from emulator.arm.context import Settings
 from emulator.certs import certificate_authority
+from emulator.connect_proxy import ConnectProxy
 from emulator.faults import FaultController
+from emulator.identity import IDENTITY_PATH, make_token
 from emulator.persistence import StateFile, load_state
 from emulator.seeds import build_tenant
 from emulator.server import EmulatorServer
@@ -37,8 +38,10 @@ class EmulatorHandle:
         loop: asyncio.AbstractEventLoop,
         thread: threading.Thread,
         ca_path: Path,
+        proxy: ConnectProxy,
     ) -> None:
         self._server = server
+        self._proxy = proxy
         self._loop = loop
         self._thread = thread
         self.state: Tenant = server.tenant
@@ -60,6 +63,16 @@ class EmulatorHandle:
             "ACRFENCE_TOKEN": self.token,
             "ACRFENCE_CONNECT_TO": f"::{registry}",
         }
+        # What the Azure CLI (or any Azure SDK client) needs: the managed-identity endpoint
+        # for `az login --identity`, the CA, and the proxy that routes *.azurecr.io here.
+        # Register the cloud with `az cloud register --endpoint-resource-manager arm_endpoint`.
+        az_env = {
+            "IDENTITY_ENDPOINT": f"{arm}{IDENTITY_PATH}",
+            "IDENTITY_HEADER": server.identity_header,
+            "REQUESTS_CA_BUNDLE": str(ca_path),
+            "HTTPS_PROXY": f"http://{host}:{proxy.port}",
+            "NO_PROXY": f"{host},localhost",
+        }
         self.info: dict = {
             "arm_endpoint": arm,
             "ca_cert": str(ca_path),
@@ -69,8 +82,11 @@ class EmulatorHandle:
             "public_ip": self.state.public_ip,
             "token": self.token,
             "env": env,
+            "proxy_port": proxy.port,
+            "az_env": az_env,
         }
         self.env: dict[str, str] = env
+        self.az_env: dict[str, str] = az_env
         self.arm_endpoint = arm
         self.ca_cert = str(ca_path)
         self.registry_endpoint = registry
@@ -87,6 +103,7 @@ class EmulatorHandle:
             return
         future = asyncio.run_coroutine_threadsafe(self._server.stop(), self._loop)
         future.result(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._proxy.stop(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
@@ -121,7 +138,8 @@ def start_emulator(
     _, ca_path = certificate_authority()
     server = EmulatorServer(
         tenant,
-        token or "emulator-" + secrets.token_urlsafe(24),
+        # A JWT by default: Azure's clients decode the token (az reads its tenant from it).
+        token or make_token(),
         faults,
         settings or Settings(),
         host=host,
@@ -129,6 +147,7 @@ def start_emulator(
         registry_port=registry_port,
     )
     loop = asyncio.new_event_loop()
+    proxy = ConnectProxy(host, 0, INTERNET_VANTAGE)
     started = threading.Event()
     failure: list[BaseException] = []
 
@@ -136,6 +155,8 @@ def start_emulator(
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(server.start())
+            proxy.registry_port = server.registry_port
+            loop.run_until_complete(proxy.start())
         except BaseException as exc:  # reported to the starting thread
             failure.append(exc)
             started.set()
@@ -149,4 +170,4 @@ def start_emulator(
     started.wait(timeout=30)
     if failure:
         raise failure[0]
-    return EmulatorHandle(server, loop, thread, ca_path)
+    return EmulatorHandle(server, loop, thread, ca_path, proxy)

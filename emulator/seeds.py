@@ -207,7 +207,18 @@ def demo_tenant() -> Tenant:
         make_subnet(app_vnet, "batch-jobs", "10.1.6.0/24", service_endpoints=[CONTAINER_REGISTRY])
     )
     _add_demo_drift(t, build_agents["id"])
+    _let_tasks_through(t, but="contosoiprules")
     return t
+
+
+def _let_tasks_through(t: Tenant, but: str) -> None:
+    """Turn the Tasks bypass on for the demo's Deny registries except `but`, which shows the
+    tasks-bypass-disabled finding alone (on every other one it would drown their own finding;
+    Azure's default is off, so a real tenant shows it on each Deny registry)."""
+    for registry in t.registries.values():
+        rules = registry["properties"].get("networkRuleSet") or {}
+        if rules.get("defaultAction") == "Deny" and registry["name"] != but:
+            registry["properties"]["networkRuleBypassAllowedForTasks"] = True
 
 
 def _add_demo_drift(t: Tenant, build_agents_id: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import secrets
 import uuid
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from emulator.certs import registry_names, server_context
 from emulator.dataplane import DataPlane
 from emulator.errors import ArmError
 from emulator.faults import FaultController
+from emulator.identity import IDENTITY_PATH, identity_answer
 from emulator.lro import OperationStore
 from emulator.state import Tenant
 from emulator.tenant_json import tenant_to_json
@@ -79,6 +81,8 @@ class EmulatorServer:
         self.operations = OperationStore()
         self.router = arm_router()
         self.dataplane = DataPlane(tenant, token)
+        # The secret a client shows the managed-identity endpoint (App Service's IDENTITY_HEADER).
+        self.identity_header = secrets.token_urlsafe(16)
         self._runners: list[web.AppRunner] = []
 
     # ---- ARM -------------------------------------------------------------------------------
@@ -111,6 +115,8 @@ class EmulatorServer:
     async def handle_arm(self, request: web.Request) -> web.Response:
         try:
             await self._latency(request)
+            if request.path.rstrip("/") == IDENTITY_PATH:
+                return self._identity(request)
             if request.path.rstrip("/") not in ANONYMOUS_PATHS:
                 self._authenticate(request)
             if request.path.startswith("/_emulator/"):
@@ -142,6 +148,13 @@ class EmulatorServer:
             if writer is not None:
                 writer(self.tenant)
         return response
+
+    def _identity(self, request: web.Request) -> web.Response:
+        """The managed-identity token endpoint (see emulator/identity.py); never logged."""
+        status, body = identity_answer(
+            dict(request.query), dict(request.headers), self.token, self.identity_header
+        )
+        return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
 
     async def _admin(self, request: web.Request) -> web.Response:
         if request.path == "/_emulator/faults" and request.method == "POST":

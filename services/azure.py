@@ -25,12 +25,27 @@ if TYPE_CHECKING:
     from azure.mgmt.resource.resources.aio import ResourceManagementClient
     from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
 
-__all__ = ["AzureClients", "StaticTokenCredential", "REGISTRY_API_VERSION", "NETWORK_API_VERSION"]
+__all__ = [
+    "AzureClients",
+    "StaticTokenCredential",
+    "REGISTRY_API_VERSION",
+    "REGISTRY_FALLBACK_API_VERSION",
+    "NETWORK_API_VERSION",
+    "refuses_api_version",
+]
 
-# Virtual network rules exist only in a few preview versions of the registry API; this is the
-# one the Azure CLI pins (see ../shared/azure-reference/README.md). One constant, used by every
-# registry call.
-REGISTRY_API_VERSION = "2021-08-01-preview"
+# Virtual network rules exist only in a few preview versions of the registry API (see
+# ../shared/azure-reference/README.md). acrfence speaks the one the Azure CLI uses today
+# (2.91, SDK 15.1.0b3): 2026-09-01-preview, which re-adds virtualNetworkRules and carries
+# networkRuleBypassAllowedForTasks. Where Azure refuses it (a cloud or region it hasn't
+# reached), the registry calls of that subscription fall back to 2021-08-01-preview, the
+# version the CLI used before, and the UI says so (Registry.api_version_note).
+REGISTRY_API_VERSION = "2026-09-01-preview"
+REGISTRY_FALLBACK_API_VERSION = "2021-08-01-preview"
+# ARM's answers for an api-version a resource provider doesn't serve (there or at all).
+_REFUSED_VERSION_CODES = frozenset(
+    {"NoRegisteredProviderFound", "InvalidApiVersionParameter", "InvalidResourceType"}
+)
 # Raw network listings (the inventory) use this stable version; the SDK's typed calls use the
 # SDK's own default.
 NETWORK_API_VERSION = "2024-05-01"
@@ -46,6 +61,13 @@ RETRY_BACKOFF_MAX_S = 8
 # Per-request network timeouts (seconds); azure-core's default read timeout is 300 s.
 CONNECTION_TIMEOUT_S = 10
 READ_TIMEOUT_S = 60
+
+
+def refuses_api_version(error: BaseException) -> bool:
+    """Whether an Azure error says the api-version asked for isn't served (400)."""
+    # HttpResponseError raised with ARMErrorFormat carries ARM's code in .error.code.
+    code = getattr(getattr(error, "error", None), "code", None)
+    return getattr(error, "status_code", None) == 400 and code in _REFUSED_VERSION_CODES
 
 
 class StaticTokenCredential:
@@ -117,6 +139,10 @@ class AzureClients:
         self._credential = credential
         self._owns_credential = credential is None
         self._clients: dict[tuple[str, str], Any] = {}
+        # Subscriptions (casefolded) whose registry calls use REGISTRY_FALLBACK_API_VERSION
+        # because Azure refused REGISTRY_API_VERSION there.
+        self._registry_fallbacks: set[str] = set()
+        self._retired: list[Any] = []  # clients replaced after a fallback, closed on close()
         self._session: Any = None  # one aiohttp session: every client shares its connection pool
 
     def __repr__(self) -> str:
@@ -242,6 +268,34 @@ class AzureClients:
         """
         return self.subscriptions()
 
+    def registry_api_version(self, subscription_id: str) -> str:
+        """The registry api-version this subscription's calls use (see REGISTRY_API_VERSION)."""
+        if subscription_id.casefold() in self._registry_fallbacks:
+            return REGISTRY_FALLBACK_API_VERSION
+        return REGISTRY_API_VERSION
+
+    def registry_api_note(self, subscription_id: str) -> str | None:
+        """A sentence for the UI when this subscription's registry calls fell back."""
+        if subscription_id.casefold() not in self._registry_fallbacks:
+            return None
+        return (
+            f"Azure refused registry API {REGISTRY_API_VERSION} here; acrfence uses "
+            f"{REGISTRY_FALLBACK_API_VERSION} (no Tasks bypass setting in that version)"
+        )
+
+    def fall_back_on_registry_api(self, subscription_id: str, error: BaseException) -> bool:
+        """After ``error`` from a registry call: switch the subscription to the fallback
+        version if that error is Azure refusing the preferred one. True when the caller
+        should retry (once), False when the error stands."""
+        key = subscription_id.casefold()
+        if key in self._registry_fallbacks or not refuses_api_version(error):
+            return False
+        self._registry_fallbacks.add(key)
+        retired = self._clients.pop(("registries", key), None)  # rebuilt with the fallback
+        if retired is not None:
+            self._retired.append(retired)
+        return True
+
     def registries(self, subscription_id: str) -> ContainerRegistryManagementClient:
         from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
 
@@ -251,7 +305,7 @@ class AzureClients:
             lambda: ContainerRegistryManagementClient(
                 self.credential,
                 subscription_id,
-                api_version=REGISTRY_API_VERSION,
+                api_version=self.registry_api_version(subscription_id),
                 **self._options(),
             ),
         )
@@ -279,7 +333,8 @@ class AzureClients:
         return (await self.credential.get_token(self.target.credential_scope)).token
 
     async def close(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
+        clients, self._clients = [*self._clients.values(), *self._retired], {}
+        self._retired = []
         for client in clients:
             await client.close()
         if self._session is not None:

@@ -13,7 +13,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from azure.core.exceptions import (
@@ -25,7 +25,7 @@ from azure.core.exceptions import (
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from services.azure import NETWORK_API_VERSION, REGISTRY_API_VERSION, AzureClients
+from services.azure import NETWORK_API_VERSION, AzureClients
 from services.errors import AcrfenceError, describe_error, error_code
 from services.models.inventory import (
     Inventory,
@@ -143,14 +143,33 @@ class InventoryService:
     async def list_registries(
         self, subscription_id: str, limit: asyncio.Semaphore | None = None
     ) -> tuple[Registry, ...]:
-        """One subscription's registries, sorted by name; Azure's errors propagate."""
+        """One subscription's registries, sorted by name; Azure's errors propagate.
+
+        Read with the subscription's registry api-version; if Azure refuses it there, once
+        more with the fallback (services.azure), and each registry says which it was read with.
+        """
         limit = limit or asyncio.Semaphore(self._max_in_flight)
-        url = (
-            f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry"
-            f"/registries?api-version={REGISTRY_API_VERSION}"
+        clients = self._clients
+
+        def url() -> str:
+            return (
+                f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry"
+                f"/registries?api-version={clients.registry_api_version(subscription_id)}"
+            )
+
+        try:
+            raw = await self._collect(clients.arm(), url(), limit)
+        except HttpResponseError as error:
+            if not clients.fall_back_on_registry_api(subscription_id, error):
+                raise
+            raw = await self._collect(clients.arm(), url(), limit)
+        version = clients.registry_api_version(subscription_id)
+        note = clients.registry_api_note(subscription_id)
+        registries = (
+            replace(registry_from_arm(item), api_version=version, api_version_note=note)
+            for item in raw
         )
-        raw = await self._collect(self._clients.arm(), url, limit)
-        return tuple(sorted(map(registry_from_arm, raw), key=lambda r: (r.name.casefold(), r.key)))
+        return tuple(sorted(registries, key=lambda r: (r.name.casefold(), r.key)))
 
     async def list_virtual_networks(
         self, subscription_id: str, limit: asyncio.Semaphore | None = None

@@ -1,22 +1,27 @@
 """A registry's network rules: read them, and change them safely.
 
 Virtual network rules only exist in preview registry API versions, so every call goes through
-the client pinned to REGISTRY_API_VERSION and through raw JSON (the SDK models would drop or
-rename what they don't know). A change is a delta (NetworkEdit) applied to a fresh read, so
-rules someone else added meanwhile survive; the write sends the whole rule set (an array sent
-replaces the old one) and is verified by reading back.
+the client pinned to REGISTRY_API_VERSION (2026-09-01-preview, what the Azure CLI uses; the
+subscription falls back to 2021-08-01-preview where Azure refuses it, see services.azure) and
+through raw JSON (the SDK models would drop or rename what they don't know). A change is a
+delta (NetworkEdit) applied to a fresh read, so rules someone else added meanwhile survive;
+the write sends the whole rule set (an array sent replaces the old one) and is verified by
+reading back.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from services.azure import REGISTRY_API_VERSION, AzureClients
+from azure.core.exceptions import HttpResponseError
+
+from services.azure import REGISTRY_API_VERSION, REGISTRY_FALLBACK_API_VERSION, AzureClients
 from services.errors import AcrfenceError, VerificationFailed
 from services.models.inventory import (
+    MAX_IP_RULES,
     MAX_VIRTUAL_NETWORK_RULES,
     IpRule,
     NetworkRuleSet,
@@ -132,6 +137,7 @@ def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
         data_endpoint_host_names=tuple(props.get("dataEndpointHostNames") or ()),
         provisioning_state=props.get("provisioningState"),
         etag=raw.get("etag"),
+        network_rule_bypass_allowed_for_tasks=bool(props.get("networkRuleBypassAllowedForTasks")),
         raw=raw,
     )
 
@@ -156,6 +162,7 @@ class NetworkEdit:
     default_action: str | None = None  # "Allow"/"Deny"/None = keep
     public_network_access: str | None = None  # "Enabled"/"Disabled"/None = keep
     network_rule_bypass_options: str | None = None  # "AzureServices"/"None"/None = keep
+    tasks_bypass: bool | None = None  # networkRuleBypassAllowedForTasks; None = keep
 
     def validated(self) -> NetworkEdit:
         """This edit with canonical spellings; InvalidEdit (one line) for bad input."""
@@ -183,6 +190,7 @@ class NetworkEdit:
             network_rule_bypass_options=_choice(
                 self.network_rule_bypass_options, _BYPASS, "network rule bypass"
             ),
+            tasks_bypass=self.tasks_bypass,
         )
 
     @property
@@ -225,6 +233,11 @@ def _edited_rule_set(raw_registry: Mapping[str, Any], edit: NetworkEdit) -> dict
         if ip_rule_key(value) not in present_ips:
             present_ips.add(ip_rule_key(value))
             ip_rules.append({"action": "Allow", "value": value})
+    if len(ip_rules) > MAX_IP_RULES:
+        raise InvalidEdit(
+            f"a registry takes at most {MAX_IP_RULES} IP rules; this edit would make "
+            f"{len(ip_rules)}"
+        )
     return {
         "defaultAction": edit.default_action or current.get("defaultAction") or "Allow",
         "virtualNetworkRules": vnet_rules,
@@ -238,6 +251,8 @@ def _update_body(raw_registry: Mapping[str, Any], edit: NetworkEdit) -> dict[str
         properties["publicNetworkAccess"] = edit.public_network_access
     if edit.network_rule_bypass_options is not None:
         properties["networkRuleBypassOptions"] = edit.network_rule_bypass_options
+    if edit.tasks_bypass is not None:
+        properties["networkRuleBypassAllowedForTasks"] = edit.tasks_bypass
     return {"properties": properties}
 
 
@@ -251,6 +266,7 @@ def _network_state(raw_registry: Mapping[str, Any]) -> tuple[Any, ...]:
         frozenset(ip_rule_key(rule.value) for rule in rules.ip_rules),
         registry.public_network_access.casefold(),
         registry.network_rule_bypass_options.casefold(),
+        registry.network_rule_bypass_allowed_for_tasks,
     )
 
 
@@ -275,6 +291,9 @@ def edit_problems(registry: Registry, edit: NetworkEdit) -> list[str]:
     for wanted, actual, what in checks:
         if wanted is not None and wanted.casefold() != actual.casefold():
             problems.append(f"{what} is {actual}, not {wanted}")
+    tasks = registry.network_rule_bypass_allowed_for_tasks
+    if edit.tasks_bypass is not None and edit.tasks_bypass != tasks:
+        problems.append(f"Tasks bypass is {'on' if tasks else 'off'}, not as asked")
     return problems
 
 
@@ -286,11 +305,28 @@ class RegistryRuleService:
 
     async def get_raw(self, registry_id: str) -> dict[str, Any]:
         parsed = _parse_registry_id(registry_id)
-        client = self._clients.registries(parsed.subscription_id)
+        clients = self._clients
+        try:
+            client = clients.registries(parsed.subscription_id)
+            return await client.registries.get(parsed.resource_group, parsed.name, cls=raw_json)
+        except HttpResponseError as error:
+            if not clients.fall_back_on_registry_api(parsed.subscription_id, error):
+                raise
+        client = clients.registries(parsed.subscription_id)  # now on the fallback version
         return await client.registries.get(parsed.resource_group, parsed.name, cls=raw_json)
 
     async def get(self, registry_id: str) -> Registry:
-        return registry_from_arm(await self.get_raw(registry_id))
+        raw = await self.get_raw(registry_id)
+        return self.annotated(registry_from_arm(raw))
+
+    def annotated(self, registry: Registry) -> Registry:
+        """``registry`` with the api-version it was read with (and why, after a fallback)."""
+        sub = registry.subscription_id
+        return replace(
+            registry,
+            api_version=self._clients.registry_api_version(sub),
+            api_version_note=self._clients.registry_api_note(sub),
+        )
 
     async def apply(
         self,
@@ -311,9 +347,18 @@ class RegistryRuleService:
         """
         edit = edit.validated()
         parsed = _parse_registry_id(registry_id)
+        before_raw = await self.get_raw(registry_id)  # settles the api-version (fallback)
         client = self._clients.registries(parsed.subscription_id)
-        before_raw = await self.get_raw(registry_id)
-        before = registry_from_arm(before_raw)
+        before = self.annotated(registry_from_arm(before_raw))
+        if edit.tasks_bypass is not None and (
+            self._clients.registry_api_version(parsed.subscription_id)
+            == REGISTRY_FALLBACK_API_VERSION
+        ):
+            raise InvalidEdit(
+                f"Azure refused registry API {REGISTRY_API_VERSION} for {parsed.name}'s "
+                f"subscription, and {REGISTRY_FALLBACK_API_VERSION} has no Tasks bypass "
+                "setting: leave the Tasks bypass as it is"
+            )
         if not edit_problems(before, edit):
             # Already as wanted (a resumed or repeated step): write nothing.
             return before, before
@@ -333,7 +378,7 @@ class RegistryRuleService:
             )
             await poller.result()
             basis = await self.get_raw(registry_id)
-            after = registry_from_arm(basis)
+            after = self.annotated(registry_from_arm(basis))
             problems = edit_problems(after, edit)
             if not problems:
                 return before, after

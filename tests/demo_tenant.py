@@ -6,7 +6,7 @@ from __future__ import annotations
 DEMO_FINDINGS = {
     "contosolocked": {"registry-locked-out", "bypass-off"},
     "contosonoendpoint": {"rule-subnet-missing-endpoint", "registry-locked-out"},
-    "contosoiprules": {"ip-rule-private-range"},
+    "contosoiprules": {"ip-rule-private-range", "tasks-bypass-disabled"},
     "contosodangling": {"rule-subnet-not-found"},
     "contososecretrule": {"rule-subnet-unreadable"},
     "platformacr": {"private-link-and-service-endpoint-same-vnet"},

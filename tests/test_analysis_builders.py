@@ -59,6 +59,7 @@ def make_registry(
     public: str = "Enabled",
     bypass: str = "AzureServices",
     connections: tuple[PrivateEndpointConnection, ...] = (),
+    tasks: bool = True,  # Tasks bypass on: tasks-bypass-disabled stays out of the other cases
 ) -> Registry:
     return Registry(
         id=registry_id(SUB, RG, name),
@@ -76,6 +77,7 @@ def make_registry(
             tuple(VirtualNetworkRule(s) for s in subnets),
         ),
         private_endpoint_connections=connections,
+        network_rule_bypass_allowed_for_tasks=tasks,
     )
 
 

@@ -102,11 +102,12 @@ def _edge_case_tenant() -> Tenant:
         tenant.add_registry(registry)
         return registry
 
-    add("edgefull", default_action="Deny", subnet_rules=ids[:100])
-    add("edgenear", default_action="Deny", subnet_rules=ids[:95])
+    # Tasks let through on the Deny registries: tasks-bypass-disabled has its own case in the demo.
+    add("edgefull", default_action="Deny", subnet_rules=ids[:100], tasks_bypass=True)
+    add("edgenear", default_action="Deny", subnet_rules=ids[:95], tasks_bypass=True)
     add("edgestandard", sku="Standard", default_action="Deny", ip_rules=["203.0.113.9"])
     add("edgeallow", default_action="Allow", ip_rules=["203.0.113.9"])
-    add("edgeips", default_action="Deny", ip_rules=["not-an-ip", "0.0.0.0/0"])
+    add("edgeips", default_action="Deny", ip_rules=["not-an-ip", "0.0.0.0/0"], tasks_bypass=True)
     closed = add("edgeclosed", public_network_access="Disabled")
     closed["properties"]["privateEndpointConnections"] = [
         make_private_endpoint_connection(

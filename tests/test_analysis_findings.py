@@ -269,7 +269,7 @@ def test_every_detail_says_what_to_do() -> None:
             bypass="None",
             connections=(make_connection("pe-acr", endpoint),),
         ),
-        make_registry("locked"),
+        make_registry("locked", tasks=False),
         make_registry("basic", sku="Basic", ips=("203.0.113.1",)),
         make_registry("closed", public="Disabled"),
         make_registry("allowy", default_action="Allow", ips=("203.0.113.1",)),
@@ -287,3 +287,21 @@ def test_every_detail_says_what_to_do() -> None:
         detail = finding.detail.lower()
         assert any(word in detail for word in instructions), finding
         assert "\n" not in finding.title
+
+
+def test_tasks_bypass_off_on_a_deny_registry_only() -> None:
+    from dataclasses import replace
+
+    subnet = make_subnet()
+    registry = make_registry(subnets=(subnet.id,), tasks=False)
+    inventory = make_inventory([registry], [subnet])
+    finding = only(registry_findings(registry, inventory), "tasks-bypass-disabled")
+    assert finding.severity is Severity.INFO
+    assert "networkRuleBypassAllowedForTasks" in finding.detail and "403" in finding.detail
+    open_registry = make_registry(default_action="Allow", tasks=False)
+    assert "tasks-bypass-disabled" not in codes(
+        registry_findings(open_registry, make_inventory([open_registry], []))
+    )
+    # Read through the 2021 fallback API, the setting is unknown: nothing to say.
+    unknown = replace(registry, api_version_note="Azure refused registry API ...")
+    assert "tasks-bypass-disabled" not in codes(registry_findings(unknown, inventory))

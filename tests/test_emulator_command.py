@@ -70,3 +70,33 @@ def test_bad_seed_is_one_line_and_exit_2() -> None:
     assert process.returncode == 2
     assert out == ""
     assert errors.strip().count("\n") == 0 and "generate:" in errors
+
+
+def test_token_flag_sets_the_accepted_token_and_a_blank_one_is_refused() -> None:
+    process = _start("--seed", "demo", "--token", "operator-chosen.jwt.value")
+    try:
+        info = json.loads(process.stdout.readline())
+        context = ssl.create_default_context(cafile=info["ca_cert"])
+
+        def subscriptions(token: str) -> int:
+            return httpx.get(
+                f"{info['arm_endpoint']}/subscriptions",
+                params={"api-version": "2022-12-01"},
+                headers={"Authorization": f"Bearer {token}"},
+                verify=context,
+            ).status_code
+
+        accepted, refused = subscriptions("operator-chosen.jwt.value"), subscriptions("other")
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert info["token"] == "operator-chosen.jwt.value"
+    assert (accepted, refused) == (200, 401)
+    assert set(info["az_env"]) == {
+        "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "REQUESTS_CA_BUNDLE", "HTTPS_PROXY", "NO_PROXY"
+    }  # fmt: skip
+    blank = _start("--token", " ")
+    out, errors = blank.communicate(timeout=20)
+    assert blank.returncode == 2 and out == "" and "--token" in errors

@@ -188,4 +188,17 @@ async def test_authentication_is_required(emulator) -> None:
     assert wrong.status_code == 401
     assert wrong.json()["error"]["code"] == "InvalidAuthenticationToken"
     assert metadata.status_code == 200
-    assert metadata.json()[0]["resourceManager"] == f"{emulator.arm_endpoint}/"
+    assert metadata.json()["resourceManager"] == f"{emulator.arm_endpoint}/"
+
+
+async def test_metadata_answers_one_cloud_from_2022_09_01_and_a_list_before(emulator) -> None:
+    """ARM's /metadata/endpoints: 2022-09-01 answers the current cloud as one object (what
+    `az cloud register --endpoint-resource-manager` indexes); 2019-05-01 and 2020-06-01 a list.
+    """
+    path = "/metadata/endpoints"
+    current = await _raw(emulator, "GET", path, params={"api-version": "2022-09-01"})
+    assert isinstance(current.json(), dict)
+    assert current.json()["resourceManager"] == f"{emulator.arm_endpoint}/"
+    for version in ("2019-05-01", "2020-06-01"):
+        clouds = (await _raw(emulator, "GET", path, params={"api-version": version})).json()
+        assert [cloud["resourceManager"] for cloud in clouds] == [f"{emulator.arm_endpoint}/"]

@@ -16,7 +16,10 @@ __all__ = ["RegistryDetail", "RuleStatus"]
 
 RuleStatus = tuple[str, EndpointStatus]  # (subnet label, its endpoint status)
 
-PREVIEW_NOTE = "service endpoint route: a preview Azure no longer develops"
+# The route's status in 2026: a preview again in active tooling (registry API
+# 2026-09-01-preview, Azure CLI 2.91), absent from the stable 2026-11-01; Microsoft still
+# recommends private endpoints.
+PREVIEW_NOTE = "service endpoint route: preview, not in the stable API"
 
 
 class RegistryDetail(Static):
@@ -59,6 +62,17 @@ class RegistryDetail(Static):
                 good=True,
             ),
         )
+        tasks = registry.network_rule_bypass_allowed_for_tasks
+        out.field(
+            "ACR Tasks bypass",
+            Text("? unknown (older API)", style="dim")
+            if registry.api_version_note
+            else yes_no(tasks, "allowed", "off (tasks get 403)", good=True if deny else None),
+        )
+        if registry.api_version:
+            out.field("Registry API", registry.api_version)
+        if registry.api_version_note:
+            out.line(Text(registry.api_version_note, style="yellow"), indent=4)
 
         out.heading(
             f"Virtual network rules ({len(rules.virtual_network_rules)})", f"[{PREVIEW_NOTE}]"

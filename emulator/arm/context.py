@@ -20,6 +20,9 @@ class Settings:
     lro_retry_after: int = 0  # seconds in Retry-After on LRO answers (0 keeps tests fast)
     provider_registration_s: float = 0.5
     lro_auto_finish_s: float = 2.0
+    # Api-versions answered as not served here (400 NoRegisteredProviderFound), as Azure does
+    # where a new preview hasn't reached a cloud or region: e.g. {"2026-09-01-preview"}.
+    refused_api_versions: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -47,7 +50,8 @@ class ArmContext:
         return self.query.get("api-version")
 
     def require_version(self, kind: str, location: str = "westus") -> str:
-        return check_api_version(kind, self.api_version, location)
+        refused = self.settings.refused_api_versions
+        return check_api_version(kind, self.api_version, location, refused)
 
     def json_body(self) -> dict:
         try:

@@ -143,6 +143,15 @@ def update_registry(ctx: ArmContext) -> Reply:
     if not isinstance(properties.get("networkRuleSet") or {}, dict):
         raise ArmError(400, "InvalidRequestContent", "'networkRuleSet' must be an object.")
     check_enums(properties)
+    tasks = properties.get("networkRuleBypassAllowedForTasks")
+    if tasks is not None and not isinstance(tasks, bool):
+        raise ArmError(
+            400,
+            "InvalidRequestContent",
+            f"The request content was invalid and could not be deserialized: 'Error converting "
+            f"value \"{tasks}\" to type 'System.Boolean'. Path "
+            "'properties.networkRuleBypassAllowedForTasks'.'.",
+        )
     properties = {k: v for k, v in properties.items() if k not in _READ_ONLY}
     rule_set_patch = properties.get("networkRuleSet")
     if rule_set_patch is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emulator.arm import metadata, network, providers, registries, subscriptions
+from emulator.arm import metadata, network, providers, registries, resource_list, subscriptions
 from emulator.arm.router import Router
 
 SUB = "/subscriptions/{subscription}"
@@ -17,6 +17,11 @@ def arm_router() -> Router:
     router.add("/subscriptions", get=subscriptions.list_subscriptions)
     router.add(SUB, get=subscriptions.get_subscription)
     router.add(SUB + "/providers/{namespace}", get=providers.get_provider)
+    # Microsoft.Resources: generic listing (how `az acr` finds a registry's group) and groups.
+    router.add(SUB + "/resources", get=resource_list.list_resources)
+    router.add(SUB + "/resourcegroups", get=resource_list.list_resource_groups)
+    router.add(RG, get=resource_list.get_resource_group)
+    router.add(RG + "/resources", get=resource_list.list_resources)
     router.add(SUB + "/providers/{namespace}/register", post=providers.register_provider)
     router.add(SUB + ACR, get=registries.list_by_subscription)
     router.add(RG + ACR, get=registries.list_by_resource_group)

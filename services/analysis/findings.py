@@ -52,6 +52,7 @@ FINDING_CODES = (
     "bypass-off",
     "public-access-disabled-no-private-endpoint",
     "default-allow-with-rules",
+    "tasks-bypass-disabled",
 )
 
 _INACTIVE_CONNECTION_STATES = {"rejected", "disconnected"}
@@ -93,6 +94,7 @@ def _registry_findings(registry: Registry, context: AnalysisContext) -> list[Fin
         found.extend(_default_allow_with_rules(registry, rules))
         found.extend(_locked_out(registry, rules))
         found.extend(_bypass_off(registry))
+        found.extend(_tasks_bypass_off(registry))
         found.extend(_same_vnet_private_link(registry, context))
     found.extend(_public_access_disabled(registry, rules))
     return found
@@ -334,6 +336,30 @@ def _bypass_off(registry: Registry) -> list[Finding]:
             "services (ACR Tasks, Defender for Cloud, Machine Learning and others) can't reach "
             "it. Turn the bypass on (az acr update --allow-trusted-services true) unless "
             "blocking them is intended.",
+        )
+    ]
+
+
+def _tasks_bypass_off(registry: Registry) -> list[Finding]:
+    # networkRuleBypassAllowedForTasks (registry API 2025-06-01 on, default false) decides
+    # whether ACR Tasks' system identity gets through the firewall. Read through the 2021
+    # fallback version the setting is unknown, so say nothing then.
+    if not registry.rules.denies_by_default or registry.network_rule_bypass_allowed_for_tasks:
+        return []
+    if registry.api_version_note:
+        return []
+    return [
+        _finding(
+            registry,
+            "tasks-bypass-disabled",
+            Severity.INFO,
+            f"{registry.name}: ACR Tasks are refused by the firewall (Tasks bypass off)",
+            "The registry denies by default and its Tasks bypass "
+            "(networkRuleBypassAllowedForTasks) is off, Azure's default: a quick task, build or "
+            "scheduled task that pushes or "
+            "pulls here gets 403. If tasks use this registry, let them through (acrfence "
+            "lockdown --tasks-bypass allow, or az acr update --set "
+            "networkRuleBypassAllowedForTasks=true).",
         )
     ]
 

@@ -18,6 +18,8 @@ from services.models.resource_id import normalize_resource_id
 __all__ = [
     "ACR_SERVICE_ENDPOINT",
     "MAX_VIRTUAL_NETWORK_RULES",
+    "MAX_IP_RULES",
+    "MAX_PRIVATE_ENDPOINTS",
     "Subscription",
     "IpRule",
     "ip_rule_key",
@@ -35,8 +37,11 @@ __all__ = [
 ]
 
 ACR_SERVICE_ENDPOINT = "Microsoft.ContainerRegistry"
-# Azure's documented limit of virtual network rules per registry.
+# Azure's documented limits per Premium registry (ACR service tiers, 2026): virtual network
+# rules, IP rules, private endpoints.
 MAX_VIRTUAL_NETWORK_RULES = 100
+MAX_IP_RULES = 200
+MAX_PRIVATE_ENDPOINTS = 200
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,13 @@ class Registry:
     data_endpoint_host_names: tuple[str, ...] = ()
     provisioning_state: str | None = None
     etag: str | None = None
+    # Whether ACR Tasks (their system identity) get through the firewall; API 2025-06-01 on,
+    # default false: behind Deny, a task that pushes or pulls then gets 403.
+    network_rule_bypass_allowed_for_tasks: bool = False
+    # The registry API version this was read with, and why it isn't the preferred one (set
+    # when Azure refused the preferred version and acrfence fell back), for the UI to say.
+    api_version: str | None = None
+    api_version_note: str | None = None
     # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 

@@ -44,8 +44,8 @@ class SettingMove:
     """
 
     name: str
-    to: str
-    only_if: str | None = None
+    to: str | bool  # the Tasks bypass is a boolean; the other settings are words
+    only_if: str | bool | None = None
 
 
 def _contains(values: Sequence[str], value: str, key: Any) -> bool:

@@ -41,6 +41,7 @@ def registry_rule_changes(
     default_action: str | None = None,
     public_network_access: str | None = None,
     bypass: str | None = None,
+    tasks_bypass: bool | None = None,
 ) -> tuple[str, ...]:
     name = shlex.quote(registry_name)
     commands = [
@@ -61,6 +62,9 @@ def registry_rule_changes(
     if bypass:
         trusted = "true" if bypass.casefold() == "azureservices" else "false"
         options.append(f"--allow-trusted-services {trusted}")
+    if tasks_bypass is not None:
+        # az 2.91 has no flag for it; the generic --set reaches the 2026-09-01-preview field.
+        options.append(f"--set networkRuleBypassAllowedForTasks={str(tasks_bypass).lower()}")
     if options:
         commands.append(f"az acr update --name {name} " + " ".join(options))
     return tuple(commands)

@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 __all__ = ["lockdown_warnings", "PREVIEW_NOTICE"]
 
 PREVIEW_NOTICE = (
-    "the service endpoint route for Azure Container Registry is a preview that Azure no longer "
-    "develops (the portal and the stable API versions dropped it); where it fits, a private "
-    "endpoint is the supported way to keep a registry off the internet"
+    "the service endpoint route for Azure Container Registry is a preview: back in active "
+    "tooling (registry API 2026-09-01-preview, Azure CLI 2.91; Microsoft's tutorial dropped "
+    '"future development isn\'t planned" in February 2026) but absent from the stable '
+    "2026-11-01 API, and Microsoft still recommends private endpoints where they fit"
 )
 
 
@@ -37,6 +38,8 @@ def lockdown_warnings(
 ) -> list[Check]:
     # The preview concerns the service endpoint route only: an IP-only change doesn't use it.
     checks = [_warn("preview", PREVIEW_NOTICE)] if request.subnet_ids else []
+    if registry.api_version_note:  # Azure refused the newest registry API in its subscription
+        checks.append(_warn("registry-api-fallback", registry.api_version_note))
     ip_ranges = [*(r.value for r in registry.rules.ip_rules), *request.ip_ranges]
     if client_ip:
         if not _matches_any(client_ip, ip_ranges):
@@ -73,6 +76,18 @@ def lockdown_warnings(
             "lose access unless an IP rule or the trusted-services bypass covers them",
         )
     )
+    tasks = request.tasks_bypass
+    if tasks is None:
+        tasks = registry.network_rule_bypass_allowed_for_tasks
+    if not tasks and not registry.api_version_note:
+        checks.append(
+            _warn(
+                "tasks-bypass-disabled",
+                "ACR Tasks (quick tasks, builds, scheduled tasks) will get 403 from this "
+                "registry: its Tasks bypass is off (Azure's default); use --tasks-bypass allow "
+                "if tasks push or pull here",
+            )
+        )
     bypass = request.bypass or registry.network_rule_bypass_options
     if bypass.casefold() == "azureservices":
         checks.append(

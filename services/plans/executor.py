@@ -365,6 +365,7 @@ class PlanExecutor:
             default_action=settings.get("default_action"),
             public_network_access=settings.get("public_network_access"),
             network_rule_bypass_options=settings.get("network_rule_bypass_options"),
+            tasks_bypass=settings.get("network_rule_bypass_allowed_for_tasks"),
         )
         _before, after = await self.services.rules.apply(step.target, edit, on_write=writes)
         if not writes.sent:

@@ -16,6 +16,7 @@ __all__ = [
     "check_ip_ranges",
     "check_public_access",
     "check_bypass",
+    "check_tasks_bypass",
 ]
 
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
@@ -56,6 +57,16 @@ def check_public_access(value: str | None) -> str | None:
     choices = {"enabled": "Enabled", "disabled": "Disabled"}
     if value.casefold() not in choices:
         raise PlanInputError(f"public access must be enabled or disabled, not {value!r}")
+    return choices[value.casefold()]
+
+
+def check_tasks_bypass(value: str | None) -> bool | None:
+    """`allow` / `deny` for networkRuleBypassAllowedForTasks; None keeps it."""
+    if value is None:
+        return None
+    choices = {"allow": True, "deny": False}
+    if value.casefold() not in choices:
+        raise PlanInputError(f"tasks bypass must be allow or deny, not {value!r}")
     return choices[value.casefold()]
 
 

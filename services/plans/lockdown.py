@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from services.models import (
     ACR_SERVICE_ENDPOINT,
+    MAX_IP_RULES,
     MAX_VIRTUAL_NETWORK_RULES,
     Check,
     CheckLevel,
@@ -45,6 +46,7 @@ class LockdownRequest:
     ip_ranges: tuple[str, ...] = ()
     public_network_access: str | None = None  # "Enabled" / "Disabled" / None = keep
     bypass: str | None = None  # "AzureServices" / "None" / None = keep
+    tasks_bypass: bool | None = None  # networkRuleBypassAllowedForTasks; None = keep
 
 
 def build_lockdown_plan(
@@ -133,6 +135,18 @@ def _blocks(
             f"{registry.name} would have {total} virtual network rules; "
             f"Azure allows at most {MAX_VIRTUAL_NETWORK_RULES}",
         )
+    wanted_ips = ip_values({"ip_rules": request.ip_ranges})
+    ip_total = len(ip_values(registry_state(registry)) | wanted_ips)
+    if ip_total > MAX_IP_RULES:
+        block(
+            "too-many-ip-rules",
+            f"{registry.name} would have {ip_total} IP rules; Azure allows at most {MAX_IP_RULES}",
+        )
+    if request.tasks_bypass is not None and registry.api_version_note:
+        block(
+            "tasks-bypass-unavailable",
+            f"the ACR Tasks bypass can't be set on {registry.name}: {registry.api_version_note}",
+        )
     return blocks
 
 
@@ -215,6 +229,8 @@ def _rules_step(
         settings["public_network_access"] = request.public_network_access
     if request.bypass:
         settings["network_rule_bypass_options"] = request.bypass
+    if request.tasks_bypass is not None:
+        settings["network_rule_bypass_allowed_for_tasks"] = request.tasks_bypass
     after = dict(before)
     after["virtual_network_rules"] = [*before["virtual_network_rules"], *add_subnets]
     after["ip_rules"] = [*before["ip_rules"], *add_ips]
@@ -241,5 +257,6 @@ def _rules_step(
             default_action=moved.get("default_action"),
             public_network_access=moved.get("public_network_access"),
             bypass=moved.get("network_rule_bypass_options"),
+            tasks_bypass=moved.get("network_rule_bypass_allowed_for_tasks"),
         ),
     )

@@ -16,6 +16,7 @@ _LABELS = {
     "default_action": "default action",
     "public_network_access": "public network access",
     "network_rule_bypass_options": "trusted-services bypass",
+    "network_rule_bypass_allowed_for_tasks": "ACR Tasks bypass",
     "ip_rules": "IP rules",
     "virtual_network_rules": "subnet rules",
     "service_endpoints": "service endpoints",

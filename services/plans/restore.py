@@ -239,6 +239,7 @@ def _undo_rules(
             default_action=settings.get("default_action"),
             public_network_access=settings.get("public_network_access"),
             bypass=settings.get("network_rule_bypass_options"),
+            tasks_bypass=settings.get("network_rule_bypass_allowed_for_tasks"),
         ),
     )
 

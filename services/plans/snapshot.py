@@ -22,6 +22,7 @@ def registry_state(registry: Registry) -> dict[str, Any]:
         "default_action": rules.default_action,
         "public_network_access": registry.public_network_access,
         "network_rule_bypass_options": registry.network_rule_bypass_options,
+        "network_rule_bypass_allowed_for_tasks": registry.network_rule_bypass_allowed_for_tasks,
         "ip_rules": [rule.value for rule in rules.ip_rules],
         "virtual_network_rules": [rule.subnet_id for rule in rules.virtual_network_rules],
     }

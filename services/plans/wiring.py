@@ -75,14 +75,24 @@ def session_from_clients(
 
 
 async def _find_by_listing(clients: Any, name: str) -> str:
+    from azure.core.exceptions import HttpResponseError
+
     from services.plans.inputs import PlanInputError
+
+    async def ids_in(subscription_id: str) -> list[str]:
+        client = clients.registries(subscription_id)
+        return [r.id async for r in client.registries.list() if (r.name or "").casefold()
+                == name.casefold()]  # fmt: skip
 
     matches: list[str] = []
     async for subscription in clients.subscriptions().subscriptions.list():
-        client = clients.registries(subscription.subscription_id)
-        async for registry in client.registries.list():
-            if (registry.name or "").casefold() == name.casefold():
-                matches.append(registry.id)
+        try:
+            matches += await ids_in(subscription.subscription_id)
+        except HttpResponseError as error:
+            # Azure refused the preferred registry api-version there: once more on the fallback.
+            if not clients.fall_back_on_registry_api(subscription.subscription_id, error):
+                raise
+            matches += await ids_in(subscription.subscription_id)
     if not matches:
         raise PlanInputError(f"unknown registry: {name}")
     if len(matches) > 1:

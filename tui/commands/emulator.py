@@ -26,6 +26,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="latency added to each request")
     parser.add_argument("--state", default=None, help="state file: loaded if present, kept saved")
+    parser.add_argument(
+        "--refuse-api-version",
+        action="append",
+        default=[],
+        metavar="VERSION",
+        help="answer this api-version as not served here, as Azure does where a preview hasn't "
+        "rolled out (repeatable; e.g. 2026-09-01-preview to rehearse acrfence's fallback)",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="the bearer token to accept (default: a fresh JWT; az needs a JWT it can decode)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,11 +47,17 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import threading
 
+    from emulator.arm.context import Settings
     from emulator.runner import start_emulator
     from emulator.seeds import SeedError
 
     if args.latency_ms < 0:
         print("acrfence emulator: --latency-ms must be 0 or more", file=sys.stderr)
+        return 2
+    if args.token is not None and (not args.token.strip() or any(c.isspace() for c in args.token)):
+        print(
+            "acrfence emulator: --token must be a non-empty string without spaces", file=sys.stderr
+        )
         return 2
     try:
         handle = start_emulator(
@@ -48,6 +67,12 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             arm_port=args.port,
             registry_port=args.registry_port,
+            token=args.token,
+            # Retry-After: 1 on long-running operations, not 0: the Azure CLI waits its
+            # default 30 s between polls when told 0, which would stall a rehearsed script.
+            settings=Settings(
+                lro_retry_after=1, refused_api_versions=frozenset(args.refuse_api_version)
+            ),
         )
     except (SeedError, ValueError, OSError) as exc:
         print(f"acrfence emulator: {exc}", file=sys.stderr)

@@ -97,6 +97,10 @@ def _registry_json(inventory: Any, registry: Any) -> dict[str, Any]:
         "default_action": rules.default_action,
         "public_network_access": registry.public_network_access,
         "network_rule_bypass_options": registry.network_rule_bypass_options,
+        "network_rule_bypass_allowed_for_tasks": registry.network_rule_bypass_allowed_for_tasks,
+        # The registry API it was read with; the note says why when Azure refused the newest.
+        "registry_api_version": registry.api_version,
+        "registry_api_note": registry.api_version_note,
         "ip_rules": [rule.value for rule in rules.ip_rules],
         "virtual_network_rules": [
             {

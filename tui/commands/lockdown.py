@@ -25,6 +25,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--public-access", choices=("enabled", "disabled"))
     parser.add_argument("--bypass", choices=("azure-services", "none"))
+    parser.add_argument(
+        "--tasks-bypass",
+        choices=("allow", "deny"),
+        help="let ACR Tasks through the firewall or not (networkRuleBypassAllowedForTasks; "
+        "default: keep)",
+    )
     parser.add_argument("--public-ip", metavar="IP", help="this machine's public IP, for warnings")
     add_apply_flags(parser)
 
@@ -44,6 +50,7 @@ async def _run(args: argparse.Namespace) -> int:
         check_ip_ranges,
         check_public_access,
         check_subnet_ids,
+        check_tasks_bypass,
     )
     from services.plans.journal import Journal
     from services.plans.lockdown import LockdownRequest
@@ -57,6 +64,7 @@ async def _run(args: argparse.Namespace) -> int:
         ip_ranges = check_ip_ranges(args.ip)
         public_access = check_public_access(args.public_access)
         bypass = check_bypass(args.bypass)
+        tasks_bypass = check_tasks_bypass(args.tasks_bypass)
         target = Target.from_env()
     except (PlanInputError, ConfigError) as exc:
         return console.fail(command, str(exc))
@@ -67,7 +75,9 @@ async def _run(args: argparse.Namespace) -> int:
             registry = await session.resolve_registry(args.registry)
         except PlanInputError as exc:
             return console.fail(command, str(exc))
-        request = LockdownRequest(registry.id, subnet_ids, ip_ranges, public_access, bypass)
+        request = LockdownRequest(
+            registry.id, subnet_ids, ip_ranges, public_access, bypass, tasks_bypass
+        )
         plan = await session.lockdown_plan(request, registry, client_ip=args.public_ip)
         show_plan(plan, args, as_json=args.plan or plan.blocked)
         if plan.blocked:

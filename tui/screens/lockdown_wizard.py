@@ -34,6 +34,7 @@ class LockdownWizardScreen(PlanWizardScreen):
         "ips": "IP ranges: comma-separated CIDRs or addresses (optional)",
         "public": "Public access: enter opens, ↑↓ choose",
         "bypass": "Trusted services: enter opens, ↑↓ choose",
+        "tasks-bypass": "ACR Tasks through the firewall: enter opens, ↑↓ choose",
     }
 
     def __init__(
@@ -60,7 +61,8 @@ class LockdownWizardScreen(PlanWizardScreen):
 
     def compose_choose(self) -> ComposeResult:
         yield Static(
-            "ACR service endpoints are a frozen preview; private endpoints are preferred.",
+            "ACR service endpoints are a preview (not in the stable API); Microsoft recommends "
+            "private endpoints.",
             classes="hint",
         )
         chosen = self.registry.id if self.registry and self.registry.is_premium else Select.NULL
@@ -98,6 +100,14 @@ class LockdownWizardScreen(PlanWizardScreen):
             yield Select(
                 [("keep as is", "keep"), ("azure-services", "azure-services"), ("none", "none")],
                 id="bypass", value="keep", allow_blank=False, compact=True, classes="narrow",
+            )  # fmt: skip
+        with Horizontal(classes="field"):
+            # networkRuleBypassAllowedForTasks: off by default, and tasks then get 403.
+            yield Label("ACR Tasks")
+            yield Select(
+                [("keep as is", "keep"), ("allow", "allow"), ("deny", "deny")],
+                id="tasks-bypass", value="keep", allow_blank=False, compact=True,
+                classes="narrow",
             )  # fmt: skip
 
     def on_mount(self) -> None:
@@ -197,6 +207,7 @@ class LockdownWizardScreen(PlanWizardScreen):
             check_ip_ranges,
             check_public_access,
             check_subnet_ids,
+            check_tasks_bypass,
         )
         from services.plans.lockdown import LockdownRequest
 
@@ -214,6 +225,7 @@ class LockdownWizardScreen(PlanWizardScreen):
             ip_ranges,
             check_public_access(self._choice("#public")),
             check_bypass(self._choice("#bypass")),
+            check_tasks_bypass(self._choice("#tasks-bypass")),
         )
         registry = await session.resolve_registry(str(registry_id))
         self.registry = registry
