@@ -7,6 +7,7 @@ with start_emulator(seed="demo") as handle:
                      # vantages, public_ip, token, env
     handle.env       # ACRFENCE_ARM_ENDPOINT, ACRFENCE_CA_CERT, ACRFENCE_TOKEN, ACRFENCE_CONNECT_TO
     handle.faults    # emulator.faults.FaultController
+    handle.throttle  # emulator.throttle.ReadThrottle (ARM's read buckets; configure() to change)
     handle.state     # emulator.state.Tenant (thread-safe: get_subnet, update_subnet, ...)
     handle.vantage(subnet_id)  # the loopback source address for a subnet ("internet" too)
 ```
@@ -26,6 +27,7 @@ from emulator.persistence import StateFile, load_state
 from emulator.seeds import build_tenant
 from emulator.server import EmulatorServer
 from emulator.state import INTERNET_VANTAGE, Tenant
+from emulator.throttle import ReadThrottle, ThrottleSettings
 
 
 class EmulatorHandle:
@@ -44,6 +46,7 @@ class EmulatorHandle:
         self.state: Tenant = server.tenant
         self.faults: FaultController = server.faults
         self.settings: Settings = server.settings
+        self.throttle: ReadThrottle = server.throttle
         self.token: str = server.token
         host = server.host
         arm = f"https://{host}:{server.arm_port}"
@@ -106,6 +109,7 @@ def start_emulator(
     registry_port: int = 0,
     token: str | None = None,
     settings: Settings | None = None,
+    throttle: ThrottleSettings | None = None,
 ) -> EmulatorHandle:
     """Start an emulator (ports 0 = any free port); raise ValueError for a bad seed."""
     tenant = None
@@ -127,6 +131,7 @@ def start_emulator(
         host=host,
         arm_port=arm_port,
         registry_port=registry_port,
+        throttle=throttle,
     )
     loop = asyncio.new_event_loop()
     started = threading.Event()

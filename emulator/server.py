@@ -8,6 +8,7 @@ concurrent writer for that resource runs.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import json
 import uuid
@@ -23,6 +24,7 @@ from emulator.faults import FaultController
 from emulator.lro import OperationStore
 from emulator.state import Tenant
 from emulator.tenant_json import tenant_to_json
+from emulator.throttle import ReadThrottle, ThrottleSettings
 
 ANONYMOUS_PATHS = ("/metadata/endpoints",)
 _AUTH_URI = (
@@ -68,6 +70,7 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         arm_port: int = 0,
         registry_port: int = 0,
+        throttle: ThrottleSettings | None = None,
     ) -> None:
         self.tenant = tenant
         self.token = token
@@ -79,6 +82,7 @@ class EmulatorServer:
         self.operations = OperationStore()
         self.router = arm_router()
         self.dataplane = DataPlane(tenant, token)
+        self.throttle = ReadThrottle(throttle)
         self._runners: list[web.AppRunner] = []
 
     # ---- ARM -------------------------------------------------------------------------------
@@ -108,13 +112,24 @@ class EmulatorServer:
         if delay:
             await asyncio.sleep(delay / 1000)
 
+    @staticmethod
+    def _principal(request: web.Request) -> str:
+        # ARM meters per principal; a digest of the bearer token stands for it (the token
+        # itself never appears in an answer).
+        token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+        return hashlib.sha256(token.encode()).hexdigest()[:16]
+
     async def handle_arm(self, request: web.Request) -> web.Response:
+        rate_headers: dict[str, str] = {}
         try:
             await self._latency(request)
             if request.path.rstrip("/") not in ANONYMOUS_PATHS:
                 self._authenticate(request)
             if request.path.startswith("/_emulator/"):
                 return await self._admin(request)
+            rate_headers = self.throttle.charge(
+                self._principal(request), request.method, request.path
+            )
             fault = self.faults.take_counted(request.method, request.path)
             if fault is not None:
                 raise _fault_error(fault)
@@ -135,8 +150,11 @@ class EmulatorServer:
             if inspect.isawaitable(reply):
                 reply = await reply
             response = _arm_response(reply)
+            response.headers.update(rate_headers)
         except ArmError as error:
-            return _error_response(error)
+            response = _error_response(error)
+            response.headers.update(rate_headers)
+            return response
         if request.method == "GET":
             writer = self.faults.take_writer(request.path)
             if writer is not None:
@@ -151,9 +169,44 @@ class EmulatorServer:
             except (ValueError, AttributeError) as exc:
                 raise ArmError(400, "InvalidFault", str(exc)) from exc
             return _arm_response(Reply(200, {"applied": spec}))
+        if request.path == "/_emulator/throttle":
+            return self._admin_throttle(request.method, await request.read())
         if request.path == "/_emulator/state" and request.method == "GET":
             return _arm_response(Reply(200, tenant_to_json(self.tenant)))
         raise ArmError(404, "NotFound", f"No admin route {request.method} {request.path}.")
+
+    def _admin_throttle(self, method: str, raw: bytes) -> web.Response:
+        """GET: the read-throttling settings and how many 429s were answered; POST: change them."""
+        if method == "POST":
+            try:
+                spec = json.loads(raw or b"{}")
+                current = self.throttle.settings
+                settings = ThrottleSettings(
+                    enabled=bool(spec.get("enabled", current.enabled)),
+                    bucket=int(spec.get("bucket", current.bucket)),
+                    refill_per_s=float(spec.get("refill_per_s", current.refill_per_s)),
+                    global_multiplier=int(spec.get("global_multiplier", current.global_multiplier)),
+                )
+                if settings.bucket < 1 or not settings.refill_per_s > 0:
+                    raise ValueError("bucket must be at least 1 and refill_per_s above 0")
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise ArmError(400, "InvalidThrottle", str(exc)) from exc
+            self.throttle.configure(settings)
+        elif method != "GET":
+            raise ArmError(405, "MethodNotAllowed", f"{method} is not allowed here.")
+        settings = self.throttle.settings
+        return _arm_response(
+            Reply(
+                200,
+                {
+                    "enabled": settings.enabled,
+                    "bucket": settings.bucket,
+                    "refill_per_s": settings.refill_per_s,
+                    "global_multiplier": settings.global_multiplier,
+                    "throttled": self.throttle.throttled,
+                },
+            )
+        )
 
     # ---- data plane ------------------------------------------------------------------------
 

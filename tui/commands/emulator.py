@@ -24,6 +24,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="latency added to each request")
     parser.add_argument("--state", default=None, help="state file: loaded if present, kept saved")
+    parser.add_argument(
+        "--read-throttle",
+        default="250:25",
+        type=_read_throttle,
+        metavar="BUCKET:REFILL|off",
+        help="ARM's read buckets per subscription and principal: size and refill per second "
+        "(default 250:25, as Azure; the global bucket is 15 times that), or off",
+    )
+
+
+def _read_throttle(text: str) -> tuple[int, float] | None:
+    """`250:25` -> (250, 25.0); `off` -> None."""
+    if text.strip().lower() == "off":
+        return None
+    bucket, sep, refill = text.partition(":")
+    try:
+        size, rate = int(bucket), float(refill)
+    except ValueError:
+        size, rate = 0, 0.0
+    if not sep or size < 1 or not 0 < rate < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected BUCKET:REFILL such as 250:25, or off: {text!r}")
+    return size, rate
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     from emulator.runner import start_emulator
     from emulator.seeds import SeedError
+    from emulator.throttle import ThrottleSettings
 
     if args.latency_ms < 0:
         print("acrfence emulator: --latency-ms must be 0 or more", file=sys.stderr)
@@ -46,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             arm_port=args.port,
             registry_port=args.registry_port,
+            throttle=(
+                ThrottleSettings(bucket=args.read_throttle[0], refill_per_s=args.read_throttle[1])
+                if args.read_throttle
+                else ThrottleSettings(enabled=False)
+            ),
         )
     except (SeedError, ValueError, OSError) as exc:
         print(f"acrfence emulator: {exc}", file=sys.stderr)
