@@ -8,6 +8,7 @@ with start_emulator(seed="demo") as handle:
     handle.env       # ACRFENCE_ARM_ENDPOINT, ACRFENCE_CA_CERT, ACRFENCE_TOKEN, ACRFENCE_CONNECT_TO
     handle.faults    # emulator.faults.FaultController
     handle.throttle  # emulator.throttle.ReadThrottle (ARM's read buckets; configure() to change)
+    handle.resource_graph  # emulator.resource_graph.ResourceGraph (.quota: queries per window)
     handle.state     # emulator.state.Tenant (thread-safe: get_subnet, update_subnet, ...)
     handle.vantage(subnet_id)  # the loopback source address for a subnet ("internet" too)
 ```
@@ -24,6 +25,7 @@ from emulator.arm.context import Settings
 from emulator.certs import certificate_authority
 from emulator.faults import FaultController
 from emulator.persistence import StateFile, load_state
+from emulator.resource_graph import ResourceGraph
 from emulator.seeds import build_tenant
 from emulator.server import EmulatorServer
 from emulator.state import INTERNET_VANTAGE, Tenant
@@ -47,6 +49,7 @@ class EmulatorHandle:
         self.faults: FaultController = server.faults
         self.settings: Settings = server.settings
         self.throttle: ReadThrottle = server.throttle
+        self.resource_graph: ResourceGraph = server.resource_graph
         self.token: str = server.token
         host = server.host
         arm = f"https://{host}:{server.arm_port}"

@@ -16,17 +16,20 @@ import uuid
 from aiohttp import web
 
 from emulator.arm.context import ArmContext, Reply, Settings
+from emulator.arm.registries import render as render_registry
 from emulator.arm.routes import arm_router
 from emulator.certs import registry_names, server_context
 from emulator.dataplane import DataPlane
 from emulator.errors import ArmError
 from emulator.faults import FaultController
 from emulator.lro import OperationStore
+from emulator.resource_graph import STABLE_REGISTRY_VERSION, GraphQuota, ResourceGraph
 from emulator.state import Tenant
 from emulator.tenant_json import tenant_to_json
 from emulator.throttle import ReadThrottle, ThrottleSettings
 
 ANONYMOUS_PATHS = ("/metadata/endpoints",)
+RESOURCE_GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 _AUTH_URI = (
     'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"'
 )
@@ -83,6 +86,11 @@ class EmulatorServer:
         self.router = arm_router()
         self.dataplane = DataPlane(tenant, token)
         self.throttle = ReadThrottle(throttle)
+        self.resource_graph = ResourceGraph(
+            tenant,
+            lambda registry: render_registry(registry, STABLE_REGISTRY_VERSION),
+            GraphQuota(),
+        )
         self._runners: list[web.AppRunner] = []
 
     # ---- ARM -------------------------------------------------------------------------------
@@ -133,6 +141,8 @@ class EmulatorServer:
             fault = self.faults.take_counted(request.method, request.path)
             if fault is not None:
                 raise _fault_error(fault)
+            if request.path.lower() == RESOURCE_GRAPH_PATH:
+                return await self._resource_graph(request)
             handler, params = self.router.resolve(request.method, request.path)
             context = ArmContext(
                 tenant=self.tenant,
@@ -160,6 +170,16 @@ class EmulatorServer:
             if writer is not None:
                 writer(self.tenant)
         return response
+
+    async def _resource_graph(self, request: web.Request) -> web.Response:
+        if request.method != "POST":
+            raise ArmError(
+                405, "MethodNotAllowed", "The requested method is not allowed for this resource."
+            )
+        body, headers = self.resource_graph.query(
+            self._principal(request), request.query.get("api-version"), await request.read()
+        )
+        return _arm_response(Reply(200, body, headers))
 
     async def _admin(self, request: web.Request) -> web.Response:
         if request.path == "/_emulator/faults" and request.method == "POST":

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from azure.mgmt.network.aio import NetworkManagementClient
     from azure.mgmt.resource.resources.aio import ResourceManagementClient
     from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
+    from azure.mgmt.resourcegraph.aio import ResourceGraphClient
 
 __all__ = ["AzureClients", "StaticTokenCredential", "REGISTRY_API_VERSION", "NETWORK_API_VERSION"]
 
@@ -72,9 +73,7 @@ class StaticTokenCredential:
         return None
 
 
-def _pipeline_policies(
-    credential: AsyncTokenCredential, scope: str, pacer: ReadPacer
-) -> list[Any]:
+def _pipeline_policies(credential: AsyncTokenCredential, scope: str, pacer: ReadPacer) -> list[Any]:
     """The SDK's standard ARM pipeline minus AsyncARMAutoResourceProviderRegistrationPolicy.
 
     That policy answers a 409 MissingSubscriptionRegistration by registering the provider
@@ -281,6 +280,14 @@ class AzureClients:
             "resources",
             subscription_id,
             lambda: ResourceManagementClient(self.credential, subscription_id, **self._options()),
+        )
+
+    def resource_graph(self) -> ResourceGraphClient:
+        """Azure Resource Graph (tenant-level; one client for every subscription)."""
+        from azure.mgmt.resourcegraph.aio import ResourceGraphClient
+
+        return self._cached(
+            "resource-graph", "", lambda: ResourceGraphClient(self.credential, **self._options())
         )
 
     async def arm_token(self) -> str:
