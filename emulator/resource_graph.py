@@ -247,17 +247,11 @@ def _row(body: dict, resource_type: str, tenant_id: str) -> dict:
     }
 
 
-def _rows(
-    tenant: Tenant, subscriptions: set[str], render_registry: Callable[[dict], dict]
-) -> list[dict]:
-    """Every resource of the readable subscriptions asked for, as Resource Graph rows."""
+def _rows(tenant: Tenant, render_registry: Callable[[dict], dict]) -> list[dict]:
+    """Every resource of the readable subscriptions, as Resource Graph rows, sorted by id."""
     rows: list[dict] = []
     with tenant.lock:
-        readable = {
-            key: sub
-            for key, sub in tenant.subscriptions.items()
-            if key in subscriptions and sub.accessible
-        }
+        readable = {key: sub for key, sub in tenant.subscriptions.items() if sub.accessible}
 
         def tenant_of(resource_id: str) -> str | None:
             sub = readable.get(resource_id.split("/")[2].lower())
@@ -279,6 +273,7 @@ def _rows(
                     "properties": {"subnet": {"id": endpoint["subnetId"]}},
                 }
                 rows.append(_row(body, _PE_TYPE, tid))
+    rows.sort(key=lambda row: row["id"].lower())  # a stable order for paging
     return rows
 
 
@@ -363,6 +358,16 @@ class ResourceGraph:
         self._tenant = tenant
         self._render_registry = render_registry
         self.quota = quota
+        # Rows are built once per change of the tenant: a fleet is paged through in many
+        # queries, and every page must come from the same snapshot anyway.
+        self._snapshot: tuple[int, list[dict]] = (-1, [])
+
+    def _all_rows(self) -> list[dict]:
+        with self._tenant.lock:
+            revision = self._tenant.revision
+            if self._snapshot[0] != revision:
+                self._snapshot = (revision, _rows(self._tenant, self._render_registry))
+            return self._snapshot[1]
 
     def query(self, principal: str, api_version: str | None, raw_body: bytes) -> tuple[dict, dict]:
         """The answer body and headers for one query request."""
@@ -407,14 +412,12 @@ class ResourceGraph:
         wanted = {str(s).lower() for s in subscriptions}
         rows = [
             row
-            for row in _rows(self._tenant, wanted, self._render_registry)
-            if all(keep(row) for keep in parsed.filters)
+            for row in self._all_rows()
+            if row["subscriptionId"].lower() in wanted and all(keep(row) for keep in parsed.filters)
         ]
-        if parsed.order is not None:
+        if parsed.order is not None and parsed.order != ("id", False):
             path, descending = parsed.order
             rows.sort(key=lambda row: _text(_field(row, path)).lower(), reverse=descending)
-        else:
-            rows.sort(key=lambda row: row["id"].lower())  # a stable order for paging
         fingerprint = hashlib.sha256(json.dumps([query, sorted(wanted)]).encode()).hexdigest()[:16]
         start = int(options.get("$skip") or 0)
         if options.get("$skipToken"):

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from azure.mgmt.network.aio import NetworkManagementClient
     from azure.mgmt.resource.resources.aio import ResourceManagementClient
     from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
-    from azure.mgmt.resourcegraph.aio import ResourceGraphClient
 
 __all__ = ["AzureClients", "StaticTokenCredential", "REGISTRY_API_VERSION", "NETWORK_API_VERSION"]
 
@@ -280,14 +279,6 @@ class AzureClients:
             "resources",
             subscription_id,
             lambda: ResourceManagementClient(self.credential, subscription_id, **self._options()),
-        )
-
-    def resource_graph(self) -> ResourceGraphClient:
-        """Azure Resource Graph (tenant-level; one client for every subscription)."""
-        from azure.mgmt.resourcegraph.aio import ResourceGraphClient
-
-        return self._cached(
-            "resource-graph", "", lambda: ResourceGraphClient(self.credential, **self._options())
         )
 
     async def arm_token(self) -> str:

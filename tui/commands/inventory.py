@@ -169,10 +169,9 @@ async def _load(args: argparse.Namespace, target: Any) -> Any:
     async with AzureClients(target) as clients:
         service = InventoryService(clients, max_in_flight=args.max_in_flight)
         if args.via == "resource-graph":
-            from services.registry_rules import RegistryRuleService
             from services.resource_graph import ResourceGraphInventory
 
-            graph = ResourceGraphInventory(service, RegistryRuleService(clients))
+            graph = ResourceGraphInventory(service)
             return await graph.load(args.subscription)
         return await service.load(args.subscription)
 
