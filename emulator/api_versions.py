@@ -74,6 +74,9 @@ PROVIDER_VERSIONS: tuple[str, ...] = (
     "2025-04-01",
 )  # fmt: skip
 
+# azure-rest-api-specs specification/privatedns (stable folders).
+PRIVATE_DNS_VERSIONS: tuple[str, ...] = ("2018-09-01", "2020-01-01", "2020-06-01", "2024-06-01")
+
 METADATA_VERSIONS: tuple[str, ...] = ("2015-01-01", "2019-05-01", "2020-06-01", "2022-09-01")
 
 # kind -> (versions, ARM-native type?, display type name for NoRegisteredProviderFound)
@@ -91,6 +94,7 @@ KINDS: dict[str, tuple[tuple[str, ...], bool, str]] = {
     "subscriptions": (SUBSCRIPTION_VERSIONS, True, "subscriptions"),
     "providers": (PROVIDER_VERSIONS, True, "providers"),
     "metadata": (METADATA_VERSIONS, True, "metadata"),
+    "privateDnsZones": (PRIVATE_DNS_VERSIONS, False, "privateDnsZones"),
 }
 
 

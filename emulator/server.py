@@ -155,6 +155,7 @@ class EmulatorServer:
                 query=dict(request.query),
                 params=params,
                 raw_body=await request.read(),
+                headers={name.lower(): value for name, value in request.headers.items()},
             )
             reply = handler(context)
             if inspect.isawaitable(reply):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emulator.arm import metadata, network, providers, registries, subscriptions
+from emulator.arm import metadata, network, private_dns, providers, registries, subscriptions
 from emulator.arm.router import Router
 
 SUB = "/subscriptions/{subscription}"
@@ -41,4 +41,34 @@ def arm_router() -> Router:
     router.add(
         SUB + NET + "/locations/{location}/operations/{operation}", get=network.get_operation
     )
+    _private_dns_routes(router)
     return router
+
+
+def _private_dns_routes(router: Router) -> None:
+    zones = NET + "/privateDnsZones"
+    zone = RG + zones + "/{zone}"
+    router.add(SUB + zones, get=private_dns.list_zones_by_subscription)
+    router.add(RG + zones, get=private_dns.list_zones_by_resource_group)
+    router.add(
+        zone, get=private_dns.get_zone, put=private_dns.put_zone, delete=private_dns.delete_zone
+    )
+    router.add(zone + "/virtualNetworkLinks", get=private_dns.list_links)
+    router.add(
+        zone + "/virtualNetworkLinks/{link}",
+        get=private_dns.get_link,
+        put=private_dns.put_link,
+        delete=private_dns.delete_link,
+    )
+    router.add(zone + "/{record_type}", get=private_dns.list_records)
+    router.add(
+        zone + "/{record_type}/{name}",
+        get=private_dns.get_record,
+        put=private_dns.put_record,
+        delete=private_dns.delete_record,
+    )
+    router.add(RG + NET + "/privateDnsOperationStatuses/{operation}", get=private_dns.get_operation)
+    router.add(
+        RG + NET + "/privateDnsOperationResults/{operation}",
+        get=private_dns.get_operation_result,
+    )
