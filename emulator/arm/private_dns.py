@@ -136,7 +136,9 @@ def put_zone(ctx: ArmContext) -> Reply:
                     "location": "global",
                     "properties": {"provisioningState": "Succeeded"},
                     "links": {},
-                    "records": {"soa/@": _record(zone_id, name, "SOA", "@", copy.deepcopy(_SOA))},
+                    "records": {
+                        "soa/@": record_set_json(zone_id, name, "SOA", "@", copy.deepcopy(_SOA))
+                    },
                 }
                 ctx.tenant.private_dns_zones[zone_id.lower()] = zone
             zone["tags"] = copy.deepcopy(tags)
@@ -316,7 +318,7 @@ def delete_link(ctx: ArmContext) -> Reply:
 # ---- record sets ---------------------------------------------------------------------------
 
 
-def _record(zone_id: str, zone_name: str, kind: str, name: str, properties: dict) -> dict:
+def record_set_json(zone_id: str, zone_name: str, kind: str, name: str, properties: dict) -> dict:
     relative = name.lower()
     fqdn = f"{zone_name}." if relative == "@" else f"{relative}.{zone_name}."
     return {
@@ -380,7 +382,7 @@ def put_record(ctx: ArmContext) -> Reply:
             raise ArmError(412, "PreconditionFailed", "The record set already exists.")
         if if_match and if_match != "*" and (existing is None or existing["etag"] != if_match):
             raise ArmError(412, "PreconditionFailed", "The record set has been changed.")
-        record = _record(zone["id"], zone["name"], kind, ctx.params["name"], properties)
+        record = record_set_json(zone["id"], zone["name"], kind, ctx.params["name"], properties)
         zone["records"][key] = record
         return Reply(201 if existing is None else 200, copy.deepcopy(record))
 
