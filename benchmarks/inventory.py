@@ -8,6 +8,13 @@ GIL; every request gets the same injected latency, as a far-away ARM region woul
         [--in-flight 4,16,64] [--repeat 3]
 
 Ends with one line: ``inventory: concurrent_s=... sequential_s=... critical_path_s=... ...``.
+
+    .venv/bin/python benchmarks/inventory.py --fleet [--seed generate:1000x50x2x50]
+
+The fleet tenant (1,000 subscriptions, 50,000 registries, 100,000 subnets; 50 ms latency; ARM's
+read throttling on, as the emulator models it): the ARM path and the Resource Graph path side
+by side, each against the time its budget allows (ARM's read buckets; Resource Graph's query
+quota), with the 429s received. Ends with ``inventory_fleet: arm_s=... graph_s=... ...``.
 """
 
 from __future__ import annotations
@@ -29,6 +36,17 @@ sys.path.insert(0, str(ROOT))
 from services.azure import AzureClients  # noqa: E402
 from services.config import Target  # noqa: E402
 from services.inventory import DEFAULT_MAX_IN_FLIGHT, InventoryService  # noqa: E402
+from services.resource_graph import (  # noqa: E402
+    ROWS_PER_PAGE,
+    SUBSCRIPTIONS_PER_QUERY,
+    ResourceGraphInventory,
+    needs_preview_read,
+)
+
+FLEET_SEED = "generate:1000x50x2x50"
+# ARM's documented read bucket and Resource Graph's default query quota.
+READ_BUCKET, READ_REFILL_PER_S = 250, 25.0
+GRAPH_QUERIES_PER_WINDOW, GRAPH_WINDOW_S = 15, 5.0
 
 PAGE_SIZE = 50  # the emulator's (and ARM's usual) page size for these listings
 
@@ -118,13 +136,101 @@ async def measure(args: argparse.Namespace, info: dict) -> dict[str, float]:
     }
 
 
+def _emulator_throttled(info: dict) -> int:
+    """How many 429s the emulator answered (ARM reads and Resource Graph queries)."""
+    import ssl
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=info["ca_cert"])
+    request = urllib.request.Request(
+        f"{info['arm_endpoint']}/_emulator/throttle",
+        headers={"Authorization": f"Bearer {info['token']}"},
+    )
+    with urllib.request.urlopen(request, context=context) as answer:
+        return int(json.load(answer)["throttled"])
+
+
+def _read_budget_s(reads_per_scope: list[int]) -> float:
+    """The shortest time ARM's read buckets allow for these reads, scope by scope."""
+    return max((max(0, r - READ_BUCKET) / READ_REFILL_PER_S for r in reads_per_scope), default=0)
+
+
+async def measure_fleet(args: argparse.Namespace, info: dict) -> dict[str, float]:
+    target = Target.from_env(info["env"])
+    figures: dict[str, float] = {}
+    async with AzureClients(target) as clients:
+        started = time.perf_counter()
+        by_arm = await InventoryService(clients).load()
+        figures["arm_s"] = time.perf_counter() - started
+        figures["arm_client_429"] = clients.pacer.status().throttled
+        figures["arm_paced_s"] = clients.pacer.status().waited_s
+    subs = len(by_arm.subscriptions)
+    regs, vnets = len(by_arm.registries), len(by_arm.virtual_networks)
+    per_sub_reads = [
+        max(1, math.ceil(regs / subs / PAGE_SIZE)) + max(1, math.ceil(vnets / subs / PAGE_SIZE))
+    ] * subs
+    figures["arm_budget_s"] = _read_budget_s(per_sub_reads)
+    before = _emulator_throttled(info)
+    async with AzureClients(target) as clients:
+        graph = ResourceGraphInventory(InventoryService(clients))
+        started = time.perf_counter()
+        by_graph = await graph.load()
+        figures["graph_s"] = time.perf_counter() - started
+        figures["graph_client_429"] = clients.pacer.status().throttled
+    figures["emulator_429"] = _emulator_throttled(info) - before
+    batches = max(1, math.ceil(subs / SUBSCRIPTIONS_PER_QUERY))
+    queries = batches * (
+        max(1, math.ceil(regs / batches / ROWS_PER_PAGE))
+        + max(1, math.ceil(vnets / batches / ROWS_PER_PAGE))
+    )
+    figures["graph_queries"] = queries
+    figures["graph_quota_waits"] = graph.quota_waits
+    figures["graph_budget_s"] = (
+        (queries - 1) // GRAPH_QUERIES_PER_WINDOW * GRAPH_WINDOW_S if queries else 0.0
+    )
+    figures["preview_reads"] = graph.preview_reads
+    figures["registries"] = regs
+    figures["subnets"] = len(by_arm.subnets)
+    same = len(by_graph.registries) == regs and len(by_graph.subnets) == len(by_arm.subnets)
+    print(
+        f"tenant: {subs} subscriptions, {regs} registries, {vnets} virtual networks, "
+        f"{len(by_arm.subnets)} subnets; {sum(map(needs_preview_read, by_arm.registries))} "
+        "registries whose rules matter"
+    )
+    f = figures
+    print(
+        f"ARM path:            {f['arm_s']:.2f} s  (read budget allows {f['arm_budget_s']:.2f} s;"
+        f" {sum(per_sub_reads) + 1} reads; paced {f['arm_paced_s']:.2f} s;"
+        f" 429s {f['arm_client_429']:.0f})"
+    )
+    print(
+        f"Resource Graph path: {f['graph_s']:.2f} s  (quota allows {f['graph_budget_s']:.2f} s"
+        f" for {queries} queries; waited for the quota {graph.quota_waits} times;"
+        f" {graph.preview_reads} registries re-read through ARM; 429s {f['graph_client_429']:.0f})"
+    )
+    print(f"429s answered by the emulator during the Resource Graph pass: {f['emulator_429']:.0f}")
+    print(f"both paths read the same registries and subnets: {same}")
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", default="generate:50x10x4x5")
+    parser.add_argument("--fleet", action="store_true", help="ARM vs Resource Graph on a fleet")
+    parser.add_argument("--seed", default=None)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--in-flight", default="4,16,64")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.fleet:
+        process, info = start_emulator(args.seed or FLEET_SEED, args.latency_ms)
+        try:
+            figures = asyncio.run(measure_fleet(args, info))
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        print("inventory_fleet: " + " ".join(f"{k}={v:.3f}" for k, v in figures.items()))
+        return 0
+    args.seed = args.seed or "generate:50x10x4x5"
     if not re.fullmatch(r"\d+(,\d+)*", args.in_flight):
         parser.error("--in-flight takes numbers separated by commas")
     args.in_flight = [int(n) for n in args.in_flight.split(",") if int(n) > 1]

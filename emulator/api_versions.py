@@ -74,6 +74,9 @@ PROVIDER_VERSIONS: tuple[str, ...] = (
     "2025-04-01",
 )  # fmt: skip
 
+# azure-rest-api-specs specification/privatedns (stable folders).
+PRIVATE_DNS_VERSIONS: tuple[str, ...] = ("2018-09-01", "2020-01-01", "2020-06-01", "2024-06-01")
+
 METADATA_VERSIONS: tuple[str, ...] = ("2015-01-01", "2019-05-01", "2020-06-01", "2022-09-01")
 
 # kind -> (versions, ARM-native type?, display type name for NoRegisteredProviderFound)
@@ -93,6 +96,7 @@ KINDS: dict[str, tuple[tuple[str, ...], bool, str]] = {
     # Microsoft.Resources' resource listing and resource groups share the providers' versions.
     "resources": (PROVIDER_VERSIONS, True, "resources"),
     "metadata": (METADATA_VERSIONS, True, "metadata"),
+    "privateDnsZones": (PRIVATE_DNS_VERSIONS, False, "privateDnsZones"),
 }
 
 

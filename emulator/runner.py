@@ -7,6 +7,8 @@ with start_emulator(seed="demo") as handle:
                      # vantages, public_ip, token, env, az_env (for the Azure CLI)
     handle.env       # ACRFENCE_ARM_ENDPOINT, ACRFENCE_CA_CERT, ACRFENCE_TOKEN, ACRFENCE_CONNECT_TO
     handle.faults    # emulator.faults.FaultController
+    handle.throttle  # emulator.throttle.ReadThrottle (ARM's read buckets; configure() to change)
+    handle.resource_graph  # emulator.resource_graph.ResourceGraph (.quota: queries per window)
     handle.state     # emulator.state.Tenant (thread-safe: get_subnet, update_subnet, ...)
     handle.vantage(subnet_id)  # the loopback source address for a subnet ("internet" too)
 ```
@@ -24,9 +26,11 @@ from emulator.connect_proxy import ConnectProxy
 from emulator.faults import FaultController
 from emulator.identity import IDENTITY_PATH, make_token
 from emulator.persistence import StateFile, load_state
+from emulator.resource_graph import ResourceGraph
 from emulator.seeds import build_tenant
 from emulator.server import EmulatorServer
 from emulator.state import INTERNET_VANTAGE, Tenant
+from emulator.throttle import ReadThrottle, ThrottleSettings
 
 
 class EmulatorHandle:
@@ -47,6 +51,8 @@ class EmulatorHandle:
         self.state: Tenant = server.tenant
         self.faults: FaultController = server.faults
         self.settings: Settings = server.settings
+        self.throttle: ReadThrottle = server.throttle
+        self.resource_graph: ResourceGraph = server.resource_graph
         self.token: str = server.token
         host = server.host
         arm = f"https://{host}:{server.arm_port}"
@@ -123,6 +129,7 @@ def start_emulator(
     registry_port: int = 0,
     token: str | None = None,
     settings: Settings | None = None,
+    throttle: ThrottleSettings | None = None,
 ) -> EmulatorHandle:
     """Start an emulator (ports 0 = any free port); raise ValueError for a bad seed."""
     tenant = None
@@ -145,6 +152,7 @@ def start_emulator(
         host=host,
         arm_port=arm_port,
         registry_port=registry_port,
+        throttle=throttle,
     )
     loop = asyncio.new_event_loop()
     proxy = ConnectProxy(host, 0, INTERNET_VANTAGE)

@@ -8,6 +8,7 @@ concurrent writer for that resource runs.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import json
 import secrets
@@ -16,6 +17,7 @@ import uuid
 from aiohttp import web
 
 from emulator.arm.context import ArmContext, Reply, Settings
+from emulator.arm.registries import render as render_registry
 from emulator.arm.routes import arm_router
 from emulator.certs import registry_names, server_context
 from emulator.dataplane import DataPlane
@@ -23,10 +25,13 @@ from emulator.errors import ArmError
 from emulator.faults import FaultController
 from emulator.identity import IDENTITY_PATH, identity_answer
 from emulator.lro import OperationStore
+from emulator.resource_graph import STABLE_REGISTRY_VERSION, GraphQuota, ResourceGraph
 from emulator.state import Tenant
 from emulator.tenant_json import tenant_to_json
+from emulator.throttle import ReadThrottle, ThrottleSettings
 
 ANONYMOUS_PATHS = ("/metadata/endpoints",)
+RESOURCE_GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 _AUTH_URI = (
     'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"'
 )
@@ -70,6 +75,7 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         arm_port: int = 0,
         registry_port: int = 0,
+        throttle: ThrottleSettings | None = None,
     ) -> None:
         self.tenant = tenant
         self.token = token
@@ -83,6 +89,12 @@ class EmulatorServer:
         self.dataplane = DataPlane(tenant, token)
         # The secret a client shows the managed-identity endpoint (App Service's IDENTITY_HEADER).
         self.identity_header = secrets.token_urlsafe(16)
+        self.throttle = ReadThrottle(throttle)
+        self.resource_graph = ResourceGraph(
+            tenant,
+            lambda registry: render_registry(registry, STABLE_REGISTRY_VERSION),
+            GraphQuota(),
+        )
         self._runners: list[web.AppRunner] = []
 
     # ---- ARM -------------------------------------------------------------------------------
@@ -112,7 +124,15 @@ class EmulatorServer:
         if delay:
             await asyncio.sleep(delay / 1000)
 
+    @staticmethod
+    def _principal(request: web.Request) -> str:
+        # ARM meters per principal; a digest of the bearer token stands for it (the token
+        # itself never appears in an answer).
+        token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+        return hashlib.sha256(token.encode()).hexdigest()[:16]
+
     async def handle_arm(self, request: web.Request) -> web.Response:
+        rate_headers: dict[str, str] = {}
         try:
             await self._latency(request)
             if request.path.rstrip("/") == IDENTITY_PATH:
@@ -121,9 +141,14 @@ class EmulatorServer:
                 self._authenticate(request)
             if request.path.startswith("/_emulator/"):
                 return await self._admin(request)
+            rate_headers = self.throttle.charge(
+                self._principal(request), request.method, request.path
+            )
             fault = self.faults.take_counted(request.method, request.path)
             if fault is not None:
                 raise _fault_error(fault)
+            if request.path.lower() == RESOURCE_GRAPH_PATH:
+                return await self._resource_graph(request)
             handler, params = self.router.resolve(request.method, request.path)
             context = ArmContext(
                 tenant=self.tenant,
@@ -136,13 +161,17 @@ class EmulatorServer:
                 query=dict(request.query),
                 params=params,
                 raw_body=await request.read(),
+                headers={name.lower(): value for name, value in request.headers.items()},
             )
             reply = handler(context)
             if inspect.isawaitable(reply):
                 reply = await reply
             response = _arm_response(reply)
+            response.headers.update(rate_headers)
         except ArmError as error:
-            return _error_response(error)
+            response = _error_response(error)
+            response.headers.update(rate_headers)
+            return response
         if request.method == "GET":
             writer = self.faults.take_writer(request.path)
             if writer is not None:
@@ -156,6 +185,16 @@ class EmulatorServer:
         )
         return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
 
+    async def _resource_graph(self, request: web.Request) -> web.Response:
+        if request.method != "POST":
+            raise ArmError(
+                405, "MethodNotAllowed", "The requested method is not allowed for this resource."
+            )
+        body, headers = self.resource_graph.query(
+            self._principal(request), request.query.get("api-version"), await request.read()
+        )
+        return _arm_response(Reply(200, body, headers))
+
     async def _admin(self, request: web.Request) -> web.Response:
         if request.path == "/_emulator/faults" and request.method == "POST":
             try:
@@ -164,9 +203,44 @@ class EmulatorServer:
             except (ValueError, AttributeError) as exc:
                 raise ArmError(400, "InvalidFault", str(exc)) from exc
             return _arm_response(Reply(200, {"applied": spec}))
+        if request.path == "/_emulator/throttle":
+            return self._admin_throttle(request.method, await request.read())
         if request.path == "/_emulator/state" and request.method == "GET":
             return _arm_response(Reply(200, tenant_to_json(self.tenant)))
         raise ArmError(404, "NotFound", f"No admin route {request.method} {request.path}.")
+
+    def _admin_throttle(self, method: str, raw: bytes) -> web.Response:
+        """GET: the read-throttling settings and how many 429s were answered; POST: change them."""
+        if method == "POST":
+            try:
+                spec = json.loads(raw or b"{}")
+                current = self.throttle.settings
+                settings = ThrottleSettings(
+                    enabled=bool(spec.get("enabled", current.enabled)),
+                    bucket=int(spec.get("bucket", current.bucket)),
+                    refill_per_s=float(spec.get("refill_per_s", current.refill_per_s)),
+                    global_multiplier=int(spec.get("global_multiplier", current.global_multiplier)),
+                )
+                if settings.bucket < 1 or not settings.refill_per_s > 0:
+                    raise ValueError("bucket must be at least 1 and refill_per_s above 0")
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise ArmError(400, "InvalidThrottle", str(exc)) from exc
+            self.throttle.configure(settings)
+        elif method != "GET":
+            raise ArmError(405, "MethodNotAllowed", f"{method} is not allowed here.")
+        settings = self.throttle.settings
+        return _arm_response(
+            Reply(
+                200,
+                {
+                    "enabled": settings.enabled,
+                    "bucket": settings.bucket,
+                    "refill_per_s": settings.refill_per_s,
+                    "global_multiplier": settings.global_multiplier,
+                    "throttled": self.throttle.throttled,
+                },
+            )
+        )
 
     # ---- data plane ------------------------------------------------------------------------
 

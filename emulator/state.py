@@ -92,6 +92,10 @@ class Tenant:
         self.vnet_subnets: dict[str, list[str]] = {}
         self.subnets: dict[str, dict] = {}
         self.private_endpoints: dict[str, dict] = {}
+        # zone key -> zone JSON plus "links" {name: link} and "records" {"a/name": record set}
+        self.private_dns_zones: dict[str, dict] = {}
+        # registry key -> its regions, home first (only for replicated registries)
+        self.replications: dict[str, list[str]] = {}
         self.vantages: dict[str, str] = {}  # subnet key -> loopback address
         self.nat_ips: dict[str, str] = {}  # subnet key -> public NAT address
         self.subnet_by_vantage: dict[str, str] = {}

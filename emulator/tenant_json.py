@@ -9,7 +9,9 @@
                   virtualNetworkRules [{"action": "Allow",
                   "virtualNetworkSubnetResourceId": "..."}]>],
   "virtualNetworks": [<virtual network JSON as the Network GET returns it, subnets inline>],
-  "privateEndpoints": [{"id": "...", "location": "westus", "subnetId": "..."}]
+  "privateEndpoints": [{"id": "...", "location": "westus", "subnetId": "..."}],
+  "privateDnsZones": [<zone JSON with "links": {name: link JSON} and
+                       "records": {"a/name": record set JSON}>]
 }
 ```
 
@@ -47,6 +49,11 @@ def tenant_from_json(document: dict) -> Tenant:
             tenant.add_registry(registry)
         for endpoint in document.get("privateEndpoints", []):
             tenant.add_private_endpoint(endpoint)
+        for zone in document.get("privateDnsZones", []):
+            zone = copy.deepcopy(zone)
+            zone.setdefault("links", {})
+            zone.setdefault("records", {})
+            tenant.private_dns_zones[zone["id"].lower()] = zone
         if "vantageOrder" in document:
             tenant.assign_vantages(list(document["vantageOrder"]))
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -85,6 +92,7 @@ def tenant_to_json(tenant: Tenant) -> dict:
             "registries": [copy.deepcopy(r) for r in tenant.registries.values()],
             "virtualNetworks": [tenant.get_vnet(key) for key in tenant.vnets],
             "privateEndpoints": [copy.deepcopy(e) for e in tenant.private_endpoints.values()],
+            "privateDnsZones": [copy.deepcopy(z) for z in tenant.private_dns_zones.values()],
             "vantageOrder": [
                 tenant.subnets[key]["id"] for key in tenant.vantages if key in tenant.subnets
             ],

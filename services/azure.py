@@ -17,6 +17,7 @@ from azure.core.pipeline.transport import AioHttpTransport
 from azure.mgmt.core.policies import ARMHttpLoggingPolicy, AsyncARMChallengeAuthenticationPolicy
 
 from services.config import Target
+from services.read_pacing import ReadPacer, ReadPacingPolicy
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -93,7 +94,7 @@ class StaticTokenCredential:
         return None
 
 
-def _pipeline_policies(credential: AsyncTokenCredential, scope: str) -> list[Any]:
+def _pipeline_policies(credential: AsyncTokenCredential, scope: str, pacer: ReadPacer) -> list[Any]:
     """The SDK's standard ARM pipeline minus AsyncARMAutoResourceProviderRegistrationPolicy.
 
     That policy answers a 409 MissingSubscriptionRegistration by registering the provider
@@ -113,6 +114,8 @@ def _pipeline_policies(credential: AsyncTokenCredential, scope: str) -> list[Any
             retry_backoff_factor=RETRY_BACKOFF_FACTOR_S,
             retry_backoff_max=RETRY_BACKOFF_MAX_S,
         ),
+        # After the retry policy, so every attempt (a 429's retry too) waits its turn.
+        ReadPacingPolicy(pacer),
         AsyncARMChallengeAuthenticationPolicy(credential, scope),
         policies.CustomHookPolicy(),
         policies.NetworkTraceLoggingPolicy(),
@@ -144,6 +147,8 @@ class AzureClients:
         self._registry_fallbacks: set[str] = set()
         self._retired: list[Any] = []  # clients replaced after a fallback, closed on close()
         self._session: Any = None  # one aiohttp session: every client shares its connection pool
+        # One read budget per identity: ARM meters reads per subscription and principal.
+        self.pacer = ReadPacer()
 
     def __repr__(self) -> str:
         return f"AzureClients({self.target.arm_endpoint!r})"
@@ -236,7 +241,9 @@ class AzureClients:
         return {
             "base_url": self.target.arm_endpoint,
             "credential_scopes": [self.target.credential_scope],
-            "policies": _pipeline_policies(self.credential, self.target.credential_scope),
+            "policies": _pipeline_policies(
+                self.credential, self.target.credential_scope, self.pacer
+            ),
             "polling_interval": self.polling_interval,
             "transport": self._transport(),
             "connection_timeout": CONNECTION_TIMEOUT_S,

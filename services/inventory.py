@@ -34,7 +34,8 @@ from services.models.inventory import (
     SubscriptionFailure,
     VirtualNetwork,
 )
-from services.registry_rules import registry_from_arm
+from services.models.resource_id import parse_resource_id
+from services.registry_rules import REGISTRY_TYPE, registry_from_arm
 from services.subnet_endpoints import virtual_network_from_arm
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "InventoryService",
     "InventoryBuilder",
     "build_inventory",
+    "chosen_subscriptions",
     "DEFAULT_MAX_IN_FLIGHT",
 ]
 
@@ -102,6 +104,26 @@ def _failure(subscription_id: str, what: str, exc: BaseException) -> LoadFailed:
     return LoadFailed(SubscriptionFailure(subscription_id, what, code, describe_error(exc)))
 
 
+def chosen_subscriptions(
+    visible: tuple[Subscription, ...], subscription_ids: Iterable[str] | None
+) -> tuple[tuple[Subscription, ...], list[str]]:
+    """The visible subscriptions asked for (all when None), and the IDs asked for but not
+    visible; AcrfenceError for an ID that isn't a GUID."""
+    if subscription_ids is None:
+        return visible, []
+    wanted = [s.strip() for s in subscription_ids if s.strip()]
+    for subscription_id in wanted:
+        if not _GUID.fullmatch(subscription_id):
+            raise AcrfenceError(
+                f"not a subscription ID (a GUID): {subscription_id!r}",
+                code="InvalidSubscriptionId",
+            )
+    by_id = {s.subscription_id.casefold(): s for s in visible}
+    subscriptions = tuple(by_id[w.casefold()] for w in wanted if w.casefold() in by_id)
+    missing = [w for w in wanted if w.casefold() not in by_id]
+    return subscriptions, missing
+
+
 class InventoryService:
     """Loads the inventory visible to one identity, concurrently and as a stream of events."""
 
@@ -110,6 +132,10 @@ class InventoryService:
             raise ValueError("max_in_flight must be at least 1")
         self._clients = clients
         self._max_in_flight = max_in_flight
+
+    @property
+    def clients(self) -> AzureClients:
+        return self._clients
 
     async def _collect(self, client: Any, url: str, limit: asyncio.Semaphore) -> list[dict]:
         """Every item of an ARM listing, following nextLink; the semaphore is held per page.
@@ -170,6 +196,41 @@ class InventoryService:
             for item in raw
         )
         return tuple(sorted(registries, key=lambda r: (r.name.casefold(), r.key)))
+
+    async def read_registry(
+        self, registry_id: str, limit: asyncio.Semaphore | None = None
+    ) -> Registry:
+        """One registry through its subscription's registry API (virtual network rules in).
+
+        A raw GET on the shared ARM client: building a registry SDK client per subscription
+        costs more CPU than the round trip when thousands of registries are read.
+        """
+        limit = limit or asyncio.Semaphore(self._max_in_flight)
+        clients = self._clients
+        subscription_id = parse_resource_id(registry_id, REGISTRY_TYPE).subscription_id
+
+        async def read() -> Any:
+            version = clients.registry_api_version(subscription_id)
+            async with limit:
+                response = await clients.arm().send_request(
+                    HttpRequest("GET", f"{registry_id}?api-version={version}")
+                )
+            if response.status_code != 200:
+                map_error(response.status_code, response, _ERROR_MAP)
+                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+            return response
+
+        try:
+            response = await read()
+        except HttpResponseError as error:
+            if not clients.fall_back_on_registry_api(subscription_id, error):
+                raise
+            response = await read()
+        return replace(
+            registry_from_arm(response.json()),
+            api_version=clients.registry_api_version(subscription_id),
+            api_version_note=clients.registry_api_note(subscription_id),
+        )
 
     async def list_virtual_networks(
         self, subscription_id: str, limit: asyncio.Semaphore | None = None
@@ -238,26 +299,23 @@ class InventoryService:
         subscription_ids: Iterable[str] | None,
         limit: asyncio.Semaphore,
     ) -> AsyncIterator[InventoryEvent]:
-        subscriptions = visible
-        missing: list[str] = []
-        if subscription_ids is not None:
-            wanted = [s.strip() for s in subscription_ids if s.strip()]
-            for subscription_id in wanted:
-                if not _GUID.fullmatch(subscription_id):
-                    raise AcrfenceError(
-                        f"not a subscription ID (a GUID): {subscription_id!r}",
-                        code="InvalidSubscriptionId",
-                    )
-            by_id = {s.subscription_id.casefold(): s for s in visible}
-            subscriptions = tuple(by_id[w.casefold()] for w in wanted if w.casefold() in by_id)
-            missing = [w for w in wanted if w.casefold() not in by_id]
+        subscriptions, missing = chosen_subscriptions(visible, subscription_ids)
         yield SubscriptionsLoaded(subscriptions)
         # A subscription asked for by ID but not listed is still tried: Azure's own answer
         # (AuthorizationFailed, SubscriptionNotFound) says more than our guess would.
         to_load = [s.subscription_id for s in subscriptions] + missing
+        async with aclosing(self.stream_listings(to_load, limit)) as events:
+            async for event in events:
+                yield event
+
+    async def stream_listings(
+        self, subscription_ids: Iterable[str], limit: asyncio.Semaphore | None = None
+    ) -> AsyncIterator[InventoryEvent]:
+        """Each subscription's registries and networks, as each listing completes."""
+        limit = limit or asyncio.Semaphore(self._max_in_flight)
         tasks = [
             asyncio.ensure_future(load(subscription_id, limit))
-            for subscription_id in to_load
+            for subscription_id in subscription_ids
             for load in (self._registries, self._virtual_networks)
         ]
         try:

@@ -25,7 +25,14 @@ def test_json_document(emulator, monkeypatch, capsys) -> None:
     code, out, err = run_cli(monkeypatch, capsys, emulator.env, "--json")
     assert code == 0 and err == ""
     document = json.loads(out)
-    assert set(document) == {"subscriptions", "registries", "virtual_networks", "failures"}
+    assert set(document) == {
+        "source",
+        "subscriptions",
+        "registries",
+        "virtual_networks",
+        "failures",
+    }
+    assert document["source"] == "arm"
     assert len(document["subscriptions"]) == 3 and document["failures"] == []
     registries = {r["name"]: r for r in document["registries"]}
     dangling = registries["contosodangling"]

@@ -44,6 +44,10 @@ class ArmContext:
     query: dict[str, str]
     params: dict[str, str]
     raw_body: bytes
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
 
     @property
     def api_version(self) -> str | None:

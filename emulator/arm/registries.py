@@ -92,6 +92,11 @@ def _registry(ctx: ArmContext) -> dict:
     return registry
 
 
+def registry_for(ctx: ArmContext) -> dict:
+    """The live registry the URL names, for the registry's child resources (hold the lock)."""
+    return _registry(ctx)
+
+
 def get_registry(ctx: ArmContext) -> Reply:
     version = ctx.require_version("registries")
     with ctx.tenant.lock:

@@ -39,6 +39,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the bearer token to accept (default: a fresh JWT; az needs a JWT it can decode)",
     )
+    parser.add_argument(
+        "--read-throttle",
+        default="250:25",
+        type=_read_throttle,
+        metavar="BUCKET:REFILL|off",
+        help="ARM's read buckets per subscription and principal: size and refill per second "
+        "(default 250:25, as Azure; the global bucket is 15 times that), or off",
+    )
+
+
+def _read_throttle(text: str) -> tuple[int, float] | None:
+    """`250:25` -> (250, 25.0); `off` -> None."""
+    if text.strip().lower() == "off":
+        return None
+    bucket, sep, refill = text.partition(":")
+    try:
+        size, rate = int(bucket), float(refill)
+    except ValueError:
+        size, rate = 0, 0.0
+    if not sep or size < 1 or not 0 < rate < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected BUCKET:REFILL such as 250:25, or off: {text!r}")
+    return size, rate
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from emulator.arm.context import Settings
     from emulator.runner import start_emulator
     from emulator.seeds import SeedError
+    from emulator.throttle import ThrottleSettings
 
     if args.latency_ms < 0:
         print("acrfence emulator: --latency-ms must be 0 or more", file=sys.stderr)
@@ -72,6 +95,11 @@ def run(args: argparse.Namespace) -> int:
             # default 30 s between polls when told 0, which would stall a rehearsed script.
             settings=Settings(
                 lro_retry_after=1, refused_api_versions=frozenset(args.refuse_api_version)
+            ),
+            throttle=(
+                ThrottleSettings(bucket=args.read_throttle[0], refill_per_s=args.read_throttle[1])
+                if args.read_throttle
+                else ThrottleSettings(enabled=False)
             ),
         )
     except (SeedError, ValueError, OSError) as exc:

@@ -37,11 +37,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="at most N requests to Azure at once (default 64)",
     )
+    parser.add_argument(
+        "--via",
+        choices=("arm", "resource-graph"),
+        default="arm",
+        help="arm: two listings per subscription (default); resource-graph: a few Resource "
+        "Graph queries for the whole fleet, then ARM only for registries whose rules matter "
+        "(Resource Graph can lag Azure by minutes)",
+    )
 
 
-def inventory_to_json(inventory: Any) -> dict[str, Any]:
+def inventory_to_json(inventory: Any, via: str = "arm") -> dict[str, Any]:
     """The --json document: plain data, stable keys."""
     return {
+        "source": via,
         "subscriptions": [
             {
                 "subscription_id": s.subscription_id,
@@ -166,6 +175,11 @@ async def _load(args: argparse.Namespace, target: Any) -> Any:
 
     async with AzureClients(target) as clients:
         service = InventoryService(clients, max_in_flight=args.max_in_flight)
+        if args.via == "resource-graph":
+            from services.resource_graph import ResourceGraphInventory
+
+            graph = ResourceGraphInventory(service)
+            return await graph.load(args.subscription)
         return await service.load(args.subscription)
 
 
@@ -190,7 +204,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"acrfence inventory: {describe_error(error)}", file=sys.stderr)
         return EXIT_AZURE_ERROR
     if args.json:
-        print(json.dumps(inventory_to_json(inventory), indent=2))
+        print(json.dumps(inventory_to_json(inventory, args.via), indent=2))
     else:
         print(render_text(inventory))
+        if args.via == "resource-graph":
+            from services.resource_graph import LAG_NOTE
+
+            print(
+                f"\nRegistries and networks {LAG_NOTE}; registries whose rules matter were "
+                "read again through ARM."
+            )
     return EXIT_OK

@@ -1,0 +1,165 @@
+"""Private DNS zones, virtual network links and record sets, driven by Microsoft's own
+azure-mgmt-privatedns client (unchanged) against the emulator: long-running zone and link
+PUTs, record sets with etags, paging, deletes, and errors as Azure gives them."""
+
+from __future__ import annotations
+
+import pytest
+from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
+from conftest import StaticTokenCredential, sdk_kwargs
+
+from emulator.seeds import SUB_PRODUCTION
+
+ZONE = "privatelink.azurecr.io"
+GROUP = "app-rg"
+
+
+def _vnet_id(handle, name: str = "app-vnet") -> str:
+    with handle.state.lock:
+        return next(v["id"] for v in handle.state.vnets.values() if v["name"] == name)
+
+
+def client_for(handle) -> PrivateDnsManagementClient:
+    return PrivateDnsManagementClient(
+        StaticTokenCredential(handle.token), SUB_PRODUCTION, **sdk_kwargs(handle)
+    )
+
+
+async def test_a_zone_is_created_linked_and_given_records(emulator) -> None:
+    async with client_for(emulator) as client:
+        poller = await client.private_zones.begin_create_or_update(
+            GROUP, ZONE, {"location": "global", "tags": {"owner": "platform"}}
+        )
+        zone = await poller.result()
+        assert zone.name == ZONE and zone.location == "global"
+        assert zone.properties.provisioning_state == "Succeeded"
+        assert zone.properties.number_of_record_sets == 1  # the SOA
+
+        link_poller = await client.virtual_network_links.begin_create_or_update(
+            GROUP,
+            ZONE,
+            "app-vnet-link",
+            {
+                "location": "global",
+                "properties": {
+                    "virtualNetwork": {"id": _vnet_id(emulator)},
+                    "registrationEnabled": False,
+                },
+            },
+        )
+        link = await link_poller.result()
+        assert link.properties.virtual_network_link_state == "Completed"
+        assert link.properties.provisioning_state == "Succeeded"
+
+        record = await client.record_sets.create_or_update(
+            GROUP,
+            ZONE,
+            "A",
+            "mycontainerregistry",
+            {"properties": {"ttl": 10, "aRecords": [{"ipv4Address": "10.1.8.5"}]}},
+        )
+        assert record.properties.fqdn == f"mycontainerregistry.{ZONE}."
+        assert record.properties.a_records[0].ipv4_address == "10.1.8.5"
+        assert record.etag
+
+        names = [r.name async for r in client.record_sets.list(GROUP, ZONE)]
+        assert sorted(names) == ["@", "mycontainerregistry"]
+        links = [x.name async for x in client.virtual_network_links.list(GROUP, ZONE)]
+        assert links == ["app-vnet-link"]
+        zones = [z.name async for z in client.private_zones.list()]
+        assert zones == [ZONE]
+        zone = await client.private_zones.get(GROUP, ZONE)
+        assert zone.properties.number_of_virtual_network_links == 1
+        assert zone.properties.number_of_record_sets == 2
+
+
+async def test_a_stale_etag_is_refused_and_a_deleted_record_is_gone(emulator) -> None:
+    async with client_for(emulator) as client:
+        await (
+            await client.private_zones.begin_create_or_update(GROUP, ZONE, {"location": "global"})
+        ).result()
+        first = await client.record_sets.create_or_update(
+            GROUP, ZONE, "A", "r1", {"properties": {"ttl": 10, "aRecords": []}}
+        )
+        await client.record_sets.create_or_update(
+            GROUP, ZONE, "A", "r1", {"properties": {"ttl": 20, "aRecords": []}}
+        )
+        with pytest.raises(HttpResponseError) as stale:
+            await client.record_sets.create_or_update(
+                GROUP, ZONE, "A", "r1", {"properties": {"ttl": 30, "aRecords": []}},
+                etag=first.etag, match_condition=MatchConditions.IfNotModified,
+            )  # fmt: skip
+        assert stale.value.status_code == 412
+        await client.record_sets.delete(GROUP, ZONE, "A", "r1")
+        with pytest.raises(ResourceNotFoundError):
+            await client.record_sets.get(GROUP, ZONE, "A", "r1")
+
+
+async def test_a_zone_with_links_cannot_be_deleted_until_they_are(emulator) -> None:
+    async with client_for(emulator) as client:
+        await (
+            await client.private_zones.begin_create_or_update(GROUP, ZONE, {"location": "global"})
+        ).result()
+        body = {"location": "global", "properties": {"virtualNetwork": {"id": _vnet_id(emulator)}}}
+        await (
+            await client.virtual_network_links.begin_create_or_update(GROUP, ZONE, "l1", body)
+        ).result()
+        with pytest.raises(HttpResponseError) as twice:
+            await (
+                await client.virtual_network_links.begin_create_or_update(GROUP, ZONE, "l2", body)
+            ).result()
+        assert twice.value.status_code == 409
+        with pytest.raises(HttpResponseError) as nested:
+            await (await client.private_zones.begin_delete(GROUP, ZONE)).result()
+        assert nested.value.status_code == 409
+        await (await client.virtual_network_links.begin_delete(GROUP, ZONE, "l1")).result()
+        await (await client.private_zones.begin_delete(GROUP, ZONE)).result()
+        with pytest.raises(ResourceNotFoundError):
+            await client.private_zones.get(GROUP, ZONE)
+
+
+async def test_bad_requests_answer_as_azure_does(emulator) -> None:
+    async with client_for(emulator) as client:
+        with pytest.raises(HttpResponseError) as located:
+            await (
+                await client.private_zones.begin_create_or_update(
+                    GROUP, ZONE, {"location": "westus"}
+                )
+            ).result()
+        assert located.value.status_code == 400
+        with pytest.raises(ResourceNotFoundError):
+            await client.private_zones.get(GROUP, "nowhere.example")
+        await (
+            await client.private_zones.begin_create_or_update(GROUP, ZONE, {"location": "global"})
+        ).result()
+        with pytest.raises(HttpResponseError) as no_vnet:
+            await (
+                await client.virtual_network_links.begin_create_or_update(
+                    GROUP, ZONE, "x",
+                    {"location": "global", "properties": {"virtualNetwork": {"id": "/nope"}}},
+                )
+            ).result()  # fmt: skip
+        assert no_vnet.value.status_code == 400
+
+
+async def test_zones_survive_a_restart_through_the_state_file(make_emulator, tmp_path) -> None:
+    state = tmp_path / "state.json"
+    first = make_emulator(seed="demo", state_file=state)
+    async with client_for(first) as client:
+        await (
+            await client.private_zones.begin_create_or_update(GROUP, ZONE, {"location": "global"})
+        ).result()
+        await client.record_sets.create_or_update(
+            GROUP,
+            ZONE,
+            "CNAME",
+            "alias",
+            {"properties": {"ttl": 5, "cnameRecord": {"cname": "x.y."}}},
+        )
+    first.stop()
+    second = make_emulator(seed="demo", state_file=state)
+    async with client_for(second) as client:
+        record = await client.record_sets.get(GROUP, ZONE, "CNAME", "alias")
+    assert record.properties.cname_record.cname == "x.y."
