@@ -8,7 +8,7 @@ pointed at Azure or the emulator; tests pass services pointed at the emulator. S
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from services.analysis import find_findings
-from services.models import Finding, Inventory, Registry, Subnet
+from services.models import Finding, Inventory, Plan, Registry, Subnet
 from services.plans.journal import Journal
 from tui.actions import (
     ACTIONS,
@@ -36,6 +36,7 @@ from tui.messages import (
     InventoryLoadFinished,
     InventoryLoadStarted,
     QuickProbeFinished,
+    ResourcesReread,
 )
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
@@ -50,6 +51,8 @@ PUBLISH_INTERVAL = 0.15
 # redraw (findings over thousands of registries, table sync) costs a noticeable fraction.
 PUBLISH_BUSY_SHARE = 4
 QUICK_PROBE = "quick-probe"  # worker group of the one-key probe
+# `w` without --watch: often enough to notice others' changes, rare enough for ARM's limits.
+DEFAULT_WATCH_SECONDS = 30.0
 
 
 class InventorySource(Protocol):
@@ -89,6 +92,7 @@ class DashboardData:
     listings_done: int = 0
     listings_total: int | None = None
     error: str | None = None
+    read_at: float | None = None  # app.clock() when the inventory was last read in full
 
 
 def _group_by_registry(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
@@ -107,10 +111,25 @@ class AcrFenceApp(App[None]):
 
     data: var[DashboardData] = var(DashboardData, always_update=True)
 
-    def __init__(self, services: AppServices, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        services: AppServices,
+        *,
+        read_only: bool = False,
+        watch_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self.services = services
         self.read_only = read_only
+        # How old the data is is measured on this clock (tests pass one they move by hand).
+        self.clock = clock
+        self._read_at: float | None = None
+        # --watch: read the inventory again every so many seconds; `w` toggles it.
+        self.watch_seconds = watch_seconds
+        self._watch_timer: Timer | None = None
+        # Runs a dropped session or a failure left halfway; the status line points to them.
+        self.unfinished_run_ids: tuple[str, ...] = ()
         self._inventory = Inventory()
         self._done: set[tuple[str, str]] = set()
         self._pending: list[Any] = []  # inventory events not yet folded in
@@ -124,13 +143,24 @@ class AcrFenceApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(DashboardScreen())
         self.load_inventory()
+        if self.watch_seconds:
+            self._start_watching(self.watch_seconds)
         welcome = self.services.extras.get("welcome")
         if welcome:
             self.notify(welcome, title="Demo tenant", timeout=12)
         # Runs a dropped session left halfway are offered as resume / roll back.
         from tui.screens.resume_prompt import offer_unfinished_runs
 
+        self.note_unfinished_runs()
         offer_unfinished_runs(self)
+
+    def note_unfinished_runs(self) -> None:
+        """Read which runs the journal holds unfinished (for the status line)."""
+        try:
+            runs = self.services.journal().unfinished()
+        except OSError:  # an unreadable state directory must not stop the dashboard
+            runs = []
+        self.unfinished_run_ids = tuple(run.id for run in runs)
 
     async def on_unmount(self) -> None:
         # The app owns its services' SDK sessions: close them in the loop that opened them.
@@ -168,6 +198,8 @@ class AcrFenceApp(App[None]):
     @on(InventoryLoadFinished)
     def _load_finished(self, message: InventoryLoadFinished) -> None:
         self._loading = False
+        if message.error is None:
+            self._read_at = self.clock()
         self._publish(error=message.error)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -209,6 +241,7 @@ class AcrFenceApp(App[None]):
             listings_done=len(self._done),
             listings_total=total,
             error=error,
+            read_at=self._read_at,
         )
         # The watchers (the screens' redraws) ran inside the assignment above.
         cost = time.perf_counter() - started
@@ -229,6 +262,8 @@ class AcrFenceApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "wizard" and parameters and self.read_only:
             return not wizard_changes_azure(str(parameters[0]))
+        if action == "refuse_change":  # the read-only stand-in on every change key
+            return self.read_only
         if action == "show_findings":
             # Already there: leave the footer room for the keys that do something.
             from tui.screens.findings import FindingsScreen
@@ -239,6 +274,92 @@ class AcrFenceApp(App[None]):
     def action_refresh(self) -> None:
         self.notify("Reading the inventory again…", timeout=2)
         self.load_inventory()
+
+    def action_refuse_change(self, title: str) -> None:
+        self.notify(
+            f"{title} is switched off: acrfence was started with --read-only, so it changes "
+            "nothing in Azure.",
+            title="Read-only mode",
+            severity="warning",
+            markup=False,
+        )
+
+    # ---- after our own change: show Azure's state without a key press ---------------------
+
+    def refresh_after_change(self, plan: Plan) -> None:
+        """Read again what a change touched (its registry, the networks of the subnets it
+        wrote or the registry names) and redraw every pane, detail and finding from it."""
+        if self.services.clients is None:
+            self.load_inventory()
+            return
+        self._reread_touched(plan)
+
+    @work(group="after-change", exit_on_error=False)
+    async def _reread_touched(self, plan: Plan) -> None:
+        from tui.after_change import reread_touched
+
+        reread = await reread_touched(self.services.clients, plan, self._inventory)
+        self.post_message(ResourcesReread(plan, reread))
+
+    @on(ResourcesReread)
+    def _resources_reread(self, message: ResourcesReread) -> None:
+        from tui.after_change import fold_reread
+
+        self._inventory = fold_reread(self._inventory, message.reread)
+        self.note_unfinished_runs()
+        self._publish(error=self.data.error)
+        for problem in message.reread.problems:
+            self.notify(problem, title="Not read again after the change", severity="warning",
+                        markup=False)  # fmt: skip
+
+    # ---- how fresh the data is -------------------------------------------------------------
+
+    def action_toggle_watch(self) -> None:
+        if self._watch_timer is not None:
+            self._watch_timer.stop()
+            self._watch_timer = None
+            self.notify("Stopped reading the inventory on a timer (w starts again).", timeout=4)
+        else:
+            self._start_watching(self.watch_seconds or DEFAULT_WATCH_SECONDS)
+            self.notify(
+                f"Reading the inventory again every {self.watch_seconds:g} s (w stops).",
+                timeout=4,
+            )
+        self.data = self.data  # the status line says whether it watches
+
+    def _start_watching(self, seconds: float) -> None:
+        self.watch_seconds = seconds
+        self._watch_timer = self.set_interval(seconds, self._watch_tick)
+
+    @property
+    def watching(self) -> bool:
+        return self._watch_timer is not None
+
+    def _watch_tick(self) -> None:
+        if not self._loading:  # a slow tenant: let the read under way finish
+            self.load_inventory()
+
+    # ---- quitting ---------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        from tui.quit_guard import guard_quit
+
+        guard_quit(self)
+
+    def action_help_quit(self) -> None:
+        # ctrl+c: during a change it is a quit like q, asked about first; otherwise the hint.
+        from tui.quit_guard import applying_wizard, guard_quit
+
+        if applying_wizard(self) is not None:
+            guard_quit(self)
+        else:
+            super().action_help_quit()
+
+    def action_show_runs(self) -> None:
+        from tui.screens.runs import RunsScreen
+
+        if not isinstance(self.screen, RunsScreen):
+            self.push_screen(RunsScreen())
 
     def action_quick_probe(self) -> None:
         registry, _ = self.selection()

@@ -11,7 +11,19 @@ from textual.widgets import ProgressBar, Static
 
 from services.models import SubscriptionFailure
 
-__all__ = ["LoadStatus"]
+__all__ = ["LoadStatus", "age_text"]
+
+
+def age_text(seconds: float) -> str:
+    """How long ago, in words an operator reads at a glance: "just now", "40 s ago"."""
+    seconds = max(0.0, seconds)
+    if seconds < 10:
+        return "just now"
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    return f"{int(seconds // 3600)} h ago"
 
 
 class LoadStatus(Vertical):
@@ -37,6 +49,9 @@ class LoadStatus(Vertical):
         failures: Sequence[SubscriptionFailure],
         names: dict[str, str],
         error: str | None = None,
+        age: str | None = None,
+        watch_seconds: float | None = None,
+        unfinished: Sequence[str] = (),
     ) -> None:
         line = self.query_one("#load-line", Static)
         bar = self.query_one("#load-progress", ProgressBar)
@@ -49,9 +64,21 @@ class LoadStatus(Vertical):
             line.update(Text(f"✗ Inventory not read (r retries): {error}", style="bold red"))
             bar.display = False
         else:
-            line.update(Text(f"✓ Inventory read: {counts}"))
+            # How old the data is, so nobody takes a stale screen for Azure's state.
+            read = f"Read {age}" if age else "Inventory read"
+            if watch_seconds:
+                read += f", again every {watch_seconds:g} s"
+            line.update(Text(f"✓ {read}: {counts}"))
             bar.display = False
         failure_lines = Text()
+        if unfinished:
+            # A run left halfway: the runs view (R) leads back to it.
+            runs = "run" if len(unfinished) == 1 else "runs"
+            failure_lines.append("⚠ ", style="bold")
+            failure_lines.append(
+                f"{len(unfinished)} interrupted {runs} ({', '.join(unfinished[:2])}"
+                f"{'…' if len(unfinished) > 2 else ''}): R shows them"
+            )
         for failure in failures:
             name = names.get(failure.subscription_id.casefold(), failure.subscription_id)
             if failure_lines:
@@ -61,4 +88,4 @@ class LoadStatus(Vertical):
             failure_lines.append(failure.message, style="dim")
         failures_widget = self.query_one("#failures", Static)
         failures_widget.update(failure_lines)
-        failures_widget.display = bool(failures)
+        failures_widget.display = bool(failures) or bool(unfinished)
