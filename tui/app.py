@@ -130,6 +130,7 @@ class AcrFenceApp(App[None]):
         self._watch_timer: Timer | None = None
         # Runs a dropped session or a failure left halfway; the status line points to them.
         self.unfinished_run_ids: tuple[str, ...] = ()
+        self.exit_line: str | None = None  # printed on exit after an interrupted change
         self._inventory = Inventory()
         self._done: set[tuple[str, str]] = set()
         self._pending: list[Any] = []  # inventory events not yet folded in
@@ -269,6 +270,10 @@ class AcrFenceApp(App[None]):
             from tui.screens.findings import FindingsScreen
 
             return not isinstance(self.screen, FindingsScreen)
+        if action == "show_runs":
+            from tui.screens.runs import RunsScreen
+
+            return not isinstance(self.screen, RunsScreen)
         return True
 
     def action_refresh(self) -> None:

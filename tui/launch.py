@@ -69,6 +69,11 @@ DEMO_WELCOME_READ_ONLY = (
 )
 
 
+def demo_welcome(read_only: bool) -> str:
+    """The demo's first toast; in read-only mode it names no key that is switched off."""
+    return DEMO_WELCOME_READ_ONLY if read_only else DEMO_WELCOME
+
+
 def demo_state_directory(*, reset: bool) -> Path:
     """Where the demo keeps its tenant and journal between runs, apart from real Azure's.
 
@@ -110,7 +115,7 @@ def launch_dashboard(args: Namespace) -> int:
             services.extras.update(
                 vantages=emulator.info["vantages"],
                 public_ip=emulator.info["public_ip"],
-                welcome=DEMO_WELCOME_READ_ONLY if read_only else DEMO_WELCOME,
+                welcome=demo_welcome(read_only),
             )
         from tui.app import AcrFenceApp
 

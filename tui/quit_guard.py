@@ -99,6 +99,7 @@ def guard_quit(app: App[Any]) -> None:
             line = "acrfence: quit before the change began; nothing was changed."
         else:
             line = interrupted_line(run.id, f"{run.plan.kind} of {run.plan.registry_name}", app)
+        app.exit_line = line  # type: ignore[attr-defined]  # kept for whoever checks the exit
         # Text, not markup: the line is printed as it is, brackets and all.
         app.exit(return_code=INTERRUPTED_EXIT, message=Text(line))
 

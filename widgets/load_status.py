@@ -34,6 +34,8 @@ class LoadStatus(Vertical):
     LoadStatus > #failures { height: auto; max-height: 4; }
     """
 
+    _shown: tuple[object, ...] | None = None
+
     def compose(self) -> ComposeResult:
         yield Static(id="load-line")
         yield ProgressBar(total=None, show_eta=False, id="load-progress")
@@ -53,6 +55,12 @@ class LoadStatus(Vertical):
         watch_seconds: float | None = None,
         unfinished: Sequence[str] = (),
     ) -> None:
+        # Called every second to keep the age true: redraw only when something changed.
+        shown = (loading, done, total, counts, tuple(failures), tuple(names.items()), error,
+                 age, watch_seconds, tuple(unfinished))  # fmt: skip
+        if shown == self._shown:
+            return
+        self._shown = shown
         line = self.query_one("#load-line", Static)
         bar = self.query_one("#load-progress", ProgressBar)
         if loading:

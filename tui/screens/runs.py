@@ -79,7 +79,7 @@ class RunsScreen(Screen[None]):
                 run.created_at[:16].replace("T", " "),
                 key=run.id,
             )
-        table.border_title = f"Journal: {len(self.runs)} runs"
+        table.border_title = f"Journal: {len(self.runs)} run{'' if len(self.runs) == 1 else 's'}"
         if current is not None and current.id in {r.id for r in self.runs}:
             table.move_cursor(row=table.get_row_index(current.id))
         self._show_detail()
