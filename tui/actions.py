@@ -77,6 +77,7 @@ ACTIONS: tuple[AppAction, ...] = (
         "R",
         "Runs",
         "List every journaled change, its state and steps; resume or roll one back.",
+        show=False,  # the footer is full at 80 columns; the status line points here when needed
         key_display="R",
     ),
     AppAction(
