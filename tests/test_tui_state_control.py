@@ -366,7 +366,7 @@ async def test_after_later_the_runs_view_leads_back_and_resumes_through_a_plan(
         await _until(pilot, lambda: isinstance(app.screen, RunsScreen))
         runs = app.screen
         assert runs.runs[0].id == run_id
-        assert runs.query_one("#runs").get_row(run_id)[3] == "interrupted"
+        assert runs.query_one("#runs").get_row(run_id)[1] == "interrupted"
         assert "2. done" in str(runs.query_one("#run-detail").render())
         await pilot.press("c")
         await _until(pilot, lambda: isinstance(app.screen, RunPlanScreen))
@@ -380,7 +380,7 @@ async def test_after_later_the_runs_view_leads_back_and_resumes_through_a_plan(
         await _until(pilot, lambda: "Applied and verified" in _text(plan_screen, "#outcome"))
         await pilot.press("escape")
         await _until(pilot, lambda: app.screen is runs)
-        await _until(pilot, lambda: runs.query_one("#runs").get_row(run_id)[3] == "done")
+        await _until(pilot, lambda: runs.query_one("#runs").get_row(run_id)[1] == "done")
     assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
 
 

@@ -82,13 +82,14 @@ class ResumePromptScreen(ModalScreen[tuple[str, RunRecord] | None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#runs", DataTable)
-        table.add_columns("run", "kind", "registry", "state", "steps done")
+        # The state before the rest: at 80 columns the last column is the one cut.
+        table.add_columns("run", "state", "registry", "kind", "steps done")
         for run in self.runs:
             table.add_row(
                 run.id,
-                run.plan.kind,
-                run.plan.registry_name,
                 run_state_text(run),
+                run.plan.registry_name,
+                run.plan.kind,
                 steps_done(run),
                 key=run.id,
             )

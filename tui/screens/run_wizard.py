@@ -129,9 +129,11 @@ class RunPlanScreen(PlanWizardScreen):
 
 
 def _remaining(run: RunRecord) -> Plan:
-    """The run's plan cut to the steps not done yet (their numbers kept, as the journal's)."""
+    """The run's plan cut to the steps not done yet (their numbers kept, as the journal's).
+    Its pre-flight warnings are left out: they described the state before the run began,
+    were read when it was confirmed, and each step reads the live state again anyway."""
     steps = tuple(s for s in run.plan.steps if run.record(s.index).status is not StepStatus.DONE)
-    return replace(run.plan, steps=steps)
+    return replace(run.plan, steps=steps, checks=())
 
 
 def open_run_plan(app: App[Any], run: RunRecord, how: str) -> None:

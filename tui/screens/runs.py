@@ -51,7 +51,7 @@ class RunsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "Runs"
         self.query_one("#runs", DataTable).add_columns(
-            "run", "kind", "registry", "state", "steps", "started"
+            "run", "state", "registry", "kind", "steps", "started"
         )
         self.reload()
 
@@ -72,9 +72,9 @@ class RunsScreen(Screen[None]):
         for run in self.runs:
             table.add_row(
                 run.id,
-                run.plan.kind,
+                run_state_text(run),  # before the rest: never the column cut at 80 columns
                 run.plan.registry_name,
-                run_state_text(run),
+                run.plan.kind,
                 steps_done(run),
                 run.created_at[:16].replace("T", " "),
                 key=run.id,
