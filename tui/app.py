@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from services.analysis import find_findings
-from services.models import Finding, Inventory, Plan, Registry, Subnet
+from services.models import Finding, Inventory, Registry, Subnet
 from services.plans.journal import Journal
 from tui.actions import (
     ACTIONS,
@@ -30,13 +30,13 @@ from tui.actions import (
     find_wizard,
     wizard_changes_azure,
 )
+from tui.app_freshness import FreshnessMixin
 from tui.inventory_merge import finished_listings, merge_events
 from tui.messages import (
     InventoryEventArrived,
     InventoryLoadFinished,
     InventoryLoadStarted,
     QuickProbeFinished,
-    ResourcesReread,
 )
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
@@ -51,8 +51,6 @@ PUBLISH_INTERVAL = 0.15
 # redraw (findings over thousands of registries, table sync) costs a noticeable fraction.
 PUBLISH_BUSY_SHARE = 4
 QUICK_PROBE = "quick-probe"  # worker group of the one-key probe
-# `w` without --watch: often enough to notice others' changes, rare enough for ARM's limits.
-DEFAULT_WATCH_SECONDS = 30.0
 
 
 class InventorySource(Protocol):
@@ -103,7 +101,7 @@ def _group_by_registry(findings: Iterable[Finding]) -> dict[str, tuple[Finding, 
     return {key: tuple(value) for key, value in grouped.items()}
 
 
-class AcrFenceApp(App[None]):
+class AcrFenceApp(FreshnessMixin, App[None]):
     CSS_PATH = "acrfence.tcss"
     TITLE = "acrfence"
     BINDINGS = bindings_for("app")
@@ -154,14 +152,6 @@ class AcrFenceApp(App[None]):
 
         self.note_unfinished_runs()
         offer_unfinished_runs(self)
-
-    def note_unfinished_runs(self) -> None:
-        """Read which runs the journal holds unfinished (for the status line)."""
-        try:
-            runs = self.services.journal().unfinished()
-        except OSError:  # an unreadable state directory must not stop the dashboard
-            runs = []
-        self.unfinished_run_ids = tuple(run.id for run in runs)
 
     async def on_unmount(self) -> None:
         # The app owns its services' SDK sessions: close them in the loop that opened them.
@@ -288,61 +278,6 @@ class AcrFenceApp(App[None]):
             severity="warning",
             markup=False,
         )
-
-    # ---- after our own change: show Azure's state without a key press ---------------------
-
-    def refresh_after_change(self, plan: Plan) -> None:
-        """Read again what a change touched (its registry, the networks of the subnets it
-        wrote or the registry names) and redraw every pane, detail and finding from it."""
-        if self.services.clients is None:
-            self.load_inventory()
-            return
-        self._reread_touched(plan)
-
-    @work(group="after-change", exit_on_error=False)
-    async def _reread_touched(self, plan: Plan) -> None:
-        from tui.after_change import reread_touched
-
-        reread = await reread_touched(self.services.clients, plan, self._inventory)
-        self.post_message(ResourcesReread(plan, reread))
-
-    @on(ResourcesReread)
-    def _resources_reread(self, message: ResourcesReread) -> None:
-        from tui.after_change import fold_reread
-
-        self._inventory = fold_reread(self._inventory, message.reread)
-        self.note_unfinished_runs()
-        self._publish(error=self.data.error)
-        for problem in message.reread.problems:
-            self.notify(problem, title="Not read again after the change", severity="warning",
-                        markup=False)  # fmt: skip
-
-    # ---- how fresh the data is -------------------------------------------------------------
-
-    def action_toggle_watch(self) -> None:
-        if self._watch_timer is not None:
-            self._watch_timer.stop()
-            self._watch_timer = None
-            self.notify("Stopped reading the inventory on a timer (w starts again).", timeout=4)
-        else:
-            self._start_watching(self.watch_seconds or DEFAULT_WATCH_SECONDS)
-            self.notify(
-                f"Reading the inventory again every {self.watch_seconds:g} s (w stops).",
-                timeout=4,
-            )
-        self.data = self.data  # the status line says whether it watches
-
-    def _start_watching(self, seconds: float) -> None:
-        self.watch_seconds = seconds
-        self._watch_timer = self.set_interval(seconds, self._watch_tick)
-
-    @property
-    def watching(self) -> bool:
-        return self._watch_timer is not None
-
-    def _watch_tick(self) -> None:
-        if not self._loading:  # a slow tenant: let the read under way finish
-            self.load_inventory()
 
     # ---- quitting ---------------------------------------------------------------------------
 
