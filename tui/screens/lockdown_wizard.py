@@ -204,8 +204,8 @@ class LockdownWizardScreen(PlanWizardScreen):
             ids = ", ".join(r.id for r in runs)
             notice.update(
                 f"⚠ {self.registry.name} has an unfinished {runs[-1].plan.kind} (run {ids}): "
-                "resume or roll it back first from the runs view (R); a new plan starts from "
-                "the half-changed state."
+                "resume or roll it back first (Esc, then R for the runs view); a new plan "
+                "starts from the half-changed state."
             )
 
     # ---- plan --------------------------------------------------------------------------------
