@@ -97,6 +97,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         # The run being applied, known from its first journal save (before any Azure call):
         # quitting mid-apply journals it as interrupted and says how to resume it.
         self.applying_run_id: str | None = None
+        self._ended: tuple[str, RunState] | None = None
 
     # ---- to override -------------------------------------------------------------------------
 
@@ -310,7 +311,9 @@ class PlanWizardScreen(Screen[RunRecord | None]):
                 table.update_cell(str(record.index), column, text, update_width=True)
             except Exception:  # a row from another plan (a resumed run): nothing to update
                 continue
-        if run.state in (RunState.DONE, RunState.FAILED):
+        # The executor's last save and the worker's return both report the end: act once.
+        if run.state in (RunState.DONE, RunState.FAILED) and self._ended != (run.id, run.state):
+            self._ended = (run.id, run.state)
             self._reread(run.plan)
             self._finished(run)
 
