@@ -229,6 +229,14 @@ def test_watch_refuses_a_bad_number_of_seconds(value, capsys):
     assert "--watch" in capsys.readouterr().err
 
 
+def test_watch_with_a_subcommand_is_one_line_and_exit_2(capsys):
+    from tui.cli import main
+
+    assert main(["--watch", "10", "journal"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--watch is for the dashboard" in err
+
+
 # ---- 3. read-only mode ------------------------------------------------------------------------
 
 

@@ -72,6 +72,10 @@ def watch_seconds(text: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is not None and args.watch is not None:
+        # Bad input: one line, nothing run (a silently ignored option misleads).
+        print(f"acrfence: --watch is for the dashboard, not `{args.command}`", file=sys.stderr)
+        return 2
     try:
         if args.command is None:
             from tui.launch import launch_dashboard
