@@ -129,6 +129,8 @@ async def test_after_a_lockdown_detail_rows_and_findings_show_deny_without_r(
         assert "myDockerVMVNET/myDockerVMSubnet  ✓ enabled" in shown
         await pilot.press("escape")
         assert "Deny" in registries.get_cell(MYREGISTRY.casefold(), "default").plain
+        # The status line: the tenant's age, and the registry the change read again since.
+        assert re.search(r"Read .* \(mycontainerregistry (just now|\d+ s ago)\)", _status(app))
         subnets = dashboard.query_one(SubnetTable)
         assert "enabled" in str(subnets.get_row(DOCKER_SUBNET.casefold())).casefold()
         # The findings are those of a fresh read of the tenant, not of the one before.

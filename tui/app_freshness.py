@@ -29,6 +29,9 @@ class FreshnessMixin:
     services: Any
     watch_seconds: float | None
     unfinished_run_ids: tuple[str, ...]
+    clock: Any
+    # The registry a change re-read last, and when (app.clock()): fresher than the full read.
+    reread_note: tuple[str, float] | None = None
     _watch_timer: Timer | None
     _inventory: Any
     _loading: bool
@@ -65,6 +68,8 @@ class FreshnessMixin:
 
         app: Any = self
         self._inventory = fold_reread(self._inventory, message.reread)
+        if message.reread.registries:
+            self.reread_note = (message.plan.registry_name, self.clock())
         self.note_unfinished_runs()
         app._publish(error=app.data.error)
         for problem in message.reread.problems:

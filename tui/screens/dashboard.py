@@ -105,10 +105,22 @@ class DashboardScreen(Screen[None]):
             failures=inventory.failures,
             names=names,
             error=data.error,
-            age=age_text(app.clock() - data.read_at) if data.read_at is not None else None,
+            age=self._age(),
             watch_seconds=app.watch_seconds if app.watching else None,
             unfinished=app.unfinished_run_ids,
         )
+
+    def _age(self) -> str | None:
+        """How old the data is; a registry re-read after our change since then is named."""
+        app = acrfence_app(self)
+        read_at = app.data.read_at
+        if read_at is None:
+            return None
+        age = age_text(app.clock() - read_at)
+        note = app.reread_note
+        if note is not None and note[1] > read_at:
+            age += f" ({note[0]} {age_text(app.clock() - note[1])})"
+        return age
 
     # ---- navigation ------------------------------------------------------------------------
 
