@@ -86,6 +86,7 @@ class FreshnessMixin:
             app.notify("Stopped reading the inventory on a timer (w starts again).", timeout=4)
         else:
             self._start_watching(self.watch_seconds or DEFAULT_WATCH_SECONDS)
+            self._watch_tick()  # watching starts from a fresh read, not one from long ago
             app.notify(
                 f"Reading the inventory again every {self.watch_seconds:g} s (w stops).",
                 timeout=4,
