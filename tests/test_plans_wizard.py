@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from test_plans_helpers import ACR, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
-from textual.widgets import Button, DataTable, Input, SelectionList, Static
+from textual.widgets import Button, Input, SelectionList, Static
 
 from tui.actions import WizardContext
 from tui.app import AcrFenceApp
@@ -132,45 +132,7 @@ async def test_restore_wizard_undoes_a_journaled_lockdown(emulator, tmp_path, mo
     assert states[run_id] == "rolled-back"
 
 
-async def test_unfinished_run_is_offered_on_start_and_rolled_back(emulator, tmp_path, monkeypatch):
-    import os
-    import signal
-    import sys
-
-    from test_plans_helpers import cli_env, journal_runs
-
-    from tui.screens.resume_prompt import ResumePromptScreen
-
-    original = registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)
-    env = {**os.environ, **cli_env(emulator, tmp_path), "ACRFENCE_TEST_CRASH_AT": "after-step:2"}
-    lock = ["lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes"]
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tui.cli", *lock, cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    assert await asyncio.wait_for(child.wait(), 60) == -signal.SIGKILL
-    assert registry_view(emulator, MYREGISTRY)["default_action"] == "Deny"
-
-    app = _app(emulator, tmp_path, monkeypatch)
-    async with app.run_test(size=(100, 40)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, ResumePromptScreen))
-        prompt = app.screen
-        assert [r.id for r in prompt.runs] == [journal_runs(tmp_path)[0]["id"]]
-        prompt.query_one("#rollback", Button).press()
-        await _until(pilot, lambda: "applied and verified" in _text(prompt, "#status"))
-        offered = prompt.runs[0].id
-        assert prompt.query_one("#runs", DataTable).get_row(offered)[3] == "rolled-back"
-        assert prompt.query_one("#rollback", Button).disabled  # nothing left to offer
-        prompt.query_one("#later", Button).press()
-        # Closing after a change reads the inventory again: the dashboard shows it open.
-        await _until(
-            pilot,
-            lambda: (
-                not app.data.loading
-                and app.data.inventory.registry(MYREGISTRY).rules.default_action == "Allow"
-            ),
-        )
-    assert (registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)) == original
+# The start-up prompt's resume / roll back: tests/test_tui_state_control.py (through a plan).
 
 
 async def test_lockdown_wizard_blocked_plan_at_80x24(emulator, tmp_path, monkeypatch):

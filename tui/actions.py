@@ -95,6 +95,21 @@ ACTIONS: tuple[AppAction, ...] = (
         key_display=":",
     ),
     AppAction(
+        "show_runs",
+        "R",
+        "Runs",
+        "List every journaled change, its state and steps; resume or roll one back.",
+        show=False,  # the footer is full at 80 columns; the status line points here when needed
+        key_display="R",
+    ),
+    AppAction(
+        "toggle_watch",
+        "w",
+        "Watch",
+        "Read the inventory again every 30 s (or --watch SECONDS) until w is pressed again.",
+        show=False,
+    ),
+    AppAction(
         "filter",
         "slash",
         "Filter",
@@ -124,6 +139,23 @@ ACTIONS: tuple[AppAction, ...] = (
     ),
     AppAction("close", "escape", "Back", "Close this view.", "findings"),
     AppAction("close", "escape", "Back", "Close this view.", "detail"),
+    AppAction(
+        "resume_run",
+        "c",
+        "Resume",
+        "Finish the selected run: its remaining steps as a plan, confirmed by typing the name.",
+        "runs",
+        changes_azure=True,
+    ),
+    AppAction(
+        "rollback_run",
+        "u",
+        "Roll back",
+        "Undo the selected run: the inverse plan, confirmed by typing the registry's name.",
+        "runs",
+        changes_azure=True,
+    ),
+    AppAction("close", "escape", "Back", "Close this view.", "runs"),
     AppAction(
         "wizard('lockdown')",
         "l",
@@ -165,7 +197,21 @@ ACTIONS: tuple[AppAction, ...] = (
 
 
 def bindings_for(scope: str) -> list[Binding]:
-    return [action.binding() for action in ACTIONS if action.scope == scope]
+    actions = [action for action in ACTIONS if action.scope == scope]
+    # A change key in read-only mode must say why it does nothing: the change action itself is
+    # hidden there (check_action), so Textual tries the next binding on the key, this one,
+    # which only the read-only app lets run.
+    refusals = [
+        Binding(
+            action.key,
+            f"app.refuse_change({action.title!r})",
+            show=False,
+            id=f"{action.binding_id}.read_only",
+        )
+        for action in actions
+        if action.changes_azure
+    ]
+    return [action.binding() for action in actions] + refusals
 
 
 def action_by_name(name: str) -> AppAction | None:

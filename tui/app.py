@@ -8,7 +8,7 @@ pointed at Azure or the emulator; tests pass services pointed at the emulator. S
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,6 +30,7 @@ from tui.actions import (
     find_wizard,
     wizard_changes_azure,
 )
+from tui.app_freshness import FreshnessMixin
 from tui.inventory_merge import finished_listings, merge_events
 from tui.messages import (
     InventoryEventArrived,
@@ -91,6 +92,7 @@ class DashboardData:
     listings_done: int = 0
     listings_total: int | None = None
     error: str | None = None
+    read_at: float | None = None  # app.clock() when the inventory was last read in full
 
 
 def _group_by_registry(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
@@ -101,7 +103,7 @@ def _group_by_registry(findings: Iterable[Finding]) -> dict[str, tuple[Finding, 
     return {key: tuple(value) for key, value in grouped.items()}
 
 
-class AcrFenceApp(ResourceActions):
+class AcrFenceApp(FreshnessMixin, ResourceActions):
     CSS_PATH = "acrfence.tcss"
     TITLE = "acrfence"
     BINDINGS = bindings_for("app")
@@ -109,10 +111,26 @@ class AcrFenceApp(ResourceActions):
 
     data: var[DashboardData] = var(DashboardData, always_update=True)
 
-    def __init__(self, services: AppServices, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        services: AppServices,
+        *,
+        read_only: bool = False,
+        watch_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self.services = services
         self.read_only = read_only
+        # How old the data is is measured on this clock (tests pass one they move by hand).
+        self.clock = clock
+        self._read_at: float | None = None
+        # --watch: read the inventory again every so many seconds; `w` toggles it.
+        self.watch_seconds = watch_seconds
+        self._watch_timer: Timer | None = None
+        # Runs a dropped session or a failure left halfway; the status line points to them.
+        self.unfinished_run_ids: tuple[str, ...] = ()
+        self.exit_line: str | None = None  # printed on exit after an interrupted change
         self._inventory = Inventory()
         self._done: set[tuple[str, str]] = set()
         self._pending: list[Any] = []  # inventory events not yet folded in
@@ -130,9 +148,12 @@ class AcrFenceApp(ResourceActions):
     def on_mount(self) -> None:
         self.push_screen(DashboardScreen(welcome=self.services.extras.get("welcome")))
         self.load_inventory()
+        if self.watch_seconds:
+            self._start_watching(self.watch_seconds)
         # Runs a dropped session left halfway are offered as resume / roll back.
         from tui.screens.resume_prompt import offer_unfinished_runs
 
+        self.note_unfinished_runs()
         offer_unfinished_runs(self)
 
     async def on_unmount(self) -> None:
@@ -171,6 +192,8 @@ class AcrFenceApp(ResourceActions):
     @on(InventoryLoadFinished)
     def _load_finished(self, message: InventoryLoadFinished) -> None:
         self._loading = False
+        if message.error is None:
+            self._read_at = self.clock()
         self._publish(error=message.error)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -212,6 +235,7 @@ class AcrFenceApp(ResourceActions):
             listings_done=len(self._done),
             listings_total=total,
             error=error,
+            read_at=self._read_at,
         )
         # The watchers (the screens' redraws) ran inside the assignment above.
         cost = time.perf_counter() - started
@@ -234,16 +258,53 @@ class AcrFenceApp(ResourceActions):
             return self.resource_action_allowed(action)
         if action == "wizard" and parameters and self.read_only:
             return not wizard_changes_azure(str(parameters[0]))
+        if action == "refuse_change":  # the read-only stand-in on every change key
+            return self.read_only
         if action == "show_findings":
             # Already there: leave the footer room for the keys that do something.
             from tui.screens.findings import FindingsScreen
 
             return not isinstance(self.screen, FindingsScreen)
+        if action == "show_runs":
+            from tui.screens.runs import RunsScreen
+
+            return not isinstance(self.screen, RunsScreen)
         return True
 
     def action_refresh(self) -> None:
         self.notify("Reading the inventory again…", timeout=2)
         self.load_inventory()
+
+    def action_refuse_change(self, title: str) -> None:
+        self.notify(
+            f"{title} is switched off: acrfence was started with --read-only, so it changes "
+            "nothing in Azure.",
+            title="Read-only mode",
+            severity="warning",
+            markup=False,
+        )
+
+    # ---- quitting ---------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        from tui.quit_guard import guard_quit
+
+        guard_quit(self)
+
+    def action_help_quit(self) -> None:
+        # ctrl+c: during a change it is a quit like q, asked about first; otherwise the hint.
+        from tui.quit_guard import applying_wizard, guard_quit
+
+        if applying_wizard(self) is not None:
+            guard_quit(self)
+        else:
+            super().action_help_quit()
+
+    def action_show_runs(self) -> None:
+        from tui.screens.runs import RunsScreen
+
+        if not isinstance(self.screen, RunsScreen):
+            self.push_screen(RunsScreen())
 
     def action_quick_probe(self) -> None:
         registry, _ = self.selection()

@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--read-only", action="store_true", help="hide and refuse every change to Azure"
     )
+    parser.add_argument(
+        "--watch",
+        type=watch_seconds,
+        metavar="SECONDS",
+        help="dashboard: read the inventory again every SECONDS (at least 5; w toggles it)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"tui.commands.{name}")
@@ -55,9 +61,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def watch_seconds(text: str) -> float:
+    """--watch: a number of seconds, at least 5 (ARM throttles a tenant read in a loop)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 5 <= value <= 86400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be between 5 and 86400 seconds, not {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is not None and args.watch is not None:
+        # Bad input: one line, nothing run (a silently ignored option misleads).
+        print(f"acrfence: --watch is for the dashboard, not `{args.command}`", file=sys.stderr)
+        return 2
     try:
         if args.command is None:
             from tui.launch import launch_dashboard

@@ -61,6 +61,17 @@ DEMO_WELCOME = (
     "p probes it, l locks it down to myDockerVMVNET/myDockerVMSubnet. f lists what's wrong "
     "elsewhere; ? every key."
 )
+# Read-only: the same start, without the keys that are switched off.
+DEMO_WELCOME_READ_ONLY = (
+    "A local Azure with 14 registries, read-only: nothing can be changed. Start with "
+    "mycontainerregistry: Enter shows its rules, p probes it. f lists what's wrong elsewhere; "
+    "? every key."
+)
+
+
+def demo_welcome(read_only: bool) -> str:
+    """The demo's first toast; in read-only mode it names no key that is switched off."""
+    return DEMO_WELCOME_READ_ONLY if read_only else DEMO_WELCOME
 
 
 def demo_state_directory(*, reset: bool) -> Path:
@@ -91,6 +102,7 @@ def launch_dashboard(args: Namespace) -> int:
         description = "demo tenant (local emulator)"
     elif os.environ.get("ACRFENCE_ARM_ENDPOINT"):
         description = os.environ["ACRFENCE_ARM_ENDPOINT"]
+    read_only = bool(getattr(args, "read_only", False))
     try:
         try:
             services = build_services(env, description)
@@ -103,11 +115,11 @@ def launch_dashboard(args: Namespace) -> int:
             services.extras.update(
                 vantages=emulator.info["vantages"],
                 public_ip=emulator.info["public_ip"],
-                welcome=DEMO_WELCOME,
+                welcome=demo_welcome(read_only),
             )
         from tui.app import AcrFenceApp
 
-        app = AcrFenceApp(services, read_only=bool(getattr(args, "read_only", False)))
+        app = AcrFenceApp(services, read_only=read_only, watch_seconds=getattr(args, "watch", None))
         app.run()
         return app.return_code or 0
     finally:

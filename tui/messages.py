@@ -12,6 +12,7 @@ __all__ = [
     "InventoryLoadFinished",
     "InventoryLoadStarted",
     "QuickProbeFinished",
+    "ResourcesReread",
 ]
 
 
@@ -39,3 +40,11 @@ class QuickProbeFinished(Message):
     """The one-key probe of a registry answered; ``result`` is a services ProbeResult."""
 
     result: Any
+
+
+@dataclass
+class ResourcesReread(Message):
+    """What a change touched, read again (a ``tui.after_change.Reread``) after ``plan`` ran."""
+
+    plan: Any
+    reread: Any

@@ -12,7 +12,19 @@ from textual.widgets import ProgressBar, Static
 from services.models import SubscriptionFailure
 from widgets.palette import ERROR
 
-__all__ = ["LoadStatus"]
+__all__ = ["LoadStatus", "age_text"]
+
+
+def age_text(seconds: float) -> str:
+    """How long ago, in words an operator reads at a glance: "just now", "40 s ago"."""
+    seconds = max(0.0, seconds)
+    if seconds < 10:
+        return "just now"
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    return f"{int(seconds // 3600)} h ago"
 
 
 class LoadStatus(Vertical):
@@ -22,6 +34,8 @@ class LoadStatus(Vertical):
     LoadStatus > ProgressBar { height: 1; }
     LoadStatus > #failures { height: auto; max-height: 4; }
     """
+
+    _shown: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="load-line")
@@ -38,7 +52,16 @@ class LoadStatus(Vertical):
         failures: Sequence[SubscriptionFailure],
         names: dict[str, str],
         error: str | None = None,
+        age: str | None = None,
+        watch_seconds: float | None = None,
+        unfinished: Sequence[str] = (),
     ) -> None:
+        # Called every second to keep the age true: redraw only when something changed.
+        shown = (loading, done, total, counts, tuple(failures), tuple(names.items()), error,
+                 age, watch_seconds, tuple(unfinished))  # fmt: skip
+        if shown == self._shown:
+            return
+        self._shown = shown
         line = self.query_one("#load-line", Static)
         bar = self.query_one("#load-progress", ProgressBar)
         if loading:
@@ -50,9 +73,21 @@ class LoadStatus(Vertical):
             line.update(Text(f"✗ Inventory not read (r retries): {error}", style=ERROR))
             bar.display = False
         else:
-            line.update(Text(f"✓ Inventory read: {counts}"))
+            # How old the data is, so nobody takes a stale screen for Azure's state.
+            read = f"Read {age}" if age else "Inventory read"
+            if watch_seconds:
+                read += f", again every {watch_seconds:g} s"
+            line.update(Text(f"✓ {read}: {counts}"))
             bar.display = False
         failure_lines = Text()
+        if unfinished:
+            # A run left halfway: the runs view (R) leads back to it.
+            runs = "run" if len(unfinished) == 1 else "runs"
+            failure_lines.append("⚠ ", style="bold")
+            failure_lines.append(
+                f"{len(unfinished)} interrupted {runs} ({', '.join(unfinished[:2])}"
+                f"{'…' if len(unfinished) > 2 else ''}): R shows them"
+            )
         for failure in failures:
             name = names.get(failure.subscription_id.casefold(), failure.subscription_id)
             if failure_lines:
@@ -62,4 +97,4 @@ class LoadStatus(Vertical):
             failure_lines.append(failure.message, style="dim")
         failures_widget = self.query_one("#failures", Static)
         failures_widget.update(failure_lines)
-        failures_widget.display = bool(failures)
+        failures_widget.display = bool(failures) or bool(unfinished)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
@@ -13,7 +15,7 @@ from tui.actions import bindings_for
 from tui.screens import acrfence_app
 from widgets.filter_input import FilterInput
 from widgets.keyed_table import KeyedTable
-from widgets.load_status import LoadStatus
+from widgets.load_status import LoadStatus, age_text
 from widgets.registry_table import RegistryTable
 from widgets.subnet_table import SubnetTable
 from widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
@@ -65,6 +67,8 @@ class DashboardScreen(Screen[None]):
         for pane in PANES:
             self.query_one(f"#{pane}", KeyedTable).border_title = PANE_TITLES[pane]
         self.watch(self.app, "data", self._redraw)
+        # The status line says how old the data is: keep that true as time passes.
+        self.set_interval(1.0, self._show_status)
         self.query_one("#welcome").display = bool(self.welcome)
         if self.welcome:
             self.query_one("#welcome").border_title = "Demo tenant"
@@ -78,26 +82,30 @@ class DashboardScreen(Screen[None]):
 
     # ---- drawing ---------------------------------------------------------------------------
 
+    def _in_scope(self, items: tuple[Any, ...]) -> list[Any]:
+        """The registries or networks of the chosen subscription (all when none is)."""
+        chosen = self.subscription_id
+        return [i for i in items if chosen is None or i.subscription_id.casefold() == chosen]
+
     def _redraw(self) -> None:
         data = acrfence_app(self).data
         inventory = data.inventory
         self.query_one(SubscriptionTable).show(inventory, data.loading)
+        self.query_one(RegistryTable).show(
+            self._in_scope(inventory.registries), data.findings_by_registry
+        )
+        self.query_one(SubnetTable).show(self._in_scope(inventory.virtual_networks))
+        self._show_status()
+
+    def _show_status(self) -> None:
+        app = acrfence_app(self)
+        data = app.data
+        inventory = data.inventory
         chosen = self.subscription_id
-        registries = [
-            r
-            for r in inventory.registries
-            if chosen is None or r.subscription_id.casefold() == chosen
-        ]
-        networks = [
-            v
-            for v in inventory.virtual_networks
-            if chosen is None or v.subscription_id.casefold() == chosen
-        ]
-        self.query_one(RegistryTable).show(registries, data.findings_by_registry)
-        self.query_one(SubnetTable).show(networks)
+        registries = self._in_scope(inventory.registries)
+        networks = self._in_scope(inventory.virtual_networks)
         names = {s.subscription_id.casefold(): s.display_name for s in inventory.subscriptions}
         subnets = sum(len(v.subnets) for v in networks)
-        # Short enough for one line at 80 columns; the scope only when one is chosen.
         counts = (
             f"{len(registries)} registries · {len(networks)} vnets · {subnets} subnets · "
             f"{len(data.findings)} findings"
@@ -112,7 +120,22 @@ class DashboardScreen(Screen[None]):
             failures=inventory.failures,
             names=names,
             error=data.error,
+            age=self._age(),
+            watch_seconds=app.watch_seconds if app.watching else None,
+            unfinished=app.unfinished_run_ids,
         )
+
+    def _age(self) -> str | None:
+        """How old the data is; a registry re-read after our change since then is named."""
+        app = acrfence_app(self)
+        read_at = app.data.read_at
+        if read_at is None:
+            return None
+        age = age_text(app.clock() - read_at)
+        note = app.reread_note
+        if note is not None and note[1] > read_at:
+            age += f" ({note[0]} {age_text(app.clock() - note[1])})"
+        return age
 
     # ---- navigation ------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ SCOPES = {
     "dashboard": "Dashboard",
     "findings": "Findings",
     "detail": "Details",  # short: the "What it does" column needs the width at 80 columns
+    "runs": "Runs",
 }
 
 # Keys Textual itself provides, listed so the screen really shows every binding.

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, SelectionList, Static
 
-from services.models import Plan, Registry, Subnet, normalize_resource_id
+from services.models import Plan, Registry, Subnet, normalize_resource_id, same_resource_id
 from tui.actions import WizardContext, register_wizard
 from tui.screens.plan_wizard import PlanWizardScreen, ProbeTarget
 from tui.screens.wizard_widgets import MarkedSelectionList
@@ -65,6 +65,7 @@ class LockdownWizardScreen(PlanWizardScreen):
             "private endpoints.",
             classes="hint",
         )
+        yield Static("", id="unfinished", classes="error", markup=False)
         chosen = self.registry.id if self.registry and self.registry.is_premium else Select.NULL
         premium = sorted((r for r in self.context.inventory.registries if r.is_premium),
                          key=lambda r: r.name.casefold())  # fmt: skip
@@ -114,6 +115,7 @@ class LockdownWizardScreen(PlanWizardScreen):
         super().on_mount()
         if not self.context.read_only:  # refused: already dismissed
             self._fill_subnets()
+            self._show_unfinished()
             start = "#subnet-filter" if self.registry and self.registry.is_premium else "#registry"
             self.query_one("#ips" if self.preset_ips else start).focus()
 
@@ -193,6 +195,28 @@ class LockdownWizardScreen(PlanWizardScreen):
         if event.value is not Select.NULL:
             self.registry = self.context.inventory.registry(str(event.value))
             self._fill_subnets()
+            self._show_unfinished()
+
+    def _show_unfinished(self) -> None:
+        """Say so before planning when the registry has a run left halfway: a new lockdown
+        plans from the current, half-changed state, and the old run stays to be finished."""
+        notice = self.query_one("#unfinished", Static)
+        runs = []
+        if self.registry is not None:
+            try:
+                journal = self.context.app.services.journal()
+                runs = [r for r in journal.unfinished()
+                        if same_resource_id(r.plan.registry_id, self.registry.id)]  # fmt: skip
+            except OSError:
+                runs = []
+        notice.display = bool(runs)
+        if runs:
+            ids = ", ".join(r.id for r in runs)
+            notice.update(
+                f"⚠ {self.registry.name} has an unfinished {runs[-1].plan.kind} (run {ids}): "
+                "resume or roll it back first (Esc, then R for the runs view); a new plan "
+                "starts from the half-changed state."
+            )
 
     # ---- plan --------------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ through a ``PlanSession`` over the app's clients, and results come back as messa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, replace
 from typing import Any
 
 from textual import events, on, work
@@ -28,7 +29,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from services.models import Plan, RunRecord, RunState
+from services.models import Plan, RunRecord, RunState, StepStatus
 from services.plans.render import render_plan
 from tui.actions import WizardContext
 from tui.plan_text import PlanText
@@ -94,6 +95,10 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         self.probe_wait_seconds = PROBE_WAIT_SECONDS
         self._probe_lines: dict[str, str] = {}
         self._choose_focus: Widget | None = None
+        # The run being applied, known from its first journal save (before any Azure call):
+        # quitting mid-apply journals it as interrupted and says how to resume it.
+        self.applying_run_id: str | None = None
+        self._ended: tuple[str, RunState] | None = None
 
     # ---- to override -------------------------------------------------------------------------
 
@@ -106,6 +111,14 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     def probe_targets(self) -> list[ProbeTarget]:
         """Where to probe from once the change is verified, and what to expect there."""
         return []
+
+    def plan_applies(self, plan: Plan) -> bool:
+        """Whether there is anything to apply (and so a name to type)."""
+        return plan.changes_anything
+
+    def plan_text(self, plan: Plan) -> str:
+        """The plan as the review step shows it."""
+        return render_plan(plan)
 
     # ---- layout ------------------------------------------------------------------------------
 
@@ -214,13 +227,13 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     def _show_plan(self, message: PlanReady) -> None:
         self.plan = message.plan
         self.query_one("#choose-error", Static).update("")
-        self.query_one("#plan-text", PlanText).show(render_plan(message.plan))
+        self.query_one("#plan-text", PlanText).show(self.plan_text(message.plan))
         hint = self.query_one("#confirm-hint", Static)
         confirm = self.query_one("#confirm", Input)
         if message.plan.blocked:
             hint.update("Blocked: nothing can be applied. Go back and change the choice.")
             confirm.display = False
-        elif not message.plan.changes_anything:
+        elif not self.plan_applies(message.plan):
             hint.update("Nothing to change.")
             confirm.display = False
         else:
@@ -271,6 +284,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     @work(exclusive=True, group="wizard-apply", exit_on_error=False)
     async def _apply_worker(self, plan: Plan) -> None:
         def progress(run: RunRecord, _index: int) -> None:
+            self.applying_run_id = run.id
             self.post_message(self.StepProgress(run))
 
         run = await self.execute(self.session(), plan, progress)
@@ -281,7 +295,10 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         run = message.run
         self.run = run
         self.query_one("#steps", StepList).progress(run)
-        if run.state in (RunState.DONE, RunState.FAILED):
+        # The executor's last save and the worker's return both report the end: act once.
+        if run.state in (RunState.DONE, RunState.FAILED) and self._ended != (run.id, run.state):
+            self._ended = (run.id, run.state)
+            self._reread(run.plan)
             self._finished(run)
 
     def _finished(self, run: RunRecord) -> None:
@@ -339,6 +356,8 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         elif event.worker.group == "wizard-apply":
             self.query_one("#outcome", Static).update(f"Failed: {text}")
             self.query_one("#done", Button).disabled = False
+            if self.plan is not None:  # some steps may have been written before it failed
+                self._reread(self.plan)
         elif event.worker.group == "wizard-probe":
             self.query_one("#probe", PlanText).show(f"Probe failed: {text}")
         else:
@@ -354,7 +373,47 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         if stage == "review":  # escape steps back, as the Back button does
             self._back()
             return
-        if self.workers and any(w.group == "wizard-apply" and w.is_running for w in self.workers):
+        if self.applying:
             self.app.notify("A change is being applied; wait for it to finish.")
             return
         self.dismiss(self.run)
+
+    # ---- after the change, and quitting during it ----------------------------------------------
+
+    def _reread(self, plan: Plan) -> None:
+        """Have the app read again what the change touched, so every pane shows it now."""
+        reread = getattr(self.app, "refresh_after_change", None)
+        if reread is not None:
+            reread(plan)
+
+    def _apply_workers(self) -> list[Worker[Any]]:
+        # app.workers holds every node's workers: only this screen's apply counts.
+        return [w for w in self.workers if w.node is self and w.group == "wizard-apply"]
+
+    @property
+    def applying(self) -> bool:
+        return any(w.is_running for w in self._apply_workers())
+
+    async def abandon_apply(self) -> RunRecord | None:
+        """Stop the apply where it is and journal the run as interrupted (resume and rollback
+        finish it from any point); the run as journaled, None when none was started."""
+        for worker in self._apply_workers():
+            worker.cancel()
+            # WorkerCancelled / WorkerFailed: it has stopped, which is all that matters here.
+            with contextlib.suppress(Exception):
+                await worker.wait()
+        if self.applying_run_id is None:
+            return None
+        journal = self.session().journal
+        run = journal.load(self.applying_run_id)
+        if run.state in (RunState.APPLYING, RunState.PLANNED):
+            where = next((r.index for r in run.records if r.status is not StepStatus.DONE), None)
+            at = f" at step {where} of {len(run.records)}" if where else ""
+            run = journal.save(
+                replace(
+                    run,
+                    state=RunState.FAILED,
+                    error=f"interrupted{at}: acrfence was quit while it was being applied",
+                )
+            )
+        return run

@@ -1,97 +1,96 @@
 """On start: runs a dropped session left halfway, offered as resume or roll back.
 
-The app pushes this (``offer_unfinished_runs``) when the journal has unfinished runs and the
-app may change Azure. Each choice runs in a worker; the result is shown before closing.
+The app pushes this (``offer_unfinished_runs``) when the journal has unfinished runs. Resume
+and Roll back open the run's plan (``RunPlanScreen``: review, type the registry's name, apply),
+as the runs view does; Later closes it, and the runs view (R) leads back. In read-only mode
+the runs are mentioned, not offered.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
-from textual.worker import Worker, WorkerState
 
-from services.models import RunRecord, RunState
+from services.models import RunRecord
+from tui.screens.run_wizard import (
+    RESUME,
+    ROLLBACK,
+    open_run_plan,
+    run_state_text,
+    steps_done,
+)
 
 __all__ = ["ResumePromptScreen", "offer_unfinished_runs"]
 
 
 def offer_unfinished_runs(app: App[Any]) -> None:
-    """Push the prompt when there is something to offer (never in read-only mode)."""
-    if getattr(app, "read_only", False):
-        return
+    """Push the prompt when there is something to offer; in read-only mode, say so only."""
     try:
         runs = app.services.journal().unfinished()  # type: ignore[attr-defined]
     except OSError:  # an unreadable state directory must not stop the dashboard
         return
-    if runs:
+    if not runs:
+        return
+    if getattr(app, "read_only", False):
+        names = ", ".join(f"{r.plan.kind} of {r.plan.registry_name} ({r.id})" for r in runs[:3])
+        app.notify(
+            f"Interrupted: {names}. Read-only mode can't finish or undo it; R lists the runs.",
+            title="Unfinished runs in the journal",
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
+        return
 
-        def reread_if_changed(result: RunRecord | None) -> None:
-            if result is not None:
-                app.load_inventory()  # type: ignore[attr-defined]
+    def chosen(choice: tuple[str, RunRecord] | None) -> None:
+        if choice is None:
+            app.notify("R opens the runs view, to resume or roll back later.", timeout=8)
+            return
+        how, run = choice
+        open_run_plan(app, run, how)
 
-        app.push_screen(ResumePromptScreen(runs), reread_if_changed)
+    app.push_screen(ResumePromptScreen(runs), chosen)
 
 
-class ResumePromptScreen(ModalScreen[RunRecord | None]):
-    DEFAULT_CSS = """
-    ResumePromptScreen { align: center middle; }
-    ResumePromptScreen > Vertical {
-        width: 100%; max-width: 110; height: auto; max-height: 90%; border: thick $warning;
-        padding: 1 1;
-        background: $surface;
-    }
-    ResumePromptScreen #runs { height: auto; max-height: 10; }
-    ResumePromptScreen #choices { height: auto; margin-top: 1; }
-    ResumePromptScreen #choices Button { margin-right: 1; }
-    """
+class ResumePromptScreen(ModalScreen[tuple[str, RunRecord] | None]):
+    """Which run, and what to do with it; the plan comes next, nothing runs from here."""
+
     BINDINGS = [Binding("escape", "later", "Later", id="resume.later")]
 
-    @dataclass
-    class Finished(Message):
-        run: RunRecord | None
-        text: str
-        offered: RunRecord | None = None  # the offered run as the journal has it now
-
-    def __init__(self, runs: list[RunRecord], session: Any = None) -> None:
+    def __init__(self, runs: list[RunRecord]) -> None:
         super().__init__()
         self.runs = runs
-        self._session = session
-        self.result: RunRecord | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(id="resume-box"):
             yield Static(
                 "These changes were interrupted (a dropped session, Ctrl-C or a failure). "
-                "Finish one, or roll it back: both work from any point and keep others' "
-                "changes."
+                "Finish one, or roll it back: each shows its plan first, and both work from "
+                "any point and keep others' changes."
             )
             yield DataTable(id="runs", cursor_type="row")
-            yield Static("", id="status", markup=False)
             with Horizontal(id="choices"):
-                yield Button("Resume", id="resume", variant="primary")
-                yield Button("Roll back", id="rollback", variant="warning")
+                yield Button("Resume…", id="resume", variant="primary")
+                yield Button("Roll back…", id="rollback", variant="warning")
                 yield Button("Later", id="later")
 
     def on_mount(self) -> None:
         table = self.query_one("#runs", DataTable)
-        self._state_column, self._done_column = table.add_columns(
-            "run", "kind", "registry", "state", "done"
-        )[3:]
+        # The state before the rest: at 80 columns the last column is the one cut.
+        table.add_columns("run", "state", "registry", "kind", "done")
         for run in self.runs:
             table.add_row(
                 run.id,
-                run.plan.kind,
+                run_state_text(run),
                 run.plan.registry_name,
-                str(run.state),
-                _steps_done(run),
+                run.plan.kind,
+                steps_done(run),
                 key=run.id,
             )
         table.focus()
@@ -100,88 +99,21 @@ class ResumePromptScreen(ModalScreen[RunRecord | None]):
         table = self.query_one("#runs", DataTable)
         if not self.runs:
             return None
-        return self.runs[min(table.cursor_row, len(self.runs) - 1)]
-
-    def session(self) -> Any:
-        if self._session is None:
-            from services.plans.session import PlanSession
-
-            services = self.app.services  # type: ignore[attr-defined]
-            self._session = PlanSession.for_clients(
-                services.clients, services.target, services.journal()
-            )
-        return self._session
+        return self.runs[min(max(table.cursor_row, 0), len(self.runs) - 1)]
 
     @on(Button.Pressed, "#resume")
     def _resume(self) -> None:
-        self._continue("resume")
+        self._choose(RESUME)
 
     @on(Button.Pressed, "#rollback")
     def _rollback(self) -> None:
-        self._continue("rollback")
+        self._choose(ROLLBACK)
 
-    def _continue(self, how: str) -> None:
+    def _choose(self, how: str) -> None:
         run = self._selected()
-        if run is None:
-            return
-        for button in self.query(Button):
-            button.disabled = button.id != "later"
-        self.query_one("#status", Static).update(f"{how} {run.id}…")
-        self._worker(how, run.id)
-
-    @work(exclusive=True, group="resume-prompt", exit_on_error=False)
-    async def _worker(self, how: str, run_id: str) -> None:
-        session = self.session()
-
-        def progress(run: RunRecord, index: int) -> None:
-            if index:
-                status = run.record(index).status
-                self.post_message(self.Finished(None, f"{how} {run.id}: step {index} {status}"))
-
-        if how == "resume":
-            result = await session.resume(run_id, progress)
-        else:
-            result = await session.rollback(run_id, progress)
-        if result.state is RunState.DONE:
-            text = f"{how} of {run_id} applied and verified."
-        else:
-            text = f"{how} of {run_id} failed: {result.error}"
-        # A rollback is a run of its own; the offered run's row shows what became of it.
-        self.post_message(self.Finished(result, text, session.journal.load(run_id)))
-
-    @on(Finished)
-    def _finished(self, message: Finished) -> None:
-        self.query_one("#status", Static).update(message.text)
-        if message.run is not None:
-            self.result = message.run
-        offered = message.offered
-        if offered is not None:
-            self.runs = [offered if r.id == offered.id else r for r in self.runs]
-            table = self.query_one("#runs", DataTable)
-            table.update_cell(offered.id, self._state_column, str(offered.state))
-            table.update_cell(offered.id, self._done_column, _steps_done(offered))
-            # Other interrupted runs stay on offer in the same prompt.
-            still_open = any(run.unfinished for run in self.runs)
-            for button in self.query(Button):
-                button.disabled = button.id != "later" and not still_open
-            self.query_one("#later", Button).label = "Close"
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            from services.errors import describe_error
-
-            error = event.worker.error
-            self.query_one("#status", Static).update(describe_error(error) if error else "failed")
-            self.query_one("#later", Button).disabled = False
+        if run is not None:
+            self.dismiss((how, run))
 
     @on(Button.Pressed, "#later")
     def action_later(self) -> None:
-        if any(w.is_running for w in self.workers):
-            self.app.notify("Wait for the change to finish.")
-            return
-        self.dismiss(self.result)
-
-
-def _steps_done(run: RunRecord) -> str:
-    done = sum(1 for record in run.records if record.status == "done")
-    return f"{done}/{len(run.records)}"
+        self.dismiss(None)

@@ -68,7 +68,7 @@ class MarkedSelectionList(SelectionList[str]):
 
 # The dashboard's one-letter keys live on the app, so they would fire on a wizard too (``o``
 # opening a second wizard over a lockdown half typed). Wizards shadow them with a no-op.
-DASHBOARD_KEYS = ("l", "u", "o", "p", "P", "f", "r", "1", "2", "3", "slash")
+DASHBOARD_KEYS = ("l", "u", "o", "p", "P", "f", "r", "R", "w", "1", "2", "3", "slash")
 
 
 def shadow_dashboard_keys(*keep: str) -> list[Binding]:

@@ -1,0 +1,117 @@
+"""After our own change: read again what it touched, and fold it into the dashboard's inventory.
+
+A lockdown, restore, resume or rollback writes a registry and some subnets. The panes, the
+open detail screens and the findings are all drawn from one inventory, so a stale copy of
+those resources would show the state from before the change until `r`. Rather than read the
+whole tenant again (minutes on a big one), read the registry, every virtual network holding a
+subnet the plan wrote or the registry's rules name (before and after the change: the endpoint
+statuses and the private-link check depend on them), and replace just those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from services.models import (
+    Inventory,
+    Plan,
+    Registry,
+    StepKind,
+    VirtualNetwork,
+    normalize_resource_id,
+)
+
+__all__ = ["Reread", "fold_reread", "reread_touched", "touched_subnet_ids"]
+
+_ENDPOINT_STEPS = (StepKind.ENABLE_ENDPOINT, StepKind.DISABLE_ENDPOINT)
+
+
+@dataclass(frozen=True)
+class Reread:
+    """What was read again; a resource that could not be read is left out (and kept as it
+    was in the inventory), its error in ``problems``."""
+
+    registries: tuple[Registry, ...] = ()
+    virtual_networks: tuple[VirtualNetwork, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+def touched_subnet_ids(plan: Plan, registry: Registry | None) -> dict[str, str]:
+    """Subnets the plan wrote, and those the registry's rules name: normalised ID -> ID as
+    Azure spells it (requests use the latter)."""
+    ids = [s.target for s in plan.steps if s.kind in _ENDPOINT_STEPS]
+    if registry is not None:
+        ids += [rule.subnet_id for rule in registry.rules.virtual_network_rules]
+    return {normalize_resource_id(subnet_id): subnet_id for subnet_id in ids}
+
+
+def _vnet_id(subnet_id: str) -> str:
+    return re.split("/subnets/", subnet_id, maxsplit=1, flags=re.IGNORECASE)[0]
+
+
+async def reread_touched(clients: Any, plan: Plan, inventory: Inventory) -> Reread:
+    """Read the plan's registry and the virtual networks of every subnet it concerns."""
+    from services.errors import describe_error
+    from services.registry_rules import RegistryRuleService, raw_json
+    from services.subnet_endpoints import virtual_network_from_arm
+
+    problems: list[str] = []
+    registries: list[Registry] = []
+    try:
+        registry = await RegistryRuleService(clients).get(plan.registry_id)
+        registries.append(registry)
+    except Exception as exc:  # the rest is still worth reading
+        registry = None
+        problems.append(f"{plan.registry_name}: {describe_error(exc)}")
+    subnet_ids = touched_subnet_ids(plan, inventory.registry(plan.registry_id))
+    subnet_ids.update(touched_subnet_ids(plan, registry))
+    # Only networks in subscriptions the dashboard reads: the others aren't shown anyway.
+    readable = inventory.readable_subscription_ids()
+    vnet_ids = {
+        normalize_resource_id(_vnet_id(s)): _vnet_id(s)
+        for s in subnet_ids.values()
+        if s.split("/")[2].casefold() in readable
+    }.values()
+
+    async def read_vnet(vnet_id: str) -> VirtualNetwork | None:
+        from services.models import parse_resource_id
+
+        try:
+            parsed = parse_resource_id(vnet_id, "Microsoft.Network/virtualNetworks")
+            client = clients.network(parsed.subscription_id)
+            raw = await client.virtual_networks.get(
+                parsed.resource_group, parsed.name, cls=raw_json
+            )
+            return virtual_network_from_arm(raw)
+        except Exception as exc:  # one network we can't read must not hide the others
+            problems.append(f"{vnet_id.rsplit('/', 1)[-1]}: {describe_error(exc)}")
+            return None
+
+    vnets = await asyncio.gather(*(read_vnet(v) for v in vnet_ids))
+    return Reread(
+        registries=tuple(registries),
+        virtual_networks=tuple(v for v in vnets if v is not None),
+        problems=tuple(problems),
+    )
+
+
+def _replaced(items: Iterable[Any], fresh: Iterable[Any]) -> tuple[Any, ...]:
+    """``items`` with each one that has a fresh copy (same key) replaced in place."""
+    by_key = {item.key: item for item in fresh}
+    return tuple(by_key.get(item.key, item) for item in items)
+
+
+def fold_reread(inventory: Inventory, reread: Reread) -> Inventory:
+    """The inventory with the re-read registries and networks in place of the old copies."""
+    if not reread.registries and not reread.virtual_networks:
+        return inventory
+    return Inventory(
+        subscriptions=inventory.subscriptions,
+        registries=_replaced(inventory.registries, reread.registries),
+        virtual_networks=_replaced(inventory.virtual_networks, reread.virtual_networks),
+        failures=inventory.failures,
+    )
