@@ -131,6 +131,7 @@ def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
         data_endpoint_host_names=tuple(props.get("dataEndpointHostNames") or ()),
         provisioning_state=props.get("provisioningState"),
         etag=raw.get("etag"),
+        tags=tuple((str(k), str(v)) for k, v in (raw.get("tags") or {}).items()),
     )
 
 

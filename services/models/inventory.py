@@ -104,10 +104,16 @@ class Registry:
     data_endpoint_host_names: tuple[str, ...] = ()
     provisioning_state: str | None = None
     etag: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()  # (name, value) pairs, as ARM returned them
 
     @property
     def key(self) -> str:
         return normalize_resource_id(self.id)
+
+    def tag(self, name: str) -> str | None:
+        """A tag's value; Azure treats tag names case-insensitively."""
+        wanted = name.casefold()
+        return next((value for key, value in self.tags if key.casefold() == wanted), None)
 
     @property
     def is_premium(self) -> bool:
