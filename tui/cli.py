@@ -22,6 +22,8 @@ COMMANDS: tuple[str, ...] = (
     "journal",
     "resume",
     "rollback",
+    "findings",
+    "report",
 )
 
 
