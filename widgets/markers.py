@@ -6,11 +6,12 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from services.models import EndpointStatus, Finding, Severity
+from services.models import EndpointStatus, Finding, PeerOutcome, Severity
 
 __all__ = [
     "endpoint_marker",
     "findings_marker",
+    "peer_lines",
     "severity_marker",
     "yes_no",
 ]
@@ -60,3 +61,31 @@ def yes_no(value: bool, yes: str, no: str, *, good: bool | None = None) -> Text:
     if good is None:
         return Text(text)
     return Text(text, style="green" if value == good else "yellow")
+
+
+_PEER_OUTCOME = {
+    PeerOutcome.FAIL: ("✗ fail", "red"),
+    PeerOutcome.PASS: ("✓ pass", "green"),
+    PeerOutcome.NOT_EVALUATED: ("? not evaluated", "yellow"),
+    PeerOutcome.NOT_APPLICABLE: ("- not applicable", "dim"),
+}
+
+
+def peer_lines(finding: Finding) -> Text:
+    """The auditor checks the finding maps to, one line per verdict, acrfence's remark beside.
+
+    Checks with the same verdict and remark share a line: the detail pane has a few lines
+    at 80x24, and "passes, yet nothing can pull" said three times tells nothing more.
+    """
+    grouped: dict[tuple[PeerOutcome, str], list[str]] = {}
+    for peer in finding.peers:
+        key = (PeerOutcome(peer.outcome), peer.note)
+        grouped.setdefault(key, []).append(f"{peer.tool} {peer.check_id}")
+    text = Text()
+    for (outcome, note), checks in grouped.items():
+        label, style = _PEER_OUTCOME[outcome]
+        text.append(f"\n{', '.join(checks)}: ")
+        text.append(label, style=style)
+        if note:
+            text.append(f" (acrfence: {note})", style="italic")
+    return text

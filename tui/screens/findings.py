@@ -13,6 +13,7 @@ from tui.screens import acrfence_app
 from tui.screens.data_screen import DataScreen
 from widgets.filter_input import FilterInput
 from widgets.findings_table import FindingsTable
+from widgets.markers import peer_lines
 
 __all__ = ["FindingsScreen"]
 
@@ -61,6 +62,7 @@ class FindingsScreen(DataScreen):
         text.append(finding.title, style="bold")
         text.append(f"  [{finding.code}]", style="dim")
         text.append(f"\n{finding.detail}")
+        text.append_text(peer_lines(finding))
         text.append("\nEnter: open what this is about", style="dim")
         detail.update(text)
 
