@@ -28,7 +28,7 @@ padding-bottom:.2rem}h3{margin-bottom:.3rem}
 .open b{color:#b35c00}.locked b{color:#b00020}.subnets b{color:#1a7f37}.private b{color:#0b5cad}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{border:1px solid #dde;padding:.25rem .45rem;text-align:left;vertical-align:top;
-font-size:.9rem}
+font-size:.9rem;overflow-wrap:anywhere}
 th{background:#f3f4f8}
 .bar{display:flex;align-items:center;gap:.5rem;margin:.15rem 0}
 .bar span.label{width:19rem;font-family:ui-monospace,monospace;font-size:.85rem}
