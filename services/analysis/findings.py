@@ -59,9 +59,7 @@ FINDING_CODES = (
 _INACTIVE_CONNECTION_STATES = {"rejected", "disconnected"}
 
 
-def find_findings(
-    inventory: Inventory, profile: Profile = DEFAULT_PROFILE
-) -> tuple[Finding, ...]:
+def find_findings(inventory: Inventory, profile: Profile = DEFAULT_PROFILE) -> tuple[Finding, ...]:
     """Every finding the profile applies, errors first, then warnings, then information."""
     context = context_for(inventory)
     found: list[Finding] = []

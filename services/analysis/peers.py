@@ -322,9 +322,7 @@ def _note(check: PeerCheck, outcome: PeerOutcome, code: str, registry: Registry)
         return _PASSES_YET.get(code, "")
     if check.key == "cloudsploit-trusted" and code == "registry-open":
         return "fails on bypass None, which changes nothing while the registry is open"
-    if check.key == "prowler-network" and code == "no-vnet-rule" and not _public_enabled(
-        registry
-    ):
+    if check.key == "prowler-network" and code == "no-vnet-rule" and not _public_enabled(registry):
         return "fails on the default action, which public access Disabled makes moot"
     return ""
 
@@ -350,4 +348,3 @@ def attach_peers(
         peers = tuple(v for v in verdicts if v.outcome is not PASS or v.note)
         attached.append(replace(finding, peers=peers) if peers else finding)
     return attached
-

@@ -38,9 +38,7 @@ def complete_registry_findings(
     return attach_peers([*found, *posture], registry, context)
 
 
-def posture_findings(
-    registry: Registry, rules: RegistryRules, already: set[str]
-) -> list[Finding]:
+def posture_findings(registry: Registry, rules: RegistryRules, already: set[str]) -> list[Finding]:
     """The posture findings of one registry; ``already`` holds the codes found before."""
     found = []
     found.extend(_registry_open(registry, rules, already))
@@ -67,9 +65,7 @@ def _registry_open(registry: Registry, rules: RegistryRules, already: set[str]) 
     # registry is open, at the same severity; one warning per fact.
     if not _is_open(registry) or already & {"default-allow-with-rules", "rules-on-non-premium"}:
         return []
-    why = (
-        "default action Allow" if registry.is_premium else f"{registry.sku} tier: no firewall"
-    )
+    why = "default action Allow" if registry.is_premium else f"{registry.sku} tier: no firewall"
     reason = registry.tag(OPEN_TAG)
     if reason is not None:
         return [
