@@ -64,9 +64,8 @@ def find_findings(inventory: Inventory, profile: Profile = DEFAULT_PROFILE) -> t
     context = context_for(inventory)
     found: list[Finding] = []
     for registry in inventory.registries:
-        found.extend(_registry_findings(registry, context))
-    found.extend(_subnet_findings(context))
-    found = profile.select(found)
+        found.extend(_registry_findings(registry, context, profile))
+    found.extend(profile.select(_subnet_findings(context)))
     found.sort(key=lambda finding: finding.severity.rank)
     return tuple(found)
 
@@ -75,7 +74,7 @@ def registry_findings(
     registry: Registry, inventory: Inventory, profile: Profile = DEFAULT_PROFILE
 ) -> tuple[Finding, ...]:
     """The findings about one registry, errors first."""
-    found = profile.select(_registry_findings(registry, context_for(inventory)))
+    found = _registry_findings(registry, context_for(inventory), profile)
     found.sort(key=lambda finding: finding.severity.rank)
     return tuple(found)
 
@@ -85,7 +84,9 @@ def subnet_findings(inventory: Inventory) -> tuple[Finding, ...]:
     return tuple(_subnet_findings(context_for(inventory)))
 
 
-def _registry_findings(registry: Registry, context: AnalysisContext) -> list[Finding]:
+def _registry_findings(
+    registry: Registry, context: AnalysisContext, profile: Profile = DEFAULT_PROFILE
+) -> list[Finding]:
     rules = classify(registry, context)
     found: list[Finding] = []
     if not registry.is_premium:
@@ -101,7 +102,7 @@ def _registry_findings(registry: Registry, context: AnalysisContext) -> list[Fin
         found.extend(_same_vnet_private_link(registry, context))
     found.extend(_public_access_disabled(registry, rules))
     # Posture findings and the peer tools' verdicts (services.analysis.posture / peers).
-    return complete_registry_findings(found, registry, rules, context)
+    return complete_registry_findings(found, registry, rules, context, profile.applies)
 
 
 def _finding(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from services.analysis.context import AnalysisContext, RegistryRules, classify
 from services.models import (
@@ -315,36 +316,53 @@ def peer_verdicts(registry: Registry, rules: RegistryRules) -> dict[str, PeerOut
     return {check.key: check.evaluate(registry, rules) for check in PEER_CHECKS}
 
 
-def _note(check: PeerCheck, outcome: PeerOutcome, code: str, registry: Registry) -> str:
+def _note(check: PeerCheck, outcome: PeerOutcome, code: str, public_enabled: bool) -> str:
     if outcome is PeerOutcome.NOT_EVALUATED:
         return check.caveat
     if outcome is PASS:
         return _PASSES_YET.get(code, "")
     if check.key == "cloudsploit-trusted" and code == "registry-open":
         return "fails on bypass None, which changes nothing while the registry is open"
-    if check.key == "prowler-network" and code == "no-vnet-rule" and not _public_enabled(registry):
+    if check.key == "prowler-network" and code == "no-vnet-rule" and not public_enabled:
         return "fails on the default action, which public access Disabled makes moot"
     return ""
+
+
+@lru_cache(maxsize=4096)
+def _peers_for(
+    code: str, outcomes: tuple[PeerOutcome, ...], public_enabled: bool
+) -> tuple[PeerVerdict, ...]:
+    """The verdicts a finding carries; tenants repeat the same few combinations, so the
+    tuples are built once (5,000 registries: see benchmarks in the commit message)."""
+    verdicts = []
+    for key, outcome in zip(RELATED_CHECKS[code], outcomes, strict=True):
+        check = _BY_KEY[key]
+        note = _note(check, outcome, code, public_enabled)
+        # A passing check belongs beside a finding only where acrfence knows better.
+        if outcome is not PASS or note:
+            verdicts.append(PeerVerdict(check.tool, check.check_id, outcome, note))
+    return tuple(verdicts)
 
 
 def attach_peers(
     findings: list[Finding], registry: Registry, context: AnalysisContext
 ) -> list[Finding]:
     """The registry's findings, each carrying the peer verdicts it answers."""
-    outcomes = peer_verdicts(registry, classify(registry, context))
+    rules: RegistryRules | None = None
+    outcomes: dict[str, PeerOutcome] = {}  # only the checks some finding answers
     attached = []
     for finding in findings:
-        keys = RELATED_CHECKS.get(finding.code, ())
-        verdicts = (
-            PeerVerdict(
-                _BY_KEY[key].tool,
-                _BY_KEY[key].check_id,
-                outcomes[key],
-                _note(_BY_KEY[key], outcomes[key], finding.code, registry),
-            )
-            for key in keys
+        keys = RELATED_CHECKS.get(finding.code)
+        if not keys:
+            attached.append(finding)
+            continue
+        if rules is None:
+            rules = classify(registry, context)
+        for key in keys:
+            if key not in outcomes:
+                outcomes[key] = _BY_KEY[key].evaluate(registry, rules)
+        peers = _peers_for(
+            finding.code, tuple(outcomes[key] for key in keys), _public_enabled(registry)
         )
-        # A passing check belongs beside a finding only where acrfence knows better.
-        peers = tuple(v for v in verdicts if v.outcome is not PASS or v.note)
         attached.append(replace(finding, peers=peers) if peers else finding)
     return attached

@@ -28,6 +28,9 @@ from services.models import Finding
 __all__ = ["DEFAULT_PROFILE", "PROFILES", "Profile", "ProfileError", "load_profile"]
 
 
+_POSTURE = frozenset(POSTURE_CODES)
+
+
 class ProfileError(ValueError):
     """A profile name or file that can't be used; the message is one line for the user."""
 
@@ -42,7 +45,7 @@ class Profile:
     def applies(self, code: str) -> bool:
         if code in self.disabled:
             return False
-        return code not in POSTURE_CODES or code in self.posture
+        return code not in _POSTURE or code in self.posture
 
     def select(self, findings: Iterable[Finding]) -> list[Finding]:
         return [finding for finding in findings if self.applies(finding.code)]
