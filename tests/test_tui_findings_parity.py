@@ -56,10 +56,10 @@ async def test_findings_view_shows_and_filters_peer_ids(parity) -> None:
                 assert peer.check_id in text, (finding.code, peer.check_id)
         # The lock-out: Prowler passes it, acrfence says nothing can pull.
         await pilot.press("slash", *"network_access_restricted", "enter")
-        codes = {app.screen._by_key[k].code for k in table.row_keys}
+        codes = {app.screen.finding(k).code for k in table.row_keys}
         assert codes == {"registry-locked-out", "registry-open"}
         locked = next(
-            k for k in table.row_keys if app.screen._by_key[k].code == "registry-locked-out"
+            k for k in table.row_keys if app.screen.finding(k).code == "registry-locked-out"
         )
         table.select_key(locked)
         await pilot.pause()
@@ -68,7 +68,7 @@ async def test_findings_view_shows_and_filters_peer_ids(parity) -> None:
         assert "✓ pass (acrfence: passes, yet no rule lets anyone in: nothing can pull)" in text
         # An Azure Policy ID finds the findings that carry it, and only those.
         await pilot.press("slash", *["backspace"] * 40, *"c4857be7", "enter")
-        shown = [app.screen._by_key[k] for k in table.row_keys]
+        shown = [app.screen.finding(k) for k in table.row_keys]
         assert shown and all(any(p.check_id.startswith("c4857be7") for p in f.peers) for f in shown)
         assert {f.code for f in shown} >= {"rule-subnet-missing-endpoint", "registry-open"}
 

@@ -77,6 +77,10 @@ class FindingsScreen(DataScreen):
         elif finding.subnet_id:
             app.show_subnet(finding.subnet_id)
 
+    def finding(self, key: str | None) -> Finding | None:
+        """The finding shown in row ``key`` (None when no such row)."""
+        return self._by_key.get(key or "")
+
     def action_filter(self) -> None:
         self.query_one(FilterInput).open_for(self.query_one(FindingsTable))
 
