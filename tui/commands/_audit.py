@@ -73,11 +73,13 @@ def choose_registries(inventory: Any, wanted: list[str] | None) -> list[str] | N
     """Resource IDs of the registries named (by name or ID); None means every registry."""
     if not wanted:
         return None
+    from services.models import normalize_resource_id
+
     chosen = []
     for text in wanted:
         typed = text.strip()
         if typed.startswith("/"):
-            matches = [r for r in inventory.registries if r.key == typed.casefold().rstrip("/")]
+            matches = [r for r in inventory.registries if r.key == normalize_resource_id(typed)]
         else:
             matches = [r for r in inventory.registries if r.name.casefold() == typed.casefold()]
         if not matches:
