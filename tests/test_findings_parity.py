@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from parity_tenant import OPEN_REASON, PARITY_REGISTRIES, write_parity_seed
+from parity_tenant import OPEN_REASON, PARITY_REGISTRIES, RG, SUB, write_parity_seed
 
 from services.analysis.peers import PEER_CHECKS
 
@@ -168,6 +168,9 @@ def test_profiles_choose_which_checks_apply(parity, tmp_path) -> None:
         (["--registry", "parityopen", "--fail-on", "error"], 0),
         (["--registry", "parityopen"], 0),  # --fail-on defaults to error
         (["--registry", "paritylocked"], 1),
+        # By resource ID, compared case-insensitively as ARM does.
+        (["--registry", f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/"
+          "Microsoft.ContainerRegistry/registries/PARITYLOCKED"], 1),
         (["--registry", "paritypublic", "--fail-on", "warning"], 0),  # declared open: info
         (["--registry", "paritypublic", "--fail-on", "info"], 1),
         (["--fail-on", "error"], 1),
