@@ -172,6 +172,11 @@ def _registry(view: RegistryView, data: ReportData) -> list[str]:
         out.append("</table>")
     else:
         out.append("<p>No network rules.</p>")
+    for connection in registry.private_endpoint_connections:
+        out.append(
+            f"<p>Private endpoint connection {_e(connection.name)}: "
+            f"{_e(connection.status or 'unknown status')}</p>"
+        )
     if view.findings:
         items = "".join(
             f'<li class="{_e(f.severity)}">{_e(f.title)} <code>[{_e(f.code)}]</code></li>'
