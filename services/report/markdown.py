@@ -80,7 +80,7 @@ def render_markdown(data: ReportData) -> str:
                     out.append(f"| IP {_cell(rule.value)} | (IP rule) |")
             out.append("")
         out += [
-            f"Private endpoint connection {c.name}: {c.status or 'unknown status'}"
+            f"- private endpoint connection {c.name}: {c.status or 'unknown status'}"
             for c in r.private_endpoint_connections
         ]
         out += [f"- {_MARK[Severity(f.severity)]}: {f.title} `[{f.code}]`" for f in view.findings]
