@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from services.models import EndpointStatus, Finding, PeerOutcome, Severity
+from services.models import EndpointStatus, Finding, PeerOutcome, Severity, group_verdicts
 
 __all__ = [
     "endpoint_marker",
@@ -74,15 +74,11 @@ _PEER_OUTCOME = {
 def peer_lines(finding: Finding) -> Text:
     """The auditor checks the finding maps to, one line per verdict, acrfence's remark beside.
 
-    Checks with the same verdict and remark share a line: the detail pane has a few lines
-    at 80x24, and "passes, yet nothing can pull" said three times tells nothing more.
+    Checks with the same verdict and remark share a line: the detail pane has a few lines at
+    80x24.
     """
-    grouped: dict[tuple[PeerOutcome, str], list[str]] = {}
-    for peer in finding.peers:
-        key = (PeerOutcome(peer.outcome), peer.note)
-        grouped.setdefault(key, []).append(f"{peer.tool} {peer.check_id}")
     text = Text()
-    for (outcome, note), checks in grouped.items():
+    for checks, outcome, note in group_verdicts(finding.peers):
         label, style = _PEER_OUTCOME[outcome]
         text.append(f"\n{', '.join(checks)}: ")
         text.append(label, style=style)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["PeerOutcome", "PeerVerdict"]
+__all__ = ["PeerOutcome", "PeerVerdict", "group_verdicts"]
 
 
 class PeerOutcome(StrEnum):
@@ -35,3 +35,18 @@ class PeerVerdict:
     def label(self) -> str:
         """ "Azure Policy d0793b48-0edc-4296-a390-4c75d1bdfd71: fail"."""
         return f"{self.tool} {self.check_id}: {self.outcome}"
+
+
+def group_verdicts(
+    verdicts: tuple[PeerVerdict, ...],
+) -> list[tuple[list[str], PeerOutcome, str]]:
+    """Verdicts sharing an outcome and a remark, together: ([checks], outcome, note).
+
+    "passes, yet nothing can pull" said once for three checks reads better in a detail pane
+    or a CI log than three times.
+    """
+    grouped: dict[tuple[PeerOutcome, str], list[str]] = {}
+    for verdict in verdicts:
+        key = (PeerOutcome(verdict.outcome), verdict.note)
+        grouped.setdefault(key, []).append(f"{verdict.tool} {verdict.check_id}")
+    return [(checks, outcome, note) for (outcome, note), checks in grouped.items()]

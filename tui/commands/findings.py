@@ -57,6 +57,7 @@ def failing(findings: Any, fail_on: str) -> list[Any]:
 
 def render_text(data: Any) -> str:
     from services.analysis.fixes import fix_for
+    from services.models import group_verdicts
 
     counts = data.severity_counts()
     summary = ", ".join(f"{n} {severity}" for severity, n in counts.items())
@@ -69,9 +70,9 @@ def render_text(data: Any) -> str:
         lines.append("")
         lines.append(f"{_MARK[str(finding.severity)]}  {finding.code}  {subject}")
         lines.append(f"  {finding.title}")
-        for peer in finding.peers:
-            note = f" ({peer.note})" if peer.note else ""
-            lines.append(f"  {peer.tool} {peer.check_id}: {peer.outcome}{note}")
+        for checks, outcome, note in group_verdicts(finding.peers):
+            remark = f" (acrfence: {note})" if note else ""
+            lines.append(f"  {', '.join(checks)}: {outcome}{remark}")
         lines.append(f"  fix: {fix_for(finding)}")
     return "\n".join(lines)
 
