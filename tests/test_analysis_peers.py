@@ -120,3 +120,15 @@ def test_profile_file_extends_and_adjusts(tmp_path) -> None:
     assert profile.applies("data-endpoint-disabled") and profile.applies("public-access-enabled")
     assert not profile.applies("no-private-link") and not profile.applies("bypass-off")
     assert profile.applies("registry-locked-out")
+
+
+def test_locked_out_with_a_private_endpoint_says_who_still_pulls() -> None:
+    connection = make_connection("pe1", "/pe1")
+    (locked,) = [
+        f for f in find_findings(make_inventory([make_registry(connections=(connection,))]))
+        if f.code == "registry-locked-out"
+    ]  # fmt: skip
+    notes = {p.note for p in locked.peers if p.outcome is P}
+    assert notes == {
+        "passes, yet no rule lets anyone in: only hosts using its private endpoints pull"
+    }

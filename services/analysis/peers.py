@@ -316,9 +316,13 @@ def peer_verdicts(registry: Registry, rules: RegistryRules) -> dict[str, PeerOut
     return {check.key: check.evaluate(registry, rules) for check in PEER_CHECKS}
 
 
-def _note(check: PeerCheck, outcome: PeerOutcome, code: str, public_enabled: bool) -> str:
+def _note(
+    check: PeerCheck, outcome: PeerOutcome, code: str, public_enabled: bool, private_way_in: bool
+) -> str:
     if outcome is PeerOutcome.NOT_EVALUATED:
         return check.caveat
+    if outcome is PASS and code == "registry-locked-out" and private_way_in:
+        return "passes, yet no rule lets anyone in: only hosts using its private endpoints pull"
     if outcome is PASS:
         return _PASSES_YET.get(code, "")
     if check.key == "cloudsploit-trusted" and code == "registry-open":
@@ -330,14 +334,14 @@ def _note(check: PeerCheck, outcome: PeerOutcome, code: str, public_enabled: boo
 
 @lru_cache(maxsize=4096)
 def _peers_for(
-    code: str, outcomes: tuple[PeerOutcome, ...], public_enabled: bool
+    code: str, outcomes: tuple[PeerOutcome, ...], public_enabled: bool, private_way_in: bool
 ) -> tuple[PeerVerdict, ...]:
     """The verdicts a finding carries; tenants repeat the same few combinations, so the
     tuples are built once (5,000 registries: see benchmarks in the commit message)."""
     verdicts = []
     for key, outcome in zip(RELATED_CHECKS[code], outcomes, strict=True):
         check = _BY_KEY[key]
-        note = _note(check, outcome, code, public_enabled)
+        note = _note(check, outcome, code, public_enabled, private_way_in)
         # A passing check belongs beside a finding only where acrfence knows better.
         if outcome is not PASS or note:
             verdicts.append(PeerVerdict(check.tool, check.check_id, outcome, note))
@@ -362,7 +366,10 @@ def attach_peers(
             if key not in outcomes:
                 outcomes[key] = _BY_KEY[key].evaluate(registry, rules)
         peers = _peers_for(
-            finding.code, tuple(outcomes[key] for key in keys), _public_enabled(registry)
+            finding.code,
+            tuple(outcomes[key] for key in keys),
+            _public_enabled(registry),
+            bool(rules.approved_private_endpoints),
         )
         attached.append(replace(finding, peers=peers) if peers else finding)
     return attached
