@@ -80,8 +80,9 @@ def _d0793b48(registry: Registry, _: RegistryRules) -> PeerOutcome:
 
 
 def _0fdf0491(registry: Registry, _: RegistryRules) -> PeerOutcome:
-    # policyRule: publicNetworkAccess notEquals "Disabled".
-    return _verdict(registry.public_network_access != "Disabled")
+    # policyRule: publicNetworkAccess notEquals "Disabled" (Azure Policy compares strings
+    # case-insensitively).
+    return _verdict(_public_enabled(registry))
 
 
 def _e8eef0a8(registry: Registry, rules: RegistryRules) -> PeerOutcome:
