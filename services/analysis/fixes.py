@@ -49,6 +49,7 @@ _FIXES = {
 }
 
 
-def fix_for(finding: Finding) -> str:
+def fix_for(finding: Finding, registry_name: str | None = None) -> str:
     """The one-line fix for a finding, with its registry's name where the fix names one."""
-    return _FIXES.get(finding.code, finding.detail)
+    fix = _FIXES.get(finding.code, finding.detail)
+    return fix.replace("REGISTRY", registry_name) if registry_name else fix

@@ -88,6 +88,15 @@ class ReportData:
         key = (registry_id or "").casefold()
         return next((v.registry.name for v in self.registries if v.registry.key == key), "")
 
+    def subject(self, finding: Finding) -> str:
+        """What a finding is about, in words: the registry's name, or "vnet/subnet"."""
+        if finding.registry_id:
+            return self.registry_name(finding.registry_id) or finding.registry_id
+        return subnet_label(finding.subnet_id) if finding.subnet_id else ""
+
+    def fix(self, finding: Finding) -> str:
+        return fix_for(finding, self.registry_name(finding.registry_id) or None)
+
 
 def access_of(registry: Registry, inventory: Inventory) -> tuple[Access, str]:
     summary = effective_access(registry, inventory)
@@ -167,7 +176,7 @@ def finding_to_json(finding: Finding, data: ReportData) -> dict[str, Any]:
         "subnet_id": finding.subnet_id,
         "title": finding.title,
         "detail": finding.detail,
-        "fix": fix_for(finding),
+        "fix": data.fix(finding),
         "peers": [
             {
                 "tool": peer.tool,

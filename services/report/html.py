@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
-from services.analysis.fixes import fix_for
 from services.analysis.peers import PEER_CHECKS
-from services.models import Severity
+from services.models import Severity, group_verdicts
 from services.report.data import Access, RegistryView, ReportData
 
 __all__ = ["render_html"]
@@ -118,12 +117,10 @@ def _charts(data: ReportData) -> list[str]:
 
 def _peers_cell(finding) -> str:
     items = []
-    for peer in finding.peers:
-        note = f' <span class="note">acrfence: {_e(peer.note)}</span>' if peer.note else ""
-        items.append(
-            f"{_e(peer.tool)} <code>{_e(peer.check_id)}</code> "
-            f'<span class="{_e(peer.outcome)}">{_e(peer.outcome)}</span>{note}'
-        )
+    for checks, outcome, note in group_verdicts(finding.peers):
+        remark = f' <span class="note">acrfence: {_e(note)}</span>' if note else ""
+        names = ", ".join(f"<code>{_e(check)}</code>" for check in checks)
+        items.append(f'{names} <span class="{_e(outcome)}">{_e(outcome)}</span>{remark}')
     return "<br>".join(items)
 
 
@@ -135,11 +132,11 @@ def _findings(data: ReportData) -> list[str]:
     ]
     for finding in data.findings:
         severity = Severity(finding.severity)
-        subject = data.registry_name(finding.registry_id) or (finding.subnet_id or "")
+        subject = data.subject(finding)
         out.append(
             f'<tr><td class="{severity}">{_e(_MARK[severity])}</td><td>{_e(subject)}</td>'
             f"<td><code>{_e(finding.code)}</code></td><td>{_e(finding.title)}</td>"
-            f"<td>{_e(fix_for(finding))}</td><td>{_peers_cell(finding)}</td></tr>"
+            f"<td>{_e(data.fix(finding))}</td><td>{_peers_cell(finding)}</td></tr>"
         )
     out.append("</table>")
     return out

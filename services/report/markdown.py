@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from services.analysis.fixes import fix_for
 from services.analysis.peers import PEER_CHECKS
-from services.models import Severity
+from services.models import Severity, group_verdicts
 from services.report.data import ReportData
 
 __all__ = ["render_markdown"]
@@ -52,14 +51,16 @@ def render_markdown(data: ReportData) -> str:
     out += ["| Severity | Registry / subnet | Code | Finding | Fix | Peer checks |"]
     out += ["|---|---|---|---|---|---|"]
     for f in data.findings:
-        subject = data.registry_name(f.registry_id) or (f.subnet_id or "")
+        subject = data.subject(f)
         peers = "; ".join(
-            f"{p.tool} `{p.check_id}` {p.outcome}" + (f" (acrfence: {p.note})" if p.note else "")
-            for p in f.peers
+            ", ".join(f"`{check}`" for check in checks)
+            + f" {outcome}"
+            + (f" (acrfence: {note})" if note else "")
+            for checks, outcome, note in group_verdicts(f.peers)
         )
         out.append(
             f"| {_MARK[Severity(f.severity)]} | {_cell(subject)} | `{f.code}` | {_cell(f.title)} "
-            f"| {_cell(fix_for(f))} | {_cell(peers)} |"
+            f"| {_cell(data.fix(f))} | {_cell(peers)} |"
         )
     out += ["", "## Registries: rules beside their subnets' endpoint status", ""]
     for view in data.registries:

@@ -56,7 +56,6 @@ def failing(findings: Any, fail_on: str) -> list[Any]:
 
 
 def render_text(data: Any) -> str:
-    from services.analysis.fixes import fix_for
     from services.models import group_verdicts
 
     counts = data.severity_counts()
@@ -66,14 +65,14 @@ def render_text(data: Any) -> str:
         f"profile {data.profile.name}"
     ]
     for finding in data.findings:
-        subject = data.registry_name(finding.registry_id) or (finding.subnet_id or "")
+        subject = data.subject(finding)
         lines.append("")
         lines.append(f"{_MARK[str(finding.severity)]}  {finding.code}  {subject}")
         lines.append(f"  {finding.title}")
         for checks, outcome, note in group_verdicts(finding.peers):
             remark = f" (acrfence: {note})" if note else ""
             lines.append(f"  {', '.join(checks)}: {outcome}{remark}")
-        lines.append(f"  fix: {fix_for(finding)}")
+        lines.append(f"  fix: {data.fix(finding)}")
     return "\n".join(lines)
 
 
