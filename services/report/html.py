@@ -27,11 +27,12 @@ padding-bottom:.2rem}h3{margin-bottom:.3rem}
 .open b{color:#b35c00}.locked b{color:#b00020}.subnets b{color:#1a7f37}.private b{color:#0b5cad}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{border:1px solid #dde;padding:.25rem .45rem;text-align:left;vertical-align:top;
-font-size:.9rem;overflow-wrap:anywhere}
+font-size:.9rem;overflow-wrap:break-word}
 th{background:#f3f4f8}
 .bar{display:flex;align-items:center;gap:.5rem;margin:.15rem 0}
 .bar span.label{width:19rem;font-family:ui-monospace,monospace;font-size:.85rem}
 .bar span.fill{display:inline-block;height:1rem;border-radius:.15rem}
+td.sev{white-space:nowrap}
 .error{color:#b00020}.warning{color:#9a5b00}.info{color:#0b5cad}
 .fill.error{background:#b00020}.fill.warning{background:#d98e04}.fill.info{background:#3b82c4}
 .pass{color:#1a7f37}.fail{color:#b00020}.not-evaluated,.not-applicable{color:#666}
@@ -134,7 +135,7 @@ def _findings(data: ReportData) -> list[str]:
         severity = Severity(finding.severity)
         subject = data.subject(finding)
         out.append(
-            f'<tr><td class="{severity}">{_e(_MARK[severity])}</td><td>{_e(subject)}</td>'
+            f'<tr><td class="sev {severity}">{_e(_MARK[severity])}</td><td>{_e(subject)}</td>'
             f"<td><code>{_e(finding.code)}</code></td><td>{_e(finding.title)}</td>"
             f"<td>{_e(data.fix(finding))}</td><td>{_peers_cell(finding)}</td></tr>"
         )
