@@ -211,3 +211,23 @@ def test_demo_tenant_text_and_json(emulator) -> None:
     document = findings_json(emulator, "--registry", "mycontainerregistry")
     assert [f["code"] for f in document["findings"]] == ["registry-open"]
     assert emulator.token not in out
+
+
+def test_azure_refusing_is_one_line_and_exit_3(parity, tmp_path) -> None:
+    parity.env["ACRFENCE_TOKEN"] = "not-the-token"  # this handle's env, for this test only
+    report = tmp_path / "never.html"
+    for command in (["findings"], ["report", "--output", str(report)]):
+        result = acrfence(parity, *command)
+        assert result.returncode == 3 and result.stdout == ""
+        assert result.stderr.count("\n") == 1 and "InvalidAuthenticationToken" in result.stderr
+        assert "not-the-token" not in result.stderr and "Traceback" not in result.stderr
+    assert not report.exists()
+
+
+def test_an_unreadable_subscription_is_said_on_stderr(parity) -> None:
+    registries = f"GET /subscriptions/{SUB}/providers/Microsoft.ContainerRegistry"
+    parity.faults.server_error(count=50, status=500, match=registries)
+    result = acrfence(parity, "findings", "--json")
+    assert result.returncode == 0
+    assert "not read" in result.stderr and SUB in result.stderr
+    assert json.loads(result.stdout)["unread"][0]["subscription_id"] == SUB

@@ -92,8 +92,20 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     scope = scope_of(inventory, args.subscription)
     data = build_report(inventory, profile, registry_ids=registry_ids, scope=scope)
+    # A gate that passes because a subscription couldn't be read must say so.
+    for failure in inventory.failures:
+        print(
+            f"acrfence findings: warning: {failure.subscription_id} {failure.what} not read "
+            f"({failure.code}); its registries and subnets are not judged",
+            file=sys.stderr,
+        )
     if args.json:
-        print(json.dumps(report_to_json(data, args.fail_on), indent=2))
+        document = report_to_json(data, args.fail_on)
+        document["unread"] = [
+            {"subscription_id": f.subscription_id, "what": f.what, "code": f.code}
+            for f in inventory.failures
+        ]
+        print(json.dumps(document, indent=2))
     else:
         print(render_text(data))
     return EXIT_FOUND if failing(data.findings, args.fail_on) else EXIT_OK
