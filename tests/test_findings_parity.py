@@ -231,3 +231,11 @@ def test_an_unreadable_subscription_is_said_on_stderr(parity) -> None:
     assert result.returncode == 0
     assert "not read" in result.stderr and SUB in result.stderr
     assert json.loads(result.stdout)["unread"][0]["subscription_id"] == SUB
+
+
+def test_the_report_names_what_it_could_not_read(parity, tmp_path) -> None:
+    registries = f"GET /subscriptions/{SUB}/providers/Microsoft.ContainerRegistry"
+    parity.faults.server_error(count=50, status=500, match=registries)
+    report = tmp_path / "partial.md"
+    assert acrfence(parity, "report", "--output", str(report)).returncode == 0
+    assert f"**Not read, so not judged:** {SUB} registries" in report.read_text()

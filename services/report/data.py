@@ -69,6 +69,8 @@ class ReportData:
     findings: tuple[Finding, ...]
     peer_rows: tuple[PeerRow, ...]
     subscriptions: dict[str, str]  # subscription ID (casefolded) -> display name
+    # "<subscription> <what> (<code>)" for each listing that couldn't be read: not judged.
+    unread: tuple[str, ...] = ()
 
     def access_counts(self) -> dict[Access, int]:
         counts = Counter(view.access for view in self.registries)
@@ -164,6 +166,7 @@ def build_report(
         subscriptions={
             sub.subscription_id.casefold(): sub.display_name for sub in inventory.subscriptions
         },
+        unread=tuple(f"{f.subscription_id} {f.what} ({f.code})" for f in inventory.failures),
     )
 
 

@@ -70,6 +70,8 @@ def render_html(data: ReportData) -> str:
         f"profile <b>{_e(data.profile.name)}</b> ({_e(data.profile.description)}) · "
         f"{len(data.registries)} registries · {len(data.findings)} findings</p>",
     ]
+    if data.unread:
+        parts.append(f'<p class="error">Not read, so not judged: {_e("; ".join(data.unread))}</p>')
     parts += _summary(data)
     parts += _charts(data)
     parts += _findings(data)

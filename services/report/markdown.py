@@ -28,6 +28,7 @@ def render_markdown(data: ReportData) -> str:
         f"**{data.profile.name}** ({data.profile.description}) · {len(data.registries)} "
         f"registries · {len(data.findings)} findings",
         "",
+        *([f"**Not read, so not judged:** {'; '.join(data.unread)}", ""] if data.unread else []),
         "## Registries by effective access",
         "",
         "| Access | Registries |",
