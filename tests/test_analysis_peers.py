@@ -53,6 +53,14 @@ def test_peer_checks_evaluate_as_their_source_does(registry, expected) -> None:
     assert {key: found[key] for key in expected} == expected
 
 
+def test_psrule_firewall_looks_at_premium_registries_only() -> None:
+    basic = make_registry(sku="Basic", default_action="Allow")
+    assert verdicts(basic)["psrule-firewall"] is PeerOutcome.NOT_APPLICABLE
+    (finding,) = find_findings(make_inventory([basic]))
+    (psrule,) = [p for p in finding.peers if p.tool == "PSRule for Azure"]
+    assert psrule.outcome is PeerOutcome.NOT_APPLICABLE and "no firewall" in psrule.note
+
+
 def test_data_endpoint_check() -> None:
     assert verdicts(replace(make_registry(), data_endpoint_enabled=True))["ckv-azure-237"] is P
 

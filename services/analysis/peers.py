@@ -13,7 +13,8 @@ Sources read (December 2026) with the search tool, quoted in each check's ``test
   ``Container Registry/ACR_PrivateEndpointEnabled_Audit.json`` (e8eef0a8),
   ``Container Registry/ACR_PrivateDNSZone_DeployIfNotExists.json`` (e9585a95),
   ``Network/VirtualNetworkServiceEndpoint_ContainerRegistry_Audit.json`` (c4857be7, preview).
-- PSRule for Azure, Azure/PSRule.Rules.Azure ``docs/en/rules/Azure.ACR.Firewall.md``.
+- PSRule for Azure, Azure/PSRule.Rules.Azure ``src/PSRule.Rules.Azure/rules/Azure.ACR.Rule.yaml``
+  (commit 64a1e0d) and ``docs/en/rules/Azure.ACR.Firewall.md``.
 - Prowler, prowler-cloud/prowler ``prowler/providers/azure/services/containerregistry/``
   (the three checks' ``.py`` and ``containerregistry_service.py``).
 - Checkov, bridgecrewio/checkov ``checkov/terraform/checks/resource/azure/``
@@ -104,7 +105,10 @@ def _c4857be7(registry: Registry, _: RegistryRules) -> PeerOutcome:
 
 
 def _psrule_firewall(registry: Registry, _: RegistryRules) -> PeerOutcome:
-    # Passes when publicNetworkAccess is Disabled OR networkRuleSet.defaultAction is Deny.
+    # spec: with Azure.ACR.IsPremiumSKU (sku.name or sku.tier Premium); condition anyOf
+    # publicNetworkAccess equals Disabled, networkRuleSet.defaultAction equals Deny.
+    if not registry.is_premium:
+        return PeerOutcome.NOT_APPLICABLE
     return _verdict(_public_enabled(registry) and _default_allow(registry))
 
 
@@ -204,8 +208,11 @@ PEER_CHECKS: tuple[PeerCheck, ...] = (
     PeerCheck(
         "psrule-firewall", "PSRule for Azure", "Azure.ACR.Firewall (AZR-000402)",
         "Container Registry service firewall is not restricted",
-        "Passes when publicNetworkAccess is Disabled or the default action is Deny.",
-        _OPEN_CAVEAT, _psrule_firewall,
+        "Premium registries only: passes when publicNetworkAccess is Disabled or the default "
+        "action is Deny.",
+        _OPEN_CAVEAT + " It skips Basic and Standard registries, which have no firewall and "
+        "are open to everyone.",
+        _psrule_firewall,
     ),
     PeerCheck(
         "prowler-network", "Prowler", "containerregistry_network_access_restricted",
@@ -322,6 +329,8 @@ def _note(
 ) -> str:
     if outcome is PeerOutcome.NOT_EVALUATED:
         return check.caveat
+    if outcome is PeerOutcome.NOT_APPLICABLE and check.key == "psrule-firewall":
+        return "skips this tier, which has no firewall: the registry is open to everyone"
     if outcome is PASS and code == "registry-locked-out" and private_way_in:
         return "passes, yet no rule lets anyone in: only hosts using its private endpoints pull"
     if outcome is PASS:
