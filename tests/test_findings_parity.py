@@ -52,6 +52,12 @@ def peer(finding: dict, check_id: str) -> dict:
 def test_every_peer_check_passes_and_fails_somewhere_and_maps_to_a_finding(parity) -> None:
     document = findings_json(parity, "--profile", "all")
     rows = document["peer_checks"]
+    catalog = {c["check_id"]: c for c in document["catalog"]}
+    assert set(catalog) == {check.check_id for check in PEER_CHECKS}
+    assert (
+        "private DNS zone groups"
+        in catalog["e9585a95-5b8c-4d03-b193-dc7eb5ac4c32"]["acrfence_knows_better"]
+    )
     assert {r["registry"] for r in rows} == set(PARITY_REGISTRIES)
     assert len(rows) == len(PARITY_REGISTRIES) * len(PEER_CHECKS)
     for check in PEER_CHECKS:

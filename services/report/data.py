@@ -17,6 +17,7 @@ from services.analysis import effective_access, find_findings
 from services.analysis.context import subnet_label
 from services.analysis.fixes import fix_for
 from services.analysis.parity import PeerRow, peer_table
+from services.analysis.peers import PEER_CHECKS
 from services.analysis.posture import OPEN_TAG
 from services.analysis.profiles import Profile
 from services.models import EndpointStatus, Finding, Inventory, Registry, Severity
@@ -209,6 +210,17 @@ def report_to_json(data: ReportData, fail_on: str | None = None) -> dict[str, An
                 "declared_open": view.declared_open,
             }
             for view in data.registries
+        ],
+        # What each peer check tests (from its source) and what acrfence knows better.
+        "catalog": [
+            {
+                "tool": check.tool,
+                "check_id": check.check_id,
+                "title": check.title,
+                "tests": check.tests,
+                "acrfence_knows_better": check.caveat or None,
+            }
+            for check in PEER_CHECKS
         ],
         "peer_checks": [
             {
