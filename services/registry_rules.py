@@ -139,6 +139,7 @@ def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
         etag=raw.get("etag"),
         network_rule_bypass_allowed_for_tasks=bool(props.get("networkRuleBypassAllowedForTasks")),
         raw=raw,
+        tags=tuple((str(k), str(v)) for k, v in (raw.get("tags") or {}).items()),
     )
 
 

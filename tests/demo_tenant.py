@@ -14,12 +14,13 @@ DEMO_FINDINGS = {
     "contosodark": {"public-access-disabled-no-private-endpoint"},
     "contosolegacy": {"rules-on-non-premium"},
     "contosofleet": {"vnet-rules-near-limit"},
-    # Healthy or plainly open: nothing to say.
-    "mycontainerregistry": set(),
-    "contosobasic": set(),
+    # Plainly open: a warning, not "ok" (issue 14).
+    "mycontainerregistry": {"registry-open"},
+    "contosobasic": {"registry-open"},
+    # Healthy: nothing to say.
     "contosocrosssub": set(),
     "contosoprivate": set(),
 }
 
-# Registries with something to report (the healthy or plainly open ones left out).
+# Registries with something to report (the healthy ones left out).
 DEMO_REGISTRIES_WITH_FINDINGS = {name: codes for name, codes in DEMO_FINDINGS.items() if codes}

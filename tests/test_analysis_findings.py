@@ -149,9 +149,12 @@ def test_rules_on_non_premium(sku: str) -> None:
     assert sku in found[0].title and "Premium" in found[0].detail
 
 
-def test_basic_registry_without_rules_is_quiet() -> None:
+def test_basic_registry_without_rules_is_open_and_says_so_once() -> None:
     registry = make_registry(sku="Basic", default_action="Allow")
-    assert find_findings(make_inventory([registry])) == ()
+    found = find_findings(make_inventory([registry]))
+    # An open registry is a warning, not "ok" (issue 14); the Basic tier is named as the why.
+    assert codes(found) == ["registry-open"]
+    assert found[0].severity is Severity.WARNING and "Basic tier" in found[0].title
 
 
 def _many_rules(count: int):
@@ -206,7 +209,8 @@ def test_bypass_off_on_a_restricted_registry() -> None:
 
 def test_bypass_off_on_an_open_registry_is_not_reported() -> None:
     registry = make_registry(default_action="Allow", bypass="None")
-    assert find_findings(make_inventory([registry])) == ()
+    # Only the openness is: the bypass changes nothing while everyone gets in.
+    assert codes(find_findings(make_inventory([registry]))) == ["registry-open"]
 
 
 def test_public_access_disabled_without_private_endpoint() -> None:
@@ -242,6 +246,7 @@ def test_findings_come_errors_first() -> None:
     assert ranks == sorted(ranks)
     assert set(codes(found)) == {"registry-locked-out", "default-allow-with-rules",
                                  "subnet-endpoint-unused"}  # fmt: skip
+    # default-allow-with-rules already says "allowy" is open: no second warning for it.
 
 
 def test_every_finding_code_is_kebab_case_and_distinct() -> None:

@@ -313,7 +313,7 @@ async def test_every_demo_finding_is_in_the_findings_view_and_its_detail(emulato
             found.setdefault(subject, set()).add(finding.code)
         for subject, codes in {**DEMO_REGISTRIES_WITH_FINDINGS, **DEMO_SUBNET_FINDINGS}.items():
             assert codes <= found.get(subject, set()), subject
-        assert not found.get("mycontainerregistry")  # the healthy one stays quiet
+        assert not found.get("contosoprivate")  # the healthy one stays quiet
 
         await pilot.press("f")
         assert isinstance(app.screen, FindingsScreen)

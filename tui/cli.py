@@ -24,6 +24,8 @@ COMMANDS: tuple[str, ...] = (
     "journal",
     "resume",
     "rollback",
+    "findings",
+    "report",
 )
 
 

@@ -17,7 +17,7 @@ def finding_key(finding: Finding) -> str:
 
 class FindingsTable(KeyedTable):
     # The code is not a column (it would push the finding off screen at 120 columns); the
-    # detail under the table shows it, and the filter still matches it.
+    # detail under the table shows it and the peer check IDs, and the filter matches both.
     COLUMNS = (
         ("severity", "Severity"),
         ("subject", "Registry / subnet"),
@@ -51,6 +51,8 @@ class FindingsTable(KeyedTable):
             # The subject has its own column: don't spend the title's width repeating it.
             title = finding.title.removeprefix(f"{subject}: ")
             rows.append((key, (severity_marker(finding.severity), subject, title)))
-            codes[key] = finding.code
+            # The filter also matches the auditors' check IDs ("d0793b48", "CKV_AZURE_139").
+            peers = " ".join(f"{peer.tool} {peer.check_id}" for peer in finding.peers)
+            codes[key] = f"{finding.code} {peers}" if peers else finding.code
         self.set_rows(rows, also_search=codes)
         return by_key

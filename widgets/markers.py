@@ -6,12 +6,13 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from services.models import EndpointStatus, Finding, Severity
-from widgets.palette import ERROR, INFO, OK, WARNING
+from services.models import EndpointStatus, Finding, PeerOutcome, Severity, group_verdicts
+from widgets.palette import ERROR, INFO, MUTED, OK, WARNING
 
 __all__ = [
     "endpoint_marker",
     "findings_marker",
+    "peer_lines",
     "severity_marker",
     "yes_no",
 ]
@@ -61,3 +62,27 @@ def yes_no(value: bool, yes: str, no: str, *, good: bool | None = None) -> Text:
     if good is None:
         return Text(text)
     return Text(text, style=OK if value == good else WARNING)
+
+
+_PEER_OUTCOME = {
+    PeerOutcome.FAIL: ("✗ fail", ERROR),
+    PeerOutcome.PASS: ("✓ pass", OK),
+    PeerOutcome.NOT_EVALUATED: ("? not evaluated", WARNING),
+    PeerOutcome.NOT_APPLICABLE: ("- not applicable", MUTED),
+}
+
+
+def peer_lines(finding: Finding) -> Text:
+    """The auditor checks the finding maps to, one line per verdict, acrfence's remark beside.
+
+    Checks with the same verdict and remark share a line: the detail pane has a few lines at
+    80x24.
+    """
+    text = Text()
+    for checks, outcome, note in group_verdicts(finding.peers):
+        label, style = _PEER_OUTCOME[outcome]
+        text.append(f"\n{', '.join(checks)}: ")
+        text.append(label, style=style)
+        if note:
+            text.append(f" (acrfence: {note})", style="italic")
+    return text

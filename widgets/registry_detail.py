@@ -10,7 +10,7 @@ from textual.widgets import Static
 from services.models import AccessSummary, EndpointStatus, Finding, Registry, Severity
 from widgets.detail_text import DetailText
 from widgets.markers import endpoint_marker, severity_marker, yes_no
-from widgets.palette import OK
+from widgets.palette import OK, WARNING
 
 __all__ = ["RegistryDetail", "RuleStatus"]
 
@@ -72,7 +72,7 @@ class RegistryDetail(Static):
         if registry.api_version:
             out.field("Registry API", registry.api_version)
         if registry.api_version_note:
-            out.line(Text(registry.api_version_note, style="yellow"), indent=4)
+            out.line(Text(registry.api_version_note, style=WARNING), indent=4)
 
         out.heading(
             f"Virtual network rules ({len(rules.virtual_network_rules)})", f"[{PREVIEW_NOTE}]"

@@ -13,6 +13,8 @@ from services.analysis.context import (
     context_for,
     subnet_label,
 )
+from services.analysis.posture import complete_registry_findings
+from services.analysis.profiles import DEFAULT_PROFILE, Profile
 from services.analysis.text import does, join_words, plural
 from services.models import (
     ACR_SERVICE_ENDPOINT,
@@ -58,20 +60,22 @@ FINDING_CODES = (
 _INACTIVE_CONNECTION_STATES = {"rejected", "disconnected"}
 
 
-def find_findings(inventory: Inventory) -> tuple[Finding, ...]:
-    """Every finding in the inventory, errors first, then warnings, then information."""
+def find_findings(inventory: Inventory, profile: Profile = DEFAULT_PROFILE) -> tuple[Finding, ...]:
+    """Every finding the profile applies, errors first, then warnings, then information."""
     context = context_for(inventory)
     found: list[Finding] = []
     for registry in inventory.registries:
-        found.extend(_registry_findings(registry, context))
-    found.extend(_subnet_findings(context))
+        found.extend(_registry_findings(registry, context, profile))
+    found.extend(profile.select(_subnet_findings(context)))
     found.sort(key=lambda finding: finding.severity.rank)
     return tuple(found)
 
 
-def registry_findings(registry: Registry, inventory: Inventory) -> tuple[Finding, ...]:
+def registry_findings(
+    registry: Registry, inventory: Inventory, profile: Profile = DEFAULT_PROFILE
+) -> tuple[Finding, ...]:
     """The findings about one registry, errors first."""
-    found = _registry_findings(registry, context_for(inventory))
+    found = _registry_findings(registry, context_for(inventory), profile)
     found.sort(key=lambda finding: finding.severity.rank)
     return tuple(found)
 
@@ -81,7 +85,9 @@ def subnet_findings(inventory: Inventory) -> tuple[Finding, ...]:
     return tuple(_subnet_findings(context_for(inventory)))
 
 
-def _registry_findings(registry: Registry, context: AnalysisContext) -> list[Finding]:
+def _registry_findings(
+    registry: Registry, context: AnalysisContext, profile: Profile = DEFAULT_PROFILE
+) -> list[Finding]:
     rules = classify(registry, context)
     found: list[Finding] = []
     if not registry.is_premium:
@@ -97,7 +103,8 @@ def _registry_findings(registry: Registry, context: AnalysisContext) -> list[Fin
         found.extend(_tasks_bypass_off(registry))
         found.extend(_same_vnet_private_link(registry, context))
     found.extend(_public_access_disabled(registry, rules))
-    return found
+    # Posture findings and the peer tools' verdicts (services.analysis.posture / peers).
+    return complete_registry_findings(found, registry, rules, context, profile.applies)
 
 
 def _finding(

@@ -5,6 +5,7 @@ Split by topic so each module stays small; import everything from ``services.mod
 
 from services.models.findings import *  # noqa: F403
 from services.models.inventory import *  # noqa: F403
+from services.models.peers import *  # noqa: F403
 from services.models.plan import *  # noqa: F403
 from services.models.probe import *  # noqa: F403
 from services.models.resource_id import *  # noqa: F403

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from services.models.peers import PeerVerdict
+
 __all__ = [
     "Severity",
     "Finding",
@@ -40,6 +42,9 @@ class Finding:
     detail: str  # why it matters + what to do
     registry_id: str | None = None
     subnet_id: str | None = None
+    # The other auditors' checks this finding answers, with their verdicts on this registry
+    # (attached by services.analysis.peers; empty for findings no peer tool looks at).
+    peers: tuple[PeerVerdict, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -144,10 +144,16 @@ class Registry:
     api_version_note: str | None = None
     # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    tags: tuple[tuple[str, str], ...] = ()  # (name, value) pairs, as ARM returned them
 
     @property
     def key(self) -> str:
         return normalize_resource_id(self.id)
+
+    def tag(self, name: str) -> str | None:
+        """A tag's value; Azure treats tag names case-insensitively."""
+        wanted = name.casefold()
+        return next((value for key, value in self.tags if key.casefold() == wanted), None)
 
     @property
     def is_premium(self) -> bool:

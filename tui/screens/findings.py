@@ -13,6 +13,7 @@ from tui.screens import acrfence_app
 from tui.screens.data_screen import DataScreen
 from widgets.filter_input import FilterInput
 from widgets.findings_table import FindingsTable
+from widgets.markers import peer_lines
 
 __all__ = ["FindingsScreen"]
 
@@ -61,6 +62,7 @@ class FindingsScreen(DataScreen):
         text.append(finding.title, style="bold")
         text.append(f"  [{finding.code}]", style="dim")
         text.append(f"\n{finding.detail}")
+        text.append_text(peer_lines(finding))
         text.append("\nEnter: open what this is about", style="dim")
         detail.update(text)
 
@@ -74,6 +76,10 @@ class FindingsScreen(DataScreen):
             app.show_registry(finding.registry_id)
         elif finding.subnet_id:
             app.show_subnet(finding.subnet_id)
+
+    def finding(self, key: str | None) -> Finding | None:
+        """The finding shown in row ``key`` (None when no such row)."""
+        return self._by_key.get(key or "")
 
     def action_filter(self) -> None:
         self.query_one(FilterInput).open_for(self.query_one(FindingsTable))
