@@ -10,7 +10,7 @@ from textual.widgets import Static
 from services.models import AccessSummary, EndpointStatus, Finding, Registry, Severity
 from widgets.detail_text import DetailText
 from widgets.markers import endpoint_marker, severity_marker, yes_no
-from widgets.palette import OK, WARNING
+from widgets.palette import MUTED, OK, WARNING
 
 __all__ = ["RegistryDetail", "RuleStatus"]
 
@@ -65,7 +65,7 @@ class RegistryDetail(Static):
         tasks = registry.network_rule_bypass_allowed_for_tasks
         out.field(
             "ACR Tasks bypass",
-            Text("? unknown (older API)", style="dim")
+            Text("? unknown (older API)", style=MUTED)
             if registry.api_version_note
             else yes_no(tasks, "allowed", "off (tasks get 403)", good=True if deny else None),
         )
