@@ -92,6 +92,8 @@ class Tenant:
         self.vnet_subnets: dict[str, list[str]] = {}
         self.subnets: dict[str, dict] = {}
         self.private_endpoints: dict[str, dict] = {}
+        # registry key -> repository specs (registry_content.py); absent: the demo repositories
+        self.repositories: dict[str, list[dict]] = {}
         self.vantages: dict[str, str] = {}  # subnet key -> loopback address
         self.nat_ips: dict[str, str] = {}  # subnet key -> public NAT address
         self.subnet_by_vantage: dict[str, str] = {}

@@ -9,9 +9,13 @@
                   virtualNetworkRules [{"action": "Allow",
                   "virtualNetworkSubnetResourceId": "..."}]>],
   "virtualNetworks": [<virtual network JSON as the Network GET returns it, subnets inline>],
-  "privateEndpoints": [{"id": "...", "location": "westus", "subnetId": "..."}]
+  "privateEndpoints": [{"id": "...", "location": "westus", "subnetId": "..."}],
+  "repositories": {"<registry id>": [{"name": "team/app", "tags": ["1.0"], "mediaType": "oci"}]}
 }
 ```
+
+"repositories" is optional: a registry it doesn't name holds the demo repositories
+(registry_content.py), whose images are generated in code.
 
 Subnet vantages (loopback source addresses) follow the order subnets appear in the file, or
 the optional "vantageOrder" list of subnet IDs (the state file writes it, so a restart keeps
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import copy
 
+from emulator.registry_content import build_repositories
 from emulator.state import Subscription, Tenant
 
 
@@ -47,6 +52,9 @@ def tenant_from_json(document: dict) -> Tenant:
             tenant.add_registry(registry)
         for endpoint in document.get("privateEndpoints", []):
             tenant.add_private_endpoint(endpoint)
+        for registry_id, specs in (document.get("repositories") or {}).items():
+            build_repositories(specs)  # a malformed spec fails here, at load, in one line
+            tenant.repositories[registry_id.lower()] = list(specs)
         if "vantageOrder" in document:
             tenant.assign_vantages(list(document["vantageOrder"]))
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -85,6 +93,7 @@ def tenant_to_json(tenant: Tenant) -> dict:
             "registries": [copy.deepcopy(r) for r in tenant.registries.values()],
             "virtualNetworks": [tenant.get_vnet(key) for key in tenant.vnets],
             "privateEndpoints": [copy.deepcopy(e) for e in tenant.private_endpoints.values()],
+            **({"repositories": copy.deepcopy(tenant.repositories)} if tenant.repositories else {}),
             "vantageOrder": [
                 tenant.subnets[key]["id"] for key in tenant.vantages if key in tenant.subnets
             ],
