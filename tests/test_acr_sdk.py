@@ -105,3 +105,42 @@ async def test_sdk_gets_not_found_for_unknown_repositories_and_tags(emulator) ->
     assert "NAME_UNKNOWN" in str(repository.value)
     assert tag.value.status_code == 404
     assert "TAG_UNKNOWN" in str(tag.value)
+
+
+async def test_sdk_from_every_vantage_agrees_with_the_apps_analysis(emulator) -> None:
+    """Every vantage (the fleet's 93 runner subnets by one of them) against every registry the
+    analysis is sure about: the SDK pulls the manifest where the rules admit, and gets ACR's
+    403 DENIED where they don't."""
+    from services.analysis import expected_access
+    from services.azure import AzureClients
+    from services.config import Target
+    from services.inventory import InventoryService
+
+    async with AzureClients(Target.from_env(emulator.env)) as clients:
+        inventory = await InventoryService(clients).load()
+    vantages = [v for v in emulator.info["vantages"] if "/subnets/runners-" not in v]
+    vantages += [next(v for v in emulator.info["vantages"] if v.endswith("/runners-00"))]
+    compared = 0
+    for vantage in vantages:
+        internet = vantage == "internet"
+        public_ip = (
+            emulator.info["public_ip"] if internet else emulator.state.nat_ips[vantage.lower()]
+        )
+        for registry in inventory.registries:
+            expectation = expected_access(
+                registry, inventory, public_ip=public_ip, subnet_id=None if internet else vantage
+            )
+            if not expectation.certain:
+                continue
+            async with acr_client(emulator, registry.name, vantage) as client:
+                try:
+                    manifest = await client.get_manifest("hello-world", "latest")
+                    allowed = manifest.digest.startswith("sha256:")
+                except HttpResponseError as error:
+                    assert error.status_code == 403, (registry.name, vantage)
+                    body = json.loads(await error.response.read())
+                    assert body["errors"][0]["code"] == "DENIED"
+                    allowed = False
+            assert allowed == expectation.allowed, (registry.name, vantage, expectation.reason)
+            compared += 1
+    assert compared >= len(inventory.registries) * (len(vantages) - 1)
