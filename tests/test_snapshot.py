@@ -207,3 +207,16 @@ def test_rehearse_with_a_missing_file_is_one_line(monkeypatch, capsys, tmp_path)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert main(["--rehearse", str(tmp_path / "missing.json")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+async def test_an_unreadable_subscription_is_named_and_the_exit_is_1(
+    emulator, monkeypatch, tmp_path, capsys
+) -> None:
+    path = tmp_path / "tenant.json"
+    argv = ["--subscription", SUB_RESTRICTED, "--subscription", SUB_PLATFORM, "--output", str(path)]
+    assert await snapshot_of(monkeypatch, emulator, *argv) == 1
+    err = capsys.readouterr().err
+    assert f"not copied: registries of subscription {SUB_RESTRICTED}" in err
+    assert "AuthorizationFailed" in err
+    document = json.loads(path.read_text())
+    assert [s["subscriptionId"] for s in document["subscriptions"]] == [SUB_PLATFORM]
