@@ -39,6 +39,10 @@ from emulator.state import CONTAINER_REGISTRY, INTERNET_VANTAGE, Tenant
 
 # Actions ACR knows; an access token grants only these, as requested.
 KNOWN_ACTIONS = frozenset({"pull", "push", "delete", "metadata_read", "metadata_write", "*"})
+# The Azure CLI asks for `repository:R:metadataRead` (azure-cli acr/_docker_utils.py,
+# RepoAccessTokenPermission) and then reads /acr/v1/R/_tags, whose challenge names
+# `metadata_read`: ACR treats the two spellings as one action.
+ACTION_ALIASES = {"metadataRead": "metadata_read", "metadataWrite": "metadata_write"}
 
 
 class DataPlane:
@@ -225,9 +229,11 @@ class DataPlane:
                 if s.type == "repository"
             ]
             subject = "anonymous"
-        granted = [
-            Scope(s.type, s.name, tuple(a for a in s.actions if a in KNOWN_ACTIONS)) for s in scopes
-        ]
+        granted = []
+        for scope in scopes:
+            actions = (ACTION_ALIASES.get(action, action) for action in scope.actions)
+            known = tuple(dict.fromkeys(a for a in actions if a in KNOWN_ACTIONS))
+            granted.append(Scope(scope.type, scope.name, known))
         token = self.tokens.access_token(request[LOGIN_SERVER], subject, granted)
         return web.json_response({"access_token": token}, headers=COMMON_HEADERS)
 

@@ -150,6 +150,9 @@ async def test_password_grant_and_the_scopes_az_asks_for(emulator) -> None:
             },
         )
         az_scope = await _access(client, refresh, "registry:None:*")
+        # az acr repository show-tags asks for metadataRead, then reads /acr/v1/R/_tags.
+        az_tags = await _access(client, refresh, "repository:hello-world:metadataRead")
+        tags = await client.get(f"{LOGIN}/acr/v1/hello-world/_tags", headers=_bearer(az_tags))
         catalog = await client.get(
             f"{LOGIN}/acr/v1/_catalog", headers=_bearer(password.json()["access_token"])
         )
@@ -161,6 +164,7 @@ async def test_password_grant_and_the_scopes_az_asks_for(emulator) -> None:
     assert catalog.json() == {"repositories": ["hello-world", "samples/nginx"]}
     assert _claims(az_scope)["access"] == [{"type": "registry", "name": "None", "actions": ["*"]}]
     assert again.status_code == 200 and again.json()["refresh_token"].count(".") == 2
+    assert [t["name"] for t in tags.json()["tags"]] == ["latest"]
 
 
 async def test_catalog_and_tags_page_with_link_headers(emulator) -> None:
