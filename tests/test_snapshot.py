@@ -220,3 +220,41 @@ async def test_an_unreadable_subscription_is_named_and_the_exit_is_1(
     assert "AuthorizationFailed" in err
     document = json.loads(path.read_text())
     assert [s["subscriptionId"] for s in document["subscriptions"]] == [SUB_PLATFORM]
+
+
+def test_acrfence_emulator_serves_a_redacted_snapshot(emulator, monkeypatch, tmp_path) -> None:
+    """`acrfence emulator --seed tenant.json`: the copy, served to any client."""
+    import signal
+    import ssl
+    import subprocess
+    import sys
+
+    import httpx
+
+    path = tmp_path / "tenant.json"
+    assert run_snapshot(monkeypatch, emulator, "--redact", "--output", str(path)) == 0
+    document = json.loads(path.read_text())
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "tui.cli", "emulator", "--seed", str(path)]
+    process = subprocess.Popen(
+        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        info = json.loads(process.stdout.readline())
+        response = httpx.get(
+            f"{info['arm_endpoint']}/subscriptions",
+            params={"api-version": "2022-12-01"},
+            headers={"Authorization": f"Bearer {info['token']}"},
+            verify=ssl.create_default_context(cafile=info["ca_cert"]),
+        )
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    listed = sorted(s["displayName"] for s in response.json()["value"])
+    readable = [s for s in document["subscriptions"] if s.get("accessible", True)]
+    assert listed == sorted(s["displayName"] for s in readable)
+    subnets = {s["id"] for v in document["virtualNetworks"] for s in v["properties"]["subnets"]}
+    assert set(info["vantages"]) == {"internet", *subnets}
