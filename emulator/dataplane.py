@@ -19,6 +19,7 @@ token's `access` claim and answers a 401 challenge naming the scope it needs oth
 from __future__ import annotations
 
 import base64
+import copy
 import ipaddress
 import json
 
@@ -35,6 +36,7 @@ from emulator.registry_http import (
     errors_response,
 )
 from emulator.registry_tokens import Scope, TokenSigner, grants, parse_scopes
+from emulator.registry_writes import RegistryWrites
 from emulator.state import CONTAINER_REGISTRY, INTERNET_VANTAGE, Tenant
 
 # Actions ACR knows; an access token grants only these, as requested.
@@ -126,6 +128,16 @@ class DataPlane:
             )
             self._content[key] = cached
         return cached[1]
+
+    def change_repositories(self, request: web.Request, change) -> None:
+        """Apply `change` to a copy of the registry's repository specs and store it (the state
+        file saves it; the next read rebuilds the content from it)."""
+        key = request[REGISTRY_KEY]
+        with self.tenant.changing():
+            current = self.tenant.repositories.get(key)
+            specs = copy.deepcopy(list(current if current is not None else DEFAULT_REPOSITORIES))
+            change(specs)
+            self.tenant.repositories[key] = specs
 
     def challenge(
         self, request: web.Request, scope: Scope | None = None, error: str | None = None
@@ -281,7 +293,10 @@ class DataPlane:
         app.router.add_post("/oauth2/exchange", self.exchange)
         app.router.add_post("/oauth2/token", self.token)
         app.router.add_get("/oauth2/token", self.token_get)
-        RegistryApi(self).add_routes(app.router)
+        reads = RegistryApi(self)
+        # Writes first: their paths are more specific than the reads' catch-all repository.
+        RegistryWrites(self, reads).add_routes(app.router)
+        reads.add_routes(app.router)
         # Anything else still meets the firewall first, then a registry-style 404.
         app.router.add_route("*", "/{tail:.*}", self.not_found)
         return app

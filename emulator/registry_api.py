@@ -9,8 +9,8 @@ From the OCI distribution spec and ACR's data-plane REST description (azure-rest
 - `GET /acr/v1/{repo}`, `/acr/v1/{repo}/_tags[/{tag}]`, `/acr/v1/{repo}/_manifests[/{digest}]`:
   `repository:{repo}:metadata_read`.
 
-Lists page with `n` and `last` and a `Link: <...>; rel="next"` header. Writes (push, delete,
-attribute updates) are not served: the emulator's registries are for pulling.
+Lists page with `n` and `last` and a `Link: <...>; rel="next"` header. Attribute updates and
+deletes are in registry_writes.py; pushes are not served.
 """
 
 from __future__ import annotations
@@ -20,18 +20,12 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from emulator.registry_content import CREATED, Image, Repository
+from emulator.registry_content import CREATED, DEFAULT_ATTRIBUTES, Image, Repository
 from emulator.registry_http import COMMON_HEADERS, LOGIN_SERVER, errors_response
 
 if TYPE_CHECKING:
     from emulator.dataplane import DataPlane
 
-_ATTRIBUTES = {
-    "deleteEnabled": True,
-    "writeEnabled": True,
-    "readEnabled": True,
-    "listEnabled": True,
-}
 _MANIFEST_ACCEPT_ALL = ("*/*", "application/*")
 
 
@@ -63,18 +57,21 @@ def _manifest_attributes(repository: Repository, image: Image) -> dict:
         "os": "linux",
         "mediaType": image.media_type,
         "tags": repository.tags_of(image.digest),
-        "changeableAttributes": dict(_ATTRIBUTES),
+        "changeableAttributes": dict(
+            repository.manifest_attributes.get(image.digest, DEFAULT_ATTRIBUTES)
+        ),
     }
 
 
-def _tag_attributes(name: str, digest: str) -> dict:
+def _tag_attributes(repository: Repository, name: str) -> dict:
+    digest = repository.tags[name]
     return {
         "name": name,
         "digest": digest,
         "createdTime": CREATED,
         "lastUpdateTime": CREATED,
         "signed": False,
-        "changeableAttributes": dict(_ATTRIBUTES),
+        "changeableAttributes": dict(repository.tag_attributes.get(name, DEFAULT_ATTRIBUTES)),
     }
 
 
@@ -98,10 +95,10 @@ class RegistryApi:
 
     # ---- helpers -----------------------------------------------------------------------------
 
-    def _json(self, body: dict, headers: dict | None = None) -> web.Response:
+    def json(self, body: dict, headers: dict | None = None) -> web.Response:
         return web.json_response(body, headers={**COMMON_HEADERS, **(headers or {})})
 
-    def _repository(
+    def repository(
         self, request: web.Request, action: str
     ) -> tuple[Repository | None, web.Response | None]:
         """The repository the path names, once the token allows `action` on it."""
@@ -125,18 +122,18 @@ class RegistryApi:
         if refusal is not None:
             return refusal
         names, link = _page(request, list(self.plane.repositories(request)), "/v2/_catalog")
-        return self._json({"repositories": names}, link)
+        return self.json({"repositories": names}, link)
 
     async def v2_tags(self, request: web.Request) -> web.Response:
-        repository, refusal = self._repository(request, "pull")
+        repository, refusal = self.repository(request, "pull")
         if repository is None:
             return refusal
         path = f"/v2/{repository.name}/tags/list"
         tags, link = _page(request, list(repository.tags), path)
-        return self._json({"name": repository.name, "tags": tags}, link)
+        return self.json({"name": repository.name, "tags": tags}, link)
 
     async def v2_manifest(self, request: web.Request) -> web.Response:
-        repository, refusal = self._repository(request, "pull")
+        repository, refusal = self.repository(request, "pull")
         if repository is None:
             return refusal
         reference = request.match_info["reference"]
@@ -156,7 +153,7 @@ class RegistryApi:
         return _bytes_response(request, image.manifest, image.media_type, headers)
 
     async def v2_blob(self, request: web.Request) -> web.Response:
-        repository, refusal = self._repository(request, "pull")
+        repository, refusal = self.repository(request, "pull")
         if repository is None:
             return refusal
         digest = request.match_info["digest"]
@@ -173,51 +170,61 @@ class RegistryApi:
         if refusal is not None:
             return refusal
         names, link = _page(request, list(self.plane.repositories(request)), "/acr/v1/_catalog")
-        return self._json({"repositories": names}, link)
+        return self.json({"repositories": names}, link)
+
+    def repository_body(self, request: web.Request, repository: Repository) -> dict:
+        return {
+            "registry": self._registry(request),
+            "imageName": repository.name,
+            "createdTime": CREATED,
+            "lastUpdateTime": CREATED,
+            "manifestCount": len(repository.images),
+            "tagCount": len(repository.tags),
+            "changeableAttributes": {**repository.attributes, "teleportEnabled": False},
+        }
+
+    def tag_body(self, request: web.Request, repository: Repository, tag: str) -> dict:
+        return {
+            "registry": self._registry(request),
+            "imageName": repository.name,
+            "tag": _tag_attributes(repository, tag),
+        }
+
+    def manifest_body(self, request: web.Request, repository: Repository, image: Image) -> dict:
+        return {
+            "registry": self._registry(request),
+            "imageName": repository.name,
+            "manifest": _manifest_attributes(repository, image),
+        }
 
     async def acr_repository(self, request: web.Request) -> web.Response:
-        repository, refusal = self._repository(request, "metadata_read")
+        repository, refusal = self.repository(request, "metadata_read")
         if repository is None:
             return refusal
-        return self._json(
-            {
-                "registry": self._registry(request),
-                "imageName": repository.name,
-                "createdTime": CREATED,
-                "lastUpdateTime": CREATED,
-                "manifestCount": len(repository.images),
-                "tagCount": len(repository.tags),
-                "changeableAttributes": {**_ATTRIBUTES, "teleportEnabled": False},
-            }
-        )
+        return self.json(self.repository_body(request, repository))
 
     async def acr_tags(self, request: web.Request) -> web.Response:
-        repository, refusal = self._repository(request, "metadata_read")
+        repository, refusal = self.repository(request, "metadata_read")
         if repository is None:
             return refusal
         wanted = request.query.get("digest")
         names = [t for t, d in repository.tags.items() if wanted is None or d == wanted]
         page, link = _page(request, names, f"/acr/v1/{repository.name}/_tags")
-        tags = [_tag_attributes(name, repository.tags[name]) for name in page]
+        tags = [_tag_attributes(repository, name) for name in page]
         body = {"registry": self._registry(request), "imageName": repository.name, "tags": tags}
-        return self._json(body, link)
+        return self.json(body, link)
 
     async def acr_tag(self, request: web.Request) -> web.Response:
-        repository, refusal = self._repository(request, "metadata_read")
+        repository, refusal = self.repository(request, "metadata_read")
         if repository is None:
             return refusal
         tag = request.match_info["tag"]
         if tag not in repository.tags:
             return errors_response(404, "TAG_UNKNOWN", "the specified tag does not exist")
-        body = {
-            "registry": self._registry(request),
-            "imageName": repository.name,
-            "tag": _tag_attributes(tag, repository.tags[tag]),
-        }
-        return self._json(body)
+        return self.json(self.tag_body(request, repository, tag))
 
     async def acr_manifests(self, request: web.Request) -> web.Response:
-        repository, refusal = self._repository(request, "metadata_read")
+        repository, refusal = self.repository(request, "metadata_read")
         if repository is None:
             return refusal
         page, link = _page(
@@ -229,21 +236,16 @@ class RegistryApi:
             "imageName": repository.name,
             "manifests": manifests,
         }
-        return self._json(body, link)
+        return self.json(body, link)
 
     async def acr_manifest(self, request: web.Request) -> web.Response:
-        repository, refusal = self._repository(request, "metadata_read")
+        repository, refusal = self.repository(request, "metadata_read")
         if repository is None:
             return refusal
         image = repository.images.get(request.match_info["digest"])
         if image is None:
             return errors_response(404, "MANIFEST_UNKNOWN", "manifest unknown")
-        body = {
-            "registry": self._registry(request),
-            "imageName": repository.name,
-            "manifest": _manifest_attributes(repository, image),
-        }
-        return self._json(body)
+        return self.json(self.manifest_body(request, repository, image))
 
 
 def _bytes_response(

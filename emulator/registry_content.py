@@ -7,7 +7,10 @@ digests are stable and a client that checks them (the ACR SDK does, docker does)
 
 A registry holds DEFAULT_REPOSITORIES unless its seed names its own: the tenant JSON's
 `"repositories": {"<registry resource ID>": [{"name": "team/app", "tags": ["1.0", "latest"],
-"mediaType": "oci"|"docker"}]}`.
+"mediaType": "oci"|"docker"}]}`. Each tag is built into its own image. What clients change
+through the data plane is written back into these specs (so the state file keeps it):
+`"untagged"` (tags deleted while their manifest stays), `"attributes"`, `"tagAttributes"` and
+`"manifestAttributes"` (by the tag the image was built for) hold changed changeableAttributes.
 """
 
 from __future__ import annotations
@@ -54,11 +57,25 @@ class Image:
     size: int  # config + layers, ACR's imageSize
 
 
+# ACR's changeableAttributes and their defaults.
+DEFAULT_ATTRIBUTES = {
+    "deleteEnabled": True,
+    "writeEnabled": True,
+    "readEnabled": True,
+    "listEnabled": True,
+}
+
+
 @dataclass
 class Repository:
     name: str
     tags: dict[str, str] = field(default_factory=dict)  # tag -> manifest digest
     images: dict[str, Image] = field(default_factory=dict)  # digest -> image
+    # The seed tag each image was built for (its identity in the seed, tagged or not).
+    source_tag: dict[str, str] = field(default_factory=dict)
+    attributes: dict = field(default_factory=lambda: dict(DEFAULT_ATTRIBUTES))
+    tag_attributes: dict[str, dict] = field(default_factory=dict)
+    manifest_attributes: dict[str, dict] = field(default_factory=dict)  # by digest
 
     def resolve(self, reference: str) -> Image | None:
         """The image a tag or a digest names."""
@@ -139,8 +156,18 @@ def build_repositories(specs: list[dict] | tuple[dict, ...]) -> dict[str, Reposi
         if media_type is None:
             raise ValueError(f"repository {name}: mediaType must be docker or oci, not {kind!r}")
         repository = repositories.setdefault(name, Repository(name))
-        for tag in spec.get("tags") or ["latest"]:
-            image = build_image(name, str(tag), media_type)
+        tags = [str(t) for t in spec.get("tags", ["latest"])]
+        for tag in [*tags, *(str(t) for t in spec.get("untagged") or [])]:
+            image = build_image(name, tag, media_type)
             repository.images[image.digest] = image
-            repository.tags[str(tag)] = image.digest
+            repository.source_tag[image.digest] = tag
+            if tag in tags:
+                repository.tags[tag] = image.digest
+        repository.attributes.update(spec.get("attributes") or {})
+        for tag, attributes in (spec.get("tagAttributes") or {}).items():
+            repository.tag_attributes[tag] = {**DEFAULT_ATTRIBUTES, **attributes}
+        by_tag = {tag: digest for digest, tag in repository.source_tag.items()}
+        for tag, attributes in (spec.get("manifestAttributes") or {}).items():
+            if tag in by_tag:
+                repository.manifest_attributes[by_tag[tag]] = {**DEFAULT_ATTRIBUTES, **attributes}
     return repositories

@@ -144,3 +144,32 @@ async def test_sdk_from_every_vantage_agrees_with_the_apps_analysis(emulator) ->
             assert allowed == expectation.allowed, (registry.name, vantage, expectation.reason)
             compared += 1
     assert compared >= len(inventory.registries) * (len(vantages) - 1)
+
+
+async def test_sdk_updates_attributes_and_deletes_and_the_state_keeps_it(emulator) -> None:
+    from emulator.tenant_json import tenant_to_json
+
+    async with acr_client(emulator, "mycontainerregistry") as client:
+        tag = await client.update_tag_properties("hello-world", "latest", can_write=False)
+        repository = await client.update_repository_properties("samples/nginx", can_delete=False)
+        digest = (await client.get_tag_properties("samples/nginx", "1.27")).digest
+        manifest = await client.update_manifest_properties("samples/nginx", digest, can_list=False)
+        reread = await client.get_tag_properties("hello-world", "latest")
+
+        await client.delete_tag("hello-world", "latest")
+        tags_after = [t.name async for t in client.list_tag_properties("hello-world")]
+        untagged = [m async for m in client.list_manifest_properties("hello-world")]
+        await client.delete_manifest("hello-world", untagged[0].digest)
+        manifests_after = [m async for m in client.list_manifest_properties("hello-world")]
+        await client.delete_repository("samples/nginx")
+        names = [name async for name in client.list_repository_names()]
+    assert (tag.can_write, reread.can_write, reread.can_read) == (False, False, True)
+    assert repository.can_delete is False
+    assert manifest.can_list is False and manifest.digest == digest
+    assert tags_after == []
+    assert [m.tags for m in untagged] == [[]]  # the manifest outlives its tag
+    assert manifests_after == []
+    assert names == ["hello-world"]
+    registry = emulator.state.find_registry_by_host("mycontainerregistry.azurecr.io")["id"]
+    saved = tenant_to_json(emulator.state)["repositories"][registry.lower()]
+    assert [(s["name"], s["tags"], s["untagged"]) for s in saved] == [("hello-world", [], [])]

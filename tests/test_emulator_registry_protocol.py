@@ -242,3 +242,28 @@ async def test_a_seed_file_names_each_registrys_repositories(tmp_path, make_emul
         assert "mediaType must be docker or oci" in str(error)
     else:
         raise AssertionError("a bad repository spec was accepted")
+
+
+async def test_writes_need_their_scopes_and_a_well_formed_body(emulator) -> None:
+    async with dataplane_client(emulator) as client:
+        refresh = await _refresh(client, emulator)
+        read = await _access(client, refresh, "repository:hello-world:metadata_read,pull")
+        write = await _access(client, refresh, "repository:hello-world:metadataWrite,delete")
+        url = f"{LOGIN}/acr/v1/hello-world/_tags/latest"
+        patch_refused = await client.patch(url, json={"writeEnabled": False}, headers=_bearer(read))
+        delete_refused = await client.delete(url, headers=_bearer(read))
+        bad_body = await client.patch(url, json={"writeEnabled": "no"}, headers=_bearer(write))
+        by_tag = await client.delete(
+            f"{LOGIN}/v2/hello-world/manifests/latest", headers=_bearer(write)
+        )
+        deleted = await client.delete(url, headers=_bearer(write))
+        gone = await client.get(f"{LOGIN}/v2/hello-world/manifests/latest", headers=_bearer(read))
+    assert patch_refused.status_code == delete_refused.status_code == 401
+    assert (
+        'scope="repository:hello-world:metadata_write"' in patch_refused.headers["www-authenticate"]
+    )
+    assert 'scope="repository:hello-world:delete"' in delete_refused.headers["www-authenticate"]
+    assert bad_body.status_code == 400
+    assert by_tag.status_code == 400  # manifests are deleted by digest
+    assert deleted.status_code == 202
+    assert gone.status_code == 404 and gone.json()["errors"][0]["code"] == "MANIFEST_UNKNOWN"
