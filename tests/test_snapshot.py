@@ -207,6 +207,13 @@ def test_rehearse_with_a_missing_file_is_one_line(monkeypatch, capsys, tmp_path)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert main(["--rehearse", str(tmp_path / "missing.json")]) == 2
     assert "no such file" in capsys.readouterr().err
+    assert main(["--demo", "--rehearse", str(tmp_path / "missing.json")]) == 2
+    assert "not both" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["--rehearse", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "is not valid JSON" in err and len(err.strip().splitlines()) == 1
 
 
 async def test_an_unreadable_subscription_is_named_and_the_exit_is_1(

@@ -137,6 +137,9 @@ def launch_dashboard(args: Namespace) -> int:
     env: Mapping[str, str] = os.environ
     description = "Azure"
     welcome = DEMO_WELCOME
+    if getattr(args, "demo", False) and getattr(args, "rehearse", None):
+        print("acrfence: choose --demo or --rehearse FILE, not both", file=sys.stderr)
+        return BAD_CONFIG
     if getattr(args, "demo", False) or getattr(args, "rehearse", None):
         try:
             emulator, demo_directory, description, welcome = start_local_emulator(args)
