@@ -152,7 +152,8 @@ async def test_a_redacted_snapshot_matches_modulo_the_renaming(
     expected, redactor = redact_snapshot(json.loads(plain.read_text()))
     assert json.loads(redacted.read_text()) == expected  # the same renaming every time
     text = redacted.read_text()
-    for secret in ("contoso", "Contoso", "myDockerVM", "app-rg", SUB_PRODUCTION, SUB_PLATFORM):
+    secrets = ("contoso", "Contoso", "myDockerVM", "app-rg", "platformacr", "runners-", "hub-")
+    for secret in (*secrets, "workers-nsg", SUB_PRODUCTION, SUB_PLATFORM, SUB_RESTRICTED):
         assert secret not in text
     assert "10.0.0.0/24" in text and "198.51.100.200/32" in text  # the address plan stays
 
