@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from emulator.registry_content import CREATED, DEFAULT_ATTRIBUTES, Image, Repository
-from emulator.registry_http import COMMON_HEADERS, LOGIN_SERVER, errors_response
+from emulator.registry_http import COMMON_HEADERS, LOGIN_SERVER, REGISTRY_KEY, errors_response
 
 if TYPE_CHECKING:
     from emulator.dataplane import DataPlane
@@ -153,15 +153,45 @@ class RegistryApi:
         return _bytes_response(request, image.manifest, image.media_type, headers)
 
     async def v2_blob(self, request: web.Request) -> web.Response:
-        repository, refusal = self.repository(request, "pull")
-        if repository is None:
-            return refusal
+        signed = self.plane.tokens.verify_path(
+            request.path, request.query.get("se", ""), request.query.get("sig", "")
+        )
+        if signed:  # a redirect's own grant: no bearer token needed
+            name = request.match_info["repository"]
+            repository = self.plane.repositories(request).get(name)
+            if repository is None:
+                return errors_response(404, "NAME_UNKNOWN", "repository name not known")
+        else:
+            repository, refusal = self.repository(request, "pull")
+            if repository is None:
+                return refusal
         digest = request.match_info["digest"]
         data = repository.blob(digest)
         if data is None:
             return errors_response(404, "BLOB_UNKNOWN", "blob unknown to registry")
+        data_host = self._data_endpoint(request)
+        if data_host is not None and request.method == "GET":
+            # ACR serves a registry's blobs from its data endpoint once it has one: the login
+            # server answers 307 to a signed URL there, which the firewall guards as well.
+            location = (
+                f"https://{data_host}{request.path}?{self.plane.tokens.sign_path(request.path)}"
+            )
+            return web.Response(status=307, headers={**COMMON_HEADERS, "Location": location})
         headers = {**COMMON_HEADERS, "Docker-Content-Digest": digest, "Accept-Ranges": "bytes"}
         return _bytes_response(request, data, "application/octet-stream", headers, ranged=True)
+
+    def _data_endpoint(self, request: web.Request) -> str | None:
+        """The data endpoint host to send a login-server blob request to (its region's)."""
+        host = (request.host or "").split(":")[0].lower()
+        if host != request[LOGIN_SERVER].lower():
+            return None
+        registry = self.plane.tenant.get_registry(request[REGISTRY_KEY]) or {}
+        props = registry.get("properties", {})
+        hosts = props.get("dataEndpointHostNames") or []
+        if not props.get("dataEndpointEnabled") or not hosts:
+            return None
+        region = f".{registry.get('location', '').lower()}.data."
+        return next((h for h in hosts if region in h.lower()), hosts[0])
 
     # ---- ACR's own API ----------------------------------------------------------------------
 

@@ -103,6 +103,22 @@ class TokenSigner:
         claims.update(grant_type="access_token", access=[s.to_claim() for s in scopes])
         return self._mint(claims)
 
+    def sign_path(self, path: str, lifetime_s: int = 20 * 60) -> str:
+        """A query string that lets anyone GET `path` until it expires, as the URLs ACR
+        redirects blob downloads to (on a data endpoint, or storage) carry their own grant."""
+        expires = int(time.time()) + lifetime_s
+        mac = hmac.new(self._key, f"{path}|{expires}".encode(), hashlib.sha256).digest()
+        return f"se={expires}&sp=r&sig={_b64(mac)}"
+
+    def verify_path(self, path: str, expires: str, signature: str) -> bool:
+        try:
+            if int(expires) < time.time():
+                return False
+        except ValueError:
+            return False
+        mac = hmac.new(self._key, f"{path}|{expires}".encode(), hashlib.sha256).digest()
+        return hmac.compare_digest(_b64(mac), signature)
+
     def verify(self, token: str, audience: str, grant_type: str) -> dict | None:
         """The claims of a token this run issued for `audience`, unexpired; else None."""
         parts = token.split(".")

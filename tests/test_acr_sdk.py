@@ -173,3 +173,15 @@ async def test_sdk_updates_attributes_and_deletes_and_the_state_keeps_it(emulato
     registry = emulator.state.find_registry_by_host("mycontainerregistry.azurecr.io")["id"]
     saved = tenant_to_json(emulator.state)["repositories"][registry.lower()]
     assert [(s["name"], s["tags"], s["untagged"]) for s in saved] == [("hello-world", [], [])]
+
+
+async def test_sdk_downloads_blobs_through_the_data_endpoint_redirect(emulator) -> None:
+    """platformacr has data endpoints: its login server redirects blob downloads to
+    platformacr.eastus.data.azurecr.io, which the SDK follows from the ci subnet its rule
+    admits."""
+    ci = next(v for v in emulator.info["vantages"] if v.endswith("/platform-vnet/subnets/ci"))
+    async with acr_client(emulator, "platformacr", ci) as client:
+        manifest = await client.get_manifest("samples/nginx", "1.27")
+        layer = manifest.manifest["layers"][0]
+        blob = await _read(await client.download_blob("samples/nginx", layer["digest"]))
+    assert "sha256:" + hashlib.sha256(blob).hexdigest() == layer["digest"]

@@ -267,3 +267,45 @@ async def test_writes_need_their_scopes_and_a_well_formed_body(emulator) -> None
     assert by_tag.status_code == 400  # manifests are deleted by digest
     assert deleted.status_code == 202
     assert gone.status_code == 404 and gone.json()["errors"][0]["code"] == "MANIFEST_UNKNOWN"
+
+
+async def test_blobs_of_a_registry_with_data_endpoints_redirect_there(emulator) -> None:
+    login = "https://platformacr.azurecr.io"
+    ci = next(v for v in emulator.info["vantages"] if v.endswith("/platform-vnet/subnets/ci"))
+    async with dataplane_client(emulator, ci) as client:
+        refresh = (
+            await client.post(
+                f"{login}/oauth2/exchange",
+                data={"grant_type": "access_token", "access_token": emulator.token},
+            )
+        ).json()["refresh_token"]
+        access = (
+            await client.post(
+                f"{login}/oauth2/token",
+                data={
+                    "grant_type": "refresh_token",
+                    "scope": "repository:hello-world:pull",
+                    "refresh_token": refresh,
+                },
+            )
+        ).json()["access_token"]
+        manifest = await client.get(
+            f"{login}/v2/hello-world/manifests/latest", headers=_bearer(access)
+        )
+        digest = manifest.json()["layers"][0]["digest"]
+        redirect = await client.get(
+            f"{login}/v2/hello-world/blobs/{digest}", headers=_bearer(access)
+        )
+        location = redirect.headers["location"]
+        followed = await client.get(location)  # no credentials: the URL carries its grant
+        tampered = await client.get(location[:-3] + "AAA")
+    async with dataplane_client(emulator) as client:
+        outside = await client.get(location)
+    assert redirect.status_code == 307
+    assert location.startswith(
+        f"https://platformacr.eastus.data.azurecr.io/v2/hello-world/blobs/{digest}?"
+    )
+    assert followed.status_code == 200
+    assert "sha256:" + hashlib.sha256(followed.content).hexdigest() == digest
+    assert tampered.status_code == 401
+    assert outside.status_code == 403  # the data endpoint is behind the same firewall
