@@ -12,8 +12,9 @@ at. Then the token endpoints (docker's token protocol as ACR extends it):
 - `GET /oauth2/token` with Basic credentials, as docker-style clients ask after a 401.
 
 Anonymous token requests get pull scopes only on registries with anonymous pull enabled.
-The registry's content routes live in registry_api.py; each checks its scope in the access
-token's `access` claim and answers a 401 challenge naming the scope it needs otherwise.
+The registry's content routes live in registry_api.py (reads) and registry_writes.py (attribute
+updates, deletes); each checks its scope in the access token's `access` claim and answers a
+401 challenge naming the scope it needs otherwise.
 """
 
 from __future__ import annotations
