@@ -96,6 +96,8 @@ class Tenant:
         self.private_dns_zones: dict[str, dict] = {}
         # registry key -> its regions, home first (only for replicated registries)
         self.replications: dict[str, list[str]] = {}
+        # registry key -> repository specs (registry_content.py); absent: the demo repositories
+        self.repositories: dict[str, list[dict]] = {}
         self.vantages: dict[str, str] = {}  # subnet key -> loopback address
         self.nat_ips: dict[str, str] = {}  # subnet key -> public NAT address
         self.subnet_by_vantage: dict[str, str] = {}

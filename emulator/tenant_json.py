@@ -11,9 +11,13 @@
   "virtualNetworks": [<virtual network JSON as the Network GET returns it, subnets inline>],
   "privateEndpoints": [{"id": "...", "location": "westus", "subnetId": "..."}],
   "privateDnsZones": [<zone JSON with "links": {name: link JSON} and
-                       "records": {"a/name": record set JSON}>]
+                       "records": {"a/name": record set JSON}>],
+  "repositories": {"<registry id>": [{"name": "team/app", "tags": ["1.0"], "mediaType": "oci"}]}
 }
 ```
+
+"repositories" is optional: a registry it doesn't name holds the demo repositories
+(registry_content.py), whose images are generated in code.
 
 Subnet vantages (loopback source addresses) follow the order subnets appear in the file, or
 the optional "vantageOrder" list of subnet IDs (the state file writes it, so a restart keeps
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import copy
 
+from emulator.registry_content import build_repositories
 from emulator.state import Subscription, Tenant
 
 
@@ -54,6 +59,9 @@ def tenant_from_json(document: dict) -> Tenant:
             zone.setdefault("links", {})
             zone.setdefault("records", {})
             tenant.private_dns_zones[zone["id"].lower()] = zone
+        for registry_id, specs in (document.get("repositories") or {}).items():
+            build_repositories(specs)  # a malformed spec fails here, at load, in one line
+            tenant.repositories[registry_id.lower()] = list(specs)
         if "vantageOrder" in document:
             tenant.assign_vantages(list(document["vantageOrder"]))
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -93,6 +101,7 @@ def tenant_to_json(tenant: Tenant) -> dict:
             "virtualNetworks": [tenant.get_vnet(key) for key in tenant.vnets],
             "privateEndpoints": [copy.deepcopy(e) for e in tenant.private_endpoints.values()],
             "privateDnsZones": [copy.deepcopy(z) for z in tenant.private_dns_zones.values()],
+            **({"repositories": copy.deepcopy(tenant.repositories)} if tenant.repositories else {}),
             "vantageOrder": [
                 tenant.subnets[key]["id"] for key in tenant.vantages if key in tenant.subnets
             ],

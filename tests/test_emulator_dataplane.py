@@ -84,7 +84,8 @@ async def test_token_exchange_and_pull_from_the_subnet(emulator) -> None:
         token = await client.post(
             f"{LOGIN}/oauth2/token",
             data={"grant_type": "refresh_token", "service": "mycontainerregistry.azurecr.io",
-                  "scope": "repository:hello-world:pull", "refresh_token": refresh},
+                  "scope": "repository:hello-world:pull registry:catalog:*",
+                  "refresh_token": refresh},
         )  # fmt: skip
         access = token.json()["access_token"]
         headers = {"Authorization": f"Bearer {access}"}
@@ -96,7 +97,7 @@ async def test_token_exchange_and_pull_from_the_subnet(emulator) -> None:
             data={"grant_type": "access_token", "access_token": "not-the-token"},
         )
     assert v2.status_code == 200
-    assert catalog.json() == {"repositories": ["hello-world"]}
+    assert catalog.json() == {"repositories": ["hello-world", "samples/nginx"]}
     assert manifest.status_code == 200
     assert manifest.json()["schemaVersion"] == 2
     assert manifest.headers["docker-content-digest"].startswith("sha256:")

@@ -193,3 +193,70 @@ def test_azure_refusing_the_identity_is_one_sentence_and_exit_3(
     assert line.startswith("acrfence probe: ")
     assert "Traceback" not in captured.err and "a-token-arm-will-refuse" not in captured.err
     assert captured.out == ""
+
+
+def test_pull_fetches_the_manifest_through_the_token_flow(emulator, monkeypatch, capsys) -> None:
+    argv = ["mycontainerregistry", "--pull", "samples/nginx:1.27", "--json"]
+    code = run_probe(monkeypatch, emulator, *argv, "--expect", "reachable")
+    text = capsys.readouterr().out
+    [entry] = json.loads(text)
+    assert code == 0
+    assert entry["verdict"] == "reachable"
+    assert entry["decided_at"] == "manifest"
+    assert entry["image"] == "samples/nginx:1.27"
+    stages = entry["hosts"][0]["stages"]
+    assert [s["stage"] for s in stages] == [
+        "dns",
+        "tcp",
+        "tls",
+        "v2",
+        "exchange",
+        "token",
+        "manifest",
+    ]
+    assert stages[5]["detail"] == "access token for repository:samples/nginx:pull"
+    assert stages[6]["detail"].startswith("HTTP 200: pulled the manifest of samples/nginx:1.27")
+    assert emulator.token not in text
+
+
+def test_pull_of_a_missing_image_is_not_reachable(emulator, monkeypatch, capsys) -> None:
+    argv = ["mycontainerregistry", "--pull", "hello-world:v9", "--expect", "reachable"]
+    assert run_probe(monkeypatch, emulator, *argv) == 1
+    row = next(
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("mycontainer")
+    )
+    assert "not-found" in row and "MANIFEST_UNKNOWN" in row
+
+
+def test_pull_from_the_internet_after_a_lockdown_is_denied(emulator, monkeypatch, capsys) -> None:
+    argv = ["contosolocked", "--pull", "hello-world", "--json", "--expect", "denied"]
+    assert run_probe(monkeypatch, emulator, *argv) == 0
+    [entry] = json.loads(capsys.readouterr().out)
+    assert (entry["verdict"], entry["decided_at"], entry["image"]) == (
+        "denied",
+        "v2",
+        "hello-world:latest",
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--pull", "Hello:1"], "is not a repository name"),
+        (["--pull", "hello@sha256:xyz"], "is not a sha256 digest"),
+        (["--pull", "hello:latest", "--no-token"], "drop --no-token"),
+    ],
+)
+def test_pull_bad_input_is_one_line(monkeypatch, capsys, argv, message) -> None:
+    assert run_probe(monkeypatch, None, "mycontainerregistry", *argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_pull_from_a_subnet_the_rules_admit(emulator, monkeypatch, capsys) -> None:
+    subnet = next(k for k in emulator.info["vantages"] if k.endswith("/build-agents"))
+    argv = ["contosodangling", "--pull", "hello-world:latest", "--expect", "reachable"]
+    argv += ["--source-address", emulator.vantage(subnet), "--from-subnet", subnet, "--json"]
+    assert run_probe(monkeypatch, emulator, *argv) == 0
+    [entry] = json.loads(capsys.readouterr().out)
+    assert entry["decided_at"] == "manifest" and entry["verdict"] == "reachable"

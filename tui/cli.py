@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "rollback",
     "findings",
     "report",
+    "snapshot",
 )
 
 
@@ -43,7 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--reset-demo",
         action="store_true",
-        help="with --demo, start again from the original demo tenant and an empty demo journal",
+        help="with --demo or --rehearse, start again from the original tenant and an empty journal",
+    )
+    parser.add_argument(
+        "--rehearse",
+        metavar="TENANT_JSON",
+        help="open the dashboard on a local emulator seeded with this snapshot "
+        "(acrfence snapshot), with its own state and journal",
     )
     parser.add_argument(
         "--read-only", action="store_true", help="hide and refuse every change to Azure"

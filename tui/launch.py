@@ -1,7 +1,8 @@
 """`acrfence` without a subcommand: build the services for the chosen target, run the app.
 
-`--demo` starts the emulator's demo tenant in this process and stops it on exit; otherwise
-the target comes from the ACRFENCE_* variables or real Azure (DefaultAzureCredential).
+`--demo` starts the emulator's demo tenant in this process and stops it on exit; `--rehearse
+FILE` does the same with a tenant snapshot (`acrfence snapshot`); otherwise the target comes
+from the ACRFENCE_* variables or real Azure (DefaultAzureCredential).
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_services", "launch_dashboard", "subscriptions_from_env"]
+__all__ = [
+    "build_services",
+    "launch_dashboard",
+    "rehearsal_state_directory",
+    "start_local_emulator",
+    "subscriptions_from_env",
+]
 
 BAD_CONFIG = 2
 SUBSCRIPTIONS_VARIABLE = "ACRFENCE_SUBSCRIPTIONS"
@@ -89,17 +96,69 @@ def demo_state_directory(*, reset: bool) -> Path:
     return directory
 
 
+def rehearsal_state_directory(seed_file: Path, *, reset: bool) -> Path:
+    """Where a rehearsal keeps its tenant and journal: one directory per snapshot's content.
+
+    Keyed by the file's bytes, not its name: a fresh snapshot written over the old file
+    starts a fresh rehearsal, while reopening the same snapshot picks up where it was left.
+    """
+    import hashlib
+
+    from services.plans.journal import journal_directory
+
+    digest = hashlib.sha256(seed_file.read_bytes()).hexdigest()[:12]
+    directory = journal_directory() / "rehearsals" / f"{seed_file.stem}-{digest}"
+    if reset and directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _rehearsal_welcome(seed_file: Path, handle: Any) -> str:
+    with handle.state.lock:
+        registries = len(handle.state.registries)
+    return (
+        f"A rehearsal: a local Azure seeded from {seed_file.name} ({registries} registries). "
+        "Nothing here touches the real tenant; try every change freely. ? every key."
+    )
+
+
+def start_local_emulator(args: Namespace) -> tuple[Any, Path, str, str]:
+    """(emulator, state directory, description, welcome) for --demo or --rehearse FILE;
+    ValueError with one line for a file the emulator can't seed from."""
+    from emulator.runner import start_emulator
+
+    reset = bool(getattr(args, "reset_demo", False))
+    rehearse = getattr(args, "rehearse", None)
+    if not rehearse:
+        directory = demo_state_directory(reset=reset)
+        handle = start_emulator(seed="demo", state_file=directory / "tenant.json")
+        welcome = demo_welcome(bool(getattr(args, "read_only", False)))
+        return handle, directory, "demo tenant (local emulator)", welcome
+    seed_file = Path(rehearse)
+    if not seed_file.is_file():
+        raise ValueError(f"--rehearse {rehearse}: no such file (make one with acrfence snapshot)")
+    directory = rehearsal_state_directory(seed_file, reset=reset)
+    handle = start_emulator(seed=str(seed_file), state_file=directory / "tenant.json")
+    description = f"rehearsal of {seed_file.name} (local emulator)"
+    return handle, directory, description, _rehearsal_welcome(seed_file, handle)
+
+
 def launch_dashboard(args: Namespace) -> int:
     emulator = None
     env: Mapping[str, str] = os.environ
     description = "Azure"
-    if getattr(args, "demo", False):
-        from emulator.runner import start_emulator
-
-        demo_directory = demo_state_directory(reset=bool(getattr(args, "reset_demo", False)))
-        emulator = start_emulator(seed="demo", state_file=demo_directory / "tenant.json")
+    welcome = DEMO_WELCOME
+    if getattr(args, "demo", False) and getattr(args, "rehearse", None):
+        print("acrfence: choose --demo or --rehearse FILE, not both", file=sys.stderr)
+        return BAD_CONFIG
+    if getattr(args, "demo", False) or getattr(args, "rehearse", None):
+        try:
+            emulator, demo_directory, description, welcome = start_local_emulator(args)
+        except ValueError as error:  # a SeedError too: one line, nothing started
+            print(f"acrfence: {error}", file=sys.stderr)
+            return BAD_CONFIG
         env = {**os.environ, **emulator.env}
-        description = "demo tenant (local emulator)"
     elif os.environ.get("ACRFENCE_ARM_ENDPOINT"):
         description = os.environ["ACRFENCE_ARM_ENDPOINT"]
     read_only = bool(getattr(args, "read_only", False))
@@ -115,7 +174,7 @@ def launch_dashboard(args: Namespace) -> int:
             services.extras.update(
                 vantages=emulator.info["vantages"],
                 public_ip=emulator.info["public_ip"],
-                welcome=demo_welcome(read_only),
+                welcome=welcome,
             )
         from tui.app import AcrFenceApp
 

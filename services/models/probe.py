@@ -30,12 +30,14 @@ class Stage(StrEnum):
     EXCHANGE = "exchange"  # POST /oauth2/exchange: ARM token -> ACR refresh token
     TOKEN = "token"  # POST /oauth2/token: refresh token -> access token for one scope
     AUTHORISED = "authorised"  # one request with the access token (catalog)
+    MANIFEST = "manifest"  # with --pull: the image's manifest, as `docker pull` fetches first
 
 
 class Verdict(StrEnum):
     REACHABLE = "reachable"  # the network let us in and an authorised request worked
     AUTH_REQUIRED = "auth-required"  # the network let us in; no credentials were tried
     AUTH_FAILED = "auth-failed"  # the network let us in; the credentials were refused
+    NOT_FOUND = "not-found"  # network and credentials let us in; the image to pull isn't there
     DENIED = "denied"  # ACR's firewall refused the client (403 DENIED)
     PRIVATE_ONLY = "private-only"  # the name resolves only to private (private link) addresses
     DNS_FAILURE = "dns-failure"
@@ -55,7 +57,9 @@ class Verdict(StrEnum):
         return self is Verdict.DENIED
 
 
-_NETWORK_ALLOWED = frozenset({Verdict.REACHABLE, Verdict.AUTH_REQUIRED, Verdict.AUTH_FAILED})
+_NETWORK_ALLOWED = frozenset(
+    {Verdict.REACHABLE, Verdict.AUTH_REQUIRED, Verdict.AUTH_FAILED, Verdict.NOT_FOUND}
+)
 
 
 class ProbeExpectation(StrEnum):
@@ -112,6 +116,7 @@ class ProbeResult:
     client_ip: str | None = None
     explanation: str | None = None  # the verdict against what the rules say (None: no rules read)
     registry_id: str | None = None
+    image: str | None = None  # with --pull: the image whose manifest the probe fetched
 
     @property
     def elapsed_ms(self) -> float:
@@ -119,4 +124,7 @@ class ProbeResult:
         return max((host.elapsed_ms for host in self.hosts), default=0.0)
 
     def matches(self, expectation: ProbeExpectation) -> bool:
+        if self.image is not None and expectation is ProbeExpectation.REACHABLE:
+            # Asked to pull, "reachable" means the manifest came back, not only "let in".
+            return self.verdict is Verdict.REACHABLE
         return verdict_matches(self.verdict, expectation)

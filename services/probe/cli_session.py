@@ -120,8 +120,14 @@ async def run_probe_command(args: argparse.Namespace, connect_to: tuple[ConnectT
         inventory = await InventoryService(clients).load()
         registries = pick_registries(inventory, args.registries, args.all)
         options = options_from_args(args, connect_to, getattr(target, "ca_cert", None))
-        if args.token:
+        if args.token or getattr(args, "pull", None):
             options = _with_token(options, clients.arm_token)
+        if getattr(args, "pull", None):
+            from dataclasses import replace
+
+            from services.probe.pull import ImageReference
+
+            options = replace(options, pull=ImageReference.parse(args.pull))
         runner = ProbeRunner(options, inventory)
         return await probe_and_report(runner, registries, args)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from services.connect_to import ConnectTo
 from services.probe.dns import Resolver, system_resolver
+from services.probe.pull import ImageReference
 
 __all__ = ["StageTimeouts", "ProbeOptions", "TokenProvider"]
 
@@ -37,6 +38,8 @@ class ProbeOptions:
     ca_cert: str | None = None  # CA bundle for the data plane's certificates (the emulator's)
     resolver: Resolver = system_resolver
     token_provider: TokenProvider | None = None
+    # With a token provider: fetch this image's manifest (a pull) instead of reading the catalog.
+    pull: ImageReference | None = None
     # A name resolving only to private addresses points at private link; connecting to them
     # is only meaningful from inside a linked network, so it is opt-in.
     follow_private: bool = False

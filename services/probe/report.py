@@ -23,6 +23,7 @@ def result_to_json(
         "detail": result.detail,
         "client_ip": result.client_ip,
         "explanation": result.explanation,
+        "image": result.image,
         "elapsed_ms": round(result.elapsed_ms, 2),
         "hosts": [
             {

@@ -67,6 +67,7 @@ class ProbeRunner:
                 via_private_endpoint=via_private,
             ),
             registry_id=registry.id,
+            image=str(self.options.pull) if self.options.pull is not None else None,
         )
 
     async def probe_many(
@@ -189,6 +190,7 @@ class ProbeRunner:
                 f"https://{host}{port_part}",
                 host,
                 options.token_provider if role == "login server" else None,
+                options.pull,
             )
 
 

@@ -4,8 +4,9 @@ ACR answers an anonymous ``GET /v2/`` with a 401 challenge when its firewall let
 in, and with ``403 {"errors":[{"code":"DENIED","message":"client with IP '…' is not allowed
 access…"}]}`` when a network rule refuses it. With a signed-in identity the probe goes on:
 ``/oauth2/exchange`` (ARM token -> refresh token), ``/oauth2/token`` (-> access token for the
-catalog) and one authorised ``GET /v2/_catalog``. Tokens stay in local variables: never in a
-detail, a log line or an exception message.
+catalog) and one authorised ``GET /v2/_catalog``; or, asked to pull an image, an access token
+for ``repository:R:pull`` and ``GET /v2/R/manifests/TAG`` (pull.py). Tokens stay in local
+variables: never in a detail, a log line or an exception message.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import httpx
 
 from services.models import Stage, Verdict
 from services.probe.options import TokenProvider
+from services.probe.pull import MANIFEST_ACCEPT, ImageReference, manifest_outcome
 from services.probe.transport import StageFailed, StageRecorder
 
 __all__ = ["HttpOutcome", "parse_denied_client_ip", "run_http_stages"]
@@ -118,8 +120,10 @@ async def run_http_stages(
     base_url: str,
     service: str,
     token_provider: TokenProvider | None,
+    pull: ImageReference | None = None,
 ) -> HttpOutcome:
-    """Run ``GET /v2/`` and, on the login server with a token provider, the token stages."""
+    """Run ``GET /v2/`` and, on the login server with a token provider, the token stages:
+    ending in a catalog read, or with ``pull`` in fetching that image's manifest."""
     response, began = await _send(
         client, recorder, Stage.CHALLENGE, client.build_request("GET", f"{base_url}/v2/")
     )
@@ -150,7 +154,7 @@ async def run_http_stages(
         return HttpOutcome(
             Verdict.AUTH_REQUIRED, Stage.CHALLENGE, "the network lets us in; no credentials tried"
         )
-    return await _authorised(client, recorder, base_url, service, token_provider)
+    return await _authorised(client, recorder, base_url, service, token_provider, pull)
 
 
 async def _authorised(
@@ -159,6 +163,7 @@ async def _authorised(
     base_url: str,
     service: str,
     token_provider: TokenProvider,
+    pull: ImageReference | None,
 ) -> HttpOutcome:
     began = recorder.started(Stage.EXCHANGE)
     try:
@@ -177,20 +182,23 @@ async def _authorised(
     if failure is not None:
         return failure
 
+    scope = pull.scope if pull is not None else CATALOG_SCOPE
     form = {
         "grant_type": "refresh_token",
         "service": service,
-        "scope": CATALOG_SCOPE,
+        "scope": scope,
         "refresh_token": refresh_token,
     }
     request = client.build_request("POST", f"{base_url}/oauth2/token", data=form)
     response, began = await _send(client, recorder, Stage.TOKEN, request)
     access_token = _token_field(response, "access_token")
     failure = _stage_end(
-        recorder, Stage.TOKEN, began, response, access_token, f"access token for {CATALOG_SCOPE}"
+        recorder, Stage.TOKEN, began, response, access_token, f"access token for {scope}"
     )
     if failure is not None:
         return failure
+    if pull is not None:
+        return await _fetch_manifest(client, recorder, base_url, access_token, pull)
 
     request = client.build_request(
         "GET", f"{base_url}/v2/_catalog", headers={"Authorization": f"Bearer {access_token}"}
@@ -205,6 +213,23 @@ async def _authorised(
         recorder.finish(Stage.AUTHORISED, began, True, detail, 200)
         return HttpOutcome(Verdict.REACHABLE, Stage.AUTHORISED, detail)
     return _stage_end(recorder, Stage.AUTHORISED, began, response, None, "")
+
+
+async def _fetch_manifest(
+    client: httpx.AsyncClient,
+    recorder: StageRecorder,
+    base_url: str,
+    access_token: str | None,
+    pull: ImageReference,
+) -> HttpOutcome:
+    headers = {"Authorization": f"Bearer {access_token}", "Accept": MANIFEST_ACCEPT}
+    request = client.build_request("GET", f"{base_url}{pull.path}", headers=headers)
+    response, began = await _send(client, recorder, Stage.MANIFEST, request)
+    check = manifest_outcome(pull, response)
+    if check is None:
+        return _stage_end(recorder, Stage.MANIFEST, began, response, None, "")
+    recorder.finish(Stage.MANIFEST, began, check.ok, check.detail, response.status_code)
+    return HttpOutcome(check.verdict, Stage.MANIFEST, check.detail)
 
 
 def _token_field(response: httpx.Response, name: str) -> str | None:

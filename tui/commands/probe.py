@@ -4,6 +4,7 @@
     acrfence probe --all --json                     # every visible registry, as JSON
     acrfence probe myregistry --expect denied --wait 300   # CI after a lockdown
     acrfence probe myregistry --connect-to ::10.1.8.4:     # a private endpoint IP, no DNS yet
+    acrfence probe myregistry --pull hello-world:latest --expect reachable   # can we pull?
 
 Exit codes: 0 done (and, with --expect, every verdict matched); 1 some verdict didn't match;
 2 bad input (one line, nothing read); 3 Azure refused or couldn't be reached (one line).
@@ -64,8 +65,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--token",
         action=argparse.BooleanOptionalAction,
-        default=False,
+        default=None,
         help="use the signed-in identity for the token exchange and a catalog read",
+    )
+    parser.add_argument(
+        "--pull",
+        metavar="REPO:TAG",
+        help="fetch this image's manifest through the token exchange, as docker pull does "
+        "first (implies --token; with --expect reachable, only a fetched manifest matches)",
     )
     parser.add_argument(
         "--follow-private",
@@ -117,6 +124,15 @@ def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
             ip_address(value)
         except ValueError:
             return (), f"{flag} {value!r} is not an IP address"
+    if args.pull is not None:
+        from services.probe.pull import ImageReference, ImageReferenceError
+
+        if args.token is False:
+            return (), "--pull needs the signed-in identity: drop --no-token"
+        try:
+            ImageReference.parse(args.pull)
+        except ImageReferenceError as error:
+            return (), f"--pull {args.pull!r}: {error}"
     if args.from_subnet:
         try:
             parse_resource_id(args.from_subnet, "Microsoft.Network/virtualNetworks/subnets")
