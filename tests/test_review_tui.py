@@ -11,8 +11,9 @@ from textual.widgets import Input, Select
 from textual.widgets._toast import Toast
 
 from services.models import Inventory, Subscription
-from tui.actions import WizardContext, find_wizard
+from tui.actions import WizardContext
 from tui.screens.probe_wizard import CONNECT_TO
+from tui.wizards import find_wizard
 from widgets.subscription_table import SubscriptionTable
 
 

@@ -17,7 +17,7 @@ from textual.widgets import Input
 from emulator.runner import EmulatorHandle
 from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION, SUB_RESTRICTED
 from services.models import Finding
-from tui.actions import ACTIONS, WIZARDS, register_wizard
+from tui.actions import ACTIONS
 from tui.app import AcrFenceApp
 from tui.launch import build_services
 from tui.screens.dashboard import DashboardScreen
@@ -25,6 +25,7 @@ from tui.screens.findings import FindingsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.registry_detail import RegistryDetailScreen
 from tui.screens.subnet_detail import SubnetDetailScreen
+from tui.wizards import WIZARDS
 from widgets.findings_table import FindingsTable
 from widgets.registry_detail import RegistryDetail
 from widgets.registry_table import RegistryTable
@@ -388,8 +389,7 @@ async def test_palette_jumps_to_a_registry_subnet_or_subscription_by_name(emulat
 
 async def test_read_only_hides_and_refuses_change_actions(emulator, monkeypatch):
     opened: list[object] = []
-    # setitem puts the real lockdown wizard back afterwards (popping it would leave later
-    # tests without one: its module is already imported and won't register again).
+    # setitem puts the real lockdown wizard back afterwards.
     monkeypatch.setitem(WIZARDS, "lockdown", lambda context: opened.append(context))
     messages: list[object] = []
     app = demo_app(emulator, read_only=True)
@@ -416,8 +416,7 @@ async def test_a_registered_wizard_opens_with_the_selected_registry(emulator, mo
         contexts.append(context)
         return HelpScreen()
 
-    monkeypatch.setitem(WIZARDS, "lockdown", None)  # restores the real wizard afterwards
-    register_wizard("lockdown", factory)
+    monkeypatch.setitem(WIZARDS, "lockdown", factory)  # the real wizard comes back afterwards
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)

@@ -9,10 +9,11 @@ from test_plans_wizard import _app, _loaded, _lockdown_of_myregistry, _text, _un
 from textual.widgets import Input, Select
 
 from services.models import CheckLevel
-from tui.actions import WizardContext, find_wizard
+from tui.actions import WizardContext
 from tui.screens.lockdown_wizard import LockdownWizardScreen
 from tui.screens.probe_wizard import ProbeWizardScreen
 from tui.screens.wizard_widgets import MarkedSelectionList
+from tui.wizards import find_wizard
 from widgets.registry_table import RegistryTable
 from widgets.subnet_table import SubnetTable
 
@@ -200,3 +201,14 @@ async def test_a_subnet_filter_matching_nothing_says_so(emulator, tmp_path, monk
         await pilot.press(*"nosuchsubnet")
         assert screen.query_one("#subnets", MarkedSelectionList).option_count == 0
         assert "No subnet matches 'nosuchsubnet'" in _text(screen, "#chosen")
+
+
+def test_every_wizard_action_has_its_wizard_and_wizards_swallow_the_app_keys() -> None:
+    from tui.actions import ACTIONS, wizard_shadowed_keys
+    from tui.wizards import WIZARDS
+
+    named = {a.name.split("'")[1] for a in ACTIONS if a.name.startswith("wizard(")}
+    assert named == set(WIZARDS)
+    # Every app key but quit and help is swallowed by a wizard, so it can't fire under one.
+    app_keys = {a.key for a in ACTIONS if a.scope == "app"} - {"q", "question_mark"}
+    assert app_keys <= set(wizard_shadowed_keys())

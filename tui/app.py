@@ -23,13 +23,7 @@ from textual.worker import Worker, WorkerState
 from services.analysis import find_findings
 from services.models import Finding, Inventory, Registry, Subnet
 from services.plans.journal import Journal
-from tui.actions import (
-    ACTIONS,
-    WizardContext,
-    bindings_for,
-    find_wizard,
-    wizard_changes_azure,
-)
+from tui.actions import ACTIONS, WizardContext, bindings_for, wizard_changes_azure
 from tui.inventory_merge import finished_listings, merge_events
 from tui.messages import (
     InventoryEventArrived,
@@ -275,6 +269,8 @@ class AcrFenceApp(App[None]):
         if self.read_only and wizard_changes_azure(name):
             self.notify("Read-only mode: changes are switched off.", severity="warning")
             return
+        from tui.wizards import find_wizard
+
         factory = find_wizard(name)
         if factory is None:
             self.notify(f"The {name} wizard is not available yet.", severity="warning")
@@ -320,8 +316,6 @@ def _describe(error: BaseException | None) -> str:
     """One sentence for a failed inventory read, with the ARM code when there is one."""
     if error is None:
         return "The inventory could not be read."
-    try:
-        from services.errors import describe_error
-    except ImportError:  # the error module arrives with the service layer
-        return f"The inventory could not be read: {type(error).__name__}: {error}"
+    from services.errors import describe_error
+
     return describe_error(error)

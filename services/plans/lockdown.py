@@ -1,6 +1,6 @@
 """Build a lockdown plan: pre-flight checks, then ordered steps with before/after and az.
 
-Pure: it works on states already read (``services.plans.facts`` gathers them), so the same
+Pure: it works on states already read (``services.plans.session`` gathers them), so the same
 function serves the wizard, the command line and the tests.
 """
 

@@ -16,7 +16,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, SelectionList, Static
 
 from services.models import Plan, Registry, Subnet, normalize_resource_id
-from tui.actions import WizardContext, register_wizard
+from tui.actions import WizardContext
 from tui.screens.plan_wizard import PlanWizardScreen, ProbeTarget
 from tui.screens.wizard_widgets import MarkedSelectionList
 
@@ -260,5 +260,3 @@ def _covers(address: str | None, ranges: tuple[str, ...]) -> bool:
     except ValueError:
         return False
 
-
-register_wizard("lockdown", lambda context: LockdownWizardScreen(context))

@@ -392,20 +392,12 @@ def _escape(text: str) -> str:
     return text.replace("[", r"\[")
 
 
-def _register() -> None:
-    from tui.actions import register_wizard
-
-    def factory(context: WizardContext) -> ProbeWizardScreen:
-        services = getattr(context.app, "services", None)
-        selected = (context.registry,) if context.registry is not None else ()
-        return ProbeWizardScreen(
-            context.inventory,
-            registries=selected,
-            setup=setup_from_services(services),
-            context=context,
-        )
-
-    register_wizard("probe", factory)
-
-
-_register()
+def probe_wizard(context: WizardContext) -> ProbeWizardScreen:
+    """The probe wizard for the dashboard's selection, set up from the app's services."""
+    selected = (context.registry,) if context.registry is not None else ()
+    return ProbeWizardScreen(
+        context.inventory,
+        registries=selected,
+        setup=setup_from_services(context.app.services),
+        context=context,
+    )

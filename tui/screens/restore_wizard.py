@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Label, RadioButton, RadioSet, Select, SelectionList, Static
 
 from services.models import Plan, Registry, RunRecord, RunState, same_resource_id
-from tui.actions import WizardContext, register_wizard
+from tui.actions import WizardContext
 from tui.screens.plan_wizard import PlanWizardScreen
 from tui.screens.wizard_widgets import MarkedCheckbox, MarkedRadioButton, MarkedSelectionList
 
@@ -111,6 +111,3 @@ class RestoreWizardScreen(PlanWizardScreen):
         # Opened again: this machine should get in once the change reaches the data plane.
         return self.registry, None, True
 
-
-register_wizard("restore", lambda context: RestoreWizardScreen(context, mode=UNDO))
-register_wizard("open", lambda context: RestoreWizardScreen(context, mode=OPEN))

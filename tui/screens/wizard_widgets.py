@@ -14,6 +14,8 @@ from textual.content import Content
 from textual.strip import Strip
 from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
 
+from tui.actions import wizard_shadowed_keys
+
 __all__ = [
     "MarkedCheckbox",
     "MarkedRadioButton",
@@ -66,11 +68,9 @@ class MarkedSelectionList(SelectionList[str]):
         return Strip([Segment(text, base + meta), *segments])
 
 
-# The dashboard's one-letter keys live on the app, so they would fire on a wizard too (``o``
-# opening a second wizard over a lockdown half typed). Wizards shadow them with a no-op.
-DASHBOARD_KEYS = ("l", "u", "o", "p", "P", "f", "r", "1", "2", "3", "slash")
-
-
 def shadow_dashboard_keys(*keep: str) -> list[Binding]:
-    """Hidden no-op bindings for the dashboard's keys, except ``keep`` (the screen's own)."""
-    return [Binding(key, "ignore_key", show=False) for key in DASHBOARD_KEYS if key not in keep]
+    """Hidden no-op bindings for the dashboard's keys (taken from the action table), except
+    ``keep`` (the screen's own)."""
+    return [
+        Binding(key, "ignore_key", show=False) for key in wizard_shadowed_keys() if key not in keep
+    ]
