@@ -259,4 +259,3 @@ def _covers(address: str | None, ranges: tuple[str, ...]) -> bool:
         return any(ip in parse_ip_rule(r) for r in ranges)
     except ValueError:
         return False
-

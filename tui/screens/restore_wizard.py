@@ -110,4 +110,3 @@ class RestoreWizardScreen(PlanWizardScreen):
     def probe_target(self) -> tuple[Registry | None, str | None, bool]:
         # Opened again: this machine should get in once the change reaches the data plane.
         return self.registry, None, True
-
