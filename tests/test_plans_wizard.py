@@ -47,7 +47,8 @@ async def _lockdown_of_myregistry(app, pilot) -> LockdownWizardScreen:
 def _app(emulator, tmp_path: Path, monkeypatch, read_only: bool = False) -> AcrFenceApp:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     services = build_services(emulator.env, "emulator")
-    services.extras.update(vantages=emulator.info["vantages"], public_ip=emulator.info["public_ip"])
+    services.vantages = emulator.info["vantages"]
+    services.public_ip = emulator.info["public_ip"]
     return AcrFenceApp(services, read_only=read_only)
 
 

@@ -39,7 +39,7 @@ DEMO_SUBNET_FINDINGS = {"app-vnet/batch-jobs": {"subnet-endpoint-unused"}}
 
 def demo_app(handle: EmulatorHandle, *, read_only: bool = False, **env: str) -> AcrFenceApp:
     services = build_services({**handle.env, **env}, "demo tenant (test)")
-    services.extras.update(public_ip=handle.info["public_ip"])
+    services.public_ip = handle.info["public_ip"]
     return AcrFenceApp(services, read_only=read_only)
 
 
@@ -534,7 +534,7 @@ async def test_the_demo_greets_a_new_user_with_where_to_start(emulator) -> None:
     from tui.launch import DEMO_WELCOME
 
     app = demo_app(emulator)
-    app.services.extras["welcome"] = DEMO_WELCOME
+    app.services.welcome = DEMO_WELCOME
     messages: list[object] = []
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
         await loaded(pilot)

@@ -206,7 +206,8 @@ async def test_the_dashboard_probe_key_opens_the_wizard_on_the_selected_registry
     from widgets.registry_table import RegistryTable
 
     services = build_services(emulator.env, "demo tenant")
-    services.extras.update(vantages=emulator.info["vantages"], public_ip="203.0.113.10")
+    services.vantages = emulator.info["vantages"]
+    services.public_ip = "203.0.113.10"
     app = AcrFenceApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(200):

@@ -8,10 +8,10 @@ pointed at Azure or the emulator; tests pass services pointed at the emulator. S
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -35,6 +35,10 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.palette import InventoryJumpProvider
 
+if TYPE_CHECKING:
+    from services.azure import AzureClients
+    from services.config import Target
+
 __all__ = ["AcrFenceApp", "AppServices", "DashboardData"]
 
 # While the inventory streams in, redraw at most this often: a tenant of thousands of
@@ -52,18 +56,24 @@ class InventorySource(Protocol):
 
 @dataclass
 class AppServices:
-    """What the app is given to work with. ``clients`` is for wizards (AzureClients).
+    """What the app is given to work with: the inventory's source, and the SDK clients and
+    target the wizards and probes use (the app closes the clients when it ends).
 
     ``subscription_ids`` narrows the inventory to those subscriptions (None: every one the
     identity lists); one the identity can't read shows up as that subscription's failure.
     """
 
     inventory: InventorySource
-    clients: Any = None
-    target: Any = None
+    clients: AzureClients
+    target: Target
     description: str = "Azure"
-    extras: dict[str, Any] = field(default_factory=dict)
     subscription_ids: tuple[str, ...] | None = None
+    # What the demo knows that Azure doesn't say: the local address standing in for each
+    # subnet (subnet ID -> source address; probes "from" that subnet bind it), the public IP
+    # the data plane sees for this machine, and a first-run hint.
+    vantages: Mapping[str, str] = field(default_factory=dict)
+    public_ip: str | None = None
+    welcome: str | None = None
     # None: the user's journal ($XDG_STATE_HOME/acrfence). The demo keeps its own, so runs
     # against the local emulator are never offered for resume against Azure.
     journal_directory: Path | None = None
@@ -118,9 +128,8 @@ class AcrFenceApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(DashboardScreen())
         self.load_inventory()
-        welcome = self.services.extras.get("welcome")
-        if welcome:
-            self.notify(welcome, title="Demo tenant", timeout=12)
+        if self.services.welcome:
+            self.notify(self.services.welcome, title="Demo tenant", timeout=12)
         # Runs a dropped session left halfway are offered as resume / roll back.
         from tui.screens.resume_prompt import offer_unfinished_runs
 
@@ -128,9 +137,7 @@ class AcrFenceApp(App[None]):
 
     async def on_unmount(self) -> None:
         # The app owns its services' SDK sessions: close them in the loop that opened them.
-        close = getattr(self.services.clients, "close", None)
-        if close is not None:
-            await close()
+        await self.services.clients.close()
 
     @work(exclusive=True, group="inventory", exit_on_error=False)
     async def load_inventory(self) -> None:

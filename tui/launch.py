@@ -13,7 +13,10 @@ import sys
 from argparse import Namespace
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.app import AppServices
 
 __all__ = ["build_services", "launch_dashboard", "subscriptions_from_env"]
 
@@ -22,7 +25,7 @@ SUBSCRIPTIONS_VARIABLE = "ACRFENCE_SUBSCRIPTIONS"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
-def build_services(env: Mapping[str, str], description: str) -> Any:
+def build_services(env: Mapping[str, str], description: str) -> AppServices:
     """AppServices for the target ``env`` describes; raises ValueError on bad configuration."""
     from services.azure import AzureClients
     from services.config import Target
@@ -100,11 +103,9 @@ def launch_dashboard(args: Namespace) -> int:
         if emulator is not None:
             services.journal_directory = demo_directory / "journal"
             # The probe wizard offers the demo's subnet vantages (source addresses).
-            services.extras.update(
-                vantages=emulator.info["vantages"],
-                public_ip=emulator.info["public_ip"],
-                welcome=DEMO_WELCOME,
-            )
+            services.vantages = emulator.info["vantages"]
+            services.public_ip = emulator.info["public_ip"]
+            services.welcome = DEMO_WELCOME
         from tui.app import AcrFenceApp
 
         app = AcrFenceApp(services, read_only=bool(getattr(args, "read_only", False)))

@@ -188,12 +188,7 @@ class ProbeWizardScreen(Screen[None]):
     def probe_options(self) -> ProbeOptions:
         """Options for the choices made; raises ValueError (one line) for a bad address."""
         setup = self.setup
-        options = ProbeOptions(
-            timeouts=setup.timeouts,
-            connect_to=setup.connect_to,
-            ca_cert=setup.ca_cert,
-            public_ip=setup.public_ip,
-        )
+        options = setup.options()
         where = str(self.query_one("#probe-from", Select).value)
         if where == CONNECT_TO:
             options = replace(
