@@ -14,7 +14,7 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -46,6 +46,8 @@ __all__ = [
     "InventoryService",
     "InventoryBuilder",
     "build_inventory",
+    "fold_events",
+    "finished_listings",
     "DEFAULT_MAX_IN_FLIGHT",
 ]
 
@@ -60,6 +62,11 @@ _FIRST_CONNECTION_GRACE_S = 1.0
 # The same exception types the generated operations raise for these statuses.
 _ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+# The listings a subscription failure names (SubscriptionFailure.what).
+_REGISTRIES = "registries"
+_NETWORKS = "virtual networks"
+# Registries and virtual networks, grouped by their subscription.
+_Item = TypeVar("_Item", Registry, VirtualNetwork)
 
 
 @dataclass(frozen=True)
@@ -170,7 +177,7 @@ class InventoryService:
                 subscription_id, await self.list_registries(subscription_id, limit)
             )
         except Exception as exc:  # any failure is reported; the rest loads on
-            return _failure(subscription_id, "registries", exc)
+            return _failure(subscription_id, _REGISTRIES, exc)
 
     async def _virtual_networks(
         self, subscription_id: str, limit: asyncio.Semaphore
@@ -180,7 +187,7 @@ class InventoryService:
                 subscription_id, await self.list_virtual_networks(subscription_id, limit)
             )
         except Exception as exc:  # any failure is reported; the rest loads on
-            return _failure(subscription_id, "virtual networks", exc)
+            return _failure(subscription_id, _NETWORKS, exc)
 
     async def stream(
         self, subscription_ids: Iterable[str] | None = None
@@ -257,24 +264,45 @@ class InventoryService:
 
 
 class InventoryBuilder:
-    """Folds inventory events into an Inventory; ``build()`` may be called at any point."""
+    """Folds inventory events into an Inventory; ``build()`` may be called at any point.
 
-    def __init__(self) -> None:
+    Started from an earlier inventory (a refresh), each subscription's registries and networks
+    are replaced as its new listing arrives, so the panes never empty out while Azure is read
+    again; a listing that arrives clears that listing's earlier failure, and a subscription
+    gone from the subscription list takes its resources with it.
+    """
+
+    def __init__(self, start: Inventory | None = None) -> None:
         self._subscriptions: tuple[Subscription, ...] = ()
         self._registries: dict[str, tuple[Registry, ...]] = {}
         self._vnets: dict[str, tuple[VirtualNetwork, ...]] = {}
-        self._failures: list[SubscriptionFailure] = []
+        # By (subscription, listing): a listing's latest failure replaces its earlier one.
+        self._failures: dict[tuple[str, str], SubscriptionFailure] = {}
+        if start is not None:
+            self._subscriptions = start.subscriptions
+            self._registries = _by_subscription(start.registries)
+            self._vnets = _by_subscription(start.virtual_networks)
+            for failure in start.failures:
+                self._failures[_failure_key(failure.subscription_id, failure.what)] = failure
 
     def add(self, event: InventoryEvent) -> None:
         match event:
             case SubscriptionsLoaded(subscriptions):
                 self._subscriptions = subscriptions
+                listed = {s.subscription_id.casefold() for s in subscriptions}
+                for by_subscription in (self._registries, self._vnets):
+                    for key in [k for k in by_subscription if k not in listed]:
+                        del by_subscription[key]
             case RegistriesLoaded(subscription_id, registries):
                 self._registries[subscription_id.casefold()] = registries
+                self._failures.pop(_failure_key(subscription_id, _REGISTRIES), None)
             case VirtualNetworksLoaded(subscription_id, vnets):
                 self._vnets[subscription_id.casefold()] = vnets
+                self._failures.pop(_failure_key(subscription_id, _NETWORKS), None)
             case LoadFailed(failure):
-                self._failures.append(failure)
+                key = _failure_key(failure.subscription_id, failure.what)
+                self._failures.pop(key, None)  # the latest goes last
+                self._failures[key] = failure
 
     def build(self) -> Inventory:
         order = [s.subscription_id.casefold() for s in self._subscriptions]
@@ -283,12 +311,47 @@ class InventoryBuilder:
             subscriptions=self._subscriptions,
             registries=tuple(r for key in order for r in self._registries.get(key, ())),
             virtual_networks=tuple(v for key in order for v in self._vnets.get(key, ())),
-            failures=tuple(self._failures),
+            failures=tuple(self._failures.values()),
         )
 
 
+def _failure_key(subscription_id: str, what: str) -> tuple[str, str]:
+    return subscription_id.casefold(), what
+
+
+def _by_subscription(items: Iterable[_Item]) -> dict[str, tuple[_Item, ...]]:
+    grouped: dict[str, list[_Item]] = {}
+    for item in items:
+        grouped.setdefault(item.subscription_id.casefold(), []).append(item)
+    return {key: tuple(value) for key, value in grouped.items()}
+
+
 def build_inventory(events: Iterable[InventoryEvent]) -> Inventory:
-    builder = InventoryBuilder()
+    return fold_events(Inventory(), events)
+
+
+def fold_events(start: Inventory, events: Iterable[InventoryEvent]) -> Inventory:
+    """``start`` with ``events`` applied in order, built once (a big tenant streams in a
+    hundred pieces, and each Inventory indexes every subnet); ``start`` itself when there are
+    none."""
+    builder: InventoryBuilder | None = None
     for event in events:
+        builder = builder or InventoryBuilder(start)
         builder.add(event)
-    return builder.build()
+    return start if builder is None else builder.build()
+
+
+def finished_listings(event: InventoryEvent) -> set[tuple[str, str]]:
+    """The (subscription, listing) pairs this event completes, for a progress count."""
+    match event:
+        case RegistriesLoaded(subscription_id, _):
+            return {(subscription_id.casefold(), _REGISTRIES)}
+        case VirtualNetworksLoaded(subscription_id, _):
+            return {(subscription_id.casefold(), _NETWORKS)}
+        case LoadFailed(failure) if failure.what in (_REGISTRIES, _NETWORKS):
+            return {_failure_key(failure.subscription_id, failure.what)}
+        case LoadFailed(failure):
+            subscription = failure.subscription_id.casefold()
+            return {(subscription, _REGISTRIES), (subscription, _NETWORKS)}
+        case _:
+            return set()

@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -21,10 +21,10 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from services.analysis import find_findings
+from services.inventory import InventoryEvent, finished_listings, fold_events
 from services.models import Finding, Inventory, Registry, Subnet
 from services.plans.journal import Journal
 from tui.actions import ACTIONS, WizardContext, bindings_for, wizard_changes_azure
-from tui.inventory_merge import finished_listings, merge_events
 from tui.messages import (
     InventoryEventArrived,
     InventoryLoadFinished,
@@ -51,7 +51,9 @@ QUICK_PROBE = "quick-probe"  # worker group of the one-key probe
 
 
 class InventorySource(Protocol):
-    def stream(self, subscription_ids: Iterable[str] | None = None) -> AsyncIterator[Any]: ...
+    def stream(
+        self, subscription_ids: Iterable[str] | None = None
+    ) -> AsyncIterator[InventoryEvent]: ...
 
 
 @dataclass
@@ -117,7 +119,7 @@ class AcrFenceApp(App[None]):
         self.read_only = read_only
         self._inventory = Inventory()
         self._done: set[tuple[str, str]] = set()
-        self._pending: list[Any] = []  # inventory events not yet folded in
+        self._pending: list[InventoryEvent] = []  # inventory events not yet folded in
         self._loading = False
         self._publish_timer: Timer | None = None
         self._publish_interval = PUBLISH_INTERVAL
@@ -196,7 +198,7 @@ class AcrFenceApp(App[None]):
             self._publish_timer.stop()
             self._publish_timer = None
         started = time.perf_counter()
-        self._inventory = merge_events(self._inventory, self._pending)
+        self._inventory = fold_events(self._inventory, self._pending)
         self._pending = []
         inventory = self._inventory
         findings = tuple(find_findings(inventory))
