@@ -10,7 +10,6 @@ still loads.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from services.models.inventory import (
     SubscriptionFailure,
     VirtualNetwork,
 )
+from services.models.resource_id import is_subscription_id
 from services.registry_rules import registry_from_arm
 from services.subnet_endpoints import virtual_network_from_arm
 
@@ -61,7 +61,6 @@ DEFAULT_MAX_IN_FLIGHT = 64
 _FIRST_CONNECTION_GRACE_S = 1.0
 # The same exception types the generated operations raise for these statuses.
 _ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError}
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 # The listings a subscription failure names (SubscriptionFailure.what).
 _REGISTRIES = "registries"
 _NETWORKS = "virtual networks"
@@ -230,7 +229,7 @@ class InventoryService:
         if subscription_ids is not None:
             wanted = [s.strip() for s in subscription_ids if s.strip()]
             for subscription_id in wanted:
-                if not _GUID.match(subscription_id):
+                if not is_subscription_id(subscription_id):
                     raise AcrfenceError(
                         f"not a subscription ID (a GUID): {subscription_id!r}",
                         code="InvalidSubscriptionId",

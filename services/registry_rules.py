@@ -25,10 +25,14 @@ from services.models.inventory import (
     VirtualNetworkRule,
 )
 from services.models.resource_id import (
+    REGISTRY_TYPE,
+    SUBNET_TYPE,
     ResourceId,
     ResourceIdError,
     normalize_resource_id,
     parse_resource_id,
+    resource_group_of,
+    subscription_of,
 )
 
 __all__ = [
@@ -40,8 +44,6 @@ __all__ = [
     "raw_json",
 ]
 
-REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
-SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 _DEFAULT_ACTIONS = ("Allow", "Deny")
 _PUBLIC_ACCESS = ("Enabled", "Disabled")
 _BYPASS = ("AzureServices", "None")
@@ -99,16 +101,6 @@ def _connection_from_arm(raw: Mapping[str, Any]) -> PrivateEndpointConnection:
     )
 
 
-def _resource_group(resource_id: str) -> str:
-    parts = resource_id.split("/")
-    return parts[4] if len(parts) > 4 else ""
-
-
-def _subscription(resource_id: str) -> str:
-    parts = resource_id.split("/")
-    return parts[2] if len(parts) > 2 else ""
-
-
 def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
     """A Registry from ARM's JSON (any api-version; rules read from either subnet field)."""
     props = raw.get("properties") or {}
@@ -116,8 +108,8 @@ def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
     return Registry(
         id=resource_id,
         name=raw.get("name", ""),
-        resource_group=_resource_group(resource_id),
-        subscription_id=_subscription(resource_id),
+        resource_group=resource_group_of(resource_id),
+        subscription_id=subscription_of(resource_id),
         location=raw.get("location", ""),
         sku=(raw.get("sku") or {}).get("name", ""),
         login_server=props.get("loginServer", ""),

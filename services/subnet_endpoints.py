@@ -16,7 +16,15 @@ from typing import Any
 from services.azure import AzureClients
 from services.errors import AcrfenceError, VerificationFailed
 from services.models.inventory import ACR_SERVICE_ENDPOINT, ServiceEndpoint, Subnet, VirtualNetwork
-from services.models.resource_id import ResourceId, ResourceIdError, parse_resource_id
+from services.models.resource_id import (
+    SUBNET_TYPE,
+    ResourceId,
+    ResourceIdError,
+    id_segment,
+    parse_resource_id,
+    resource_group_of,
+    subscription_of,
+)
 from services.registry_rules import raw_json
 
 __all__ = [
@@ -26,7 +34,6 @@ __all__ = [
     "virtual_network_from_arm",
 ]
 
-SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 # Re-reads allowed when the subnet keeps moving between our read and our write.
 MAX_ATTEMPTS = 3
 
@@ -51,7 +58,6 @@ def subnet_from_arm(raw: Mapping[str, Any], *, virtual_network_name: str | None 
     """A Subnet from ARM's JSON, standalone (GET subnet) or nested in a virtual network."""
     props = raw.get("properties") or {}
     resource_id = raw.get("id", "")
-    parts = resource_id.split("/")
     prefixes = tuple(props.get("addressPrefixes") or ())
     if not prefixes and props.get("addressPrefix"):
         prefixes = (props["addressPrefix"],)
@@ -69,10 +75,10 @@ def subnet_from_arm(raw: Mapping[str, Any], *, virtual_network_name: str | None 
     )
     return Subnet(
         id=resource_id,
-        name=raw.get("name") or (parts[-1] if parts else ""),
-        virtual_network_name=virtual_network_name or (parts[8] if len(parts) > 8 else ""),
-        resource_group=parts[4] if len(parts) > 4 else "",
-        subscription_id=parts[2] if len(parts) > 2 else "",
+        name=raw.get("name") or id_segment(resource_id, "subnets"),
+        virtual_network_name=virtual_network_name or id_segment(resource_id, "virtualNetworks"),
+        resource_group=resource_group_of(resource_id),
+        subscription_id=subscription_of(resource_id),
         address_prefixes=prefixes,
         service_endpoints=endpoints,
         delegations=delegations,
@@ -87,13 +93,12 @@ def subnet_from_arm(raw: Mapping[str, Any], *, virtual_network_name: str | None 
 def virtual_network_from_arm(raw: Mapping[str, Any]) -> VirtualNetwork:
     props = raw.get("properties") or {}
     resource_id = raw.get("id", "")
-    parts = resource_id.split("/")
-    name = raw.get("name") or (parts[-1] if parts else "")
+    name = raw.get("name") or id_segment(resource_id, "virtualNetworks")
     return VirtualNetwork(
         id=resource_id,
         name=name,
-        resource_group=parts[4] if len(parts) > 4 else "",
-        subscription_id=parts[2] if len(parts) > 2 else "",
+        resource_group=resource_group_of(resource_id),
+        subscription_id=subscription_of(resource_id),
         location=raw.get("location", ""),
         address_prefixes=tuple((props.get("addressSpace") or {}).get("addressPrefixes") or ()),
         subnets=tuple(

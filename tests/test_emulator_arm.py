@@ -11,6 +11,7 @@ from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
 from conftest import StaticTokenCredential, sdk_kwargs
 
 from emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION, SUB_RESTRICTED
+from services.models import resource_group_of
 
 PREVIEW = "2021-08-01-preview"
 RG = "myResourceGroup"
@@ -139,7 +140,8 @@ async def test_subnet_pages_and_vnet_listing(make_emulator) -> None:
     subscription = next(iter(handle.state.subscriptions.values())).subscription_id
     async with network(handle, subscription) as client:
         vnets = [v async for v in client.virtual_networks.list_all()]
-        subnets = [s async for s in client.subnets.list(vnets[0].id.split("/")[4], vnets[0].name)]
+        group = resource_group_of(vnets[0].id)
+        subnets = [s async for s in client.subnets.list(group, vnets[0].name)]
     assert len(vnets) == 2
     assert len(subnets) == 7
     assert len({s.id for s in subnets}) == 7

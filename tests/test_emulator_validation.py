@@ -10,6 +10,7 @@ from azure.core.exceptions import HttpResponseError
 from test_emulator_arm import PREVIEW, RG, SUBNET_ID, acr, network
 
 from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
+from services.models import resource_group_of
 
 REGISTRY = (
     f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/{RG}/providers/"
@@ -70,7 +71,7 @@ async def test_more_than_100_vnet_rules_is_refused(make_emulator) -> None:
     subscription = next(iter(handle.state.subscriptions.values())).subscription_id
     registry = next(iter(handle.state.registries.values()))
     subnets = [s["id"] for s in handle.state.subnets.values()][:101]
-    rg = registry["id"].split("/")[4]
+    rg = resource_group_of(registry["id"])
     body = {"properties": {"networkRuleSet": {"virtualNetworkRules": [{"id": s} for s in subnets]}}}
     async with acr(handle, subscription, api_version=PREVIEW) as client:
         with pytest.raises(HttpResponseError) as failure:

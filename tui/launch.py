@@ -7,7 +7,6 @@ the target comes from the ACRFENCE_* variables or real Azure (DefaultAzureCreden
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 from argparse import Namespace
@@ -22,7 +21,6 @@ __all__ = ["build_services", "launch_dashboard", "subscriptions_from_env"]
 
 BAD_CONFIG = 2
 SUBSCRIPTIONS_VARIABLE = "ACRFENCE_SUBSCRIPTIONS"
-_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 def build_services(env: Mapping[str, str], description: str) -> AppServices:
@@ -46,12 +44,14 @@ def build_services(env: Mapping[str, str], description: str) -> AppServices:
 
 def subscriptions_from_env(env: Mapping[str, str]) -> tuple[str, ...] | None:
     """ACRFENCE_SUBSCRIPTIONS (comma-separated GUIDs) or None; ValueError for a bad entry."""
+    from services.models.resource_id import is_subscription_id
+
     raw = env.get(SUBSCRIPTIONS_VARIABLE, "").strip()
     if not raw:
         return None
     wanted = tuple(part.strip() for part in raw.split(",") if part.strip())
     for subscription_id in wanted:
-        if not _GUID.fullmatch(subscription_id):
+        if not is_subscription_id(subscription_id):
             raise ValueError(
                 f"{SUBSCRIPTIONS_VARIABLE}: not a subscription ID (a GUID): {subscription_id!r}"
             )

@@ -29,10 +29,10 @@ from services.models import (
     normalize_resource_id,
     parse_resource_id,
 )
+from services.models.resource_id import SUBNET_TYPE
 
 __all__ = ["expected_access", "explain_outcome"]
 
-SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 # Decisions that hinge on a rule, which takes minutes to reach ACR's data plane after a write.
 _RULE_DECISIONS = {"ip-rule", "subnet-rule", "default-allow"}
 

@@ -23,6 +23,7 @@ from services.models import (
     Registry,
     Severity,
     normalize_resource_id,
+    subscription_of,
 )
 
 __all__ = [
@@ -164,7 +165,7 @@ def _subnet_rule_findings(
                 )
             )
         elif item.status is EndpointStatus.UNREADABLE:
-            subscription = subnet_id.split("/")[2] if subnet_id.count("/") > 2 else "?"
+            subscription = subscription_of(subnet_id) or "?"
             found.append(
                 _finding(
                     registry,
