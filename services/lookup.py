@@ -11,8 +11,13 @@ from services.azure import AzureClients
 from services.errors import AcrfenceError
 from services.inventory import InventoryService
 from services.models.inventory import Inventory, Registry
-from services.models.resource_id import ResourceIdError, is_registry_name, parse_resource_id
-from services.registry_rules import REGISTRY_TYPE, RegistryRuleService
+from services.models.resource_id import (
+    REGISTRY_TYPE,
+    ResourceIdError,
+    is_registry_name,
+    parse_resource_id,
+)
+from services.registry_rules import RegistryRuleService
 
 __all__ = ["RegistryNotFound", "AmbiguousRegistryName", "find_registry"]
 
@@ -72,7 +77,11 @@ async def find_registry(
     if isinstance(inventory_or_service, Inventory):
         candidates = list(inventory_or_service.registries)
     else:
-        service = inventory_or_service or InventoryService(clients)
+        service = (
+            inventory_or_service
+            if isinstance(inventory_or_service, InventoryService)
+            else InventoryService(clients)
+        )
         candidates = await _all_registries(service)
     matches = [r for r in candidates if r.name.casefold() == text.casefold()]
     if not matches:

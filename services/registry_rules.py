@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from services.azure import REGISTRY_API_VERSION, AzureClients
 from services.errors import AcrfenceError, VerificationFailed
@@ -60,7 +60,8 @@ class InvalidEdit(AcrfenceError):
 
 def raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> dict[str, Any]:
     """``cls=`` hook for SDK calls: the response body exactly as Azure sent it."""
-    return pipeline_response.http_response.json()
+    body: dict[str, Any] = pipeline_response.http_response.json()
+    return body
 
 
 def _rule_subnet_id(raw_rule: Mapping[str, Any]) -> str | None:
@@ -283,7 +284,8 @@ class RegistryRuleService:
     async def get_raw(self, registry_id: str) -> dict[str, Any]:
         parsed = _parse_registry_id(registry_id)
         client = self._clients.registries(parsed.subscription_id)
-        return await client.registries.get(parsed.resource_group, parsed.name, cls=raw_json)
+        raw = await client.registries.get(parsed.resource_group, parsed.name, cls=raw_json)
+        return cast("dict[str, Any]", raw)  # the SDK's types don't follow ``cls=``
 
     async def get(self, registry_id: str) -> Registry:
         return registry_from_arm(await self.get_raw(registry_id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from services.azure import AzureClients
 from services.errors import AcrfenceError, VerificationFailed
@@ -175,7 +175,8 @@ class SubnetEndpointService:
         parsed = _parse_subnet_id(subnet_id)
         client = self._clients.network(parsed.subscription_id)
         vnet, subnet = parsed.names
-        return await client.subnets.get(parsed.resource_group, vnet, subnet, cls=raw_json)
+        raw = await client.subnets.get(parsed.resource_group, vnet, subnet, cls=raw_json)
+        return cast("dict[str, Any]", raw)  # the SDK's types don't follow ``cls=``
 
     async def get(self, subnet_id: str) -> Subnet:
         return subnet_from_arm(await self.get_raw(subnet_id))
@@ -215,7 +216,9 @@ class SubnetEndpointService:
                     raise SubnetChanged(subnet_from_arm(latest))
                 raw = latest
                 continue
-            poller = await client.subnets.begin_create_or_update(
+            # The body is ARM's JSON as read (keys this code doesn't know included); the SDK
+            # sends a dict as it is, though its types only name the model and IO[bytes].
+            poller = await client.subnets.begin_create_or_update(  # type: ignore[call-overload]
                 parsed.resource_group, vnet, name, body, content_type="application/json"
             )
             await poller.result()

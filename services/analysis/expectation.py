@@ -171,7 +171,7 @@ def _by_public_ip(
         else:
             facts.append("no IP rule")
     else:
-        match = next((r for r in usable if client_ip in r.network), None)
+        match = next((r for r in usable if r.network is not None and client_ip in r.network), None)
         if match is not None:
             return Expectation(
                 True,

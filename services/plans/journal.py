@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ class JournalError(ValueError):
     """An unknown or unreadable run: one line for the operator."""
 
 
-def journal_directory(env: dict[str, str] | None = None) -> Path:
+def journal_directory(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "acrfence"

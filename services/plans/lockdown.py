@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from services.models import (
     ACR_SERVICE_ENDPOINT,
@@ -149,7 +150,7 @@ def _steps(
 ) -> list[Step]:
     steps: list[Step] = []
 
-    def add(kind: StepKind, target: str, title: str, **kw) -> None:
+    def add(kind: StepKind, target: str, title: str, **kw: Any) -> None:
         steps.append(Step(index=len(steps) + 1, kind=kind, target=target, title=title, **kw))
 
     needs_endpoint = [(sid, s) for sid, s in subnets if not s.has_acr_endpoint]

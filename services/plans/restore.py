@@ -9,6 +9,7 @@ that someone else added meanwhile, survives.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from services.models import (
     ACR_SERVICE_ENDPOINT,
@@ -214,7 +215,9 @@ def build_undo_plan(run: RunRecord, kind: str = "rollback") -> Plan:
     )
 
 
-def _undo_rules(index: int, step: Step, replaced: dict, registry_name: str) -> Step | None:
+def _undo_rules(
+    index: int, step: Step, replaced: dict[str, Any], registry_name: str
+) -> Step | None:
     change = step.change
     had_subnets = vnet_rule_keys(replaced)
     had_ips = ip_values(replaced)
@@ -265,7 +268,7 @@ def _undo_rules(index: int, step: Step, replaced: dict, registry_name: str) -> S
     )
 
 
-def _undo_endpoint(index: int, step: Step, replaced: dict, run: RunRecord) -> Step | None:
+def _undo_endpoint(index: int, step: Step, replaced: dict[str, Any], run: RunRecord) -> Step | None:
     had_acr = any(
         s.casefold() == ACR_SERVICE_ENDPOINT.casefold()
         for s in replaced.get("service_endpoints", ())

@@ -176,6 +176,7 @@ async def _authorised(
     )
     if failure is not None:
         return failure
+    assert refresh_token is not None  # without one, _stage_end ended the probe above
 
     form = {
         "grant_type": "refresh_token",
@@ -204,7 +205,9 @@ async def _authorised(
             detail = "HTTP 200: catalog read"
         recorder.finish(Stage.AUTHORISED, began, True, detail, 200)
         return HttpOutcome(Verdict.REACHABLE, Stage.AUTHORISED, detail)
-    return _stage_end(recorder, Stage.AUTHORISED, began, response, None, "")
+    outcome = _stage_end(recorder, Stage.AUTHORISED, began, response, None, "")
+    assert outcome is not None  # with no token to show, the stage always ends the probe
+    return outcome
 
 
 def _token_field(response: httpx.Response, name: str) -> str | None:
