@@ -90,7 +90,7 @@ class PlanExecutor:
 
     async def run(self, run: RunRecord) -> RunRecord:
         """Apply every step not yet done; returns the final record (done or failed)."""
-        run = self._save(replace(run, state=RunState.APPLYING, error=None))
+        run = await self._save(replace(run, state=RunState.APPLYING, error=None))
         for step in run.plan.steps:
             record = run.record(step.index)
             if record.status is StepStatus.DONE:
@@ -105,15 +105,15 @@ class PlanExecutor:
                     error=message,
                     finished_at=now_text(),
                 )
-                run = self._save(
+                run = await self._save(
                     replace(run.with_record(failed), state=RunState.FAILED, error=message)
                 )
                 return run
             _crash_if_asked("after-step", step.index)
-        return self._save(replace(run, state=RunState.DONE))
+        return await self._save(replace(run, state=RunState.DONE))
 
-    def _save(self, run: RunRecord, index: int = 0) -> RunRecord:
-        run = self.journal.save(run)
+    async def _save(self, run: RunRecord, index: int = 0) -> RunRecord:
+        run = await self.journal.asave(run)
         if self.on_progress:
             self.on_progress(run, index)
         return run
@@ -131,13 +131,13 @@ class PlanExecutor:
             started_at=record.started_at or now_text(),
             error=None,
         )
-        run = self._save(run.with_record(record), step.index)
+        run = await self._save(run.with_record(record), step.index)
         _crash_if_asked("before-write", step.index)
         result, note = await self._write(run, step)
         done = replace(
             record, status=StepStatus.DONE, result=result, note=note, finished_at=now_text()
         )
-        return self._save(run.with_record(done), step.index)
+        return await self._save(run.with_record(done), step.index)
 
     async def _read(self, step: Step) -> dict[str, Any] | None:
         if step.kind in (StepKind.ENABLE_ENDPOINT, StepKind.DISABLE_ENDPOINT):

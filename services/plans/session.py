@@ -210,7 +210,7 @@ class PlanSession:
         """Journal a new run of ``plan`` and apply it."""
         if plan.blocked:
             raise RunRefused("the plan is blocked by its pre-flight checks")
-        run = self.journal.new_run(plan)
+        run = await self.journal.anew_run(plan)
         return await self._finish(run, on_progress)
 
     async def resume(self, run_id: str, on_progress: ProgressCallback | None = None) -> RunRecord:
@@ -237,8 +237,8 @@ class PlanSession:
             if undo_run is not None:
                 return await self._finish(undo_run, on_progress)
         plan = build_undo_plan(run, kind=kind)
-        undo_run = self.journal.new_run(plan)
-        self.journal.save(replace(run, rolled_back_by=undo_run.id))
+        undo_run = await self.journal.anew_run(plan)
+        await self.journal.asave(replace(run, rolled_back_by=undo_run.id))
         return await self._finish(undo_run, on_progress)
 
     async def _finish(self, run: RunRecord, on_progress: ProgressCallback | None) -> RunRecord:
@@ -246,5 +246,7 @@ class PlanSession:
         source = run.plan.source_run_id
         if run.state is RunState.DONE and source:
             original = self.journal.load(source)
-            self.journal.save(replace(original, state=RunState.ROLLED_BACK, rolled_back_by=run.id))
+            await self.journal.asave(
+                replace(original, state=RunState.ROLLED_BACK, rolled_back_by=run.id)
+            )
         return run

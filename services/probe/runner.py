@@ -93,8 +93,11 @@ class ProbeRunner:
             for next_done in asyncio.as_completed(tasks):
                 yield await next_done
         finally:
+            # A consumer that stops early: the probes still running end here, not later on
+            # their own (a cancelled task still runs until it sees the cancellation).
             for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def probe_host(
         self, registry_name: str, host: str, role: str, listener: EventListener | None = None
