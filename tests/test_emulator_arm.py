@@ -11,6 +11,7 @@ from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
 from conftest import StaticTokenCredential, sdk_kwargs
 
 from emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION, SUB_RESTRICTED
+from emulator.state import CLOCK
 from services.models import resource_group_of
 
 PREVIEW = "2021-08-01-preview"
@@ -157,16 +158,18 @@ async def test_registry_list_follows_next_link(make_emulator) -> None:
 
 
 async def test_provider_register_goes_registering_then_registered(emulator) -> None:
-    emulator.settings.provider_registration_s = 0.2
+    # The emulator's clock is stepped, not slept past: no race with a busy machine.
+    emulator.settings.provider_registration_s = 60
     async with ResourceManagementClient(
         StaticTokenCredential(emulator.token), SUB_NETWORKING, **sdk_kwargs(emulator)
     ) as client:
         before = await client.providers.get("Microsoft.ContainerRegistry")
         registering = await client.providers.register("Microsoft.ContainerRegistry")
-        import asyncio
-
-        await asyncio.sleep(0.3)
+        CLOCK.advance(59)
+        still = await client.providers.get("Microsoft.ContainerRegistry")
+        CLOCK.advance(2)
         after = await client.providers.get("Microsoft.ContainerRegistry")
     assert before.registration_state == "NotRegistered"
     assert registering.registration_state == "Registering"
+    assert still.registration_state == "Registering"
     assert after.registration_state == "Registered"

@@ -13,6 +13,7 @@ from conftest import dataplane_client
 from test_emulator_arm import PREVIEW, RG, SUBNET_ID, acr, network
 
 from emulator.seeds import SUB_PLATFORM, SUB_PRODUCTION
+from emulator.state import CLOCK
 
 REFERENCE = Path(__file__).parent / "spec" / "acr_dataplane_auth_and_errors.json"
 LOGIN = "https://mycontainerregistry.azurecr.io"
@@ -144,12 +145,16 @@ async def test_certificate_is_not_valid_for_other_names(emulator) -> None:
 
 
 async def test_propagation_delay_keeps_the_old_rules_for_a_while(emulator) -> None:
-    emulator.faults.set_propagation_delay(0.6)
+    # The emulator's clock is stepped, not slept past: no race with a busy machine.
+    emulator.faults.set_propagation_delay(60)
     await lock_down(emulator)
     async with dataplane_client(emulator) as client:
         early = await client.get(f"{LOGIN}/v2/")
-        await asyncio.sleep(0.7)
+        CLOCK.advance(59)
+        still = await client.get(f"{LOGIN}/v2/")
+        CLOCK.advance(2)
         late = await client.get(f"{LOGIN}/v2/")
+    assert still.status_code == 401
     assert early.status_code == 401
     assert late.status_code == 403
 

@@ -27,6 +27,7 @@ from textual.widgets import (
     Input,
     Static,
 )
+from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker, WorkerState
 
 from services.models import Plan, RunRecord, RunState, StepStatus
@@ -295,7 +296,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
                 text = f"failed: {record.error}"
             try:
                 table.update_cell(str(record.index), column, text, update_width=True)
-            except Exception:  # a row from another plan (a resumed run): nothing to update
+            except CellDoesNotExist:  # a row from another plan (a resumed run): nothing to do
                 continue
         if run.state in (RunState.DONE, RunState.FAILED):
             self._finished(run)

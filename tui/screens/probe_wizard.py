@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
@@ -316,10 +317,10 @@ class ProbeWizardScreen(Screen[None]):
         lines = [
             f"[b]{result.registry_name}[/b]: {result.verdict} at {result.decided_at} "
             f"({result.decided_host})",
-            _escape(result.detail),
+            escape(result.detail),
         ]
         if result.explanation:
-            lines.append(_escape(result.explanation))
+            lines.append(escape(result.explanation))
         offers = []
         if offers_lockdown(result):
             offers.append("[b]l[/b] lock it down")
@@ -381,10 +382,6 @@ class ProbeWizardScreen(Screen[None]):
 def _by_name(registries: Iterable[Registry]) -> list[Registry]:
     # Inventory order depends on which subscription answered first; names read better.
     return sorted(registries, key=lambda r: (r.name.casefold(), r.id.casefold()))
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
 
 
 def probe_wizard(context: WizardContext) -> ProbeWizardScreen:
