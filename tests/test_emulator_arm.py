@@ -4,34 +4,13 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
-from azure.mgmt.network.aio import NetworkManagementClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
-from conftest import StaticTokenCredential, sdk_kwargs
+from helpers import PREVIEW, RG, SUBNET_ID, StaticTokenCredential, acr, network, sdk_kwargs
 
 from emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION, SUB_RESTRICTED
 from emulator.state import CLOCK
 from services.models import resource_group_of
-
-PREVIEW = "2021-08-01-preview"
-RG = "myResourceGroup"
-SUBNET_ID = (
-    f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/{RG}/providers/Microsoft.Network"
-    "/virtualNetworks/myDockerVMVNET/subnets/myDockerVMSubnet"
-)
-
-
-def acr(handle, subscription=SUB_PRODUCTION, **kwargs) -> ContainerRegistryManagementClient:
-    return ContainerRegistryManagementClient(
-        StaticTokenCredential(handle.token), subscription, **sdk_kwargs(handle), **kwargs
-    )
-
-
-def network(handle, subscription=SUB_PRODUCTION) -> NetworkManagementClient:
-    return NetworkManagementClient(
-        StaticTokenCredential(handle.token), subscription, **sdk_kwargs(handle)
-    )
 
 
 async def test_subscriptions_list_only_accessible_ones(emulator) -> None:

@@ -9,8 +9,7 @@ import ssl
 from pathlib import Path
 
 import pytest
-from conftest import dataplane_client
-from test_emulator_arm import PREVIEW, RG, SUBNET_ID, acr, network
+from helpers import PREVIEW, RG, SUBNET_ID, acr, dataplane_client, network
 
 from emulator.seeds import SUB_PLATFORM, SUB_PRODUCTION
 from emulator.state import CLOCK

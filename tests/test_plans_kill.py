@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_plans_helpers import (
+from helpers import (
     ACR,
     AKS,
     DOCKER_SUBNET,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_plans_helpers import ACR, AKS, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
+from helpers import ACR, AKS, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
 
 from services.config import Target
 from services.models import RunState, StepKind

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import HttpResponseError
-from test_emulator_arm import SUBNET_ID, network
-from test_emulator_validation import RG, patch_error
+from helpers import RG, SUBNET_ID, network, patch_error
 
 from services.models import parse_resource_id
 

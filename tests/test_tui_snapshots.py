@@ -9,14 +9,14 @@ timeouts would make the picture depend on timing); no input has focus (no cursor
 from __future__ import annotations
 
 import pytest
-from test_tui_dashboard import demo_app, loaded, open_registry
+from helpers import demo_app, inventory_loaded, open_registry
 
 SIZES = [(80, 24), (120, 40)]
 
 
 def settled(ready):
     async def run(pilot):
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await ready(pilot)
         pilot.app.clear_notifications()
         await pilot.pause()
