@@ -32,7 +32,7 @@ _Client = TypeVar("_Client")
 __all__ = ["AzureClients", "StaticTokenCredential", "REGISTRY_API_VERSION", "NETWORK_API_VERSION"]
 
 # Virtual network rules exist only in a few preview versions of the registry API; this is the
-# one the Azure CLI pins (see ../shared/azure-reference/README.md). One constant, used by every
+# one the Azure CLI pins (tests/spec/SOURCE.md names the recordings). One constant, used by every
 # registry call.
 REGISTRY_API_VERSION = "2021-08-01-preview"
 # Raw network listings (the inventory) use this stable version; the SDK's typed calls use the
