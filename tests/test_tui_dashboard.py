@@ -65,7 +65,9 @@ async def test_panes_fill_with_the_demo_tenant(emulator):
 
 
 async def test_first_paint_comes_before_the_inventory_is_done(emulator):
-    emulator.faults.set_latency(1500, match="/providers/Microsoft.Network/virtualNetworks")
+    # The network listings take seconds, far longer than the registries take even on a busy
+    # machine (1.5 s lost that race under load); the emulator's stop waits them out.
+    emulator.faults.set_latency(5000, match="/providers/Microsoft.Network/virtualNetworks")
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.data.inventory.registries, "the registries")
