@@ -8,7 +8,7 @@ is already on. What is chosen is kept here, so filtering never drops a choice.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,6 +22,9 @@ from tui.actions import WizardContext
 from tui.screens.plan_wizard import PlanWizardScreen, ProbeTarget
 from tui.screens.probe_setup import setup_from_services
 from tui.screens.wizard_widgets import MarkedSelectionList
+
+if TYPE_CHECKING:
+    from services.plans.session import PlanSession
 
 __all__ = ["LockdownWizardScreen"]
 
@@ -42,7 +45,7 @@ class LockdownWizardScreen(PlanWizardScreen):
     def __init__(
         self,
         context: WizardContext,
-        session: Any = None,
+        session: PlanSession | None = None,
         *,
         ip_ranges: tuple[str, ...] = (),
         probe_from: str | None = None,
@@ -193,7 +196,7 @@ class LockdownWizardScreen(PlanWizardScreen):
         value = self.query_one(selector, Select).value
         return None if value in ("keep", Select.NULL) else str(value)
 
-    async def build_plan(self, session: Any) -> Plan:
+    async def build_plan(self, session: PlanSession) -> Plan:
         from services.plans.inputs import (
             PlanInputError,
             check_bypass,

@@ -9,7 +9,7 @@ through a ``PlanSession`` over the app's clients, and results come back as messa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -39,6 +39,10 @@ from tui.screens.wizard_probe import (
     probe_targets_until,
 )
 from tui.screens.wizard_widgets import shadow_dashboard_keys
+
+if TYPE_CHECKING:
+    from services.plans.executor import ProgressCallback
+    from services.plans.session import PlanSession
 
 __all__ = ["PlanWizardScreen", "PROBE_WAIT_SECONDS", "ProbeTarget"]
 
@@ -85,7 +89,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         text: str
         done: bool = False
 
-    def __init__(self, context: WizardContext, session: Any = None) -> None:
+    def __init__(self, context: WizardContext, session: PlanSession | None = None) -> None:
         super().__init__()
         self.context = context
         self._session = session
@@ -100,7 +104,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     def compose_choose(self) -> ComposeResult:
         yield from ()
 
-    async def build_plan(self, session: Any) -> Plan:
+    async def build_plan(self, session: PlanSession) -> Plan:
         raise NotImplementedError
 
     def probe_targets(self) -> list[ProbeTarget]:
@@ -188,7 +192,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
 
     # ---- session -----------------------------------------------------------------------------
 
-    def session(self) -> Any:
+    def session(self) -> PlanSession:
         if self._session is None:
             from services.plans.session import PlanSession
 
@@ -271,7 +275,9 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         self.query_one("#done", Button).disabled = True
         self._apply_worker(self.plan)
 
-    async def execute(self, session: Any, plan: Plan, progress: Any) -> RunRecord:
+    async def execute(
+        self, session: PlanSession, plan: Plan, progress: ProgressCallback
+    ) -> RunRecord:
         return await session.execute(plan, progress)
 
     @work(exclusive=True, group="wizard-apply", exit_on_error=False)

@@ -4,7 +4,7 @@ remaining rule needs); then the shared review → confirm → apply → verify �
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Label, RadioButton, RadioSet, Select, SelectionList, Static
@@ -13,6 +13,10 @@ from services.models import Plan, Registry, RunRecord, RunState, same_resource_i
 from tui.actions import WizardContext
 from tui.screens.plan_wizard import PlanWizardScreen
 from tui.screens.wizard_widgets import MarkedCheckbox, MarkedRadioButton, MarkedSelectionList
+
+if TYPE_CHECKING:
+    from services.plans.executor import ProgressCallback
+    from services.plans.session import PlanSession
 
 __all__ = ["RestoreWizardScreen"]
 
@@ -23,7 +27,9 @@ OPEN = "open"
 class RestoreWizardScreen(PlanWizardScreen):
     TITLE = "Restore"
 
-    def __init__(self, context: WizardContext, session: Any = None, mode: str = UNDO) -> None:
+    def __init__(
+        self, context: WizardContext, session: PlanSession | None = None, mode: str = UNDO
+    ) -> None:
         super().__init__(context, session)
         self.registry: Registry | None = context.registry
         self.mode = mode
@@ -73,7 +79,7 @@ class RestoreWizardScreen(PlanWizardScreen):
             id="remove-endpoints",
         )
 
-    async def build_plan(self, session: Any) -> Plan:
+    async def build_plan(self, session: PlanSession) -> Plan:
         from services.plans.inputs import PlanInputError
         from services.plans.restore import build_open_plan
 
@@ -101,7 +107,9 @@ class RestoreWizardScreen(PlanWizardScreen):
             inventory=await session.inventory() if remove_endpoints else None,
         )
 
-    async def execute(self, session: Any, plan: Plan, progress: Any) -> RunRecord:
+    async def execute(
+        self, session: PlanSession, plan: Plan, progress: ProgressCallback
+    ) -> RunRecord:
         if self._source_run:
             # Through rollback, so the undone run is marked rolled-back and a retry resumes.
             return await session.rollback(self._source_run, progress, kind="restore")
