@@ -1,7 +1,7 @@
 """Builders for the ARM JSON shapes the emulator stores: registries, virtual networks, subnets.
 
 Shapes follow the REST specs' examples (Registry 2025-11-01 / 2026-09-01-preview, Network
-2024-05-01) and the recorded CLI traffic in shared/azure-reference.
+2024-05-01) and recorded Azure CLI traffic against real Azure.
 """
 
 from __future__ import annotations

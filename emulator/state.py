@@ -36,6 +36,24 @@ def nat_public_ip(index: int) -> str:
     return str(ipaddress.IPv4Address("198.18.0.0") + index - 253)
 
 
+class Clock:
+    """The emulator's time (monotonic seconds) for the delays it simulates: a provider's
+    registration and a rule's propagation to the data plane. Tests step it forward with
+    ``advance`` instead of sleeping past a deadline (and racing it on a busy machine)."""
+
+    def __init__(self) -> None:
+        self._ahead = 0.0
+
+    def now(self) -> float:
+        return time.monotonic() + self._ahead
+
+    def advance(self, seconds: float) -> None:
+        self._ahead += max(0.0, seconds)  # only forward: deadlines already set stay ordered
+
+
+CLOCK = Clock()
+
+
 @dataclass
 class Subscription:
     subscription_id: str
@@ -45,13 +63,13 @@ class Subscription:
     accessible: bool = True
     # namespace -> "Registered" | "NotRegistered" | "Registering"
     providers: dict[str, str] = field(default_factory=dict)
-    # namespace -> monotonic time when "Registering" becomes "Registered"
+    # namespace -> CLOCK time when "Registering" becomes "Registered"
     registering_until: dict[str, float] = field(default_factory=dict)
 
     def provider_state(self, namespace: str) -> str:
         key = _provider_key(self.providers, namespace)
         state = self.providers.get(key, "NotRegistered") if key else "NotRegistered"
-        if state == "Registering" and time.monotonic() >= self.registering_until.get(key, 0):
+        if state == "Registering" and CLOCK.now() >= self.registering_until.get(key, 0):
             self.providers[key] = state = "Registered"
         return state
 
@@ -104,7 +122,7 @@ class Tenant:
         self.public_ip = INTERNET_PUBLIC_IP
         self.revision = 0
         self.propagation_delay_s = 0.0
-        # registry key -> [(effective monotonic time, network view)] for delayed propagation
+        # registry key -> [(effective CLOCK time, network view)] for delayed propagation
         self.network_history: dict[str, list[tuple[float, dict]]] = {}
         self._listeners: list[Callable[[], None]] = []
         self._host_index: dict[str, str] = {}
@@ -287,13 +305,13 @@ class Tenant:
             )
             delay = 0.0 if immediate else self.propagation_delay_s
             history = self.network_history.setdefault(registry_key, [])
-            history.append((time.monotonic() + delay, view))
+            history.append((CLOCK.now() + delay, view))
             del history[:-20]
 
     def effective_network_view(self, registry_key: str) -> dict:
         """The network view the data plane enforces now (older until a change propagates)."""
         with self.lock:
-            now = time.monotonic()
+            now = CLOCK.now()
             history = self.network_history.get(registry_key, [])
             current = None
             for effective_at, view in history:

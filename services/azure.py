@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.core.credentials import AccessToken
 from azure.core.pipeline import policies
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from azure.mgmt.network.aio import NetworkManagementClient
     from azure.mgmt.resource.resources.aio import ResourceManagementClient
     from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
+
+# Any of the SDK clients this module builds and caches.
+_Client = TypeVar("_Client")
 
 __all__ = [
     "AzureClients",
@@ -199,44 +203,6 @@ class AzureClients:
             )
         return AioHttpTransport(session=self._session, session_owner=False)
 
-    async def preconnect(self, count: int) -> int:
-        """Open up to `count` connections to ARM into the shared pool, before they're needed.
-
-        A burst of concurrent requests on a fresh pool otherwise pays every TCP + TLS
-        handshake at the moment it wants to send (about a millisecond of CPU each, in a
-        row on the event loop); opened while an earlier round trip is in flight, they cost
-        nothing. Best effort: returns how many opened, 0 when the pool can't be warmed
-        (outside a loop, behind a proxy, or an aiohttp that lacks the calls used here).
-        """
-        self._transport()  # the shared session, if we're in a loop
-        session = self._session
-        if session is None or count < 1 or session.trust_env:
-            return 0
-        try:
-            from aiohttp import ClientRequest, ClientTimeout
-            from yarl import URL
-
-            # The same connection key as azure-core's requests: host, port, ssl=True (the
-            # connector's own SSLContext), no proxy.
-            probe = ClientRequest(
-                "GET",
-                URL(self.target.arm_endpoint),
-                loop=asyncio.get_running_loop(),
-                session=session,
-                ssl=True,
-            )
-            timeout = ClientTimeout(total=None, connect=CONNECTION_TIMEOUT_S)
-        except Exception:  # noqa: BLE001 - an aiohttp without these calls: skip warming
-            return 0
-
-        async def one() -> bool:
-            connection = await session.connector.connect(probe, [], timeout)
-            connection.release()  # into the pool, idle and ready
-            return True
-
-        results = await asyncio.gather(*(one() for _ in range(count)), return_exceptions=True)
-        return sum(result is True for result in results)
-
     def _options(self) -> dict[str, Any]:
         return {
             "base_url": self.target.arm_endpoint,
@@ -250,9 +216,9 @@ class AzureClients:
             "read_timeout": READ_TIMEOUT_S,
         }
 
-    def _cached(self, kind: str, subscription_id: str, build: Any) -> Any:
+    def _cached(self, kind: str, subscription_id: str, build: Callable[[], _Client]) -> _Client:
         key = (kind, subscription_id.casefold())
-        client = self._clients.get(key)
+        client: _Client | None = self._clients.get(key)
         if client is None:
             client = build()
             self._clients[key] = client

@@ -10,11 +10,10 @@ still loads.
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -34,8 +33,8 @@ from services.models.inventory import (
     SubscriptionFailure,
     VirtualNetwork,
 )
-from services.models.resource_id import parse_resource_id
-from services.registry_rules import REGISTRY_TYPE, registry_from_arm
+from services.models.resource_id import REGISTRY_TYPE, is_subscription_id, parse_resource_id
+from services.registry_rules import registry_from_arm
 from services.subnet_endpoints import virtual_network_from_arm
 
 __all__ = [
@@ -48,6 +47,8 @@ __all__ = [
     "InventoryBuilder",
     "build_inventory",
     "chosen_subscriptions",
+    "fold_events",
+    "finished_listings",
     "DEFAULT_MAX_IN_FLIGHT",
 ]
 
@@ -57,11 +58,13 @@ SUBSCRIPTIONS_API_VERSION = "2022-12-01"
 # here, so the bound is about our own sockets and CPU. Below ~50 the waves of round trips
 # show (100 listings at 16 in flight = 7 latencies in a row); aiohttp's pool holds 100.
 DEFAULT_MAX_IN_FLIGHT = 64
-# How long the subscription list waits for its pre-opened connection before going anyway.
-_FIRST_CONNECTION_GRACE_S = 1.0
 # The same exception types the generated operations raise for these statuses.
 _ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError}
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+# The listings a subscription failure names (SubscriptionFailure.what).
+_REGISTRIES = "registries"
+_NETWORKS = "virtual networks"
+# Registries and virtual networks, grouped by their subscription.
+_Item = TypeVar("_Item", Registry, VirtualNetwork)
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def chosen_subscriptions(
         return visible, []
     wanted = [s.strip() for s in subscription_ids if s.strip()]
     for subscription_id in wanted:
-        if not _GUID.fullmatch(subscription_id):
+        if not is_subscription_id(subscription_id):
             raise AcrfenceError(
                 f"not a subscription ID (a GUID): {subscription_id!r}",
                 code="InvalidSubscriptionId",
@@ -137,7 +140,9 @@ class InventoryService:
     def clients(self) -> AzureClients:
         return self._clients
 
-    async def _collect(self, client: Any, url: str, limit: asyncio.Semaphore) -> list[dict]:
+    async def _collect(
+        self, client: Any, url: str, limit: asyncio.Semaphore
+    ) -> list[dict[str, Any]]:
         """Every item of an ARM listing, following nextLink; the semaphore is held per page.
 
         The request goes through the SDK client's own pipeline (auth, retries, TLS) via its
@@ -145,7 +150,7 @@ class InventoryService:
         cost more CPU to build and take apart again than the whole round trip (profiled:
         0.7 s of 1.1 s for 500 registries) and could drop keys they don't know.
         """
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         next_url: str | None = url
         while next_url:
             async with limit:
@@ -251,7 +256,7 @@ class InventoryService:
                 subscription_id, await self.list_registries(subscription_id, limit)
             )
         except Exception as exc:  # any failure is reported; the rest loads on
-            return _failure(subscription_id, "registries", exc)
+            return _failure(subscription_id, _REGISTRIES, exc)
 
     async def _virtual_networks(
         self, subscription_id: str, limit: asyncio.Semaphore
@@ -261,7 +266,7 @@ class InventoryService:
                 subscription_id, await self.list_virtual_networks(subscription_id, limit)
             )
         except Exception as exc:  # any failure is reported; the rest loads on
-            return _failure(subscription_id, "virtual networks", exc)
+            return _failure(subscription_id, _NETWORKS, exc)
 
     async def stream(
         self, subscription_ids: Iterable[str] | None = None
@@ -272,33 +277,26 @@ class InventoryService:
         unreachable endpoint): there is nothing to show then.
         """
         limit = asyncio.Semaphore(self._max_in_flight)
-        # While the subscription list is on its way, open the connections the listings
-        # after it will use. Its own connection first, so its request isn't queued behind
-        # the others' handshakes (but a slow connect doesn't hold the list up for long).
-        first = asyncio.ensure_future(self._clients.preconnect(1))
-        await asyncio.wait({first}, timeout=_FIRST_CONNECTION_GRACE_S)
-        listing = asyncio.ensure_future(self.list_subscriptions(limit))
-        warming = asyncio.ensure_future(self._clients.preconnect(self._max_in_flight - 1))
+        # No pool warming: opening connections through aiohttp's internals while the
+        # subscription list was in flight measured 0.52 s (then 1.41 s with the machine
+        # busier) against 1.73 s without, on benchmarks/inventory.py's 50 subscriptions at
+        # 50 ms; a public route (HEAD requests) measured 1.78 s: within this noise, not worth
+        # a dependency on aiohttp's private connector calls.
         try:
-            try:
-                visible = await listing
-            except Exception as exc:
-                raise AcrfenceError(describe_error(exc), code=error_code(exc)) from exc
-            # aclosing: a consumer that stops early stops the listings' requests right away.
-            async with aclosing(self._stream_listings(visible, subscription_ids, limit)) as events:
-                async for event in events:
-                    yield event
-        finally:
-            for task in (first, warming):
-                task.cancel()
-            await asyncio.gather(first, warming, return_exceptions=True)
+            visible = await self.list_subscriptions(limit)
+        except Exception as exc:
+            raise AcrfenceError(describe_error(exc), code=error_code(exc)) from exc
+        # aclosing: a consumer that stops early stops the listings' requests right away.
+        async with aclosing(self._stream_listings(visible, subscription_ids, limit)) as events:
+            async for event in events:
+                yield event
 
     async def _stream_listings(
         self,
         visible: tuple[Subscription, ...],
         subscription_ids: Iterable[str] | None,
         limit: asyncio.Semaphore,
-    ) -> AsyncIterator[InventoryEvent]:
+    ) -> AsyncGenerator[InventoryEvent, None]:
         subscriptions, missing = chosen_subscriptions(visible, subscription_ids)
         yield SubscriptionsLoaded(subscriptions)
         # A subscription asked for by ID but not listed is still tried: Azure's own answer
@@ -310,7 +308,7 @@ class InventoryService:
 
     async def stream_listings(
         self, subscription_ids: Iterable[str], limit: asyncio.Semaphore | None = None
-    ) -> AsyncIterator[InventoryEvent]:
+    ) -> AsyncGenerator[InventoryEvent, None]:
         """Each subscription's registries and networks, as each listing completes."""
         limit = limit or asyncio.Semaphore(self._max_in_flight)
         tasks = [
@@ -335,24 +333,45 @@ class InventoryService:
 
 
 class InventoryBuilder:
-    """Folds inventory events into an Inventory; ``build()`` may be called at any point."""
+    """Folds inventory events into an Inventory; ``build()`` may be called at any point.
 
-    def __init__(self) -> None:
+    Started from an earlier inventory (a refresh), each subscription's registries and networks
+    are replaced as its new listing arrives, so the panes never empty out while Azure is read
+    again; a listing that arrives clears that listing's earlier failure, and a subscription
+    gone from the subscription list takes its resources with it.
+    """
+
+    def __init__(self, start: Inventory | None = None) -> None:
         self._subscriptions: tuple[Subscription, ...] = ()
         self._registries: dict[str, tuple[Registry, ...]] = {}
         self._vnets: dict[str, tuple[VirtualNetwork, ...]] = {}
-        self._failures: list[SubscriptionFailure] = []
+        # By (subscription, listing): a listing's latest failure replaces its earlier one.
+        self._failures: dict[tuple[str, str], SubscriptionFailure] = {}
+        if start is not None:
+            self._subscriptions = start.subscriptions
+            self._registries = _by_subscription(start.registries)
+            self._vnets = _by_subscription(start.virtual_networks)
+            for failure in start.failures:
+                self._failures[_failure_key(failure.subscription_id, failure.what)] = failure
 
     def add(self, event: InventoryEvent) -> None:
         match event:
             case SubscriptionsLoaded(subscriptions):
                 self._subscriptions = subscriptions
+                listed = {s.subscription_id.casefold() for s in subscriptions}
+                for by_subscription in (self._registries, self._vnets):
+                    for key in [k for k in by_subscription if k not in listed]:
+                        del by_subscription[key]
             case RegistriesLoaded(subscription_id, registries):
                 self._registries[subscription_id.casefold()] = registries
+                self._failures.pop(_failure_key(subscription_id, _REGISTRIES), None)
             case VirtualNetworksLoaded(subscription_id, vnets):
                 self._vnets[subscription_id.casefold()] = vnets
+                self._failures.pop(_failure_key(subscription_id, _NETWORKS), None)
             case LoadFailed(failure):
-                self._failures.append(failure)
+                failure_key = _failure_key(failure.subscription_id, failure.what)
+                self._failures.pop(failure_key, None)  # the latest goes last
+                self._failures[failure_key] = failure
 
     def build(self) -> Inventory:
         order = [s.subscription_id.casefold() for s in self._subscriptions]
@@ -361,12 +380,47 @@ class InventoryBuilder:
             subscriptions=self._subscriptions,
             registries=tuple(r for key in order for r in self._registries.get(key, ())),
             virtual_networks=tuple(v for key in order for v in self._vnets.get(key, ())),
-            failures=tuple(self._failures),
+            failures=tuple(self._failures.values()),
         )
 
 
+def _failure_key(subscription_id: str, what: str) -> tuple[str, str]:
+    return subscription_id.casefold(), what
+
+
+def _by_subscription(items: Iterable[_Item]) -> dict[str, tuple[_Item, ...]]:
+    grouped: dict[str, list[_Item]] = {}
+    for item in items:
+        grouped.setdefault(item.subscription_id.casefold(), []).append(item)
+    return {key: tuple(value) for key, value in grouped.items()}
+
+
 def build_inventory(events: Iterable[InventoryEvent]) -> Inventory:
-    builder = InventoryBuilder()
+    return fold_events(Inventory(), events)
+
+
+def fold_events(start: Inventory, events: Iterable[InventoryEvent]) -> Inventory:
+    """``start`` with ``events`` applied in order, built once (a big tenant streams in a
+    hundred pieces, and each Inventory indexes every subnet); ``start`` itself when there are
+    none."""
+    builder: InventoryBuilder | None = None
     for event in events:
+        builder = builder or InventoryBuilder(start)
         builder.add(event)
-    return builder.build()
+    return start if builder is None else builder.build()
+
+
+def finished_listings(event: InventoryEvent) -> set[tuple[str, str]]:
+    """The (subscription, listing) pairs this event completes, for a progress count."""
+    match event:
+        case RegistriesLoaded(subscription_id, _):
+            return {(subscription_id.casefold(), _REGISTRIES)}
+        case VirtualNetworksLoaded(subscription_id, _):
+            return {(subscription_id.casefold(), _NETWORKS)}
+        case LoadFailed(failure) if failure.what in (_REGISTRIES, _NETWORKS):
+            return {_failure_key(failure.subscription_id, failure.what)}
+        case LoadFailed(failure):
+            subscription = failure.subscription_id.casefold()
+            return {(subscription, _REGISTRIES), (subscription, _NETWORKS)}
+        case _:
+            return set()

@@ -4,7 +4,6 @@ subscriptions this identity can see."""
 from __future__ import annotations
 
 import asyncio
-import re
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -12,13 +11,15 @@ from services.azure import AzureClients
 from services.errors import AcrfenceError
 from services.inventory import InventoryService
 from services.models.inventory import Inventory, Registry
-from services.models.resource_id import ResourceIdError, parse_resource_id
-from services.registry_rules import REGISTRY_TYPE, RegistryRuleService
+from services.models.resource_id import (
+    REGISTRY_TYPE,
+    ResourceIdError,
+    is_registry_name,
+    parse_resource_id,
+)
+from services.registry_rules import RegistryRuleService
 
 __all__ = ["RegistryNotFound", "AmbiguousRegistryName", "find_registry"]
-
-# Azure's rule for registry names: 5-50 letters and digits.
-_REGISTRY_NAME = re.compile(r"^[A-Za-z0-9]{5,50}$")
 
 
 class RegistryNotFound(AcrfenceError):
@@ -68,7 +69,7 @@ async def find_registry(
             return await RegistryRuleService(clients).get(text)
         except ResourceNotFoundError:
             raise RegistryNotFound(f"no registry {text} (or it isn't visible)") from None
-    if not _REGISTRY_NAME.fullmatch(text):
+    if not is_registry_name(text):
         raise AcrfenceError(
             f"{name_or_id!r} is not a registry name (5-50 letters and digits) or resource ID",
             code="InvalidRegistryName",
@@ -76,7 +77,11 @@ async def find_registry(
     if isinstance(inventory_or_service, Inventory):
         candidates = list(inventory_or_service.registries)
     else:
-        service = inventory_or_service or InventoryService(clients)
+        service = (
+            inventory_or_service
+            if isinstance(inventory_or_service, InventoryService)
+            else InventoryService(clients)
+        )
         candidates = await _all_registries(service)
     matches = [r for r in candidates if r.name.casefold() == text.casefold()]
     if not matches:

@@ -12,9 +12,9 @@ reading back.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from azure.core.exceptions import HttpResponseError
 
@@ -31,10 +31,14 @@ from services.models.inventory import (
     ip_rule_key,
 )
 from services.models.resource_id import (
+    REGISTRY_TYPE,
+    SUBNET_TYPE,
     ResourceId,
     ResourceIdError,
     normalize_resource_id,
     parse_resource_id,
+    resource_group_of,
+    subscription_of,
 )
 
 __all__ = [
@@ -46,8 +50,6 @@ __all__ = [
     "raw_json",
 ]
 
-REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
-SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 _DEFAULT_ACTIONS = ("Allow", "Deny")
 _PUBLIC_ACCESS = ("Enabled", "Disabled")
 _BYPASS = ("AzureServices", "None")
@@ -64,7 +66,8 @@ class InvalidEdit(AcrfenceError):
 
 def raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> dict[str, Any]:
     """``cls=`` hook for SDK calls: the response body exactly as Azure sent it."""
-    return pipeline_response.http_response.json()
+    body: dict[str, Any] = pipeline_response.http_response.json()
+    return body
 
 
 def _rule_subnet_id(raw_rule: Mapping[str, Any]) -> str | None:
@@ -105,16 +108,6 @@ def _connection_from_arm(raw: Mapping[str, Any]) -> PrivateEndpointConnection:
     )
 
 
-def _resource_group(resource_id: str) -> str:
-    parts = resource_id.split("/")
-    return parts[4] if len(parts) > 4 else ""
-
-
-def _subscription(resource_id: str) -> str:
-    parts = resource_id.split("/")
-    return parts[2] if len(parts) > 2 else ""
-
-
 def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
     """A Registry from ARM's JSON (any api-version; rules read from either subnet field)."""
     props = raw.get("properties") or {}
@@ -122,8 +115,8 @@ def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
     return Registry(
         id=resource_id,
         name=raw.get("name", ""),
-        resource_group=_resource_group(resource_id),
-        subscription_id=_subscription(resource_id),
+        resource_group=resource_group_of(resource_id),
+        subscription_id=subscription_of(resource_id),
         location=raw.get("location", ""),
         sku=(raw.get("sku") or {}).get("name", ""),
         login_server=props.get("loginServer", ""),
@@ -309,12 +302,13 @@ class RegistryRuleService:
         clients = self._clients
         try:
             client = clients.registries(parsed.subscription_id)
-            return await client.registries.get(parsed.resource_group, parsed.name, cls=raw_json)
+            raw = await client.registries.get(parsed.resource_group, parsed.name, cls=raw_json)
         except HttpResponseError as error:
             if not clients.fall_back_on_registry_api(parsed.subscription_id, error):
                 raise
-        client = clients.registries(parsed.subscription_id)  # now on the fallback version
-        return await client.registries.get(parsed.resource_group, parsed.name, cls=raw_json)
+            client = clients.registries(parsed.subscription_id)  # now on the fallback version
+            raw = await client.registries.get(parsed.resource_group, parsed.name, cls=raw_json)
+        return cast("dict[str, Any]", raw)  # the SDK's types don't follow ``cls=``
 
     async def get(self, registry_id: str) -> Registry:
         raw = await self.get_raw(registry_id)
@@ -333,11 +327,11 @@ class RegistryRuleService:
         self,
         registry_id: str,
         edit: NetworkEdit,
-        on_write: Callable[[Registry], None] | None = None,
+        on_write: Callable[[Registry], Awaitable[None]] | None = None,
     ) -> tuple[Registry, Registry]:
         """Apply ``edit`` on top of the current rules; return (before, after), verified.
 
-        ``on_write`` is called right before each write is sent, with the state the write is
+        ``on_write`` is awaited right before each write is sent, with the state the write is
         built on (the plan executor journals what the write changes before it goes out).
 
         The rule set is written whole, so a change someone makes between our read and our
@@ -373,7 +367,7 @@ class RegistryRuleService:
                 basis = latest
                 body = _update_body(basis, edit)
             if on_write is not None:
-                on_write(registry_from_arm(basis))
+                await on_write(registry_from_arm(basis))
             poller = await client.registries.begin_update(
                 parsed.resource_group, parsed.name, body, content_type="application/json"
             )

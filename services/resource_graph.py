@@ -116,7 +116,9 @@ class ResourceGraphInventory:
             self.quota_waits += 1
             await asyncio.sleep(delay)
 
-    async def _pages(self, query: str, subscriptions: list[str]) -> AsyncIterator[list[dict]]:
+    async def _pages(
+        self, query: str, subscriptions: list[str]
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         """Every page of `query` over `subscriptions`, as lists of rows.
 
         The request is azure-mgmt-resourcegraph's own ``QueryRequest``, sent through the
@@ -191,7 +193,7 @@ class ResourceGraphInventory:
     ) -> AsyncIterator[list[tuple[str, list[Any]]]]:
         """Per page: the subscriptions whose rows are all in, with their built resources."""
         by_key = {s.casefold(): s for s in batch}
-        carried: list[dict] = []
+        carried: list[dict[str, Any]] = []
         async for page in self._pages(query, batch):
             rows = carried + page
             if not rows:
@@ -205,7 +207,7 @@ class ResourceGraphInventory:
 
     @staticmethod
     def _group(
-        rows: list[dict], by_key: dict[str, str], build: Any, seen: set[str]
+        rows: list[dict[str, Any]], by_key: dict[str, str], build: Any, seen: set[str]
     ) -> list[tuple[str, list[Any]]]:
         groups = []
         for key, items in groupby(rows, key=_subscription_of):

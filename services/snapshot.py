@@ -52,16 +52,17 @@ class TenantSnapshotter:
         self._clients = clients
         self._limit = asyncio.Semaphore(max_in_flight)
 
-    async def _get(self, url: str) -> dict:
+    async def _get(self, url: str) -> dict[str, Any]:
         async with self._limit:
             response = await self._clients.arm().send_request(HttpRequest("GET", url))
         if response.status_code != 200:
             map_error(response.status_code, response, _ERROR_MAP)
             raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-        return response.json()
+        document: dict[str, Any] = response.json()
+        return document
 
-    async def _list(self, url: str) -> list[dict]:
-        items: list[dict] = []
+    async def _list(self, url: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
         next_url: str | None = url
         while next_url:
             page = await self._get(next_url)
@@ -111,7 +112,9 @@ class TenantSnapshotter:
 
     async def _subscription(
         self, subscription_id: str
-    ) -> tuple[list[dict], list[dict], dict[str, str], list[SubscriptionFailure]]:
+    ) -> tuple[
+        list[dict[str, Any]], list[dict[str, Any]], dict[str, str], list[SubscriptionFailure]
+    ]:
         base = f"/subscriptions/{subscription_id}/providers"
         calls = {
             "registries": self._list(
@@ -148,7 +151,7 @@ class TenantSnapshotter:
         return registries, vnets, providers, failures
 
 
-def _private_endpoints(vnets: list[dict]) -> list[dict]:
+def _private_endpoints(vnets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Private endpoints as the seed format holds them, from the subnets that list them."""
     endpoints = []
     for vnet in vnets:
@@ -160,7 +163,7 @@ def _private_endpoints(vnets: list[dict]) -> list[dict]:
     return endpoints
 
 
-def _add_unreadable_subscriptions(document: dict) -> None:
+def _add_unreadable_subscriptions(document: dict[str, Any]) -> None:
     """Subscriptions that rules point into but weren't read: kept, marked unreadable."""
     known = {s["subscriptionId"].casefold() for s in document["subscriptions"]}
     for registry in document["registries"]:

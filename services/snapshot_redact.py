@@ -13,12 +13,12 @@ way every time. What could still identify the tenant goes: display names, the te
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
+
+from services.models.resource_id import is_subscription_id
 
 __all__ = ["Redactor", "redact_snapshot"]
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _REDACTED_TENANT = "00000000-0000-4000-8000-000000000000"
 # New-name stems per resource type (lower-cased); anything else gets its type as the stem.
 _STEMS = {
@@ -108,7 +108,7 @@ class Redactor:
             self.subscription(subscription["subscriptionId"])
         for registry in result.get("registries", []):
             self.resource_id(registry["id"])
-        result = self._walk(result)
+        result = dict(self._walk(result))
         for number, subscription in enumerate(result.get("subscriptions", []), start=1):
             subscription["displayName"] = f"Subscription {number}"
             if "tenantId" in subscription:
@@ -128,7 +128,7 @@ class Redactor:
                 return self.resource_id(value)
             if key in ("loginServer", "dataEndpointHostNames"):
                 return self.host_name(value)
-            if key == "subscriptionId" and _GUID.match(value):
+            if key == "subscriptionId" and is_subscription_id(value):
                 return self.subscription(value)
         return value
 

@@ -10,13 +10,21 @@ sent back as read. Every write is verified by reading back.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, cast
 
 from services.azure import AzureClients
 from services.errors import AcrfenceError, VerificationFailed
 from services.models.inventory import ACR_SERVICE_ENDPOINT, ServiceEndpoint, Subnet, VirtualNetwork
-from services.models.resource_id import ResourceId, ResourceIdError, parse_resource_id
+from services.models.resource_id import (
+    SUBNET_TYPE,
+    ResourceId,
+    ResourceIdError,
+    id_segment,
+    parse_resource_id,
+    resource_group_of,
+    subscription_of,
+)
 from services.registry_rules import raw_json
 
 __all__ = [
@@ -26,7 +34,6 @@ __all__ = [
     "virtual_network_from_arm",
 ]
 
-SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 # Re-reads allowed when the subnet keeps moving between our read and our write.
 MAX_ATTEMPTS = 3
 
@@ -51,7 +58,6 @@ def subnet_from_arm(raw: Mapping[str, Any], *, virtual_network_name: str | None 
     """A Subnet from ARM's JSON, standalone (GET subnet) or nested in a virtual network."""
     props = raw.get("properties") or {}
     resource_id = raw.get("id", "")
-    parts = resource_id.split("/")
     prefixes = tuple(props.get("addressPrefixes") or ())
     if not prefixes and props.get("addressPrefix"):
         prefixes = (props["addressPrefix"],)
@@ -69,10 +75,10 @@ def subnet_from_arm(raw: Mapping[str, Any], *, virtual_network_name: str | None 
     )
     return Subnet(
         id=resource_id,
-        name=raw.get("name") or (parts[-1] if parts else ""),
-        virtual_network_name=virtual_network_name or (parts[8] if len(parts) > 8 else ""),
-        resource_group=parts[4] if len(parts) > 4 else "",
-        subscription_id=parts[2] if len(parts) > 2 else "",
+        name=raw.get("name") or id_segment(resource_id, "subnets"),
+        virtual_network_name=virtual_network_name or id_segment(resource_id, "virtualNetworks"),
+        resource_group=resource_group_of(resource_id),
+        subscription_id=subscription_of(resource_id),
         address_prefixes=prefixes,
         service_endpoints=endpoints,
         delegations=delegations,
@@ -88,13 +94,12 @@ def subnet_from_arm(raw: Mapping[str, Any], *, virtual_network_name: str | None 
 def virtual_network_from_arm(raw: Mapping[str, Any]) -> VirtualNetwork:
     props = raw.get("properties") or {}
     resource_id = raw.get("id", "")
-    parts = resource_id.split("/")
-    name = raw.get("name") or (parts[-1] if parts else "")
+    name = raw.get("name") or id_segment(resource_id, "virtualNetworks")
     return VirtualNetwork(
         id=resource_id,
         name=name,
-        resource_group=parts[4] if len(parts) > 4 else "",
-        subscription_id=parts[2] if len(parts) > 2 else "",
+        resource_group=resource_group_of(resource_id),
+        subscription_id=subscription_of(resource_id),
         location=raw.get("location", ""),
         address_prefixes=tuple((props.get("addressSpace") or {}).get("addressPrefixes") or ()),
         subnets=tuple(
@@ -172,7 +177,8 @@ class SubnetEndpointService:
         parsed = _parse_subnet_id(subnet_id)
         client = self._clients.network(parsed.subscription_id)
         vnet, subnet = parsed.names
-        return await client.subnets.get(parsed.resource_group, vnet, subnet, cls=raw_json)
+        raw = await client.subnets.get(parsed.resource_group, vnet, subnet, cls=raw_json)
+        return cast("dict[str, Any]", raw)  # the SDK's types don't follow ``cls=``
 
     async def get(self, subnet_id: str) -> Subnet:
         return subnet_from_arm(await self.get_raw(subnet_id))
@@ -182,11 +188,11 @@ class SubnetEndpointService:
         subnet_id: str,
         enabled: bool,
         planned_etag: str | None,
-        on_write: Callable[[Subnet], None] | None = None,
+        on_write: Callable[[Subnet], Awaitable[None]] | None = None,
     ) -> tuple[Subnet, Subnet]:
         """Add (``enabled``) or remove the ACR endpoint; return (before, after), verified.
 
-        ``on_write`` is called right before the PUT is sent, with the state it is built on.
+        ``on_write`` is awaited right before the PUT is sent, with the state it is built on.
 
         Raises SubnetChanged when the subnet's etag is not ``planned_etag`` any more, or moves
         between our last read and our write. Without a planned etag the change is rebuilt on
@@ -219,8 +225,10 @@ class SubnetEndpointService:
                 raw = latest
                 continue
             if on_write is not None:
-                on_write(current)
-            poller = await client.subnets.begin_create_or_update(
+                await on_write(current)
+            # The body is ARM's JSON as read (keys this code doesn't know included); the SDK
+            # sends a dict as it is, though its types only name the model and IO[bytes].
+            poller = await client.subnets.begin_create_or_update(  # type: ignore[call-overload]
                 parsed.resource_group, vnet, name, body, content_type="application/json"
             )
             await poller.result()

@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from azure.containerregistry.aio import ContainerRegistryClient
 from azure.core.pipeline.transport import AioHttpTransport
-from conftest import StaticTokenCredential
+from helpers import StaticTokenCredential
 from requests.adapters import HTTPAdapter
 from urllib3.util import parse_url
 

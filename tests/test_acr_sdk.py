@@ -9,9 +9,8 @@ import json
 
 import pytest
 from azure.core.exceptions import HttpResponseError
+from helpers import SUBNET_ID, lock_down
 from registry_clients import acr_client
-from test_emulator_arm import SUBNET_ID
-from test_emulator_dataplane import lock_down
 
 from emulator.registry_content import OCI_MANIFEST, build_image
 

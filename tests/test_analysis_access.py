@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_analysis_builders import (
+from helpers import (
     OTHER_SUB,
     RG,
     SUB,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from conftest import dataplane_client
 from demo_tenant import DEMO_FINDINGS
+from helpers import dataplane_client
 
 from emulator.resources import (
     make_private_endpoint_connection,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_analysis_builders import (
+from helpers import (
     make_connection,
     make_inventory,
     make_registry,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_analysis_builders import (
+from helpers import (
     OTHER_SUB,
     RG,
     make_connection,

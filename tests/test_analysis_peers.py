@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from test_analysis_builders import make_connection, make_inventory, make_registry, make_subnet
+from helpers import make_connection, make_inventory, make_registry, make_subnet
 
 from services.analysis import find_findings
 from services.analysis.context import classify, context_for

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_analysis_builders import make_inventory, make_registry, make_subnet
+from helpers import make_inventory, make_registry, make_subnet
 
 from services.analysis import subnet_reach
 

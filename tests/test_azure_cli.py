@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_plans_helpers import DOCKER_SUBNET, cli_env, run_cli
+from helpers import DOCKER_SUBNET, cli_env, run_cli
 
 from emulator.arm.context import Settings
 from emulator.runner import EmulatorHandle, start_emulator

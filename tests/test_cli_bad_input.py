@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fault_api import acrfence, tenant_snapshot
-from test_plans_helpers import DOCKER_SUBNET, MYREGISTRY, cli_env, journal_runs
+from helpers import DOCKER_SUBNET, MYREGISTRY, cli_env, journal_runs
 
 from emulator.seeds import SUB_PRODUCTION
 

@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
-from azure.mgmt.network.aio import NetworkManagementClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
-from conftest import StaticTokenCredential, sdk_kwargs
+from helpers import PREVIEW, RG, SUBNET_ID, StaticTokenCredential, acr, network, sdk_kwargs
 
 from emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION, SUB_RESTRICTED
-
-PREVIEW = "2021-08-01-preview"
-RG = "myResourceGroup"
-SUBNET_ID = (
-    f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/{RG}/providers/Microsoft.Network"
-    "/virtualNetworks/myDockerVMVNET/subnets/myDockerVMSubnet"
-)
-
-
-def acr(handle, subscription=SUB_PRODUCTION, **kwargs) -> ContainerRegistryManagementClient:
-    return ContainerRegistryManagementClient(
-        StaticTokenCredential(handle.token), subscription, **sdk_kwargs(handle), **kwargs
-    )
-
-
-def network(handle, subscription=SUB_PRODUCTION) -> NetworkManagementClient:
-    return NetworkManagementClient(
-        StaticTokenCredential(handle.token), subscription, **sdk_kwargs(handle)
-    )
+from emulator.state import CLOCK
+from services.models import resource_group_of
 
 
 async def test_subscriptions_list_only_accessible_ones(emulator) -> None:
@@ -139,7 +120,8 @@ async def test_subnet_pages_and_vnet_listing(make_emulator) -> None:
     subscription = next(iter(handle.state.subscriptions.values())).subscription_id
     async with network(handle, subscription) as client:
         vnets = [v async for v in client.virtual_networks.list_all()]
-        subnets = [s async for s in client.subnets.list(vnets[0].id.split("/")[4], vnets[0].name)]
+        group = resource_group_of(vnets[0].id)
+        subnets = [s async for s in client.subnets.list(group, vnets[0].name)]
     assert len(vnets) == 2
     assert len(subnets) == 7
     assert len({s.id for s in subnets}) == 7
@@ -155,16 +137,18 @@ async def test_registry_list_follows_next_link(make_emulator) -> None:
 
 
 async def test_provider_register_goes_registering_then_registered(emulator) -> None:
-    emulator.settings.provider_registration_s = 0.2
+    # The emulator's clock is stepped, not slept past: no race with a busy machine.
+    emulator.settings.provider_registration_s = 60
     async with ResourceManagementClient(
         StaticTokenCredential(emulator.token), SUB_NETWORKING, **sdk_kwargs(emulator)
     ) as client:
         before = await client.providers.get("Microsoft.ContainerRegistry")
         registering = await client.providers.register("Microsoft.ContainerRegistry")
-        import asyncio
-
-        await asyncio.sleep(0.3)
+        CLOCK.advance(59)
+        still = await client.providers.get("Microsoft.ContainerRegistry")
+        CLOCK.advance(2)
         after = await client.providers.get("Microsoft.ContainerRegistry")
     assert before.registration_state == "NotRegistered"
     assert registering.registration_state == "Registering"
+    assert still.registration_state == "Registering"
     assert after.registration_state == "Registered"

@@ -9,10 +9,10 @@ import ssl
 from pathlib import Path
 
 import pytest
-from conftest import dataplane_client
-from test_emulator_arm import PREVIEW, RG, SUBNET_ID, acr, network
+from helpers import PREVIEW, RG, SUBNET_ID, acr, dataplane_client, lock_down
 
 from emulator.seeds import SUB_PLATFORM, SUB_PRODUCTION
+from emulator.state import CLOCK
 
 REFERENCE = Path(__file__).parent / "spec" / "acr_dataplane_auth_and_errors.json"
 LOGIN = "https://mycontainerregistry.azurecr.io"
@@ -20,28 +20,6 @@ APP_VNET = (
     f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/app-rg/providers/Microsoft.Network"
     "/virtualNetworks/app-vnet"
 )
-
-
-async def lock_down(handle) -> None:
-    """The walk-through: endpoint on the subnet, a rule for it, default action Deny."""
-    async with network(handle) as client:
-        subnet = await client.subnets.get(RG, "myDockerVMVNET", "myDockerVMSubnet")
-        subnet.service_endpoints = [{"service": "Microsoft.ContainerRegistry"}]
-        poller = await client.subnets.begin_create_or_update(
-            RG, "myDockerVMVNET", "myDockerVMSubnet", subnet
-        )
-        await poller.result()
-    body = {
-        "properties": {
-            "networkRuleSet": {
-                "defaultAction": "Deny",
-                "virtualNetworkRules": [{"virtualNetworkSubnetResourceId": SUBNET_ID}],
-                "ipRules": [],
-            }
-        }
-    }
-    async with acr(handle, api_version=PREVIEW) as client:
-        await (await client.registries.begin_update(RG, "mycontainerregistry", body)).result()
 
 
 async def test_open_registry_answers_the_exact_challenge(emulator) -> None:
@@ -145,12 +123,16 @@ async def test_certificate_is_not_valid_for_other_names(emulator) -> None:
 
 
 async def test_propagation_delay_keeps_the_old_rules_for_a_while(emulator) -> None:
-    emulator.faults.set_propagation_delay(0.6)
+    # The emulator's clock is stepped, not slept past: no race with a busy machine.
+    emulator.faults.set_propagation_delay(60)
     await lock_down(emulator)
     async with dataplane_client(emulator) as client:
         early = await client.get(f"{LOGIN}/v2/")
-        await asyncio.sleep(0.7)
+        CLOCK.advance(59)
+        still = await client.get(f"{LOGIN}/v2/")
+        CLOCK.advance(2)
         late = await client.get(f"{LOGIN}/v2/")
+    assert still.status_code == 401
     assert early.status_code == 401
     assert late.status_code == 403
 

@@ -7,7 +7,7 @@ import ssl
 import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError
-from test_emulator_arm import RG, SUBNET_ID, acr, network
+from helpers import RG, SUBNET_ID, acr, network
 
 from emulator.faults import matches
 from emulator.seeds import SUB_PRODUCTION

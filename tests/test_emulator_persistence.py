@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from test_emulator_arm import PREVIEW, RG, SUBNET_ID, acr
+from helpers import PREVIEW, RG, SUBNET_ID, acr
 
 from emulator.seeds import SeedError, build_tenant
 from emulator.tenant_json import tenant_to_json

@@ -8,7 +8,7 @@ import pytest
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
-from conftest import StaticTokenCredential, sdk_kwargs
+from helpers import StaticTokenCredential, sdk_kwargs
 
 from emulator.seeds import SUB_PRODUCTION
 

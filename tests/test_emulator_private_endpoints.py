@@ -9,7 +9,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
 from azure.mgmt.network.aio import NetworkManagementClient
 from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
-from conftest import StaticTokenCredential, sdk_kwargs
+from helpers import StaticTokenCredential, sdk_kwargs
 
 from emulator.arm.private_endpoints import subnet_capacity
 from emulator.arm.replications import add_replication

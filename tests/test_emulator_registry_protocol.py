@@ -8,8 +8,7 @@ import base64
 import hashlib
 import json
 
-from conftest import dataplane_client
-from test_emulator_dataplane import lock_down
+from helpers import dataplane_client, lock_down
 
 from emulator.registry_content import DOCKER_MANIFEST, OCI_MANIFEST
 from emulator.seeds import SeedError, build_tenant

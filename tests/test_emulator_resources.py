@@ -12,7 +12,7 @@ import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
-from conftest import StaticTokenCredential, sdk_kwargs
+from helpers import StaticTokenCredential, sdk_kwargs
 
 from emulator.identity import IDENTITY_PATH
 from emulator.seeds import SUB_PRODUCTION

@@ -5,6 +5,7 @@ from __future__ import annotations
 from emulator.access import Caller, decide
 from emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION, SUB_RESTRICTED, demo_tenant
 from emulator.state import CONTAINER_REGISTRY
+from services.models import resource_group_of
 
 
 def _by_name(tenant) -> dict[str, dict]:
@@ -30,7 +31,7 @@ def test_scenario_is_verbatim() -> None:
         "Microsoft.Network/virtualNetworks/myDockerVMVNET"
     )
     assert first.subscription_id == SUB_PRODUCTION
-    assert registry["id"].split("/")[4] == "myResourceGroup"
+    assert resource_group_of(registry["id"]) == "myResourceGroup"
     assert registry["sku"]["name"] == "Premium"
     assert registry["properties"]["networkRuleSet"]["defaultAction"] == "Allow"
     assert _rules(registry) == []

@@ -7,9 +7,10 @@ import ssl
 import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError
-from test_emulator_arm import PREVIEW, RG, SUBNET_ID, acr, network
+from helpers import PREVIEW, RG, SUBNET_ID, acr, network, patch_error
 
 from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
+from services.models import resource_group_of
 
 REGISTRY = (
     f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/{RG}/providers/"
@@ -19,19 +20,6 @@ HUB_SPARE = (
     f"/subscriptions/{SUB_NETWORKING}/resourceGroups/network-rg/providers/Microsoft.Network"
     "/virtualNetworks/hub-vnet/subnets/hub-spare"
 )
-
-
-async def patch_error(handle, registry: str, rule_set: dict, rg: str = RG, **props) -> tuple:
-    before = handle.state.get_registry(
-        f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/{rg}/providers/"
-        f"Microsoft.ContainerRegistry/registries/{registry}"
-    )
-    body = {"properties": {"networkRuleSet": rule_set, **props}}
-    async with acr(handle, api_version=PREVIEW) as client:
-        with pytest.raises(HttpResponseError) as failure:
-            await (await client.registries.begin_update(rg, registry, body)).result()
-    after = handle.state.get_registry(before["id"])
-    return failure.value, before, after
 
 
 @pytest.mark.parametrize(
@@ -70,7 +58,7 @@ async def test_more_than_100_vnet_rules_is_refused(make_emulator) -> None:
     subscription = next(iter(handle.state.subscriptions.values())).subscription_id
     registry = next(iter(handle.state.registries.values()))
     subnets = [s["id"] for s in handle.state.subnets.values()][:101]
-    rg = registry["id"].split("/")[4]
+    rg = resource_group_of(registry["id"])
     body = {"properties": {"networkRuleSet": {"virtualNetworkRules": [{"id": s} for s in subnets]}}}
     async with acr(handle, subscription, api_version=PREVIEW) as client:
         with pytest.raises(HttpResponseError) as failure:

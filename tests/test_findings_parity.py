@@ -5,26 +5,12 @@ somewhere, plus the demo tenant), over HTTPS with the real SDK."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from helpers import acrfence
 from parity_tenant import OPEN_REASON, PARITY_REGISTRIES, RG, SUB, write_parity_seed
 
 from services.analysis.peers import PEER_CHECKS
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def acrfence(handle, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACRFENCE_")}
-    env.update(handle.env)
-    return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
 
 
 @pytest.fixture

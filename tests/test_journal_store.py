@@ -64,3 +64,31 @@ def test_bad_run_ids_are_one_line_errors(tmp_path: Path, bad: str) -> None:
 def test_unknown_run_names_the_directory(tmp_path: Path) -> None:
     with pytest.raises(JournalError, match="no run 20260101T000000-abcdef"):
         Journal(tmp_path).load("20260101T000000-abcdef")
+
+
+async def test_the_executor_journals_off_the_event_loop(emulator, tmp_path, monkeypatch):
+    # fsync can block for long on a busy disk: the executor's saves run in a worker thread.
+    import os
+    import threading
+
+    from services.config import Target
+    from services.models import RunState
+    from services.plans.journal import Journal
+    from services.plans.lockdown import LockdownRequest
+    from services.plans.session import PlanSession
+
+    loop_thread = threading.current_thread()
+    fsync_threads: list[threading.Thread] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        fsync_threads.append(threading.current_thread())
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    async with PlanSession.for_target(Target.from_env(emulator.env), Journal(tmp_path)) as session:
+        registry = await session.resolve_registry("contosoiprules")
+        request = LockdownRequest(registry.id, (), ip_ranges=("203.0.113.77",))
+        run = await session.execute(await session.lockdown_plan(request, registry))
+    assert run.state is RunState.DONE, run.error
+    assert fsync_threads and loop_thread not in fsync_threads

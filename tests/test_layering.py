@@ -1,5 +1,7 @@
-"""The architecture's arrows, checked: services/ and emulator/ never load Textual, the emulator
-stands on the REST contract alone, and the command line starts without the heavy imports."""
+"""The architecture's arrows, checked: services/ and emulator/ never load Textual, widgets never
+load the tui, the emulator stands on the REST contract alone, and the command line starts
+without the heavy imports. (import-linter's contracts in pyproject.toml say the same
+statically; `.ci/run` runs both.)"""
 
 from __future__ import annotations
 
@@ -41,6 +43,12 @@ def test_services_never_load_textual() -> None:
     loaded = _top_levels(_loaded_after_importing(_modules("services")))
     assert "textual" not in loaded
     assert not {"tui", "widgets"} & loaded
+
+
+def test_widgets_never_load_the_tui() -> None:
+    # Widgets render models and post messages; the app and its screens sit above them.
+    loaded = _top_levels(_loaded_after_importing(_modules("widgets")))
+    assert "tui" not in loaded
 
 
 def test_emulator_imports_nothing_of_the_app() -> None:

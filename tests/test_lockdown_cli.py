@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_plans_helpers import (
+from helpers import (
     ACR,
     AKS,
     CROSSSUB,

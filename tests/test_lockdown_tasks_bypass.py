@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_plans_helpers import DOCKER_SUBNET, MYREGISTRY, cli_env, journal_runs, run_cli
+from helpers import DOCKER_SUBNET, MYREGISTRY, cli_env, journal_runs, run_cli
 
 from emulator.arm.context import Settings
 
@@ -88,15 +88,15 @@ def test_where_azure_refuses_the_newest_api_the_plan_says_so_and_runs_on_the_fal
 
 
 async def test_the_wizard_can_let_tasks_through(emulator, tmp_path: Path, monkeypatch) -> None:
-    from test_plans_wizard import _app, _text, _until
+    from helpers import static_text, until, wizard_app
     from textual.widgets import Button, Input, Select
 
     from tui.actions import WizardContext
     from tui.screens.lockdown_wizard import LockdownWizardScreen
 
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        await until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
         inventory = app.data.inventory
         context = WizardContext(
             app, inventory, inventory.registry(MYREGISTRY), inventory.subnet(DOCKER_SUBNET), False
@@ -106,11 +106,11 @@ async def test_the_wizard_can_let_tasks_through(emulator, tmp_path: Path, monkey
         await pilot.pause()
         screen.query_one("#tasks-bypass", Select).value = "allow"
         screen.query_one("#make-plan", Button).press()
-        await _until(pilot, lambda: screen.plan is not None)
-        assert "ACR Tasks bypass" in _text(screen, "#plan-text")
-        assert "networkRuleBypassAllowedForTasks=true" in _text(screen, "#plan-text")
+        await until(pilot, lambda: screen.plan is not None)
+        assert "ACR Tasks bypass" in static_text(screen, "#plan-text")
+        assert "networkRuleBypassAllowedForTasks=true" in static_text(screen, "#plan-text")
         screen.query_one("#confirm", Input).value = "mycontainerregistry"
         await pilot.pause()
         screen.query_one("#apply", Button).press()
-        await _until(pilot, lambda: "Applied and verified" in _text(screen, "#outcome"))
+        await until(pilot, lambda: "Applied and verified" in static_text(screen, "#outcome"))
     assert _tasks(emulator) is True

@@ -11,10 +11,8 @@ import hashlib
 from pathlib import Path
 
 import oras.provider
-from conftest import dataplane_client
+from helpers import SUBNET_ID, dataplane_client, lock_down
 from registry_clients import ConnectToAdapter
-from test_emulator_arm import SUBNET_ID
-from test_emulator_dataplane import lock_down
 
 SERVICE = "mycontainerregistry.azurecr.io"
 NULL_USER = "00000000-0000-0000-0000-000000000000"

@@ -23,6 +23,7 @@ from services.models import (
     VirtualNetwork,
     VirtualNetworkRule,
     legacy_applied,
+    parse_resource_id,
     registry_id,
     subnet_id,
 )
@@ -51,13 +52,13 @@ def _registry(**kw) -> Registry:
 
 
 def _subnet(sid: str = APP, endpoints: tuple[str, ...] = ("Microsoft.Storage",), **kw) -> Subnet:
-    parts = sid.split("/")
+    parsed = parse_resource_id(sid)
     return Subnet(
         id=sid,
-        name=parts[-1],
-        virtual_network_name=parts[-3],
-        resource_group=parts[4],
-        subscription_id=parts[2],
+        name=parsed.name,
+        virtual_network_name=parsed.names[0],
+        resource_group=parsed.resource_group,
+        subscription_id=parsed.subscription_id,
         address_prefixes=("10.0.1.0/24",),
         service_endpoints=tuple(ServiceEndpoint(s) for s in endpoints),
         delegations=("Microsoft.Web/serverFarms",),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fault_api import acrfence, post_fault
-from test_plans_helpers import (
+from helpers import (
     ACR,
     DOCKER_SUBNET,
     MYREGISTRY,

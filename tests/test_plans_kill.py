@@ -3,6 +3,7 @@ resumed and, separately, rolled back: each ends in the intended state with nothi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_plans_helpers import (
+from helpers import (
     ACR,
     AKS,
     DOCKER_SUBNET,
@@ -111,7 +112,9 @@ def test_killed_at_random_points_under_latency(make_emulator, tmp_path, monkeypa
         env = cli_env(emulator, tmp_path / action)
         child = _start(env)
         delay = rng.uniform(1.0, 3.6)  # a whole run takes about 4 s here
-        time.sleep(delay)
+        # Kill it at that random point of its run (unless it ended before).
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=delay)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=60)
         runs = [r for r in journal_runs(tmp_path / action) if r["kind"] == "lockdown"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from fault_api import post_fault
-from test_plans_helpers import ACR, AKS, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
+from helpers import ACR, AKS, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
 
 from services.config import Target
 from services.models import RunRecord, RunState, StepKind, StepStatus

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_plans_helpers import ACR, AKS, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
+from helpers import ACR, AKS, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
 
 from services.config import Target
 from services.models import RunState, StepKind
@@ -81,3 +81,20 @@ async def test_plan_is_read_only_and_journal_holds_no_token(emulator, tmp_path):
     token = emulator.env["ACRFENCE_TOKEN"]
     for path in tmp_path.iterdir():
         assert token not in path.read_text()
+
+
+async def test_a_registry_is_named_through_services_lookup(emulator, tmp_path):
+    import pytest
+
+    from services.plans.inputs import PlanInputError
+
+    async with PlanSession.for_target(Target.from_env(emulator.env), Journal(tmp_path)) as session:
+        by_name = await session.resolve_registry("mycontainerregistry")
+        assert (await session.resolve_registry(by_name.id)).key == by_name.key
+        # lookup's own sentences, as bad input (one line, exit 2 on the command line).
+        with pytest.raises(PlanInputError, match="no registry named 'nosuchregistry'"):
+            await session.resolve_registry("nosuchregistry")
+        with pytest.raises(PlanInputError, match="not a registry name"):
+            await session.resolve_registry("my registry!")
+        with pytest.raises(PlanInputError, match="resource ID must start /subscriptions"):
+            await session.resolve_registry("/subscriptions/x/oops/x/y/z/a/b/c")

@@ -3,60 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
-from test_plans_helpers import ACR, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
-from textual.widgets import Button, Input, SelectionList, Static
+from helpers import (
+    ACR,
+    DOCKER_SUBNET,
+    MYREGISTRY,
+    registry_view,
+    static_text,
+    subnet_view,
+    until,
+    wizard_app,
+)
+from textual.widgets import Button, Input, SelectionList
 
 from tui.actions import WizardContext
-from tui.app import AcrFenceApp
-from tui.launch import build_services
 from tui.screens.lockdown_wizard import LockdownWizardScreen
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-async def _until(pilot, condition, timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("timed out waiting for the wizard")
-        await pilot.pause(0.05)
-
-
-def _text(screen, selector: str) -> str:
-    widget = screen.query_one(selector, Static)
-    # The plan is laid out in a Rich group; its widget keeps the text as ``plain``.
-    return getattr(widget, "plain", None) or str(widget.render())
-
-
-async def _loaded(app, pilot) -> None:
-    await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
-
-
-async def _lockdown_of_myregistry(app, pilot) -> LockdownWizardScreen:
-    """The lockdown wizard on mycontainerregistry, nothing chosen yet, on top of the app."""
-    inventory = app.data.inventory
-    screen = LockdownWizardScreen(
-        WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
-    )
-    app.push_screen(screen)
-    await pilot.pause()
-    return screen
-
-
-def _app(emulator, tmp_path: Path, monkeypatch, read_only: bool = False) -> AcrFenceApp:
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    services = build_services(emulator.env, "emulator")
-    services.extras.update(vantages=emulator.info["vantages"], public_ip=emulator.info["public_ip"])
-    return AcrFenceApp(services, read_only=read_only)
 
 
 async def test_lockdown_wizard_walkthrough(emulator, tmp_path, monkeypatch):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(100, 40)) as pilot:
-        await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        await until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
         inventory = app.data.inventory
         registry = inventory.registry(MYREGISTRY)
         subnet = inventory.subnet(DOCKER_SUBNET)
@@ -66,8 +33,8 @@ async def test_lockdown_wizard_walkthrough(emulator, tmp_path, monkeypatch):
         assert screen.query_one("#subnets", SelectionList).selected == [subnet.id]
 
         screen.query_one("#make-plan", Button).press()
-        await _until(pilot, lambda: screen.plan is not None)
-        plan_text = _text(screen, "#plan-text")
+        await until(pilot, lambda: screen.plan is not None)
+        plan_text = static_text(screen, "#plan-text")
         assert "+ Deny" in plan_text and "az acr network-rule add" in plan_text
         assert registry_view(emulator, MYREGISTRY)["default_action"] == "Allow"
 
@@ -79,18 +46,20 @@ async def test_lockdown_wizard_walkthrough(emulator, tmp_path, monkeypatch):
         await pilot.pause()
         assert not apply.disabled
         apply.press()
-        await _until(pilot, lambda: "Applied and verified" in _text(screen, "#outcome"))
+        await until(pilot, lambda: "Applied and verified" in static_text(screen, "#outcome"))
         assert registry_view(emulator, MYREGISTRY)["default_action"] == "Deny"
         assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
         # The probe from the subnet's vantage keeps trying, with a countdown, until it gets in.
-        await _until(pilot, lambda: "as expected" in _text(screen, "#probe"), timeout=30)
-        assert "auth-required" in _text(screen, "#probe") or "reachable" in _text(screen, "#probe")
+        await until(pilot, lambda: "as expected" in static_text(screen, "#probe"), timeout=30)
+        assert "auth-required" in static_text(screen, "#probe") or "reachable" in static_text(
+            screen, "#probe"
+        )
 
 
 async def test_lockdown_wizard_refused_in_read_only(emulator, tmp_path, monkeypatch):
-    app = _app(emulator, tmp_path, monkeypatch, read_only=True)
+    app = wizard_app(emulator, tmp_path, monkeypatch, read_only=True)
     async with app.run_test(size=(100, 40)) as pilot:
-        await _until(pilot, lambda: not app.data.loading)
+        await until(pilot, lambda: not app.data.loading)
         inventory = app.data.inventory
         screen = LockdownWizardScreen(
             WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, True)
@@ -101,7 +70,7 @@ async def test_lockdown_wizard_refused_in_read_only(emulator, tmp_path, monkeypa
 
 
 async def test_restore_wizard_undoes_a_journaled_lockdown(emulator, tmp_path, monkeypatch):
-    from test_plans_helpers import cli_env, journal_runs, run_cli
+    from helpers import cli_env, journal_runs, run_cli
 
     from tui.screens.restore_wizard import RestoreWizardScreen
 
@@ -111,22 +80,22 @@ async def test_restore_wizard_undoes_a_journaled_lockdown(emulator, tmp_path, mo
     # The command line runs its own event loop: give it a thread of its own.
     assert await asyncio.to_thread(run_cli, monkeypatch, env, *lock) == 0
     run_id = journal_runs(tmp_path)[0]["id"]
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(100, 40)) as pilot:
-        await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        await until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
         inventory = app.data.inventory
         context = WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
         screen = RestoreWizardScreen(context)
         app.push_screen(screen)
         await pilot.pause()
         screen.query_one("#make-plan", Button).press()
-        await _until(pilot, lambda: screen.plan is not None)
+        await until(pilot, lambda: screen.plan is not None)
         assert screen.plan.source_run_id == run_id
-        assert "subnet rules:" in _text(screen, "#plan-text")
+        assert "subnet rules:" in static_text(screen, "#plan-text")
         screen.query_one("#confirm", Input).value = "mycontainerregistry"
         await pilot.pause()
         screen.query_one("#apply", Button).press()
-        await _until(pilot, lambda: "Applied and verified" in _text(screen, "#outcome"))
+        await until(pilot, lambda: "Applied and verified" in static_text(screen, "#outcome"))
     assert (registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)) == original
     states = {r["id"]: r["state"] for r in journal_runs(tmp_path)}
     assert states[run_id] == "rolled-back"
@@ -136,9 +105,9 @@ async def test_restore_wizard_undoes_a_journaled_lockdown(emulator, tmp_path, mo
 
 
 async def test_lockdown_wizard_blocked_plan_at_80x24(emulator, tmp_path, monkeypatch):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        await until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
         inventory = app.data.inventory
         platform = next(r for r in inventory.registries if r.name == "platformacr")
         ci = next(s for s in inventory.subnets if s.name == "ci")
@@ -146,9 +115,9 @@ async def test_lockdown_wizard_blocked_plan_at_80x24(emulator, tmp_path, monkeyp
         app.push_screen(screen)
         await pilot.pause()
         screen.query_one("#make-plan", Button).press()
-        await _until(pilot, lambda: screen.plan is not None)
+        await until(pilot, lambda: screen.plan is not None)
         assert screen.plan.blocked
-        assert "BLOCKED" in _text(screen, "#plan-text")
+        assert "BLOCKED" in static_text(screen, "#plan-text")
         assert not screen.query_one("#confirm", Input).display
         assert screen.query_one("#apply", Button).disabled
 
@@ -156,9 +125,9 @@ async def test_lockdown_wizard_blocked_plan_at_80x24(emulator, tmp_path, monkeyp
 async def test_lockdown_wizard_rejects_a_malformed_ip_range_in_one_line(
     emulator, tmp_path, monkeypatch
 ):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(100, 40)) as pilot:
-        await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        await until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
         inventory = app.data.inventory
         context = WizardContext(
             app, inventory, inventory.registry(MYREGISTRY), inventory.subnet(DOCKER_SUBNET), False
@@ -168,6 +137,6 @@ async def test_lockdown_wizard_rejects_a_malformed_ip_range_in_one_line(
         await pilot.pause()
         screen.query_one("#ips", Input).value = "203.0.113.0/33"
         screen.query_one("#make-plan", Button).press()
-        await _until(pilot, lambda: "malformed IP range" in _text(screen, "#choose-error"))
+        await until(pilot, lambda: "malformed IP range" in static_text(screen, "#choose-error"))
         assert screen.plan is None
     assert registry_view(emulator, MYREGISTRY)["default_action"] == "Allow"

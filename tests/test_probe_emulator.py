@@ -243,6 +243,20 @@ async def test_many_registries_concurrently_keep_their_order(tenant: Tenant) -> 
     ]
 
 
+async def test_a_consumer_that_stops_early_leaves_no_probe_running(tenant: Tenant) -> None:
+    from contextlib import aclosing
+
+    names = ["contosolocked", "contosoiprules", "contosodangling", "contosonoendpoint"]
+    registries = [await tenant.registry(n) for n in names]
+    runner = ProbeRunner(tenant.options(BUILD_AGENTS, concurrency=1))
+    before = asyncio.all_tasks()
+    async with aclosing(runner.iter_probes(registries)) as probes:
+        async for _first in probes:
+            break
+    # The rest were cancelled and awaited before aclose returned: none is left pending.
+    assert not [task for task in asyncio.all_tasks() - before if not task.done()]
+
+
 async def test_data_endpoint_hosts_are_probed_too(tenant: Tenant) -> None:
     from emulator.seeds import SUB_PLATFORM
 

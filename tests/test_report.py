@@ -16,8 +16,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers import acrfence
 from parity_tenant import PARITY_REGISTRIES, SUB, write_parity_seed
-from test_findings_parity import acrfence
 
 from services.analysis.peers import PEER_CHECKS
 

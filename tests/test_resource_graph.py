@@ -17,7 +17,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resourcegraph.aio import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
-from conftest import StaticTokenCredential, sdk_kwargs
+from helpers import StaticTokenCredential, sdk_kwargs
 
 from emulator.resource_graph import GraphQuota, parse_query
 from services.azure import AzureClients

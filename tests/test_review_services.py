@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import HttpResponseError
-from test_emulator_arm import SUBNET_ID, network
-from test_emulator_validation import RG, patch_error
+from helpers import RG, SUBNET_ID, network, patch_error
+
+from services.models import parse_resource_id
 
 
 @pytest.mark.parametrize(
@@ -26,8 +27,8 @@ async def test_malformed_rule_set_is_an_arm_400_not_a_server_crash(emulator, rul
 
 async def test_ipv6_subnet_prefix_outside_an_ipv4_vnet_is_refused_not_a_crash(emulator):
     # subnet_of() between an IPv6 prefix and the IPv4 address space raised TypeError: a 500.
-    parts = SUBNET_ID.split("/")
-    subscription, rg, vnet = parts[2], parts[4], parts[8]
+    parsed = parse_resource_id(SUBNET_ID)
+    subscription, rg, vnet = parsed.subscription_id, parsed.resource_group, parsed.names[0]
     body = {"properties": {"addressPrefixes": ["fd00::/64"]}}
     async with network(emulator, subscription) as client:
         with pytest.raises(HttpResponseError) as failure:

@@ -121,3 +121,29 @@ async def test_paged_listings_are_followed_to_the_end(make_emulator) -> None:
     assert len(sequential.registries) == 300
     assert len(sequential.subnets) == 2 * 3 * 4
     assert sequential == concurrent
+
+
+async def test_a_refresh_folds_over_the_last_inventory_listing_by_listing(emulator) -> None:
+    from services.inventory import finished_listings, fold_events
+    from services.models import SubscriptionFailure
+
+    async with clients_for(emulator) as clients:
+        events = [event async for event in InventoryService(clients).stream()]
+    before = build_inventory(events)
+    production = [r for r in before.registries if r.subscription_id == SUB_PRODUCTION]
+    assert fold_events(before, []) is before
+    # A refresh: until a subscription's new listing arrives, its old one stays on screen.
+    failed = LoadFailed(SubscriptionFailure(SUB_PRODUCTION, "registries", "Throttled", "429"))
+    during = fold_events(before, [events[0], failed])
+    assert set(during.registries) == set(before.registries)
+    assert during.failures == (failed.failure,)
+    assert finished_listings(failed) == {(SUB_PRODUCTION.casefold(), "registries")}
+    # Its listing arrives: replaced, and the failure is gone.
+    after = fold_events(during, [RegistriesLoaded(SUB_PRODUCTION, tuple(production[:1]))])
+    assert not after.failures
+    assert [r for r in after.registries if r.subscription_id == SUB_PRODUCTION] == production[:1]
+    # A subscription no longer listed takes its resources with it.
+    listed = tuple(s for s in before.subscriptions if s.subscription_id != SUB_PRODUCTION)
+    gone = fold_events(after, [SubscriptionsLoaded(listed)])
+    assert not [r for r in gone.registries if r.subscription_id == SUB_PRODUCTION]
+    assert not [v for v in gone.virtual_networks if v.subscription_id == SUB_PRODUCTION]

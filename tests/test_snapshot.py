@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_tui_dashboard import demo_app, loaded, open_registry, registry_names
+from helpers import demo_app, inventory_loaded, open_registry, registry_names
 
 from emulator.seeds import SUB_PLATFORM, SUB_PRODUCTION, SUB_RESTRICTED
 from services.analysis import find_findings
@@ -93,7 +93,7 @@ async def test_the_dashboard_on_a_rehearsal_matches_the_original(
         for target in (emulator, handle):
             app = demo_app(target)
             async with app.run_test(size=(120, 40)) as pilot:
-                await loaded(pilot)
+                await inventory_loaded(pilot)
                 details = []
                 for name in ("contosocrosssub", "contosoprivate", "contosofleet"):
                     details.append(await open_registry(pilot, name))

@@ -10,14 +10,21 @@ from __future__ import annotations
 import socket
 
 from demo_tenant import DEMO_REGISTRIES_WITH_FINDINGS
+from helpers import (
+    demo_app,
+    detail_text,
+    inventory_loaded,
+    notes,
+    open_registry,
+    registry_names,
+    until,
+)
 from textual.command import CommandPalette
-from textual.notifications import Notify
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
-from emulator.runner import EmulatorHandle
 from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION, SUB_RESTRICTED
 from services.models import Finding
-from tui.actions import ACTIONS, WIZARDS, register_wizard
+from tui.actions import ACTIONS
 from tui.app import AcrFenceApp
 from tui.launch import build_services
 from tui.screens.dashboard import DashboardScreen
@@ -25,10 +32,9 @@ from tui.screens.findings import FindingsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.registry_detail import RegistryDetailScreen
 from tui.screens.subnet_detail import SubnetDetailScreen
+from tui.wizards import WIZARDS
 from widgets.findings_table import FindingsTable
-from widgets.registry_detail import RegistryDetail
 from widgets.registry_table import RegistryTable
-from widgets.subnet_detail import SubnetDetail
 from widgets.subnet_table import SubnetTable
 from widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
 
@@ -36,58 +42,10 @@ from widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
 DEMO_SUBNET_FINDINGS = {"app-vnet/batch-jobs": {"subnet-endpoint-unused"}}
 
 
-def demo_app(handle: EmulatorHandle, *, read_only: bool = False, **env: str) -> AcrFenceApp:
-    services = build_services({**handle.env, **env}, "demo tenant (test)")
-    services.extras.update(public_ip=handle.info["public_ip"])
-    # A stopped clock: the status line's "read just now" never depends on how slow the run is.
-    return AcrFenceApp(services, read_only=read_only, clock=lambda: 0.0)
-
-
-async def loaded(pilot) -> None:
-    """Wait until the inventory is read (the emulator answers in well under a second)."""
-    for _ in range(400):
-        data = pilot.app.data
-        if not data.loading and (data.inventory.subscriptions or data.error):
-            break
-        await pilot.pause(0.02)
-    else:
-        raise AssertionError("the inventory never finished loading")
-    await pilot.pause()
-
-
-def registry_names(app: AcrFenceApp) -> list[str]:
-    table = app.screen.query_one(RegistryTable)
-    return [app.data.inventory.registry(key).name for key in table.row_keys]
-
-
-def notes(messages: list[object]) -> list[str]:
-    return [
-        f"{m.notification.title}: {m.notification.message}"
-        for m in messages
-        if isinstance(m, Notify)
-    ]
-
-
-def detail_text(app: AcrFenceApp) -> str:
-    widget = RegistryDetail if isinstance(app.screen, RegistryDetailScreen) else SubnetDetail
-    return app.screen.query_one(widget).plain
-
-
-async def open_registry(pilot, name: str) -> str:
-    app = pilot.app
-    await pilot.press("2")
-    registry = next(r for r in app.data.inventory.registries if r.name == name)
-    assert app.screen.query_one(RegistryTable).select_key(registry.key)
-    await pilot.press("enter")
-    await pilot.pause()
-    assert isinstance(app.screen, RegistryDetailScreen)
-    return detail_text(app)
-
-
 async def test_panes_fill_with_the_demo_tenant(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         with emulator.state.lock:
             names = sorted(r["name"] for r in emulator.state.registries.values())
             subnets = len(emulator.state.subnets)
@@ -110,19 +68,18 @@ async def test_panes_fill_with_the_demo_tenant(emulator):
 
 
 async def test_first_paint_comes_before_the_inventory_is_done(emulator):
-    emulator.faults.set_latency(1500, match="/providers/Microsoft.Network/virtualNetworks")
+    # The network listings take seconds, far longer than the registries take even on a busy
+    # machine (1.5 s lost that race under load); the emulator's stop waits them out.
+    emulator.faults.set_latency(5000, match="/providers/Microsoft.Network/virtualNetworks")
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(100):
-            if app.data.inventory.registries:
-                break
-            await pilot.pause(0.02)
+        await until(pilot, lambda: app.data.inventory.registries, "the registries")
         # Registries are on screen while the networks are still on their way.
         assert app.data.loading and registry_names(app)
         assert not app.screen.query_one(SubnetTable).row_keys
         assert "Reading the inventory" in str(app.screen.query_one("#load-line").render())
         assert app.screen.query_one("#load-progress").display
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         assert app.screen.query_one(SubnetTable).row_keys
         assert "✓ Read" in str(app.screen.query_one("#load-line").render())
 
@@ -130,7 +87,7 @@ async def test_first_paint_comes_before_the_inventory_is_done(emulator):
 async def test_choosing_a_subscription_filters_registries_and_networks(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         everything = len(registry_names(app))
         await pilot.press("1")
         subscriptions = app.screen.query_one(SubscriptionTable)
@@ -157,7 +114,7 @@ async def test_choosing_a_subscription_filters_registries_and_networks(emulator)
 async def test_slash_filters_the_focused_table_and_escape_clears_it(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         everything = len(registry_names(app))
         await pilot.press("2", "slash")
         assert isinstance(app.focused, Input)
@@ -179,7 +136,7 @@ async def test_slash_filters_the_focused_table_and_escape_clears_it(emulator):
 async def test_refresh_reads_azure_again_and_keeps_the_cursor(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         table = app.screen.query_one(RegistryTable)
         target = next(r for r in app.data.inventory.registries if r.name == "mycontainerregistry")
@@ -192,9 +149,8 @@ async def test_refresh_reads_azure_again_and_keeps_the_cursor(emulator):
 
         emulator.state.update_registry(target.id, deny)
         await pilot.press("r")
-        await pilot.pause(0.1)
-        await loaded(pilot)
-        assert "Deny" in table.get_cell(target.key, "default").plain
+        await until(pilot, lambda: "Deny" in table.get_cell(target.key, "default").plain)
+        await inventory_loaded(pilot)
         assert "err" in table.get_cell(target.key, "findings").plain
         assert table.selected_key == target.key
 
@@ -206,7 +162,7 @@ async def test_an_unreadable_subscription_is_reported_and_the_rest_loads(emulato
     messages: list[object] = []
     app = demo_app(emulator, ACRFENCE_SUBSCRIPTIONS=wanted)
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         assert "mycontainerregistry" in registry_names(app)
         assert {r.subscription_id for r in app.data.inventory.registries} == {SUB_PRODUCTION}
         failures = str(app.screen.query_one("#failures").render())
@@ -227,7 +183,7 @@ async def test_a_failing_listing_in_one_subscription_keeps_the_others(emulator):
     )
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         [failure] = app.data.inventory.failures
         assert failure.subscription_id == SUB_NETWORKING and failure.what == "virtual networks"
         assert "InternalServerError" in str(app.screen.query_one("#failures").render())
@@ -246,7 +202,7 @@ async def test_a_dead_endpoint_is_one_line_not_a_traceback():
     messages: list[object] = []
     app = AcrFenceApp(services)
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         assert app.is_running and isinstance(app.screen, DashboardScreen)
         [note] = [n for n in notes(messages) if n.startswith("Inventory failed")]
         assert "Traceback" not in note and "\n" not in note.split(": ", 1)[1]
@@ -257,7 +213,7 @@ async def test_a_dead_endpoint_is_one_line_not_a_traceback():
 async def test_registry_detail_puts_each_rule_beside_its_endpoint_status(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         text = await open_registry(pilot, "contosonoendpoint")
         assert "app-vnet/aks-nodes" in text and "✗ missing" in text
         assert "preview" in text and "Deny by default" in text
@@ -283,7 +239,7 @@ async def test_registry_detail_puts_each_rule_beside_its_endpoint_status(emulato
 async def test_subnet_detail_says_which_registries_it_reaches(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("3")
         hub = next(s for s in app.data.inventory.subnets if s.label == "hub-vnet/hub-agents")
         app.screen.query_one(SubnetTable).select_key(hub.key)
@@ -299,7 +255,7 @@ async def test_subnet_detail_says_which_registries_it_reaches(emulator):
 async def test_every_demo_finding_is_in_the_findings_view_and_its_detail(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         findings: tuple[Finding, ...] = app.data.findings
         names = {r.key: r.name for r in app.data.inventory.registries}
         labels = {s.key: s.label for s in app.data.inventory.subnets}
@@ -348,7 +304,7 @@ async def test_every_demo_finding_is_in_the_findings_view_and_its_detail(emulato
 async def test_findings_filter_and_enter_opens_the_registry(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("f")
         table = app.screen.query_one(FindingsTable)
         await pilot.press("slash", *"not-found", "enter")
@@ -364,8 +320,15 @@ async def palette_jump(pilot, query: str) -> None:
     await pilot.pause()
     assert isinstance(pilot.app.screen, CommandPalette)
     await pilot.press(*query)
+
     # The palette searches in a worker; wait for the first hit to be the one we typed.
-    await pilot.pause(0.3)
+    def first_hit() -> str:
+        for hits in pilot.app.screen.query("CommandList").results(OptionList):
+            if hits.option_count:
+                return str(hits.get_option_at_index(0).prompt)
+        return ""
+
+    await until(pilot, lambda: query.casefold() in first_hit().casefold(), f"a hit for {query}")
     await pilot.press("enter")
     await pilot.pause()
 
@@ -373,7 +336,7 @@ async def palette_jump(pilot, query: str) -> None:
 async def test_palette_jumps_to_a_registry_subnet_or_subscription_by_name(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await palette_jump(pilot, "contosoipr")
         assert isinstance(app.screen, RegistryDetailScreen)
         assert app.screen.registry_id.endswith("/contosoiprules")
@@ -389,13 +352,12 @@ async def test_palette_jumps_to_a_registry_subnet_or_subscription_by_name(emulat
 
 async def test_read_only_hides_and_refuses_change_actions(emulator, monkeypatch):
     opened: list[object] = []
-    # setitem puts the real lockdown wizard back afterwards (popping it would leave later
-    # tests without one: its module is already imported and won't register again).
+    # setitem puts the real lockdown wizard back afterwards.
     monkeypatch.setitem(WIZARDS, "lockdown", lambda context: opened.append(context))
     messages: list[object] = []
     app = demo_app(emulator, read_only=True)
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         assert "read-only" in app.sub_title
         # What the footer draws: check_action already left the change actions out (their keys
         # stay bound only to the hidden refusal that says why).
@@ -418,11 +380,10 @@ async def test_a_registered_wizard_opens_with_the_selected_registry(emulator, mo
         contexts.append(context)
         return HelpScreen()
 
-    monkeypatch.setitem(WIZARDS, "lockdown", None)  # restores the real wizard afterwards
-    register_wizard("lockdown", factory)
+    monkeypatch.setitem(WIZARDS, "lockdown", factory)  # the real wizard comes back afterwards
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         table = app.screen.query_one(RegistryTable)
         basic = next(r for r in app.data.inventory.registries if r.name == "contosobasic")
@@ -437,17 +398,18 @@ async def test_quick_probe_shows_the_verdict_from_this_machine(emulator):
     messages: list[object] = []
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         table = app.screen.query_one(RegistryTable)
         for name, verdict in (("contosolocked", "denied"), ("mycontainerregistry", "reachable")):
             registry = next(r for r in app.data.inventory.registries if r.name == name)
             table.select_key(registry.key)
             await pilot.press("P")
-            for _ in range(200):
-                if any(n.startswith(f"Probe of {name}") for n in notes(messages)):
-                    break
-                await pilot.pause(0.02)
+            await until(
+                pilot,
+                lambda name=name: any(n.startswith(f"Probe of {name}") for n in notes(messages)),
+                f"the probe of {name}",
+            )
             [note] = [n for n in notes(messages) if n.startswith(f"Probe of {name}")]
             assert note.startswith(f"Probe of {name}: {verdict}")
         locked = next(n for n in notes(messages) if n.startswith("Probe of contosolocked"))
@@ -457,7 +419,7 @@ async def test_quick_probe_shows_the_verdict_from_this_machine(emulator):
 async def test_help_lists_every_binding_from_the_action_list(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         rows = app.screen.rows()
@@ -470,7 +432,7 @@ async def test_help_lists_every_binding_from_the_action_list(emulator):
 async def test_bindings_carry_ids_so_keys_can_be_remapped(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         app.set_keymap({"acrfence.show_findings": "F"})
         await pilot.press("f")
         assert isinstance(app.screen, DashboardScreen)
@@ -481,7 +443,7 @@ async def test_bindings_carry_ids_so_keys_can_be_remapped(emulator):
 async def test_narrow_terminal_shows_one_pane_at_a_time(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         screen = app.screen
         assert screen.has_class("-narrow")
         assert screen.query_one("#pane-tabs").display
@@ -497,7 +459,7 @@ async def test_narrow_terminal_shows_one_pane_at_a_time(emulator):
 async def test_q_quits(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
@@ -506,7 +468,7 @@ async def test_q_quits(emulator):
 async def test_at_100_columns_every_registry_column_but_the_group_is_visible(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(100, 30)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         table = app.screen.query_one(RegistryTable)
         visible = table.scrollable_content_region.width
         used = 0
@@ -521,7 +483,7 @@ async def test_a_big_table_shows_the_first_rows_and_says_how_many_match(make_emu
     handle = make_emulator(seed="generate:1x1200x1x2")
     app = demo_app(handle)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         table = app.screen.query_one(RegistryTable)
         assert len(app.data.inventory.registries) == 1200
         assert len(table.row_keys) == 1000
@@ -537,8 +499,8 @@ async def test_the_demo_greets_a_new_user_with_where_to_start(emulator) -> None:
     from tui.launch import DEMO_WELCOME
 
     app = demo_app(emulator)
-    app.services.extras["welcome"] = DEMO_WELCOME
+    app.services.welcome = DEMO_WELCOME
     async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         welcome = app.screen.query_one("#welcome")
         assert welcome.display and "mycontainerregistry" in str(welcome.render())

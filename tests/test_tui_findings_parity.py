@@ -5,8 +5,8 @@ check IDs and verdicts, its filter matches them, and an open registry is a warni
 from __future__ import annotations
 
 import pytest
+from helpers import demo_app, inventory_loaded
 from parity_tenant import write_parity_seed
-from test_tui_dashboard import demo_app, loaded
 
 from tui.screens.findings import FindingsScreen
 from widgets.findings_table import FindingsTable
@@ -29,7 +29,7 @@ def findings_cell(app, name: str) -> str:
 async def test_open_registries_are_warnings_not_ok(parity) -> None:
     app = demo_app(parity)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         assert findings_cell(app, "parityopen") == "▲ 1 warn"
         # Declared open with the acrfence-open tag: information, still not "ok".
@@ -40,7 +40,7 @@ async def test_open_registries_are_warnings_not_ok(parity) -> None:
 async def test_findings_view_shows_and_filters_peer_ids(parity) -> None:
     app = demo_app(parity)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("f")
         assert isinstance(app.screen, FindingsScreen)
         table = app.screen.query_one(FindingsTable)
@@ -76,7 +76,7 @@ async def test_findings_view_shows_and_filters_peer_ids(parity) -> None:
 async def test_demo_dashboard_warns_about_the_open_tutorial_registry(emulator) -> None:
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         assert findings_cell(app, "mycontainerregistry") == "▲ 1 warn"
         assert findings_cell(app, "contosoprivate") == "✓ ok"

@@ -3,8 +3,7 @@ steps of a change, the restore wizard's rules and the resume prompt. Pilot on th
 
 from __future__ import annotations
 
-from test_plans_helpers import DOCKER_SUBNET, MYREGISTRY
-from test_plans_wizard import _app, _text, _until
+from helpers import DOCKER_SUBNET, MYREGISTRY, static_text, until, wizard_app
 from textual.app import App
 from textual.widgets import Button, DataTable, Input, SelectionList
 
@@ -22,18 +21,18 @@ def shown_lines(widget) -> list[str]:
 
 
 async def test_the_plan_wraps_under_each_line_start(emulator, tmp_path, monkeypatch):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
-        await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        await until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
         inventory = app.data.inventory
         registry, subnet = inventory.registry(MYREGISTRY), inventory.subnet(DOCKER_SUBNET)
         screen = LockdownWizardScreen(WizardContext(app, inventory, registry, subnet, False))
         app.push_screen(screen)
         await pilot.pause()
         screen.query_one("#make-plan", Button).press()
-        await _until(pilot, lambda: screen.plan is not None)
+        await until(pilot, lambda: screen.plan is not None)
         await pilot.pause()
-        plain = _text(screen, "#plan-text")
+        plain = static_text(screen, "#plan-text")
         starts = [line for line in plain.splitlines() if line and not line[0].isspace()]
         lines = [line.rstrip() for line in shown_lines(screen.query_one("#plan-text"))]
         # A wrapped line continues indented; only a line of the plan starts at column 1.
@@ -47,7 +46,7 @@ async def test_the_plan_wraps_under_each_line_start(emulator, tmp_path, monkeypa
         screen.query_one("#confirm", Input).value = "mycontainerregistry"
         await pilot.pause()
         screen.query_one("#apply", Button).press()
-        await _until(pilot, lambda: "Applied" in _text(screen, "#outcome"))
+        await until(pilot, lambda: "Applied" in static_text(screen, "#outcome"))
         await pilot.pause()
         shown = " ".join(" ".join(shown_lines(screen.query_one("#steps"))).split())
         for step in screen.plan.steps:
@@ -56,9 +55,9 @@ async def test_the_plan_wraps_under_each_line_start(emulator, tmp_path, monkeypa
 
 
 async def test_the_restore_wizard_names_each_rule_by_its_subnet(emulator, tmp_path, monkeypatch):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
-        await _until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        await until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
         inventory = app.data.inventory
         registry = next(r for r in inventory.registries if r.name == "contosodangling")
         context = WizardContext(app, inventory, registry, None, False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from test_tui_dashboard import demo_app, loaded, notes, open_registry, registry_names
+from helpers import demo_app, inventory_loaded, notes, open_registry, registry_names
 from textual.widgets import Input
 
 from services.raw_json import HIDDEN, raw_json_text, without_secrets
@@ -23,7 +23,7 @@ from widgets.subscription_table import SubscriptionTable
 async def test_the_filter_line_shows_what_is_typed(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2", "slash", *"myc")
         line = app.screen.query_one(FilterInput)
         assert app.focused is line and line.value == "myc"
@@ -38,7 +38,7 @@ async def test_the_filter_line_shows_what_is_typed(emulator):
 async def test_escape_on_the_dashboard_clears_a_kept_filter(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         everything = len(registry_names(app))
         await pilot.press("2", "slash", *"locked", "enter")
         table = app.screen.query_one(RegistryTable)
@@ -54,7 +54,7 @@ async def test_escape_on_the_dashboard_clears_a_kept_filter(emulator):
 async def test_home_end_and_vi_keys_move_the_cursor(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         table = app.screen.query_one(RegistryTable)
         last = len(table.row_keys) - 1
@@ -77,7 +77,7 @@ async def test_colon_jumps_between_views(emulator):
     app = demo_app(emulator)
     messages: list[object] = []
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("colon")
         assert isinstance(app.focused, Input)
         await pilot.press(*"find", "enter")
@@ -103,7 +103,7 @@ async def test_colon_jumps_between_views(emulator):
 async def test_the_help_is_for_users(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("question_mark")
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
@@ -118,7 +118,7 @@ async def test_c_copies_the_full_id_and_says_it(emulator):
     app = demo_app(emulator)
     messages: list[object] = []
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         registry = next(r for r in app.data.inventory.registries if r.name == "mycontainerregistry")
         app.screen.query_one(RegistryTable).select_key(registry.key)
@@ -136,7 +136,7 @@ async def test_c_copies_the_full_id_and_says_it(emulator):
 async def test_y_shows_the_json_as_last_read(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await open_registry(pilot, "mycontainerregistry")
         registry = app.screen.selection()[0]
         await pilot.press("y")
@@ -175,7 +175,7 @@ async def test_without_colour_states_are_told_by_style(emulator, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")  # Textual reads it when the app is made
     app = demo_app(emulator)
     async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         table = app.screen.query_one(RegistryTable)
         names = registry_names(app)
@@ -203,12 +203,12 @@ async def test_the_welcome_covers_nothing_at_80x24(emulator):
     from tui.launch import DEMO_WELCOME
 
     app = demo_app(emulator)
-    app.services.extras["welcome"] = DEMO_WELCOME
+    app.services.welcome = DEMO_WELCOME
     messages: list[object] = []
     async with app.run_test(
         size=(80, 24), message_hook=messages.append, notifications=True
     ) as pilot:
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         welcome = app.screen.query_one("#welcome")
         assert welcome.display and "mycontainerregistry" in str(welcome.render())
         # In the layout under the panes: the registries pane is above it, not under it.

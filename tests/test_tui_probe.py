@@ -7,7 +7,9 @@ import asyncio
 from dataclasses import replace
 
 import pytest
+from helpers import inventory_loaded, until
 from textual.app import App
+from textual.notifications import Notify
 from textual.widgets import DataTable, RadioButton, Select, Static
 
 from emulator.runner import EmulatorHandle
@@ -58,11 +60,11 @@ class WizardHost(App[None]):
 
 
 async def until_done(pilot, screen: ProbeWizardScreen, count: int) -> None:
-    for _ in range(200):
-        await pilot.pause(0.05)
-        if len(screen.results) == count and not screen.workers:
-            return
-    raise AssertionError(f"probe did not finish: {len(screen.results)}/{count}")
+    await until(
+        pilot,
+        lambda: len(screen.results) == count and not screen.workers,
+        f"{count} probes to finish",
+    )
 
 
 def inventory_of(handle: EmulatorHandle) -> Inventory:
@@ -154,7 +156,8 @@ async def test_open_against_the_rules_offers_the_lockdown(emulator, demo_invento
 async def test_a_bad_connect_to_address_is_one_notification_and_no_probe(emulator, demo_inventory):
     screen = ProbeWizardScreen(demo_inventory, setup=setup_for(emulator))
     app = WizardHost(screen)
-    async with app.run_test(size=(100, 30)) as pilot:
+    messages: list[object] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
         await pilot.pause()
         screen.query_one("#probe-from", Select).value = "connect-to"
         await pilot.pause()
@@ -162,7 +165,7 @@ async def test_a_bad_connect_to_address_is_one_notification_and_no_probe(emulato
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert not screen.results and not screen.workers
-        [note] = list(app._notifications)
+        [note] = [m.notification for m in messages if isinstance(m, Notify)]
         assert note.severity == "error"
 
 
@@ -206,13 +209,11 @@ async def test_the_dashboard_probe_key_opens_the_wizard_on_the_selected_registry
     from widgets.registry_table import RegistryTable
 
     services = build_services(emulator.env, "demo tenant")
-    services.extras.update(vantages=emulator.info["vantages"], public_ip="203.0.113.10")
+    services.vantages = emulator.info["vantages"]
+    services.public_ip = "203.0.113.10"
     app = AcrFenceApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(200):
-            if not app.data.loading and app.data.inventory.registries:
-                break
-            await pilot.pause(0.05)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         locked = next(r for r in app.data.inventory.registries if r.name == "contosolocked")
         app.screen.query_one(RegistryTable).select_key(locked.key)

@@ -9,14 +9,14 @@ timeouts would make the picture depend on timing); no input has focus (no cursor
 from __future__ import annotations
 
 import pytest
-from test_tui_dashboard import demo_app, loaded, open_registry
+from helpers import demo_app, inventory_loaded, open_registry, until
 
 SIZES = [(80, 24), (120, 40)]
 
 
 def settled(ready):
     async def run(pilot):
-        await loaded(pilot)
+        await inventory_loaded(pilot)
         await ready(pilot)
         pilot.app.clear_notifications()
         await pilot.pause()
@@ -104,10 +104,7 @@ def test_no_color_lockdown_review(snap_compare, emulator, size, monkeypatch, tmp
         await pilot.press("2", "l")
         await pilot.pause()
         app.screen.query_one("#make-plan").press()
-        for _ in range(400):
-            if getattr(app.screen, "plan", None) is not None:
-                break
-            await pilot.pause(0.02)
+        await until(pilot, lambda: getattr(app.screen, "plan", None) is not None, "the plan")
         app.screen.query_one("#confirm").cursor_blink = False
         await pilot.pause()
 

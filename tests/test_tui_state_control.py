@@ -13,17 +13,21 @@ import signal
 import sys
 
 import pytest
-from test_plans_helpers import (
+from helpers import (
     ACR,
     DOCKER_SUBNET,
     MYREGISTRY,
+    ROOT,
     cli_env,
+    inventory_loaded,
     journal_runs,
+    notes,
     registry_view,
+    static_text,
     subnet_view,
+    until,
+    wizard_app,
 )
-from test_plans_wizard import ROOT, _app, _loaded, _text, _until
-from textual.notifications import Notify
 from textual.widgets import Button, Input
 
 from services.analysis import find_findings
@@ -54,14 +58,6 @@ class HandClock:
         return self.now
 
 
-def _notes(messages: list[object]) -> list[str]:
-    return [
-        f"{m.notification.title}: {m.notification.message}"
-        for m in messages
-        if isinstance(m, Notify)
-    ]
-
-
 def _status(app: AcrFenceApp) -> str:
     return str(app.screen_stack[1].query_one("#load-line").render())
 
@@ -85,12 +81,12 @@ async def _lock_down_by_keys(app, pilot) -> LockdownWizardScreen:
     """From a screen whose selection is mycontainerregistry: l, choose the VM subnet, plan,
     type the name, apply; returns the wizard once the run is applied and verified."""
     await pilot.press("l")
-    await _until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
+    await until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
     wizard = app.screen
     await pilot.press(*"myDockerVM", "tab", "space", "ctrl+s")
-    await _until(pilot, lambda: wizard.plan is not None)
+    await until(pilot, lambda: wizard.plan is not None)
     await pilot.press(*"mycontainerregistry", "enter")
-    await _until(pilot, lambda: "Applied and verified" in _text(wizard, "#outcome"))
+    await until(pilot, lambda: "Applied and verified" in static_text(wizard, "#outcome"))
     return wizard
 
 
@@ -104,26 +100,26 @@ def _finding_keys(findings) -> set[tuple]:
 async def test_after_a_lockdown_detail_rows_and_findings_show_deny_without_r(
     emulator, tmp_path, monkeypatch
 ):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         dashboard = app.screen
         registries = dashboard.query_one(RegistryTable)
         registries.select_key(MYREGISTRY.casefold())
         await pilot.press("enter")
-        await _until(pilot, lambda: isinstance(app.screen, RegistryDetailScreen))
+        await until(pilot, lambda: isinstance(app.screen, RegistryDetailScreen))
         detail = app.screen
         assert "Open to the internet" in detail.query_one(RegistryDetail).plain
 
         wizard = await _lock_down_by_keys(app, pilot)
         # The re-read lands while the wizard still shows its result; nobody pressed r.
-        await _until(
+        await until(
             pilot,
             lambda: app.data.inventory.registry(MYREGISTRY).rules.default_action == "Deny",
         )
         await pilot.press("escape")  # close the wizard: back on the registry's detail
-        await _until(pilot, lambda: app.screen is detail)
+        await until(pilot, lambda: app.screen is detail)
         shown = detail.query_one(RegistryDetail).plain
         assert "Default action: ■ Deny" in shown and "Open to the internet" not in shown
         assert "myDockerVMVNET/myDockerVMSubnet  ✓ enabled" in shown
@@ -142,11 +138,11 @@ async def test_after_a_lockdown_detail_rows_and_findings_show_deny_without_r(
 async def test_after_a_lockdown_the_open_findings_view_drops_what_it_fixed(
     emulator, tmp_path, monkeypatch
 ):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         await pilot.press("f")
-        await _until(pilot, lambda: isinstance(app.screen, FindingsScreen))
+        await until(pilot, lambda: isinstance(app.screen, FindingsScreen))
         findings = app.screen
 
         def codes_of(name: str) -> set[str]:
@@ -162,17 +158,17 @@ async def test_after_a_lockdown_the_open_findings_view_drops_what_it_fixed(
         findings.query_one(FindingsTable).select_key(key)
         # Lock contosonoendpoint down to the subnet its rule names: the endpoint gets added.
         await pilot.press("l")
-        await _until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
+        await until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
         wizard = app.screen
         if not wizard.chosen:
             await pilot.press(*"aks-nodes", "tab", "space")
         await pilot.press("ctrl+s")
-        await _until(pilot, lambda: wizard.plan is not None)
+        await until(pilot, lambda: wizard.plan is not None)
         await pilot.press(*"contosonoendpoint", "enter")
-        await _until(pilot, lambda: "Applied and verified" in _text(wizard, "#outcome"))
+        await until(pilot, lambda: "Applied and verified" in static_text(wizard, "#outcome"))
         await pilot.press("escape")
-        await _until(pilot, lambda: app.screen is findings)
-        await _until(
+        await until(pilot, lambda: app.screen is findings)
+        await until(
             pilot, lambda: "rule-subnet-missing-endpoint" not in codes_of("contosonoendpoint")
         )
 
@@ -184,25 +180,25 @@ async def test_status_line_says_how_old_the_data_is_and_keeps_it_true(emulator, 
     clock = HandClock()
     app = AcrFenceApp(build_services(emulator.env, "emulator"), clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _loaded(app, pilot)
-        await _until(pilot, lambda: "Read just now" in _status(app))
+        await inventory_loaded(pilot)
+        await until(pilot, lambda: "Read just now" in _status(app))
         clock.now += 40
-        await _until(pilot, lambda: "Read 40 s ago" in _status(app))  # no key pressed
+        await until(pilot, lambda: "Read 40 s ago" in _status(app))  # no key pressed
         clock.now += 150
-        await _until(pilot, lambda: "Read 3 min ago" in _status(app))
+        await until(pilot, lambda: "Read 3 min ago" in _status(app))
 
 
 async def test_watch_reads_the_inventory_again_on_its_own(emulator):
     app = AcrFenceApp(build_services(emulator.env, "emulator"), watch_seconds=0.3)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         assert "again every 0.3 s" in _status(app)
 
         def deny(registry: dict) -> None:
             registry["properties"]["networkRuleSet"]["defaultAction"] = "Deny"
 
         emulator.state.update_registry(MYREGISTRY, deny)  # someone else, in Azure
-        await _until(
+        await until(
             pilot,
             lambda: app.data.inventory.registry(MYREGISTRY).rules.default_action == "Deny",
         )
@@ -211,13 +207,13 @@ async def test_watch_reads_the_inventory_again_on_its_own(emulator):
 async def test_w_toggles_watching_and_the_status_line_says_so(emulator):
     app = AcrFenceApp(build_services(emulator.env, "emulator"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         assert not app.watching and "again every" not in _status(app)
         await pilot.press("w")
-        await _until(pilot, lambda: "again every 30 s" in _status(app))
+        await until(pilot, lambda: "again every 30 s" in _status(app))
         assert app.watching
         await pilot.press("w")
-        await _until(pilot, lambda: "again every" not in _status(app))
+        await until(pilot, lambda: "again every" not in _status(app))
         assert not app.watching
 
 
@@ -244,15 +240,15 @@ def test_watch_with_a_subcommand_is_one_line_and_exit_2(capsys):
 
 async def test_a_change_key_in_read_only_says_why_it_does_nothing(emulator, tmp_path, monkeypatch):
     messages: list[object] = []
-    app = _app(emulator, tmp_path, monkeypatch, read_only=True)
+    app = wizard_app(emulator, tmp_path, monkeypatch, read_only=True)
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         for key in ("l", "u", "o"):
             await pilot.press(key)
             await pilot.pause()
             assert len(app.screen_stack) == 2  # nothing opened
-        refusals = [n for n in _notes(messages) if n.startswith("Read-only mode")]
+        refusals = [n for n in notes(messages) if n.startswith("Read-only mode")]
         assert len(refusals) == 3 and "--read-only" in refusals[0]
         # And the footer still doesn't offer them.
         footer = {k for k, b in app.screen.active_bindings.items() if b.binding.show and b.enabled}
@@ -272,19 +268,19 @@ async def test_an_interrupted_run_at_start_is_mentioned_not_offered_in_read_only
 ):
     run_id = await _interrupted_lockdown(emulator, tmp_path)
     messages: list[object] = []
-    app = _app(emulator, tmp_path, monkeypatch, read_only=True)
+    app = wizard_app(emulator, tmp_path, monkeypatch, read_only=True)
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         await pilot.pause()
         assert not isinstance(app.screen, ResumePromptScreen)
-        assert any(run_id in note and "read-only" in note.casefold() for note in _notes(messages))
+        assert any(run_id in note and "read-only" in note.casefold() for note in notes(messages))
         await pilot.press("R")  # the runs view shows it, and refuses to change it
-        await _until(pilot, lambda: isinstance(app.screen, RunsScreen))
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen))
         assert app.screen.runs[0].id == run_id
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, RunsScreen)
-        assert any(n.startswith("Read-only mode: Resume") for n in _notes(messages))
+        assert any(n.startswith("Read-only mode: Resume") for n in notes(messages))
 
 
 # ---- 4. quitting during a change --------------------------------------------------------------
@@ -293,31 +289,31 @@ async def test_an_interrupted_run_at_start_is_mentioned_not_offered_in_read_only
 async def test_quitting_during_an_apply_asks_then_leaves_the_run_interrupted(
     emulator, tmp_path, monkeypatch
 ):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(100, 40)) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         app.screen.query_one(RegistryTable).select_key(MYREGISTRY.casefold())
         await pilot.press("l")
-        await _until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
+        await until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
         wizard = app.screen
         await pilot.press(*"myDockerVM", "tab", "space", "ctrl+s")
-        await _until(pilot, lambda: wizard.plan is not None)
+        await until(pilot, lambda: wizard.plan is not None)
         emulator.faults.set_latency(700)  # every call is slow: the apply takes seconds
         await pilot.press(*"mycontainerregistry", "enter")
-        await _until(pilot, lambda: wizard.applying and wizard.applying_run_id is not None)
+        await until(pilot, lambda: wizard.applying and wizard.applying_run_id is not None)
 
         for key in ("q", "ctrl+q", "ctrl+c"):
             await pilot.press(key)
-            await _until(pilot, lambda: isinstance(app.screen, QuitWhileApplyingScreen))
+            await until(pilot, lambda: isinstance(app.screen, QuitWhileApplyingScreen))
             await pilot.press("escape")  # keep applying
-            await _until(pilot, lambda: app.screen is wizard)
+            await until(pilot, lambda: app.screen is wizard)
             assert app.return_code is None and wizard.applying
 
         await pilot.press("q")
-        await _until(pilot, lambda: isinstance(app.screen, QuitWhileApplyingScreen))
+        await until(pilot, lambda: isinstance(app.screen, QuitWhileApplyingScreen))
         app.screen.query_one("#quit", Button).press()
-        await _until(pilot, lambda: app.return_code is not None)
+        await until(pilot, lambda: app.return_code is not None)
         run_id = wizard.applying_run_id
         assert app.return_code == 1
         assert f"acrfence resume {run_id}" in app.exit_line
@@ -334,21 +330,21 @@ async def test_startup_roll_back_goes_through_the_plan_and_the_name(
 ):
     original = registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)
     run_id = await _interrupted_lockdown(emulator, tmp_path)
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(100, 40)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, ResumePromptScreen))
+        await until(pilot, lambda: isinstance(app.screen, ResumePromptScreen))
         app.screen.query_one("#rollback", Button).press()
-        await _until(pilot, lambda: isinstance(app.screen, RunPlanScreen))
+        await until(pilot, lambda: isinstance(app.screen, RunPlanScreen))
         plan_screen = app.screen
-        await _until(pilot, lambda: plan_screen.plan is not None)
+        await until(pilot, lambda: plan_screen.plan is not None)
         assert plan_screen.plan.source_run_id == run_id
-        assert "Rolling back run" in _text(plan_screen, "#plan-text")
+        assert "Rolling back run" in static_text(plan_screen, "#plan-text")
         # Nothing ran yet: the registry is as the killed run left it, Apply waits for the name.
         assert registry_view(emulator, MYREGISTRY)["default_action"] == "Deny"
         assert plan_screen.query_one("#apply", Button).disabled
         await pilot.press(*"mycontainerregistry", "enter")
-        await _until(pilot, lambda: "Applied and verified" in _text(plan_screen, "#outcome"))
-        await _until(
+        await until(pilot, lambda: "Applied and verified" in static_text(plan_screen, "#outcome"))
+        await until(
             pilot,
             lambda: app.data.inventory.registry(MYREGISTRY).rules.default_action == "Allow",
         )
@@ -362,46 +358,46 @@ async def test_after_later_the_runs_view_leads_back_and_resumes_through_a_plan(
 ):
     run_id = await _interrupted_lockdown(emulator, tmp_path)
     messages: list[object] = []
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, ResumePromptScreen))
+        await until(pilot, lambda: isinstance(app.screen, ResumePromptScreen))
         await pilot.press("escape")  # Later
-        await _loaded(app, pilot)
-        assert any("R opens the runs view" in n for n in _notes(messages))
-        await _until(
+        await inventory_loaded(pilot)
+        assert any("R opens the runs view" in n for n in notes(messages))
+        await until(
             pilot, lambda: "1 interrupted run" in str(app.screen.query_one("#failures").render())
         )
 
         await pilot.press("R")
-        await _until(pilot, lambda: isinstance(app.screen, RunsScreen))
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen))
         runs = app.screen
         assert runs.runs[0].id == run_id
         assert runs.query_one("#runs").get_row(run_id)[1] == "interrupted"
         assert "2. done" in str(runs.query_one("#run-detail").render())
         await pilot.press("c")
-        await _until(pilot, lambda: isinstance(app.screen, RunPlanScreen))
+        await until(pilot, lambda: isinstance(app.screen, RunPlanScreen))
         plan_screen = app.screen
-        await _until(pilot, lambda: plan_screen.plan is not None)
+        await until(pilot, lambda: plan_screen.plan is not None)
         # Only what is left: the verification step (steps 1 and 2 were done before the kill).
         assert [s.index for s in plan_screen.plan.steps] == [3]
         confirm = plan_screen.query_one("#confirm", Input)
         assert confirm.display
         await pilot.press(*"mycontainerregistry", "enter")
-        await _until(pilot, lambda: "Applied and verified" in _text(plan_screen, "#outcome"))
+        await until(pilot, lambda: "Applied and verified" in static_text(plan_screen, "#outcome"))
         await pilot.press("escape")
-        await _until(pilot, lambda: app.screen is runs)
-        await _until(pilot, lambda: runs.query_one("#runs").get_row(run_id)[1] == "done")
+        await until(pilot, lambda: app.screen is runs)
+        await until(pilot, lambda: runs.query_one("#runs").get_row(run_id)[1] == "done")
     assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
 
 
 async def test_the_runs_view_is_in_the_command_palette(emulator, tmp_path, monkeypatch):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Runs" in titles
         await pilot.press("R")
-        await _until(pilot, lambda: isinstance(app.screen, RunsScreen))
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen))
         assert "No run in the journal yet" in str(app.screen.query_one("#run-detail").render())
 
 
@@ -409,15 +405,15 @@ async def test_a_new_lockdown_on_a_registry_with_an_unfinished_run_says_so(
     emulator, tmp_path, monkeypatch
 ):
     run_id = await _interrupted_lockdown(emulator, tmp_path)
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(100, 40)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, ResumePromptScreen))
+        await until(pilot, lambda: isinstance(app.screen, ResumePromptScreen))
         await pilot.press("escape")
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         await pilot.press("2")
         app.screen.query_one(RegistryTable).select_key(MYREGISTRY.casefold())
         await pilot.press("l")
-        await _until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
+        await until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
         notice = app.screen.query_one("#unfinished")
         assert notice.display and run_id in str(notice.render())
         assert app.screen.plan is None  # said before any planning

@@ -4,15 +4,27 @@ propagation delay, and the probe wizard's offers opening the lockdown wizard."""
 
 from __future__ import annotations
 
-from test_plans_helpers import ACR, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
-from test_plans_wizard import _app, _loaded, _lockdown_of_myregistry, _text, _until
+from helpers import (
+    ACR,
+    DOCKER_SUBNET,
+    MYREGISTRY,
+    inventory_loaded,
+    notes,
+    open_lockdown_of_myregistry,
+    registry_view,
+    static_text,
+    subnet_view,
+    until,
+    wizard_app,
+)
 from textual.widgets import Input, Select
 
 from services.models import CheckLevel
-from tui.actions import WizardContext, find_wizard
+from tui.actions import WizardContext
 from tui.screens.lockdown_wizard import LockdownWizardScreen
 from tui.screens.probe_wizard import ProbeWizardScreen
 from tui.screens.wizard_widgets import MarkedSelectionList
+from tui.wizards import find_wizard
 from widgets.registry_table import RegistryTable
 from widgets.subnet_table import SubnetTable
 
@@ -23,9 +35,9 @@ def _lines(widget) -> list[str]:
 
 async def test_lockdown_by_keys_at_80x24_reads_without_colour(emulator, tmp_path, monkeypatch):
     emulator.faults.set_propagation_delay(4)  # the probe at the end has to wait it out
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         inventory = app.data.inventory
         screen = LockdownWizardScreen(
             WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
@@ -36,7 +48,7 @@ async def test_lockdown_by_keys_at_80x24_reads_without_colour(emulator, tmp_path
         listing = screen.query_one("#subnets", MarkedSelectionList)
         assert listing.option_count == len(inventory.subnets)  # 100+ subnets, all listed
         assert app.focused is screen.query_one("#subnet-filter", Input)
-        assert "Filter" in _text(screen, "#keys")  # focus named in words
+        assert "Filter" in static_text(screen, "#keys")  # focus named in words
 
         await pilot.press(*"myDockerVM", "tab")
         assert app.focused is listing and listing.option_count == 1
@@ -44,7 +56,7 @@ async def test_lockdown_by_keys_at_80x24_reads_without_colour(emulator, tmp_path
         assert "10.0.0.0/24" in _lines(listing)[0] and "endpoint off" in _lines(listing)[0]
         await pilot.press("space")
         assert _lines(listing)[0].startswith("› [x] myDockerVMVNET/myDockerVMSubnet")
-        assert "Chosen (1): myDockerVMVNET/myDockerVMSubnet" in _text(screen, "#chosen")
+        assert "Chosen (1): myDockerVMVNET/myDockerVMSubnet" in static_text(screen, "#chosen")
         # Filtering again keeps the choice, and shows it as chosen.
         await pilot.press("shift+tab", *["backspace"] * 10)
         assert listing.option_count == len(inventory.subnets)
@@ -52,32 +64,34 @@ async def test_lockdown_by_keys_at_80x24_reads_without_colour(emulator, tmp_path
         assert "[x] myDockerVMVNET" in _lines(listing)[0]  # chosen ones sort first
 
         await pilot.press("ctrl+s")  # from any field of the form
-        await _until(pilot, lambda: screen.plan is not None)
+        await until(pilot, lambda: screen.plan is not None)
         confirm = screen.query_one("#confirm", Input)
         assert app.focused is confirm and confirm.region.bottom <= 24  # visible below the plan
         await pilot.press(*"mycontainerregistry", "enter")
-        await _until(pilot, lambda: "Applied and verified" in _text(screen, "#outcome"))
+        await until(pilot, lambda: "Applied and verified" in static_text(screen, "#outcome"))
         assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
         # The countdown shows while the rule propagates, then every vantage agrees.
-        await _until(pilot, lambda: "left)" in _text(screen, "#probe"), timeout=15)
-        await _until(pilot, lambda: _text(screen, "#probe").count("as expected") == 2, 30)
-        probe = _text(screen, "#probe")
+        await until(pilot, lambda: "left)" in static_text(screen, "#probe"), timeout=15)
+        await until(pilot, lambda: static_text(screen, "#probe").count("as expected") == 2, 30)
+        probe = static_text(screen, "#probe")
         assert "✓ from this machine: denied" in probe
         assert "✓ from myDockerVMVNET/myDockerVMSubnet" in probe
 
 
 async def test_escape_on_the_plan_goes_back_to_the_choices(emulator, tmp_path, monkeypatch):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(app, pilot)
-        screen = await _lockdown_of_myregistry(app, pilot)
+        await inventory_loaded(pilot)
+        screen = await open_lockdown_of_myregistry(app, pilot)
         await pilot.press("ctrl+s")  # nothing chosen: one line, no plan
-        await _until(pilot, lambda: "choose at least one subnet" in _text(screen, "#choose-error"))
+        await until(
+            pilot, lambda: "choose at least one subnet" in static_text(screen, "#choose-error")
+        )
         assert screen.plan is None
         await pilot.press("o")  # a dashboard key typed into the filter opens nothing
         assert app.screen is screen
         await pilot.press("tab", "space", "ctrl+s")
-        await _until(pilot, lambda: screen.plan is not None)
+        await until(pilot, lambda: screen.plan is not None)
         await pilot.press("escape")
         assert screen.query_one("#stages").current == "choose"
         assert app.screen is screen
@@ -90,14 +104,14 @@ async def _probe_from_app(app, pilot, name: str, read_only: bool = False) -> Pro
     app.push_screen(screen)
     await pilot.pause()
     await pilot.press("ctrl+r")
-    await _until(pilot, lambda: name in screen.results and not screen.workers)
+    await until(pilot, lambda: name in screen.results and not screen.workers)
     return screen
 
 
 async def test_ip_rule_offer_opens_an_ip_only_lockdown(emulator, tmp_path, monkeypatch):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         probe = await _probe_from_app(app, pilot, "contosolocked")
         client_ip = probe.results["contosolocked"].client_ip
         assert client_ip and str(probe.results["contosolocked"].verdict) == "denied"
@@ -110,37 +124,38 @@ async def test_ip_rule_offer_opens_an_ip_only_lockdown(emulator, tmp_path, monke
         assert wizard.query_one("#subnets", MarkedSelectionList).selected == []
 
         await pilot.press("ctrl+s")
-        await _until(pilot, lambda: wizard.plan is not None)
+        await until(pilot, lambda: wizard.plan is not None)
         assert not wizard.plan.blocked
         assert all(c.code != "preview" for c in wizard.plan.checks)  # no endpoint involved
         assert not [c for c in wizard.plan.checks if c.level is CheckLevel.BLOCK]
         await pilot.press(*"contosolocked", "enter")
-        await _until(pilot, lambda: "Applied and verified" in _text(wizard, "#outcome"))
+        await until(pilot, lambda: "Applied and verified" in static_text(wizard, "#outcome"))
         locked = next(r for r in app.data.inventory.registries if r.name == "contosolocked")
         view = registry_view(emulator, locked.id)
         assert client_ip in view["ip_rules"] and view["default_action"] == "Deny"
         # This machine was the one refused: now it gets in.
-        await _until(pilot, lambda: "as expected" in _text(wizard, "#probe"), timeout=30)
-        assert "✓ from this machine: auth-required" in _text(wizard, "#probe")
+        await until(pilot, lambda: "as expected" in static_text(wizard, "#probe"), timeout=30)
+        assert "✓ from this machine: auth-required" in static_text(wizard, "#probe")
 
 
 async def test_lockdown_offer_opens_the_wizard_and_read_only_refuses(
     emulator, tmp_path, monkeypatch
 ):
-    app = _app(emulator, tmp_path, monkeypatch, read_only=True)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(app, pilot)
+    app = wizard_app(emulator, tmp_path, monkeypatch, read_only=True)
+    messages: list[object] = []
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await inventory_loaded(pilot)
         probe = await _probe_from_app(app, pilot, "contosolocked", read_only=True)
-        assert "add an IP rule" not in _text(probe, "#probe-explain")  # nothing offered
+        assert "add an IP rule" not in static_text(probe, "#probe-explain")  # nothing offered
         await pilot.press("i")
         await pilot.pause()
         assert app.screen is probe
-        assert any("Read-only" in n.message for n in app._notifications)
+        assert any("Read-only" in note for note in notes(messages))
     assert registry_view(emulator, MYREGISTRY)["default_action"] == "Allow"
 
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         probe = await _probe_from_app(app, pilot, "mycontainerregistry")
         probe.post_message(ProbeWizardScreen.LockdownRequested(MYREGISTRY))
         await pilot.pause()
@@ -153,28 +168,28 @@ async def _pane_with_rows(pilot, key: str, table_type) -> None:
     """Press a pane's key and wait until that pane has focus and rows (slow machines lag)."""
     await pilot.press(key)
     app = pilot.app
-    await _until(pilot, lambda: isinstance(app.focused, table_type) and app.focused.row_count)
+    await until(pilot, lambda: isinstance(app.focused, table_type) and app.focused.row_count)
 
 
 async def test_lockdown_from_the_dashboard_preselects_only_a_subnet_the_user_went_to(
     emulator, tmp_path, monkeypatch
 ):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         await _pane_with_rows(pilot, "2", RegistryTable)
         await pilot.press("l")
-        await _until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
+        await until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
         # The networks pane's cursor sits on its first row by default: nobody chose it.
         assert app.screen.query_one("#subnets", MarkedSelectionList).selected == []
 
         await pilot.press("escape")
-        await _until(pilot, lambda: not isinstance(app.screen, LockdownWizardScreen))
+        await until(pilot, lambda: not isinstance(app.screen, LockdownWizardScreen))
         await _pane_with_rows(pilot, "3", SubnetTable)
         await pilot.press("down")
         await _pane_with_rows(pilot, "2", RegistryTable)
         await pilot.press("l")
-        await _until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
+        await until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
         assert len(app.screen.query_one("#subnets", MarkedSelectionList).selected) == 1
 
 
@@ -183,20 +198,31 @@ async def test_restore_wizard_opens_on_a_registry_with_no_journaled_lockdown(
 ):
     from tui.screens.restore_wizard import RestoreWizardScreen
 
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(app, pilot)
+        await inventory_loaded(pilot)
         await _pane_with_rows(pilot, "2", RegistryTable)
         await pilot.press("u")
-        await _until(pilot, lambda: isinstance(app.screen, RestoreWizardScreen))
+        await until(pilot, lambda: isinstance(app.screen, RestoreWizardScreen))
         assert app.screen.query_one(Select).value is Select.NULL
 
 
 async def test_a_subnet_filter_matching_nothing_says_so(emulator, tmp_path, monkeypatch):
-    app = _app(emulator, tmp_path, monkeypatch)
+    app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(app, pilot)
-        screen = await _lockdown_of_myregistry(app, pilot)
+        await inventory_loaded(pilot)
+        screen = await open_lockdown_of_myregistry(app, pilot)
         await pilot.press(*"nosuchsubnet")
         assert screen.query_one("#subnets", MarkedSelectionList).option_count == 0
-        assert "No subnet matches 'nosuchsubnet'" in _text(screen, "#chosen")
+        assert "No subnet matches 'nosuchsubnet'" in static_text(screen, "#chosen")
+
+
+def test_every_wizard_action_has_its_wizard_and_wizards_swallow_the_app_keys() -> None:
+    from tui.actions import ACTIONS, wizard_shadowed_keys
+    from tui.wizards import WIZARDS
+
+    named = {a.name.split("'")[1] for a in ACTIONS if a.name.startswith("wizard(")}
+    assert named == set(WIZARDS)
+    # Every app key but quit and help is swallowed by a wizard, so it can't fire under one.
+    app_keys = {a.key for a in ACTIONS if a.scope == "app"} - {"q", "question_mark"}
+    assert app_keys <= set(wizard_shadowed_keys())

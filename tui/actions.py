@@ -4,36 +4,27 @@ Key bindings, command-palette entries and the `?` help screen are all derived fr
 so they can never disagree. Each binding carries an id (``acrfence.<action>``) so a keymap can
 be applied with ``App.set_keymap({"acrfence.refresh": "f5"})``.
 
-Change actions (lockdown, restore, open, probe) are run by wizard screens that other modules
-register into ``WIZARDS``; the app looks a wizard up when its key is pressed, and hides and refuses
-every change action in read-only mode.
+Change actions (lockdown, restore, open, probe) are run by wizard screens (``tui.wizards``); the
+app hides and refuses every change action in read-only mode.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
 if TYPE_CHECKING:
-    from textual.app import App
-    from textual.screen import Screen
-
     from services.models import Inventory, Registry, Subnet
+    from tui.app import AcrFenceApp
 
 __all__ = [
     "ACTIONS",
     "AppAction",
-    "WIZARDS",
-    "WIZARD_MODULES",
     "WizardContext",
     "action_by_name",
     "bindings_for",
-    "find_wizard",
-    "register_wizard",
 ]
 
 BINDING_ID_PREFIX = "acrfence."
@@ -226,6 +217,14 @@ def change_action_names() -> frozenset[str]:
     return frozenset(a.name.split("(")[0] for a in ACTIONS if a.changes_azure)
 
 
+def wizard_shadowed_keys() -> tuple[str, ...]:
+    """The dashboard's keys a wizard must swallow: the app's one-letter keys would fire on a
+    wizard too (``o`` opening a second wizard over a lockdown half typed), and the dashboard's
+    own keys mean nothing there. Quit and help keep working everywhere."""
+    keys = (a.key for a in ACTIONS if a.scope in ("app", "dashboard"))
+    return tuple(dict.fromkeys(k for k in keys if k not in ("q", "question_mark")))
+
+
 def wizard_changes_azure(wizard: str) -> bool:
     return any(a.changes_azure and a.name == f"wizard('{wizard}')" for a in ACTIONS)
 
@@ -234,41 +233,8 @@ def wizard_changes_azure(wizard: str) -> bool:
 class WizardContext:
     """What a wizard starts from: the app (its services and inventory) and the selection."""
 
-    app: App[Any]
+    app: AcrFenceApp
     inventory: Inventory
     registry: Registry | None
     subnet: Subnet | None
     read_only: bool
-
-
-WizardFactory = Callable[[WizardContext], "Screen[Any]"]
-
-# Wizard name -> factory building its screen. Other modules register themselves on import:
-#     from tui.actions import register_wizard
-#     register_wizard("lockdown", lambda context: LockdownWizard(context))
-WIZARDS: dict[str, WizardFactory] = {}
-
-# Where each wizard lives, imported on first use so a missing one only disables its key.
-WIZARD_MODULES: dict[str, str] = {
-    "lockdown": "tui.screens.lockdown_wizard",
-    "restore": "tui.screens.restore_wizard",
-    "open": "tui.screens.restore_wizard",
-    "probe": "tui.screens.probe_wizard",
-}
-
-
-def register_wizard(name: str, factory: WizardFactory) -> None:
-    WIZARDS[name] = factory
-
-
-def find_wizard(name: str) -> WizardFactory | None:
-    """The registered factory, importing its module first; None when it doesn't exist yet."""
-    if name not in WIZARDS and name in WIZARD_MODULES:
-        module = WIZARD_MODULES[name]
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            # Only "this wizard isn't written yet" is expected; a broken import must surface.
-            if error.name != module:
-                raise
-    return WIZARDS.get(name)

@@ -8,10 +8,10 @@ pointed at Azure or the emulator; tests pass services pointed at the emulator. S
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -21,17 +21,11 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from services.analysis import find_findings
+from services.inventory import InventoryEvent, finished_listings, fold_events
 from services.models import Finding, Inventory, Registry, Subnet
 from services.plans.journal import Journal
-from tui.actions import (
-    ACTIONS,
-    WizardContext,
-    bindings_for,
-    find_wizard,
-    wizard_changes_azure,
-)
+from tui.actions import ACTIONS, WizardContext, bindings_for, wizard_changes_azure
 from tui.app_freshness import FreshnessMixin
-from tui.inventory_merge import finished_listings, merge_events
 from tui.messages import (
     InventoryEventArrived,
     InventoryLoadFinished,
@@ -43,6 +37,10 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.palette import InventoryJumpProvider
 from widgets.palette import colourless, install_palette
+
+if TYPE_CHECKING:
+    from services.azure import AzureClients
+    from services.config import Target
 
 __all__ = ["AcrFenceApp", "AppServices", "DashboardData"]
 
@@ -56,23 +54,31 @@ QUICK_PROBE = "quick-probe"  # worker group of the one-key probe
 
 
 class InventorySource(Protocol):
-    def stream(self, subscription_ids: Iterable[str] | None = None) -> AsyncIterator[Any]: ...
+    def stream(
+        self, subscription_ids: Iterable[str] | None = None
+    ) -> AsyncIterator[InventoryEvent]: ...
 
 
 @dataclass
 class AppServices:
-    """What the app is given to work with. ``clients`` is for wizards (AzureClients).
+    """What the app is given to work with: the inventory's source, and the SDK clients and
+    target the wizards and probes use (the app closes the clients when it ends).
 
     ``subscription_ids`` narrows the inventory to those subscriptions (None: every one the
     identity lists); one the identity can't read shows up as that subscription's failure.
     """
 
     inventory: InventorySource
-    clients: Any = None
-    target: Any = None
+    clients: AzureClients
+    target: Target
     description: str = "Azure"
-    extras: dict[str, Any] = field(default_factory=dict)
     subscription_ids: tuple[str, ...] | None = None
+    # What the demo knows that Azure doesn't say: the local address standing in for each
+    # subnet (subnet ID -> source address; probes "from" that subnet bind it), the public IP
+    # the data plane sees for this machine, and a first-run hint.
+    vantages: Mapping[str, str] = field(default_factory=dict)
+    public_ip: str | None = None
+    welcome: str | None = None
     # None: the user's journal ($XDG_STATE_HOME/acrfence). The demo keeps its own, so runs
     # against the local emulator are never offered for resume against Azure.
     journal_directory: Path | None = None
@@ -133,7 +139,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
         self.exit_line: str | None = None  # printed on exit after an interrupted change
         self._inventory = Inventory()
         self._done: set[tuple[str, str]] = set()
-        self._pending: list[Any] = []  # inventory events not yet folded in
+        self._pending: list[InventoryEvent] = []  # inventory events not yet folded in
         self._loading = False
         self._publish_timer: Timer | None = None
         self._publish_interval = PUBLISH_INTERVAL
@@ -146,7 +152,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
     # ---- loading -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.push_screen(DashboardScreen(welcome=self.services.extras.get("welcome")))
+        self.push_screen(DashboardScreen(welcome=self.services.welcome))
         self.load_inventory()
         if self.watch_seconds:
             self._start_watching(self.watch_seconds)
@@ -158,9 +164,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
 
     async def on_unmount(self) -> None:
         # The app owns its services' SDK sessions: close them in the loop that opened them.
-        close = getattr(self.services.clients, "close", None)
-        if close is not None:
-            await close()
+        await self.services.clients.close()
 
     @work(exclusive=True, group="inventory", exit_on_error=False)
     async def load_inventory(self) -> None:
@@ -221,7 +225,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             self._publish_timer.stop()
             self._publish_timer = None
         started = time.perf_counter()
-        self._inventory = merge_events(self._inventory, self._pending)
+        self._inventory = fold_events(self._inventory, self._pending)
         self._pending = []
         inventory = self._inventory
         findings = tuple(find_findings(inventory))
@@ -341,6 +345,8 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
         if self.read_only and wizard_changes_azure(name):
             self.notify("Read-only mode: changes are switched off.", severity="warning")
             return
+        from tui.wizards import find_wizard
+
         factory = find_wizard(name)
         if factory is None:
             self.notify(f"The {name} wizard is not available yet.", severity="warning")
@@ -386,8 +392,6 @@ def _describe(error: BaseException | None) -> str:
     """One sentence for a failed inventory read, with the ARM code when there is one."""
     if error is None:
         return "The inventory could not be read."
-    try:
-        from services.errors import describe_error
-    except ImportError:  # the error module arrives with the service layer
-        return f"The inventory could not be read: {type(error).__name__}: {error}"
+    from services.errors import describe_error
+
     return describe_error(error)

@@ -142,8 +142,8 @@ def port_number(text: str) -> int:
 
 def subscription_guid(text: str) -> str:
     """A subscription ID: exactly a GUID."""
-    from services.models.resource_id import is_guid
+    from services.models.resource_id import is_subscription_id
 
-    if not is_guid(text):
+    if not is_subscription_id(text):
         raise argparse.ArgumentTypeError(f"must be a subscription ID (a GUID), not {text!r}")
     return text

@@ -8,13 +8,15 @@ from the ACRFENCE_* variables or real Azure (DefaultAzureCredential).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 from argparse import Namespace
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.app import AppServices
 
 __all__ = [
     "build_services",
@@ -26,10 +28,9 @@ __all__ = [
 
 BAD_CONFIG = 2
 SUBSCRIPTIONS_VARIABLE = "ACRFENCE_SUBSCRIPTIONS"
-_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
-def build_services(env: Mapping[str, str], description: str) -> Any:
+def build_services(env: Mapping[str, str], description: str) -> AppServices:
     """AppServices for the target ``env`` describes; raises ValueError on bad configuration."""
     from services.azure import AzureClients
     from services.config import Target
@@ -50,12 +51,14 @@ def build_services(env: Mapping[str, str], description: str) -> Any:
 
 def subscriptions_from_env(env: Mapping[str, str]) -> tuple[str, ...] | None:
     """ACRFENCE_SUBSCRIPTIONS (comma-separated GUIDs) or None; ValueError for a bad entry."""
+    from services.models.resource_id import is_subscription_id
+
     raw = env.get(SUBSCRIPTIONS_VARIABLE, "").strip()
     if not raw:
         return None
     wanted = tuple(part.strip() for part in raw.split(",") if part.strip())
     for subscription_id in wanted:
-        if not _GUID.fullmatch(subscription_id):
+        if not is_subscription_id(subscription_id):
             raise ValueError(
                 f"{SUBSCRIPTIONS_VARIABLE}: not a subscription ID (a GUID): {subscription_id!r}"
             )
@@ -171,11 +174,9 @@ def launch_dashboard(args: Namespace) -> int:
         if emulator is not None:
             services.journal_directory = demo_directory / "journal"
             # The probe wizard offers the demo's subnet vantages (source addresses).
-            services.extras.update(
-                vantages=emulator.info["vantages"],
-                public_ip=emulator.info["public_ip"],
-                welcome=welcome,
-            )
+            services.vantages = emulator.info["vantages"]
+            services.public_ip = emulator.info["public_ip"]
+            services.welcome = welcome
         from tui.app import AcrFenceApp
 
         app = AcrFenceApp(services, read_only=read_only, watch_seconds=getattr(args, "watch", None))

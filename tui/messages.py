@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from services.inventory import InventoryEvent
+    from services.models import ProbeResult
 
 __all__ = [
     "InventoryEventArrived",
@@ -25,7 +29,7 @@ class InventoryLoadStarted(Message):
 class InventoryEventArrived(Message):
     """One streamed piece of the inventory (subscriptions, registries, networks, or a failure)."""
 
-    event: Any
+    event: InventoryEvent
 
 
 @dataclass
@@ -39,7 +43,7 @@ class InventoryLoadFinished(Message):
 class QuickProbeFinished(Message):
     """The one-key probe of a registry answered; ``result`` is a services ProbeResult."""
 
-    result: Any
+    result: ProbeResult
 
 
 @dataclass

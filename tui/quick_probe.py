@@ -7,31 +7,27 @@ is the quick look an operator takes while reading the dashboard. It drives the s
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from services.models import Inventory, ProbeResult, Registry
-from services.probe import ProbeOptions, ProbeRunner
+from services.probe import ProbeRunner
+from tui.screens.probe_setup import setup_from_services
 
-__all__ = ["probe_options_for", "quick_probe", "verdict_toast"]
+if TYPE_CHECKING:
+    from tui.app import AppServices
 
-
-def probe_options_for(services: Any) -> ProbeOptions:
-    """Probe options for the app's target: where names connect, what to trust, the token."""
-    target = getattr(services, "target", None)
-    clients = getattr(services, "clients", None)
-    extras = getattr(services, "extras", None) or {}
-    token = getattr(clients, "arm_token", None)
-    return ProbeOptions(
-        connect_to=tuple(getattr(target, "connect_to", None) or ()),
-        ca_cert=getattr(target, "ca_cert", None),
-        token_provider=token if callable(token) else None,
-        public_ip=extras.get("public_ip"),
-    )
+__all__ = ["quick_probe", "verdict_toast"]
 
 
-async def quick_probe(services: Any, registry: Registry, inventory: Inventory) -> ProbeResult:
-    """Probe ``registry`` from this machine; the verdict is explained beside its rules."""
-    return await ProbeRunner(probe_options_for(services), inventory).probe(registry)
+async def quick_probe(
+    services: AppServices, registry: Registry, inventory: Inventory
+) -> ProbeResult:
+    """Probe ``registry`` from this machine, token exchange included; the verdict is explained
+    beside its rules."""
+    setup = setup_from_services(services)
+    options = replace(setup.options(), token_provider=setup.token_provider)
+    return await ProbeRunner(options, inventory).probe(registry)
 
 
 def verdict_toast(result: ProbeResult) -> tuple[str, str, str]:

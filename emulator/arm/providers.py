@@ -3,12 +3,10 @@ Registered a moment later)."""
 
 from __future__ import annotations
 
-import time
-
 from emulator.api_versions import NETWORK_VERSIONS, REGISTRY_VERSIONS
 from emulator.arm.context import ArmContext, Reply
 from emulator.errors import ArmError
-from emulator.state import Subscription
+from emulator.state import CLOCK, Subscription
 
 _RESOURCE_TYPES = {
     "microsoft.containerregistry": [
@@ -71,8 +69,6 @@ def register_provider(ctx: ArmContext) -> Reply:
     with ctx.tenant.changing():
         if sub.provider_state(namespace) != "Registered":
             sub.providers[namespace] = "Registering"
-            sub.registering_until[namespace] = (
-                time.monotonic() + ctx.settings.provider_registration_s
-            )
+            sub.registering_until[namespace] = CLOCK.now() + ctx.settings.provider_registration_s
         body = _provider_body(sub, namespace)
     return Reply(200, body)

@@ -68,9 +68,9 @@ def _default_allow(registry: Registry, rules: RegistryRules) -> AccessSummary:
     lines = ["The default action is Allow: every client gets in, whatever its address."]
     for item in rules.subnet_rules:
         lines.append(f"The rule for {item.label} does nothing because the default action is Allow.")
-    for item in rules.ip_rules:
+    for ip_item in rules.ip_rules:
         lines.append(
-            f"The IP rule {item.rule.value} does nothing because the default action is Allow."
+            f"The IP rule {ip_item.rule.value} does nothing because the default action is Allow."
         )
     lines.extend(_private_endpoint_lines(registry))
     return AccessSummary(headline, tuple(lines), True, (), ())

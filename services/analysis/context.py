@@ -20,7 +20,9 @@ from services.models import (
     Registry,
     Subnet,
     VirtualNetworkRule,
+    id_segment,
     normalize_resource_id,
+    subscription_of,
 )
 
 __all__ = [
@@ -99,8 +101,7 @@ class AnalysisContext:
         subnet = self.inventory.subnet(subnet_id)
         if subnet is not None:
             return EndpointStatus.ENABLED if subnet.has_acr_endpoint else EndpointStatus.MISSING
-        parts = subnet_id.split("/")
-        subscription = parts[2].casefold() if len(parts) > 2 else ""
+        subscription = subscription_of(subnet_id).casefold()
         if (
             subscription not in self.readable_subscriptions
             or subscription in self.failed_subscriptions
@@ -136,14 +137,9 @@ def subnet_label(subnet_id: str, subnet: Subnet | None = None) -> str:
     """ "vnet/subnet" from the model, or from the ID itself when the subnet can't be read."""
     if subnet is not None:
         return subnet.label
-    parts = subnet_id.strip().rstrip("/").split("/")
-    lowered = [p.casefold() for p in parts]
-    try:
-        vnet = parts[lowered.index("virtualnetworks") + 1]
-        name = parts[lowered.index("subnets") + 1]
-    except (ValueError, IndexError):
-        return subnet_id
-    return f"{vnet}/{name}"
+    text = subnet_id.strip().rstrip("/")
+    vnet, name = id_segment(text, "virtualNetworks"), id_segment(text, "subnets")
+    return f"{vnet}/{name}" if vnet and name else subnet_id
 
 
 @lru_cache(maxsize=65536)

@@ -29,10 +29,10 @@ from services.models import (
     normalize_resource_id,
     parse_resource_id,
 )
+from services.models.resource_id import SUBNET_TYPE
 
 __all__ = ["expected_access", "explain_outcome"]
 
-SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 # Decisions that hinge on a rule, which takes minutes to reach ACR's data plane after a write.
 _RULE_DECISIONS = {"ip-rule", "subnet-rule", "default-allow"}
 
@@ -171,7 +171,7 @@ def _by_public_ip(
         else:
             facts.append("no IP rule")
     else:
-        match = next((r for r in usable if client_ip in r.network), None)
+        match = next((r for r in usable if r.network is not None and client_ip in r.network), None)
         if match is not None:
             return Expectation(
                 True,

@@ -6,6 +6,8 @@ and a detail that says why it matters and what to do about it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.analysis.context import (
     AnalysisContext,
     RegistryRules,
@@ -25,6 +27,7 @@ from services.models import (
     Registry,
     Severity,
     normalize_resource_id,
+    subscription_of,
 )
 
 __all__ = [
@@ -108,7 +111,7 @@ def _registry_findings(
 
 
 def _finding(
-    registry: Registry, code: str, severity: Severity, title: str, detail: str, **extra: str
+    registry: Registry, code: str, severity: Severity, title: str, detail: str, **extra: Any
 ) -> Finding:
     return Finding(code, severity, title, detail, registry_id=registry.id, **extra)
 
@@ -173,7 +176,7 @@ def _subnet_rule_findings(
                 )
             )
         elif item.status is EndpointStatus.UNREADABLE:
-            subscription = subnet_id.split("/")[2] if subnet_id.count("/") > 2 else "?"
+            subscription = subscription_of(subnet_id) or "?"
             found.append(
                 _finding(
                     registry,

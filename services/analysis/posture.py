@@ -72,7 +72,7 @@ def posture_findings(
     return found
 
 
-def _finding(registry: Registry, code: str, severity: Severity, title: str, detail: str):
+def _finding(registry: Registry, code: str, severity: Severity, title: str, detail: str) -> Finding:
     return Finding(code, severity, title, detail, registry_id=registry.id)
 
 
@@ -179,7 +179,7 @@ def _private_dns_unchecked(registry: Registry) -> list[Finding]:
     endpoints = [c for c in registry.private_endpoint_connections if c.private_endpoint_id]
     if not endpoints:
         return []
-    names = join_words([c.private_endpoint_id.rsplit("/", 1)[-1] for c in endpoints])
+    names = join_words([(c.private_endpoint_id or "").rsplit("/", 1)[-1] for c in endpoints])
     return [
         _finding(
             registry,

@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from services.analysis.posture import POSTURE_CODES
 from services.models import Finding
@@ -116,7 +117,7 @@ def load_profile(name_or_path: str | None) -> Profile:
     return _from_document(document, path)
 
 
-def _from_document(document: dict, path: Path) -> Profile:
+def _from_document(document: dict[str, Any], path: Path) -> Profile:
     unknown = set(document) - {"extends", "enable", "disable", "description"}
     if unknown:
         raise ProfileError(f"profile {path}: unknown key {sorted(unknown)[0]!r}")
@@ -145,7 +146,7 @@ def _from_document(document: dict, path: Path) -> Profile:
     )
 
 
-def _codes(document: dict, key: str, path: Path) -> frozenset[str]:
+def _codes(document: dict[str, Any], key: str, path: Path) -> frozenset[str]:
     value = document.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ProfileError(f"profile {path}: {key} must be a list of finding codes")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from services.models.resource_id import normalize_resource_id
+from services.models.resource_id import normalize_resource_id, subscription_of
 
 __all__ = [
     "ACR_SERVICE_ENDPOINT",
@@ -293,8 +293,7 @@ class Inventory:
         subnet = self.subnet(subnet_id)
         if subnet is not None:
             return EndpointStatus.ENABLED if subnet.has_acr_endpoint else EndpointStatus.MISSING
-        parts = subnet_id.split("/")
-        subscription = parts[2].casefold() if len(parts) > 2 else ""
+        subscription = subscription_of(subnet_id).casefold()
         failed = {f.subscription_id.casefold() for f in self.failures}
         if subscription not in self.readable_subscription_ids() or subscription in failed:
             return EndpointStatus.UNREADABLE

@@ -6,26 +6,34 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "REGISTRY_TYPE",
+    "SUBNET_TYPE",
+    "VIRTUAL_NETWORK_TYPE",
     "ResourceId",
     "ResourceIdError",
+    "id_segment",
+    "is_registry_name",
+    "is_subscription_id",
     "parse_resource_id",
+    "resource_group_of",
     "same_resource_id",
     "normalize_resource_id",
     "subnet_id",
+    "subscription_of",
     "registry_id",
-    "is_guid",
 ]
+
+REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
+SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
+VIRTUAL_NETWORK_TYPE = "Microsoft.Network/virtualNetworks"
 
 # Always used with fullmatch: `$` would let a trailing newline through.
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+# Azure's rule for registry names: 5-50 letters and digits.
+_REGISTRY_NAME = re.compile(r"[A-Za-z0-9]{5,50}")
 # ARM's own limits: resource group names 1-90 chars of word chars, '-', '.', '(', ')'.
 _RESOURCE_GROUP = re.compile(r"[-\w.()]{1,90}")
 _NAME = re.compile(r"[-\w.]{1,80}")
-
-
-def is_guid(value: str) -> bool:
-    """A subscription or tenant ID: exactly a GUID, nothing before or after."""
-    return _GUID.fullmatch(value or "") is not None
 
 
 class ResourceIdError(ValueError):
@@ -130,3 +138,35 @@ def registry_id(subscription_id: str, resource_group: str, name: str) -> str:
         f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
         f"/providers/Microsoft.ContainerRegistry/registries/{name}"
     )
+
+
+def is_subscription_id(text: str) -> bool:
+    """A subscription (or tenant) ID: exactly a GUID, nothing before or after."""
+    return _GUID.fullmatch(text or "") is not None
+
+
+def is_registry_name(text: str) -> bool:
+    """Whether Azure would accept ``text`` as a registry's name (the whole of it)."""
+    return _REGISTRY_NAME.fullmatch(text or "") is not None
+
+
+def id_segment(resource_id: str, key: str) -> str:
+    """The segment after ``key`` (case-insensitive, e.g. "resourceGroups") in ``resource_id``,
+    or "" when it has none. Lenient, for IDs Azure itself returned: reading a listing of
+    thousands must not fail (or pay for validation) on one odd ID."""
+    parts = resource_id.split("/")
+    wanted = key.casefold()
+    for index, part in enumerate(parts[:-1]):
+        if part.casefold() == wanted:
+            return parts[index + 1]
+    return ""
+
+
+def subscription_of(resource_id: str) -> str:
+    """The subscription an ID Azure returned lives in ("" when it names none)."""
+    return id_segment(resource_id, "subscriptions")
+
+
+def resource_group_of(resource_id: str) -> str:
+    """The resource group an ID Azure returned lives in ("" when it names none)."""
+    return id_segment(resource_id, "resourceGroups")

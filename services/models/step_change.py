@@ -75,6 +75,16 @@ class RulesChange:
     def setting(self, name: str) -> SettingMove | None:
         return next((move for move in self.settings if move.name == name), None)
 
+    def word(self, name: str) -> str | None:
+        """Where this moves a worded setting (default action, public access, bypass)."""
+        move = self.setting(name)
+        return move.to if move is not None and isinstance(move.to, str) else None
+
+    def flag(self, name: str) -> bool | None:
+        """Where this moves a boolean setting (the Tasks bypass)."""
+        move = self.setting(name)
+        return move.to if move is not None and isinstance(move.to, bool) else None
+
     def inverse(self) -> RulesChange:
         """The delta that takes back exactly this one (settings only while still ours)."""
         return RulesChange(

@@ -15,7 +15,7 @@ from services.models import Check, CheckLevel, Inventory, Registry, Subnet
 if TYPE_CHECKING:
     from services.plans.lockdown import LockdownRequest
 
-__all__ = ["lockdown_warnings", "PREVIEW_NOTICE"]
+__all__ = ["any_rule_admits", "lockdown_warnings", "PREVIEW_NOTICE"]
 
 PREVIEW_NOTICE = (
     "the service endpoint route for Azure Container Registry is a preview: back in active "
@@ -42,7 +42,7 @@ def lockdown_warnings(
         checks.append(_warn("registry-api-fallback", registry.api_version_note))
     ip_ranges = [*(r.value for r in registry.rules.ip_rules), *request.ip_ranges]
     if client_ip:
-        if not _matches_any(client_ip, ip_ranges):
+        if not any_rule_admits(client_ip, ip_ranges):
             checks.append(
                 _warn(
                     "this-machine-loses-access",
@@ -117,7 +117,9 @@ def lockdown_warnings(
     return checks
 
 
-def _matches_any(client_ip: str, ranges: Sequence[str]) -> bool:
+def any_rule_admits(client_ip: str, ranges: Sequence[str]) -> bool:
+    """Whether one of the IP rules ``ranges`` admits ``client_ip`` (unreadable ones admit no
+    one, as Azure would refuse to store them)."""
     try:
         address = ipaddress.ip_address(client_ip)
     except ValueError:

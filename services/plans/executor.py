@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -61,7 +61,10 @@ class StepProblem(VerificationFailed):
 class _Rules(Protocol):
     async def get(self, registry_id: str) -> Registry: ...
     async def apply(
-        self, registry_id: str, edit: Any, on_write: Callable[[Registry], None] | None = None
+        self,
+        registry_id: str,
+        edit: Any,
+        on_write: Callable[[Registry], Awaitable[None]] | None = None,
     ) -> tuple[Registry, Registry]: ...
 
 
@@ -72,7 +75,7 @@ class _Subnets(Protocol):
         subnet_id: str,
         enabled: bool,
         planned_etag: str | None,
-        on_write: Callable[[Subnet], None] | None = None,
+        on_write: Callable[[Subnet], Awaitable[None]] | None = None,
     ) -> tuple[Subnet, Subnet]: ...
 
 
@@ -97,16 +100,16 @@ class _Writes:
     """The writes one step attempt sends (the services call it right before each) and what
     they change, merged."""
 
-    def __init__(self, on_send: Callable[[Any], None]) -> None:
+    def __init__(self, on_send: Callable[[Any], Awaitable[None]]) -> None:
         self.sent = 0
         self.made: StepChange | None = None
         # The change the write carries, when narrower than the step's (settings left alone).
         self.carries: StepChange | None = None
         self._on_send = on_send
 
-    def __call__(self, basis: Any) -> None:
+    async def __call__(self, basis: Any) -> None:
         self.sent += 1
-        self._on_send(basis)
+        await self._on_send(basis)
 
     def may_have_landed(self, error: BaseException) -> bool:
         """False when no write went out, or the only one was answered with an error."""
@@ -150,18 +153,19 @@ class PlanExecutor:
 
     async def run(self, run: RunRecord) -> RunRecord:
         """Apply every step not yet done; returns the final record (done or failed)."""
-        run = self._save(replace(run, state=RunState.APPLYING, error=None))
+        run = await self._save(replace(run, state=RunState.APPLYING, error=None))
         for step in run.plan.steps:
             if run.record(step.index).status is StepStatus.DONE:
                 continue
             run, error = await self._apply_step(run, step)
             if error is not None:
-                return self._save(replace(run, state=RunState.FAILED, error=error), step.index)
+                failed = replace(run, state=RunState.FAILED, error=error)
+                return await self._save(failed, step.index)
             _crash_if_asked("after-step", step.index)
-        return self._save(replace(run, state=RunState.DONE))
+        return await self._save(replace(run, state=RunState.DONE))
 
-    def _save(self, run: RunRecord, index: int = 0) -> RunRecord:
-        run = self.journal.save(run)
+    async def _save(self, run: RunRecord, index: int = 0) -> RunRecord:
+        run = await self.journal.asave(run)
         if self.on_progress:
             self.on_progress(run, index)
         return run
@@ -185,17 +189,17 @@ class PlanExecutor:
             started_at=record.started_at or now_text(),
             error=None,
         )
-        run = self._save(run.with_record(record), step.index)
+        run = await self._save(run.with_record(record), step.index)
         _crash_if_asked("before-write", step.index)
 
-        def journal_write(basis: Any) -> None:
+        async def journal_write(basis: Any) -> None:
             # Right before a write goes out: what it changes is ours from now on, whatever
             # happens to the process or the request.
             nonlocal run, record
             carried = writes.carries or step.change
             writes.made = merge_changes(writes.made, _what_write_changes(carried, basis))
             record = replace(record, applied=merge_changes(prior, writes.made))
-            run = self._save(run.with_record(record), step.index)
+            run = await self._save(run.with_record(record), step.index)
 
         writes = _Writes(journal_write)
         try:
@@ -211,7 +215,7 @@ class PlanExecutor:
         done = replace(
             record, status=StepStatus.DONE, result=result, note=note, finished_at=now_text()
         )
-        return self._save(run.with_record(done), step.index), None
+        return await self._save(run.with_record(done), step.index), None
 
     def _failed(
         self, run: RunRecord, record: StepRecord, applied: StepChange | None, exc: BaseException
@@ -279,7 +283,7 @@ class PlanExecutor:
         subscription = change.subscription_id
         if state.casefold() == "registered":
             return {"registration_state": state}, "already registered"
-        writes(state)
+        await writes(state)
         await self.services.providers.register(subscription)
         after = _state_text(await self.services.providers.state(subscription))
         if after.casefold() != "registered":
@@ -356,16 +360,15 @@ class PlanExecutor:
         if intent.is_empty:
             return state, "; ".join(skipped) or "already as intended"
         writes.carries = intent
-        settings = {m.name: m.to for m in intent.settings}
         edit = NetworkEdit(
             add_virtual_network_rules=intent.add_virtual_network_rules,
             remove_virtual_network_rules=intent.remove_virtual_network_rules,
             add_ip_rules=intent.add_ip_rules,
             remove_ip_rules=intent.remove_ip_rules,
-            default_action=settings.get("default_action"),
-            public_network_access=settings.get("public_network_access"),
-            network_rule_bypass_options=settings.get("network_rule_bypass_options"),
-            tasks_bypass=settings.get("network_rule_bypass_allowed_for_tasks"),
+            default_action=intent.word("default_action"),
+            public_network_access=intent.word("public_network_access"),
+            network_rule_bypass_options=intent.word("network_rule_bypass_options"),
+            tasks_bypass=intent.flag("network_rule_bypass_allowed_for_tasks"),
         )
         _before, after = await self.services.rules.apply(step.target, edit, on_write=writes)
         if not writes.sent:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from services.analysis import IpRuleError, parse_ip_rule
-from services.models import ResourceIdError, normalize_resource_id, parse_resource_id
+from services.models import SUBNET_TYPE, ResourceIdError, normalize_resource_id, parse_resource_id
 
 __all__ = [
     "PlanInputError",
@@ -18,8 +18,6 @@ __all__ = [
     "check_bypass",
     "check_tasks_bypass",
 ]
-
-SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 
 
 class PlanInputError(ValueError):

@@ -7,11 +7,13 @@ plans, states and outcomes only: no tokens, no credentials.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import secrets
 import tempfile
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +29,7 @@ class JournalError(ValueError):
     """An unknown or unreadable run: one line for the operator."""
 
 
-def journal_directory(env: dict[str, str] | None = None) -> Path:
+def journal_directory(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "acrfence"
@@ -57,6 +59,16 @@ class Journal:
             created_at=stamp.isoformat(timespec="milliseconds"),
         )
         return self.save(record)
+
+    async def anew_run(self, plan: Plan) -> RunRecord:
+        """``new_run`` in a worker thread (see ``asave``)."""
+        return await asyncio.to_thread(self.new_run, plan)
+
+    async def asave(self, record: RunRecord) -> RunRecord:
+        """``save`` in a worker thread, for callers on the event loop: its two fsyncs take
+        milliseconds (far longer on a busy disk) that the TUI's redraws and the other
+        requests in flight must not wait out. Awaited, so the order of writes is kept."""
+        return await asyncio.to_thread(self.save, record)
 
     def save(self, record: RunRecord) -> RunRecord:
         record = replace(record, updated_at=now_text())

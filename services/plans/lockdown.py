@@ -1,6 +1,6 @@
 """Build a lockdown plan: pre-flight checks, then ordered steps with before/after and az.
 
-Pure: it works on states already read (``services.plans.facts`` gathers them), so the same
+Pure: it works on states already read (``services.plans.session`` gathers them), so the same
 function serves the wizard, the command line and the tests.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from services.models import (
     ACR_SERVICE_ENDPOINT,
@@ -168,7 +169,7 @@ def _steps(
 ) -> list[Step]:
     steps: list[Step] = []
 
-    def add(kind: StepKind, target: str, title: str, **kw) -> None:
+    def add(kind: StepKind, target: str, title: str, **kw: Any) -> None:
         steps.append(Step(index=len(steps) + 1, kind=kind, target=target, title=title, **kw))
 
     needs_endpoint = [(sid, s) for sid, s in subnets if not s.has_acr_endpoint]
@@ -224,7 +225,7 @@ def _rules_step(
     add_subnets = [s.id for s in subnets if s.key not in have_subnets]
     have_ips = ip_values(before)
     add_ips = [ip for ip in request.ip_ranges if not has_ip(have_ips, ip)]
-    settings = {"default_action": "Deny"}
+    settings: dict[str, str | bool] = {"default_action": "Deny"}
     if request.public_network_access:
         settings["public_network_access"] = request.public_network_access
     if request.bypass:
@@ -240,7 +241,8 @@ def _rules_step(
         add_ip_rules=tuple(add_ips),
         settings=tuple(SettingMove(k, v) for k, v in settings.items()),
     )
-    moved = {k: v for k, v in settings.items() if before.get(k) != v}
+    # The settings this write really moves (the az commands name only those).
+    moved = RulesChange(settings=tuple(m for m in change.settings if before.get(m.name) != m.to))
     return Step(
         index=index,
         kind=StepKind.WRITE_RULES,
@@ -254,9 +256,9 @@ def _rules_step(
             registry.name,
             add_subnets=add_subnets,
             add_ips=add_ips,
-            default_action=moved.get("default_action"),
-            public_network_access=moved.get("public_network_access"),
-            bypass=moved.get("network_rule_bypass_options"),
-            tasks_bypass=moved.get("network_rule_bypass_allowed_for_tasks"),
+            default_action=moved.word("default_action"),
+            public_network_access=moved.word("public_network_access"),
+            bypass=moved.word("network_rule_bypass_options"),
+            tasks_bypass=moved.flag("network_rule_bypass_allowed_for_tasks"),
         ),
     )

@@ -10,6 +10,7 @@ needs no undo.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from services.models import (
     ACR_SERVICE_ENDPOINT,
@@ -216,10 +217,9 @@ def build_undo_plan(run: RunRecord, kind: str = "rollback") -> Plan:
 
 
 def _undo_rules(
-    index: int, step: Step, applied: RulesChange, replaced: dict, registry_name: str
+    index: int, step: Step, applied: RulesChange, replaced: dict[str, Any], registry_name: str
 ) -> Step:
     undo = applied.inverse()
-    settings = {m.name: m.to for m in undo.settings}
     return Step(
         index=index,
         kind=StepKind.WRITE_RULES,
@@ -236,16 +236,16 @@ def _undo_rules(
             remove_subnets=list(undo.remove_virtual_network_rules),
             add_ips=list(undo.add_ip_rules),
             remove_ips=list(undo.remove_ip_rules),
-            default_action=settings.get("default_action"),
-            public_network_access=settings.get("public_network_access"),
-            bypass=settings.get("network_rule_bypass_options"),
-            tasks_bypass=settings.get("network_rule_bypass_allowed_for_tasks"),
+            default_action=undo.word("default_action"),
+            public_network_access=undo.word("public_network_access"),
+            bypass=undo.word("network_rule_bypass_options"),
+            tasks_bypass=undo.flag("network_rule_bypass_allowed_for_tasks"),
         ),
     )
 
 
 def _undo_endpoint(
-    index: int, step: Step, applied: EndpointChange, replaced: dict, run: RunRecord
+    index: int, step: Step, applied: EndpointChange, replaced: dict[str, Any], run: RunRecord
 ) -> Step:
     enable = not applied.enabled
     # Rules the registry had when the run was planned: a rule for this subnet beyond those

@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import Any
 
+from azure.core.exceptions import ResourceNotFoundError
+
+from services.azure import AzureClients
+from services.config import Target
+from services.errors import AcrfenceError
+from services.inventory import InventoryService
+from services.lookup import find_registry
 from services.models import (
     Inventory,
     Plan,
@@ -16,6 +22,7 @@ from services.models import (
     RunRecord,
     RunState,
     Subnet,
+    VirtualNetwork,
     normalize_resource_id,
     parse_resource_id,
 )
@@ -24,8 +31,19 @@ from services.plans.inputs import PlanInputError
 from services.plans.journal import Journal, JournalError
 from services.plans.lockdown import LockdownRequest, build_lockdown_plan
 from services.plans.restore import build_open_plan, build_undo_plan
+from services.providers import ProviderService
+from services.registry_rules import RegistryRuleService, raw_json
+from services.subnet_endpoints import SubnetEndpointService, virtual_network_from_arm
 
 __all__ = ["PlanSession", "RunRefused"]
+
+# services.lookup's codes for "that text names no (single) registry": bad input, not Azure's.
+_BAD_NAME_CODES = {
+    "RegistryNotFound",
+    "AmbiguousRegistryName",
+    "InvalidRegistryName",
+    "InvalidResourceId",
+}
 
 
 class RunRefused(ValueError):
@@ -35,47 +53,45 @@ class RunRefused(ValueError):
 class PlanSession:
     def __init__(
         self,
-        services: PlanServices,
+        clients: AzureClients,
+        target: Target,
         journal: Journal,
         *,
-        sovereign: bool = False,
-        find_registry: Any = None,
-        load_inventory: Any = None,
-        read_vnet: Any = None,
-        closer: Any = None,
+        owns_clients: bool = False,
+        inventory: Inventory | None = None,
     ) -> None:
-        self.services = services
+        self.clients = clients
+        self.services = PlanServices(
+            rules=RegistryRuleService(clients),
+            subnets=SubnetEndpointService(clients),
+            providers=ProviderService(clients),
+        )
         self.journal = journal
-        self.sovereign = sovereign
-        self._find_registry = find_registry
-        self._load_inventory = load_inventory
-        self._read_vnet = read_vnet
-        self._closer = closer
-        self._inventory: Inventory | None = None
+        self.sovereign = target.is_sovereign_cloud
+        self._owns_clients = owns_clients
+        # Given (the dashboard's), it spares a second read of the tenant for the warnings.
+        self._inventory = inventory if inventory is not None and inventory.registries else None
 
     @classmethod
-    def for_target(cls, target: Any, journal: Journal) -> PlanSession:
-        """Real services pointed at ``target`` (Azure or the emulator)."""
-        from services.plans.wiring import build_session
-
-        return build_session(cls, target, journal)
+    def for_target(cls, target: Target, journal: Journal) -> PlanSession:
+        """Real services pointed at ``target`` (Azure or the emulator), closed with the session."""
+        return cls(AzureClients(target), target, journal, owns_clients=True)
 
     @classmethod
     def for_clients(
-        cls, clients: Any, target: Any, journal: Journal, inventory: Inventory | None = None
+        cls,
+        clients: AzureClients,
+        target: Target,
+        journal: Journal,
+        inventory: Inventory | None = None,
     ) -> PlanSession:
         """Over clients someone else owns (the dashboard's); ``inventory``, when given, spares
         a second read of the tenant for the pre-flight warnings."""
-        from services.plans.wiring import session_from_clients
-
-        session = session_from_clients(cls, clients, target, journal)
-        if inventory is not None and inventory.registries:
-            session._inventory = inventory
-        return session
+        return cls(clients, target, journal, inventory=inventory)
 
     async def close(self) -> None:
-        if self._closer is not None:
-            await self._closer()
+        if self._owns_clients:
+            await self.clients.close()
 
     async def __aenter__(self) -> PlanSession:
         return self
@@ -88,58 +104,33 @@ class PlanSession:
     async def inventory(self) -> Inventory | None:
         """The tenant as far as this identity sees it; None when it can't be loaded (the
         plan then warns less precisely, it does not fail)."""
-        if self._inventory is None and self._load_inventory is not None:
+        if self._inventory is None:
             try:
-                self._inventory = await self._load_inventory()
+                self._inventory = await InventoryService(self.clients).load()
             except Exception:  # warnings only get less specific without it
                 self._inventory = None
         return self._inventory
 
     async def resolve_registry(self, text: str) -> Registry:
-        """A registry by resource ID or by name (unique across visible subscriptions), read
-        fresh through the rule service; PlanInputError when unknown or ambiguous."""
-        text = (text or "").strip()
-        if text.startswith("/"):
-            try:
-                parse_resource_id(text, "Microsoft.ContainerRegistry/registries")
-            except ValueError as exc:
-                raise PlanInputError(f"malformed registry ID: {exc}") from None
-            registry_id = text
-        else:
-            registry_id = await self._registry_id_by_name(text)
+        """A registry by resource ID or by name (unique across visible subscriptions; see
+        ``services.lookup``), read fresh; PlanInputError when unknown, ambiguous or malformed."""
         try:
-            return await self.services.rules.get(registry_id)
-        except Exception as exc:
-            if _is_not_found(exc):
-                raise PlanInputError(f"unknown registry: {text}") from None
+            found = await find_registry(self.clients, text)
+        except AcrfenceError as exc:
+            if exc.code in _BAD_NAME_CODES:
+                raise PlanInputError(str(exc)) from None
             raise
-
-    async def _registry_id_by_name(self, name: str) -> str:
-        if self._find_registry is not None:
-            found = await self._find_registry(name)
-            if isinstance(found, str):
-                return found
-            return found.id
-        inventory = await self.inventory()
-        matches = [
-            r
-            for r in (inventory.registries if inventory else ())
-            if r.name.casefold() == name.casefold()
-        ]
-        if not matches:
-            raise PlanInputError(f"unknown registry: {name}")
-        if len(matches) > 1:
-            raise PlanInputError(f"registry name {name} is ambiguous: pass its resource ID")
-        return matches[0].id
+        if (text or "").strip().startswith("/"):
+            return found  # already read on its own
+        # A name was found in a listing: the plan starts from the registry read on its own.
+        return await self.services.rules.get(found.id)
 
     async def read_subnets(self, subnet_ids: tuple[str, ...]) -> dict[str, Subnet | None]:
         async def one(subnet_id: str) -> Subnet | None:
             try:
                 return await self.services.subnets.get(subnet_id)
-            except Exception as exc:
-                if _is_not_found(exc):
-                    return None
-                raise
+            except ResourceNotFoundError:  # the SDK's error for any 404
+                return None
 
         found = await asyncio.gather(*(one(s) for s in subnet_ids))
         return dict(zip(subnet_ids, found, strict=True))
@@ -150,8 +141,7 @@ class PlanSession:
         )
         states: dict[str, str | None] = {}
         for subscription in subscriptions:
-            value = await self.services.providers.state(subscription)
-            states[subscription] = _state_text(value)
+            states[subscription] = await self.services.providers.state(subscription)
         return states
 
     # -- planning ----------------------------------------------------------------------
@@ -177,8 +167,6 @@ class PlanSession:
     ) -> Inventory | None:
         """The inventory with the chosen subnets' virtual networks read fresh: the private
         link check needs every sibling subnet's private endpoints."""
-        if self._read_vnet is None:
-            return inventory
         vnet_ids = {normalize_resource_id(s.virtual_network_id): s.virtual_network_id
                     for s in subnets.values() if s is not None}  # fmt: skip
         vnets = list(await asyncio.gather(*(self._read_vnet(v) for v in vnet_ids.values())))
@@ -191,6 +179,12 @@ class PlanSession:
             virtual_networks=tuple(vnets),
             failures=inventory.failures if inventory else (),
         )
+
+    async def _read_vnet(self, vnet_id: str) -> VirtualNetwork:
+        parsed = parse_resource_id(vnet_id, "Microsoft.Network/virtualNetworks")
+        client = self.clients.network(parsed.subscription_id)
+        raw = await client.virtual_networks.get(parsed.resource_group, parsed.name, cls=raw_json)
+        return virtual_network_from_arm(raw)
 
     async def open_plan(self, registry: Registry, *, remove_endpoints: bool = False) -> Plan:
         subnets: dict[str, Subnet | None] = {}
@@ -216,7 +210,7 @@ class PlanSession:
         """Journal a new run of ``plan`` and apply it."""
         if plan.blocked:
             raise RunRefused("the plan is blocked by its pre-flight checks")
-        run = self.journal.new_run(plan)
+        run = await self.journal.anew_run(plan)
         return await self._finish(run, on_progress)
 
     async def resume(self, run_id: str, on_progress: ProgressCallback | None = None) -> RunRecord:
@@ -243,8 +237,8 @@ class PlanSession:
             if undo_run is not None:
                 return await self._finish(undo_run, on_progress)
         plan = build_undo_plan(run, kind=kind)
-        undo_run = self.journal.new_run(plan)
-        self.journal.save(replace(run, rolled_back_by=undo_run.id))
+        undo_run = await self.journal.anew_run(plan)
+        await self.journal.asave(replace(run, rolled_back_by=undo_run.id))
         return await self._finish(undo_run, on_progress)
 
     async def _finish(self, run: RunRecord, on_progress: ProgressCallback | None) -> RunRecord:
@@ -252,29 +246,7 @@ class PlanSession:
         source = run.plan.source_run_id
         if run.state is RunState.DONE and source:
             original = self.journal.load(source)
-            self.journal.save(replace(original, state=RunState.ROLLED_BACK, rolled_back_by=run.id))
+            await self.journal.asave(
+                replace(original, state=RunState.ROLLED_BACK, rolled_back_by=run.id)
+            )
         return run
-
-
-def _state_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    for attribute in ("registration_state", "state"):
-        inner = getattr(value, attribute, None)
-        if isinstance(inner, str):
-            return inner
-    return str(value)
-
-
-def _is_not_found(exc: BaseException) -> bool:
-    from azure.core.exceptions import ResourceNotFoundError
-
-    if isinstance(exc, ResourceNotFoundError):
-        return True
-    code = str(getattr(getattr(exc, "error", None), "code", "") or getattr(exc, "code", "") or "")
-    status = getattr(exc, "status_code", None)
-    return status == 404 or code in {"ResourceNotFound", "NotFound", "ResourceGroupNotFound"}
-
-
-def same_registry(a: str, b: str) -> bool:
-    return normalize_resource_id(a) == normalize_resource_id(b)

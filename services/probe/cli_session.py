@@ -9,14 +9,17 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from services.connect_to import ConnectTo
 from services.models import Inventory, ProbeExpectation, ProbeResult, Registry
-from services.probe.options import ProbeOptions, StageTimeouts
+from services.probe.options import ProbeOptions, StageTimeouts, TokenProvider
 from services.probe.report import render_table, result_to_json
 from services.probe.runner import ProbeRunner
 from services.probe.watch import probe_until
+
+if TYPE_CHECKING:
+    from services.azure import AzureClients
 
 __all__ = ["ProbeInputError", "run_probe_command", "pick_registries", "exit_code"]
 
@@ -25,30 +28,35 @@ class ProbeInputError(ValueError):
     """Bad input found once Azure was read (an unknown or ambiguous registry): one line, exit 2."""
 
 
-def pick_registries(inventory: Inventory, names: Sequence[str], every: bool) -> list[Registry]:
-    """Registries by resource ID or by name (unique across the visible subscriptions)."""
+# services.lookup's codes for "that text names no (single) registry": bad input, not Azure's.
+_BAD_NAME_CODES = {
+    "RegistryNotFound",
+    "AmbiguousRegistryName",
+    "InvalidRegistryName",
+    "InvalidResourceId",
+}
+
+
+async def pick_registries(
+    clients: AzureClients, inventory: Inventory, names: Sequence[str], every: bool
+) -> list[Registry]:
+    """Registries by resource ID or by name (unique across the visible subscriptions), found
+    by ``services.lookup``; ProbeInputError (one line) for one that names none or several."""
+    from services.errors import AcrfenceError
+    from services.lookup import find_registry
+
     if every:
         return list(inventory.registries)
-    picked: list[Registry] = []
+    picked: dict[str, Registry] = {}
     for name in names:
-        if name.startswith("/"):
-            registry = inventory.registry(name)
-            if registry is None:
-                raise ProbeInputError(f"no registry with ID {name} is visible to this identity")
-        else:
-            matches = [r for r in inventory.registries if r.name.casefold() == name.casefold()]
-            if not matches:
-                raise ProbeInputError(f"no registry named {name!r} is visible to this identity")
-            if len(matches) > 1:
-                where = ", ".join(r.subscription_id for r in matches)
-                raise ProbeInputError(
-                    f"registry name {name!r} is in several subscriptions ({where}): "
-                    "pass its resource ID"
-                )
-            registry = matches[0]
-        if registry not in picked:
-            picked.append(registry)
-    return picked
+        try:
+            registry = await find_registry(clients, inventory, name)
+        except AcrfenceError as error:
+            if error.code in _BAD_NAME_CODES:
+                raise ProbeInputError(str(error)) from None
+            raise
+        picked.setdefault(registry.key, registry)
+    return list(picked.values())
 
 
 def exit_code(results: Sequence[ProbeResult], expectation: ProbeExpectation | None) -> int:
@@ -115,11 +123,11 @@ async def run_probe_command(args: argparse.Namespace, connect_to: tuple[ConnectT
 
     target = Target.from_env()
     # The target's connect-to (the emulator's) comes after the command line's: first match wins.
-    connect_to = connect_to + tuple(getattr(target, "connect_to", None) or ())
+    connect_to = connect_to + target.connect_to
     async with AzureClients(target) as clients:
         inventory = await InventoryService(clients).load()
-        registries = pick_registries(inventory, args.registries, args.all)
-        options = options_from_args(args, connect_to, getattr(target, "ca_cert", None))
+        registries = await pick_registries(clients, inventory, args.registries, args.all)
+        options = options_from_args(args, connect_to, target.ca_cert)
         if args.token or getattr(args, "pull", None):
             options = _with_token(options, clients.arm_token)
         if getattr(args, "pull", None):
@@ -132,7 +140,7 @@ async def run_probe_command(args: argparse.Namespace, connect_to: tuple[ConnectT
         return await probe_and_report(runner, registries, args)
 
 
-def _with_token(options: ProbeOptions, provider) -> ProbeOptions:
+def _with_token(options: ProbeOptions, provider: TokenProvider) -> ProbeOptions:
     from dataclasses import replace
 
     return replace(options, token_provider=provider)

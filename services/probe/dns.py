@@ -46,8 +46,8 @@ async def system_resolver(host: str, port: int) -> list[str]:
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     addresses: list[str] = []
     for _family, _type, _proto, _name, sockaddr in infos:
-        if sockaddr[0] not in addresses:
-            addresses.append(sockaddr[0])
+        if str(sockaddr[0]) not in addresses:
+            addresses.append(str(sockaddr[0]))
     return addresses
 
 

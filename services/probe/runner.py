@@ -13,7 +13,7 @@ from services.connect_to import resolve_connect_to
 from services.models import HostProbe, Inventory, ProbeResult, Registry, Stage, StageResult, Verdict
 from services.probe.dns import is_private_address
 from services.probe.options import ProbeOptions
-from services.probe.stages import run_http_stages
+from services.probe.stages import HttpOutcome, run_http_stages
 from services.probe.transport import StageFailed, StageRecorder, TimedTransport
 from services.probe.verdict import combine_hosts, explain
 
@@ -94,8 +94,11 @@ class ProbeRunner:
             for next_done in asyncio.as_completed(tasks):
                 yield await next_done
         finally:
+            # A consumer that stops early: the probes still running end here, not later on
+            # their own (a cancelled task still runs until it sees the cancellation).
             for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def probe_host(
         self, registry_name: str, host: str, role: str, listener: EventListener | None = None
@@ -166,7 +169,9 @@ class ProbeRunner:
         recorder.finish(Stage.DNS, began, True, f"{shown}{note}{via}")
         return addresses, target_port
 
-    async def _http(self, host: str, role: str, address: str, port: int, recorder: StageRecorder):
+    async def _http(
+        self, host: str, role: str, address: str, port: int, recorder: StageRecorder
+    ) -> HttpOutcome:
         options = self.options
         transport = TimedTransport(
             address=address,

@@ -181,6 +181,7 @@ async def _authorised(
     )
     if failure is not None:
         return failure
+    assert refresh_token is not None  # without one, _stage_end ended the probe above
 
     scope = pull.scope if pull is not None else CATALOG_SCOPE
     form = {
@@ -212,7 +213,9 @@ async def _authorised(
             detail = "HTTP 200: catalog read"
         recorder.finish(Stage.AUTHORISED, began, True, detail, 200)
         return HttpOutcome(Verdict.REACHABLE, Stage.AUTHORISED, detail)
-    return _stage_end(recorder, Stage.AUTHORISED, began, response, None, "")
+    outcome = _stage_end(recorder, Stage.AUTHORISED, began, response, None, "")
+    assert outcome is not None  # with no token to show, the stage always ends the probe
+    return outcome
 
 
 async def _fetch_manifest(
@@ -227,7 +230,9 @@ async def _fetch_manifest(
     response, began = await _send(client, recorder, Stage.MANIFEST, request)
     check = manifest_outcome(pull, response)
     if check is None:
-        return _stage_end(recorder, Stage.MANIFEST, began, response, None, "")
+        ended = _stage_end(recorder, Stage.MANIFEST, began, response, None, "")
+        assert ended is not None  # with no token the stage always ends the probe
+        return ended
     recorder.finish(Stage.MANIFEST, began, check.ok, check.detail, response.status_code)
     return HttpOutcome(check.verdict, Stage.MANIFEST, check.detail)
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterable, Callable
+from typing import Any, cast
 
 import httpcore
 import httpx
@@ -21,13 +20,6 @@ import httpx
 from services.models import Stage, StageResult, Verdict
 
 __all__ = ["StageFailed", "StageRecorder", "TimedTransport"]
-
-try:
-    import sniffio  # noqa: F401
-except ImportError:
-    # httpcore imports sniffio on every lock it takes; a failed import isn't cached, so
-    # without this each probe paid seven filesystem searches (a fifth of the CPU for 200).
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 
 class StageFailed(Exception):
@@ -216,7 +208,10 @@ class TimedTransport(httpx.AsyncBaseTransport):
         )
         response = await self._pool.handle_async_request(core_request)
         try:
-            body = b"".join([chunk async for chunk in response.stream])
+            # An async pool's response streams are async iterables (httpcore's types say
+            # either kind).
+            stream = cast("AsyncIterable[bytes]", response.stream)
+            body = b"".join([chunk async for chunk in stream])
         finally:
             await response.aclose()
         return httpx.Response(

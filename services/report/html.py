@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from services.analysis.peers import PEER_CHECKS
-from services.models import Severity, group_verdicts
+from services.models import Finding, Severity, group_verdicts
 from services.report.data import Access, RegistryView, ReportData
 
 __all__ = ["render_html"]
@@ -118,7 +118,7 @@ def _charts(data: ReportData) -> list[str]:
     return out
 
 
-def _peers_cell(finding) -> str:
+def _peers_cell(finding: Finding) -> str:
     items = []
     for checks, outcome, note in group_verdicts(finding.peers):
         remark = f' <span class="note">acrfence: {_e(note)}</span>' if note else ""

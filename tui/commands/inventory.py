@@ -125,8 +125,9 @@ def _registry_json(inventory: Any, registry: Any) -> dict[str, Any]:
 
 
 def _subnet_label(subnet_id: str) -> str:
-    parts = subnet_id.split("/")
-    return f"{parts[-3]}/{parts[-1]}" if len(parts) >= 3 else subnet_id
+    from services.analysis.context import subnet_label
+
+    return subnet_label(subnet_id)
 
 
 def render_text(inventory: Any) -> str:

@@ -13,7 +13,6 @@ Exit codes: 0 done (and, with --expect, every verdict matched); 1 some verdict d
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import Any
 
@@ -22,7 +21,6 @@ from tui.arguments import positive_seconds, seconds
 HELP = "probe registries' data plane (DNS, TCP, TLS, /v2/, token) and explain the verdict"
 
 # Azure's rule for registry names.
-_REGISTRY_NAME = re.compile(r"^[A-Za-z0-9]{5,50}$")
 EXIT_MISMATCH = 1
 EXIT_BAD_INPUT = 2
 EXIT_AZURE_ERROR = 3
@@ -101,7 +99,7 @@ def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
     from ipaddress import ip_address
 
     from services.connect_to import ConnectToError, parse_connect_to
-    from services.models import ResourceIdError, parse_resource_id
+    from services.models import ResourceIdError, is_registry_name, parse_resource_id
 
     if not args.registries and not args.all:
         return (), "name at least one REGISTRY, or pass --all"
@@ -111,7 +109,7 @@ def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
                 parse_resource_id(name, "Microsoft.ContainerRegistry/registries")
             except ResourceIdError as error:
                 return (), f"REGISTRY: {error}"
-        elif not _REGISTRY_NAME.fullmatch(name):
+        elif not is_registry_name(name):
             return (), f"{name!r} is not a registry name (5-50 letters and digits) or resource ID"
     if args.wait < 0 or args.timeout <= 0 or args.concurrency < 1:
         return (), "--wait must be >= 0, --timeout > 0 and --concurrency >= 1"

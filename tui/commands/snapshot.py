@@ -12,7 +12,6 @@ lacks them); 2 bad input; 3 Azure refused or couldn't be reached (nothing writte
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -22,7 +21,6 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_BAD_INPUT = 2
 EXIT_AZURE_ERROR = 3
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -72,9 +70,10 @@ def run(args: argparse.Namespace) -> int:
 
     from services.config import ConfigError, Target
     from services.errors import describe_error
+    from services.models.resource_id import is_subscription_id
 
     for subscription_id in args.subscription or ():
-        if not _GUID.match(subscription_id):
+        if not is_subscription_id(subscription_id):
             return _fail(f"--subscription {subscription_id!r} is not a subscription ID (a GUID)")
     output = Path(args.output)
     if output.is_dir() or not output.parent.is_dir():

@@ -1,4 +1,4 @@
-"""The dashboard's screens; wizards register themselves in ``tui.actions.WIZARDS``."""
+"""The dashboard's screens; ``tui.wizards`` names the four wizards."""
 
 from __future__ import annotations
 

@@ -8,17 +8,23 @@ is already on. What is chosen is kept here, so filtering never drops a choice.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, SelectionList, Static
 
+from services.analysis.context import subnet_label
 from services.models import Plan, Registry, Subnet, normalize_resource_id, same_resource_id
-from tui.actions import WizardContext, register_wizard
+from services.plans.checks import any_rule_admits
+from tui.actions import WizardContext
 from tui.screens.plan_wizard import PlanWizardScreen, ProbeTarget
+from tui.screens.probe_setup import setup_from_services
 from tui.screens.wizard_widgets import MarkedSelectionList
+
+if TYPE_CHECKING:
+    from services.plans.session import PlanSession
 
 __all__ = ["LockdownWizardScreen"]
 
@@ -40,7 +46,7 @@ class LockdownWizardScreen(PlanWizardScreen):
     def __init__(
         self,
         context: WizardContext,
-        session: Any = None,
+        session: PlanSession | None = None,
         *,
         ip_ranges: tuple[str, ...] = (),
         probe_from: str | None = None,
@@ -224,7 +230,7 @@ class LockdownWizardScreen(PlanWizardScreen):
         value = self.query_one(selector, Select).value
         return None if value in ("keep", Select.NULL) else str(value)
 
-    async def build_plan(self, session: Any) -> Plan:
+    async def build_plan(self, session: PlanSession) -> Plan:
         from services.plans.inputs import (
             PlanInputError,
             check_bypass,
@@ -258,8 +264,7 @@ class LockdownWizardScreen(PlanWizardScreen):
         return await session.lockdown_plan(request, registry, client_ip=self._public_ip())
 
     def _public_ip(self) -> str | None:
-        extras = getattr(self.context.app.services, "extras", None) or {}
-        return extras.get("public_ip")
+        return self.context.app.services.public_ip
 
     # ---- probe at the end --------------------------------------------------------------------
 
@@ -268,33 +273,18 @@ class LockdownWizardScreen(PlanWizardScreen):
         subnet this machine can stand in for (the demo's vantages), which must get in."""
         if self.registry is None:
             return []
-        here_allowed = _covers(self._public_ip(), self._ip_ranges)
+        # The registry keeps the IP rules it had; the lockdown adds the chosen ranges.
+        ranges = [*(r.value for r in self.registry.rules.ip_rules), *self._ip_ranges]
+        public_ip = self._public_ip()
+        here_allowed = public_ip is not None and any_rule_admits(public_ip, ranges)
         targets = [ProbeTarget(self.registry, None, here_allowed, "this machine")]
         if self.probe_from:
             targets.append(ProbeTarget(self.registry, self.probe_from, True, f"{self.probe_from}"))
-        extras = getattr(self.context.app.services, "extras", None) or {}
-        vantages = {str(k).casefold(): v for k, v in (extras.get("vantages") or {}).items()}
+        setup = setup_from_services(self.context.app.services)
         for subnet_id in self._subnet_ids:
-            address = vantages.get(subnet_id.casefold())
-            if address:
-                label = "/".join(subnet_id.split("/")[-3::2])
-                targets.append(ProbeTarget(self.registry, address, True, f"{label} ({address})"))
+            vantage = setup.vantage_for(subnet_id)
+            if vantage is not None and vantage.source_address:
+                address = vantage.source_address
+                where = f"{subnet_label(subnet_id)} ({address})"
+                targets.append(ProbeTarget(self.registry, address, True, where))
         return targets
-
-
-def _covers(address: str | None, ranges: tuple[str, ...]) -> bool:
-    """Whether one of the IP ranges admits ``address``."""
-    import ipaddress
-
-    from services.analysis import parse_ip_rule
-
-    if not address:
-        return False
-    try:
-        ip = ipaddress.ip_address(address)
-        return any(ip in parse_ip_rule(r) for r in ranges)
-    except ValueError:
-        return False
-
-
-register_wizard("lockdown", lambda context: LockdownWizardScreen(context))

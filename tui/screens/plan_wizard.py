@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -40,6 +40,10 @@ from tui.screens.wizard_probe import (
 )
 from tui.screens.wizard_widgets import shadow_dashboard_keys
 from widgets.step_list import StepList
+
+if TYPE_CHECKING:
+    from services.plans.executor import ProgressCallback
+    from services.plans.session import PlanSession
 
 __all__ = ["PlanWizardScreen", "PROBE_WAIT_SECONDS", "ProbeTarget"]
 
@@ -86,7 +90,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         text: str
         done: bool = False
 
-    def __init__(self, context: WizardContext, session: Any = None) -> None:
+    def __init__(self, context: WizardContext, session: PlanSession | None = None) -> None:
         super().__init__()
         self.context = context
         self._session = session
@@ -105,7 +109,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     def compose_choose(self) -> ComposeResult:
         yield from ()
 
-    async def build_plan(self, session: Any) -> Plan:
+    async def build_plan(self, session: PlanSession) -> Plan:
         raise NotImplementedError
 
     def probe_targets(self) -> list[ProbeTarget]:
@@ -198,7 +202,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
 
     # ---- session -----------------------------------------------------------------------------
 
-    def session(self) -> Any:
+    def session(self) -> PlanSession:
         if self._session is None:
             from services.plans.session import PlanSession
 
@@ -278,7 +282,9 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         self.query_one("#done", Button).disabled = True
         self._apply_worker(self.plan)
 
-    async def execute(self, session: Any, plan: Plan, progress: Any) -> RunRecord:
+    async def execute(
+        self, session: PlanSession, plan: Plan, progress: ProgressCallback
+    ) -> RunRecord:
         return await session.execute(plan, progress)
 
     @work(exclusive=True, group="wizard-apply", exit_on_error=False)

@@ -1,14 +1,20 @@
-"""What the probe wizard is given: the target's data-plane settings, an optional token
-provider and the demo's subnet vantages, built from the app's services."""
+"""What a probe from the app is given: the target's data-plane settings, an optional token
+provider and the demo's subnet vantages, built from the app's services. The one place the
+app's services become probe options (the probe wizard, the quick probe, the wizards' final
+probe all start here)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
+from services.analysis.context import subnet_label
 from services.connect_to import ConnectTo, ConnectToError, parse_connect_to
-from services.probe.options import StageTimeouts, TokenProvider
+from services.probe.options import ProbeOptions, StageTimeouts, TokenProvider
+
+if TYPE_CHECKING:
+    from tui.app import AppServices
 
 __all__ = ["ProbeSetup", "Vantage", "address_rule", "setup_from_services"]
 
@@ -33,24 +39,34 @@ class ProbeSetup:
     vantages: Sequence[Vantage] = field(default_factory=tuple)
     timeouts: StageTimeouts = field(default_factory=StageTimeouts)
 
+    def options(self) -> ProbeOptions:
+        """Probe options from this machine, without the token (sending it is a choice)."""
+        return ProbeOptions(
+            timeouts=self.timeouts,
+            connect_to=self.connect_to,
+            ca_cert=self.ca_cert,
+            public_ip=self.public_ip,
+        )
 
-def setup_from_services(services: Any) -> ProbeSetup:
-    """The app's target and clients as a ProbeSetup (demo vantages come from ``extras``)."""
-    target = getattr(services, "target", None)
-    clients = getattr(services, "clients", None)
-    extras = getattr(services, "extras", None) or {}
-    vantages: list[Vantage] = []
-    for subnet_id, address in (extras.get("vantages") or {}).items():
-        if subnet_id == "internet" or not str(subnet_id).startswith("/"):
-            continue
-        label = "/".join(str(subnet_id).split("/")[-3::2])
-        vantages.append(Vantage(f"subnet {label} ({address})", address, subnet_id))
-    token = getattr(clients, "arm_token", None)
+    def vantage_for(self, subnet_id: str) -> Vantage | None:
+        """The vantage standing in for ``subnet_id`` (the demo's), if there is one."""
+        wanted = subnet_id.casefold()
+        return next((v for v in self.vantages if (v.subnet_id or "").casefold() == wanted), None)
+
+
+def setup_from_services(services: AppServices) -> ProbeSetup:
+    """The app's target, clients and demo vantages as a ProbeSetup."""
+    vantages = [
+        Vantage(f"subnet {subnet_label(subnet_id)} ({address})", address, subnet_id)
+        # The emulator also names the internet's vantage ("internet"): not a subnet.
+        for subnet_id, address in services.vantages.items()
+        if subnet_id.startswith("/")
+    ]
     return ProbeSetup(
-        connect_to=tuple(getattr(target, "connect_to", None) or ()),
-        ca_cert=getattr(target, "ca_cert", None),
-        token_provider=token if callable(token) else None,
-        public_ip=extras.get("public_ip"),
+        connect_to=services.target.connect_to,
+        ca_cert=services.target.ca_cert,
+        token_provider=services.clients.arm_token,
+        public_ip=services.public_ip,
         vantages=tuple(vantages),
     )
 

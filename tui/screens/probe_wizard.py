@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
@@ -188,12 +189,7 @@ class ProbeWizardScreen(Screen[None]):
     def probe_options(self) -> ProbeOptions:
         """Options for the choices made; raises ValueError (one line) for a bad address."""
         setup = self.setup
-        options = ProbeOptions(
-            timeouts=setup.timeouts,
-            connect_to=setup.connect_to,
-            ca_cert=setup.ca_cert,
-            public_ip=setup.public_ip,
-        )
+        options = setup.options()
         where = str(self.query_one("#probe-from", Select).value)
         if where == CONNECT_TO:
             options = replace(
@@ -321,10 +317,10 @@ class ProbeWizardScreen(Screen[None]):
         lines = [
             f"[b]{result.registry_name}[/b]: {result.verdict} at {result.decided_at} "
             f"({result.decided_host})",
-            _escape(result.detail),
+            escape(result.detail),
         ]
         if result.explanation:
-            lines.append(_escape(result.explanation))
+            lines.append(escape(result.explanation))
         offers = []
         if offers_lockdown(result):
             offers.append("[b]l[/b] lock it down")
@@ -388,24 +384,12 @@ def _by_name(registries: Iterable[Registry]) -> list[Registry]:
     return sorted(registries, key=lambda r: (r.name.casefold(), r.id.casefold()))
 
 
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
-
-
-def _register() -> None:
-    from tui.actions import register_wizard
-
-    def factory(context: WizardContext) -> ProbeWizardScreen:
-        services = getattr(context.app, "services", None)
-        selected = (context.registry,) if context.registry is not None else ()
-        return ProbeWizardScreen(
-            context.inventory,
-            registries=selected,
-            setup=setup_from_services(services),
-            context=context,
-        )
-
-    register_wizard("probe", factory)
-
-
-_register()
+def probe_wizard(context: WizardContext) -> ProbeWizardScreen:
+    """The probe wizard for the dashboard's selection, set up from the app's services."""
+    selected = (context.registry,) if context.registry is not None else ()
+    return ProbeWizardScreen(
+        context.inventory,
+        registries=selected,
+        setup=setup_from_services(context.app.services),
+        context=context,
+    )

@@ -4,16 +4,21 @@ remaining rule needs); then the shared review → confirm → apply → verify �
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Label, RadioButton, RadioSet, Select, SelectionList, Static
 
 from services.analysis.context import subnet_label
 from services.models import Plan, Registry, RunRecord, RunState, same_resource_id
-from tui.actions import WizardContext, register_wizard
+from services.models.resource_id import resource_group_of
+from tui.actions import WizardContext
 from tui.screens.plan_wizard import PlanWizardScreen
 from tui.screens.wizard_widgets import MarkedCheckbox, MarkedRadioButton, MarkedSelectionList
+
+if TYPE_CHECKING:
+    from services.plans.executor import ProgressCallback
+    from services.plans.session import PlanSession
 
 __all__ = ["RestoreWizardScreen"]
 
@@ -24,7 +29,9 @@ OPEN = "open"
 class RestoreWizardScreen(PlanWizardScreen):
     TITLE = "Restore"
 
-    def __init__(self, context: WizardContext, session: Any = None, mode: str = UNDO) -> None:
+    def __init__(
+        self, context: WizardContext, session: PlanSession | None = None, mode: str = UNDO
+    ) -> None:
         super().__init__(context, session)
         self.registry: Registry | None = context.registry
         self.mode = mode
@@ -84,11 +91,10 @@ class RestoreWizardScreen(PlanWizardScreen):
         rules = self.registry.rules.virtual_network_rules if self.registry else ()
         twins = [r for r in rules if subnet_label(r.subnet_id) == subnet_label(subnet_id)]
         if len(twins) > 1:
-            parts = subnet_id.split("/")
-            label += f"  (group {parts[4] if len(parts) > 4 else '?'})"
+            label += f"  (group {resource_group_of(subnet_id) or '?'})"
         return label
 
-    async def build_plan(self, session: Any) -> Plan:
+    async def build_plan(self, session: PlanSession) -> Plan:
         from services.plans.inputs import PlanInputError
         from services.plans.restore import build_open_plan
 
@@ -116,7 +122,9 @@ class RestoreWizardScreen(PlanWizardScreen):
             inventory=await session.inventory() if remove_endpoints else None,
         )
 
-    async def execute(self, session: Any, plan: Plan, progress: Any) -> RunRecord:
+    async def execute(
+        self, session: PlanSession, plan: Plan, progress: ProgressCallback
+    ) -> RunRecord:
         if self._source_run:
             # Through rollback, so the undone run is marked rolled-back and a retry resumes.
             return await session.rollback(self._source_run, progress, kind="restore")
@@ -125,7 +133,3 @@ class RestoreWizardScreen(PlanWizardScreen):
     def probe_target(self) -> tuple[Registry | None, str | None, bool]:
         # Opened again: this machine should get in once the change reaches the data plane.
         return self.registry, None, True
-
-
-register_wizard("restore", lambda context: RestoreWizardScreen(context, mode=UNDO))
-register_wizard("open", lambda context: RestoreWizardScreen(context, mode=OPEN))

@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from services.models import Registry
+
+if TYPE_CHECKING:
+    from tui.app import AppServices
 
 __all__ = ["PROBE_INTERVAL_SECONDS", "PROBE_WAIT_SECONDS", "ProbeTarget", "probe_targets_until"]
 
@@ -39,7 +42,7 @@ def countdown(seconds: float) -> str:
 
 
 async def probe_targets_until(
-    services: Any,
+    services: AppServices,
     targets: list[ProbeTarget],
     report: Callable[[ProbeTarget, str, bool], None],
     wait_seconds: float = PROBE_WAIT_SECONDS,
@@ -51,22 +54,21 @@ async def probe_targets_until(
 
 
 async def _one(
-    services: Any,
+    services: AppServices,
     target: ProbeTarget,
     report: Callable[[ProbeTarget, str, bool], None],
     wait_seconds: float,
     interval: float,
 ) -> None:
     from services.models import ProbeExpectation
-    from services.probe.options import ProbeOptions, StageTimeouts
+    from services.probe.options import StageTimeouts
     from services.probe.runner import ProbeRunner
     from services.probe.watch import probe_until
+    from tui.screens.probe_setup import setup_from_services
 
-    settings = getattr(services, "target", None)
-    options = ProbeOptions(
+    options = replace(
+        setup_from_services(services).options(),
         timeouts=StageTimeouts.uniform(5.0),
-        connect_to=tuple(getattr(settings, "connect_to", None) or ()),
-        ca_cert=getattr(settings, "ca_cert", None),
         source_address=target.source,
     )
     expectation = ProbeExpectation.REACHABLE if target.expect_reachable else ProbeExpectation.DENIED

@@ -11,8 +11,12 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.content import Content
+from textual.geometry import Size
 from textual.strip import Strip
 from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
+from textual.widgets.option_list import OptionDoesNotExist
+
+from tui.actions import wizard_shadowed_keys
 
 __all__ = [
     "MarkedCheckbox",
@@ -29,48 +33,57 @@ def mark(on: bool) -> str:
     return "[x]" if on else "[ ]"
 
 
+def _marked(toggle: Checkbox | RadioButton, marker: str) -> Content:
+    """``marker`` then the label, as ToggleButton lays out its own button and label."""
+    label = toggle.label.pad(1, 1).stylize_before(toggle.get_visual_style("toggle--label"))
+    return Content.assemble((marker, toggle.get_visual_style("toggle--button")), " ", label)
+
+
 class MarkedCheckbox(Checkbox):
-    @property
-    def _button(self) -> Content:
-        return Content.assemble((mark(self.value), self.get_visual_style("toggle--button")), " ")
+    def render(self) -> Content:
+        return _marked(self, mark(self.value))
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return self.render().cell_length
 
 
 class MarkedRadioButton(RadioButton):
-    @property
-    def _button(self) -> Content:
-        return Content.assemble(
-            ("(•)" if self.value else "( )", self.get_visual_style("toggle--button")), " "
-        )
+    def render(self) -> Content:
+        return _marked(self, "(•)" if self.value else "( )")
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return self.render().cell_length
 
 
 class MarkedSelectionList(SelectionList[str]):
-    """A SelectionList drawn as ``› [x] prompt``: ``›`` marks the highlighted row."""
+    """A SelectionList drawn as ``› [x] prompt``: ``›`` marks the highlighted row.
+
+    Prompts are one line each (a row is an option). The list lays them out beside its own
+    4-column toggle; this gutter is 6, so the line is cut to the list's width: a prompt
+    within 2 columns of the edge loses its end, where Textual's would reach the edge.
+    """
 
     GUTTER = len(f"{CURSOR} {mark(True)} ")
-
-    def _get_left_gutter_width(self) -> int:
-        return self.GUTTER
 
     def render_line(self, y: int) -> Strip:
         line = OptionList.render_line(self, y)
         index = self.scroll_offset.y + y
         try:
             selection = self.get_option_at_index(index)
-        except Exception:  # past the last option: a blank line
+        except OptionDoesNotExist:  # past the last option: a blank line
             return line
         segments = list(line)
         base = (segments[0].style if segments else None) or self.rich_style or Style()
         meta = Style(meta={"option": index})
         cursor = CURSOR if self.highlighted == index else " "
-        text = f"{cursor} {mark(selection.value in self._selected)} "
-        return Strip([Segment(text, base + meta), *segments])
-
-
-# The dashboard's one-letter keys live on the app, so they would fire on a wizard too (``o``
-# opening a second wizard over a lockdown half typed). Wizards shadow them with a no-op.
-DASHBOARD_KEYS = ("l", "u", "o", "p", "P", "f", "r", "R", "w", "1", "2", "3", "slash")
+        text = f"{cursor} {mark(selection.value in self.selected)} "
+        marked = Strip([Segment(text, base + meta), *segments])
+        return marked.crop(0, max(line.cell_length, self.GUTTER))
 
 
 def shadow_dashboard_keys(*keep: str) -> list[Binding]:
-    """Hidden no-op bindings for the dashboard's keys, except ``keep`` (the screen's own)."""
-    return [Binding(key, "ignore_key", show=False) for key in DASHBOARD_KEYS if key not in keep]
+    """Hidden no-op bindings for the dashboard's keys (taken from the action table), except
+    ``keep`` (the screen's own)."""
+    return [
+        Binding(key, "ignore_key", show=False) for key in wizard_shadowed_keys() if key not in keep
+    ]
