@@ -105,6 +105,15 @@ async def test_the_dashboard_on_a_rehearsal_matches_the_original(
         handle.stop()
 
 
+def _without_raw(value):
+    """The models' data without ``raw`` (ARM's JSON as read, kept for the JSON view only)."""
+    if isinstance(value, dict):
+        return {k: _without_raw(v) for k, v in value.items() if k != "raw"}
+    if isinstance(value, list | tuple):
+        return [_without_raw(v) for v in value]
+    return value
+
+
 def _renamed_inventory(inventory: Inventory, redactor: Redactor) -> dict:
     """The original inventory as the redacted copy should show it."""
 
@@ -126,7 +135,7 @@ def _renamed_inventory(inventory: Inventory, redactor: Redactor) -> dict:
                 return None
         return value
 
-    data = walk(dataclasses.asdict(inventory))
+    data = walk(_without_raw(dataclasses.asdict(inventory)))
     for number, subscription in enumerate(data["subscriptions"], start=1):
         subscription["display_name"] = f"Subscription {number}"
     # Names and groups follow from the (renamed) IDs.
@@ -160,7 +169,7 @@ async def test_a_redacted_snapshot_matches_modulo_the_renaming(
     original = await inventory_of(emulator)
     copied = await inventory_of(make_emulator(seed=str(redacted)))
     renamed = json.loads(json.dumps(_renamed_inventory(original, redactor)))
-    actual = json.loads(json.dumps(dataclasses.asdict(copied)))
+    actual = json.loads(json.dumps(_without_raw(dataclasses.asdict(copied))))
     for part in ("subscriptions", "registries", "virtual_networks", "failures"):
         # In one order: the inventory sorts by name, and the names changed.
         assert sorted(actual[part], key=str) == sorted(renamed[part], key=str), part

@@ -90,4 +90,4 @@ async def test_the_resume_prompt_shows_every_column_at_80_columns():
         await pilot.pause()
         table = app.screen.query_one("#runs", DataTable)
         assert table.virtual_size.width <= table.scrollable_content_region.width
-        assert "rolled-back" in "\n".join(shown_lines(table))
+        assert "rolled back" in "\n".join(shown_lines(table))
