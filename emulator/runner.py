@@ -59,6 +59,8 @@ class EmulatorHandle:
             "ACRFENCE_CA_CERT": str(ca_path),
             "ACRFENCE_TOKEN": self.token,
             "ACRFENCE_CONNECT_TO": f"::{registry}",
+            # The address the emulated internet sees us as: the app's public-IP discovery.
+            "ACRFENCE_PUBLIC_IP": self.state.public_ip,
         }
         self.info: dict = {
             "arm_endpoint": arm,

@@ -147,8 +147,11 @@ def subnet_label(subnet_id: str, subnet: Subnet | None = None) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _judge_ip_value(value: str) -> tuple[IPv4Network | None, str | None]:
-    """(range, why it can never match); tenants repeat the same few values, hence the cache."""
+def judge_ip_value(value: str) -> tuple[IPv4Network | None, str | None]:
+    """(range, why it can never match); tenants repeat the same few values, hence the cache.
+
+    The one rule for "this IP rule can never match": the findings and the lockdown plan's
+    warnings both ask it, so they can't disagree."""
     try:
         network = parse_ip_rule(value)
     except IpRuleError:
@@ -159,8 +162,13 @@ def _judge_ip_value(value: str) -> tuple[IPv4Network | None, str | None]:
     return network, None
 
 
+def never_matches_headline(value: str) -> str:
+    """How a finding and a plan warning name an IP rule in a non-routable block."""
+    return f"IP rule {value} never matches (not a public address)"
+
+
 def _classify_ip_rule(rule: IpRule) -> ClassifiedIpRule:
-    return ClassifiedIpRule(rule, *_judge_ip_value(rule.value))
+    return ClassifiedIpRule(rule, *judge_ip_value(rule.value))
 
 
 def classify(registry: Registry, context: AnalysisContext) -> RegistryRules:

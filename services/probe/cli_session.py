@@ -38,7 +38,12 @@ def pick_registries(inventory: Inventory, names: Sequence[str], every: bool) -> 
         else:
             matches = [r for r in inventory.registries if r.name.casefold() == name.casefold()]
             if not matches:
-                raise ProbeInputError(f"no registry named {name!r} is visible to this identity")
+                from services.lookup import did_you_mean
+
+                hint = did_you_mean(name, (r.name for r in inventory.registries))
+                raise ProbeInputError(
+                    f"no registry named {name!r} is visible to this identity{hint}"
+                )
             if len(matches) > 1:
                 where = ", ".join(r.subscription_id for r in matches)
                 raise ProbeInputError(

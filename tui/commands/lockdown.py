@@ -48,6 +48,7 @@ async def _run(args: argparse.Namespace) -> int:
     from services.plans.journal import Journal
     from services.plans.lockdown import LockdownRequest
     from services.plans.session import PlanSession
+    from services.public_ip import known_public_ip
 
     command = "lockdown"
     try:
@@ -57,6 +58,8 @@ async def _run(args: argparse.Namespace) -> int:
         ip_ranges = check_ip_ranges(args.ip)
         public_access = check_public_access(args.public_access)
         bypass = check_bypass(args.bypass)
+        if args.public_ip and known_public_ip({}, given=args.public_ip) is None:
+            raise PlanInputError(f"--public-ip {args.public_ip!r} is not an IP address")
         target = Target.from_env()
     except (PlanInputError, ConfigError) as exc:
         return console.fail(command, str(exc))
@@ -68,7 +71,8 @@ async def _run(args: argparse.Namespace) -> int:
         except PlanInputError as exc:
             return console.fail(command, str(exc))
         request = LockdownRequest(registry.id, subnet_ids, ip_ranges, public_access, bypass)
-        plan = await session.lockdown_plan(request, registry, client_ip=args.public_ip)
+        client_ip = known_public_ip(given=args.public_ip)
+        plan = await session.lockdown_plan(request, registry, client_ip=client_ip)
         show_plan(plan, args, as_json=args.plan or plan.blocked)
         if plan.blocked:
             for check in plan.blocks:
