@@ -55,7 +55,8 @@ def test_a_client_dying_mid_request_prints_no_traceback() -> None:
         _reset(dataplane)
         # Requests after them (each behind the same latency) are answered: both were handled.
         with httpx.Client(verify=info["ca_cert"]) as client:
-            assert client.get(f"{info['arm_endpoint']}/metadata/endpoints?api-version=2022-09-01").status_code == 200
+            metadata = f"{info['arm_endpoint']}/metadata/endpoints?api-version=2022-09-01"
+            assert client.get(metadata).status_code == 200
         follow_up = _tls(info, registry_port, "mycontainerregistry.azurecr.io")
         follow_up.sendall(b"GET /v2/ HTTP/1.1\r\nHost: mycontainerregistry.azurecr.io\r\n\r\n")
         assert follow_up.recv(64).startswith(b"HTTP/1.1 401")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from subprocess import CompletedProcess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from test_plans_helpers import DOCKER_SUBNET, MYREGISTRY, journal_runs, registry
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def acrfence(env: dict[str, str], *argv: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def acrfence(env: dict[str, str], *argv: str, stdin: str | None = None) -> CompletedProcess:
     """`acrfence ARGV` in a child process with ``env`` added to a clean environment."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("ACRFENCE_")}
     return subprocess.run(
