@@ -39,7 +39,7 @@ class AmbiguousRegistryName(AcrfenceError):
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """" (did you mean X?)" for the closest visible name to a misspelled one, else ""."""
+    """ " (did you mean X?)" for the closest visible name to a misspelled one, else ""."""
     by_folded = {k.casefold(): k for k in known}
     close = difflib.get_close_matches(name.casefold(), list(by_folded), n=2, cutoff=0.75)
     if not close:

@@ -46,7 +46,7 @@ def test_a_client_dying_mid_request_prints_no_traceback() -> None:
             b"PUT /subscriptions/x/resourceGroups/r/providers/Microsoft.Network/virtualNetworks"
             b"/v/subnets/s?api-version=2024-05-01 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Authorization: Bearer " + info["token"].encode() + b"\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"propert"
+            b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"propert'
         )
         # Data plane: a whole request, then the client dies while the answer is delayed.
         dataplane = _tls(info, registry_port, "mycontainerregistry.azurecr.io")

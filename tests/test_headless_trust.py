@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from subprocess import CompletedProcess
 import sys
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 from test_plans_helpers import DOCKER_SUBNET, MYREGISTRY, journal_runs, registry_view
