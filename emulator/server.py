@@ -198,6 +198,9 @@ class EmulatorServer:
             setattr(self, attr, runner.addresses[0][1])
 
     async def stop(self) -> None:
+        # Operations accepted but not finished finish now, so a saved state holds no
+        # "Updating" resource (and the data plane agrees with ARM on the next start).
+        self.operations.complete_all()
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()

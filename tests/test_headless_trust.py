@@ -83,3 +83,96 @@ def test_headless_plan_knows_this_machines_public_ip_as_the_tui_does(emulator, e
         "--public-ip", "nope", "--plan",
     )  # fmt: skip
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes"),
+        ("restore", "mycontainerregistry", "--open", "--yes"),
+        ("resume", "20260101T000000-abcdef", "--yes"),
+        ("rollback", "20260101T000000-abcdef", "--yes"),
+    ],
+)
+def test_read_only_refuses_every_headless_change(emulator, env, argv):
+    before = registry_view(emulator, MYREGISTRY)
+    done = acrfence(env, "--read-only", *argv)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--read-only" in done.stderr, done.stderr
+    assert registry_view(emulator, MYREGISTRY) == before
+    assert journal_runs(Path(env["XDG_STATE_HOME"])) == []
+
+
+def test_read_only_still_shows_a_plan(emulator, env):
+    done = acrfence(
+        env, "--read-only", "lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--plan"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "+ Deny" in done.stdout
+
+
+def test_demo_works_with_the_subcommands_on_the_demos_own_tenant_and_journal(tmp_path):
+    env = {"XDG_STATE_HOME": str(tmp_path)}  # no ACRFENCE_* at all: real Azure otherwise
+    inventory = acrfence(env, "--demo", "inventory", "--json")
+    assert inventory.returncode == 0, inventory.stderr
+    assert "mycontainerregistry" in {r["name"] for r in json.loads(inventory.stdout)["registries"]}
+    locked = acrfence(
+        env, "--demo", "lockdown", "mycontainerregistry", "--subnet",
+        "myDockerVMVNET/myDockerVMSubnet", "--yes",
+    )  # fmt: skip
+    assert locked.returncode == 0, locked.stdout + locked.stderr
+    demo_runs = json.loads(acrfence(env, "--demo", "journal", "--json").stdout)
+    assert [(r["registry"], r["state"]) for r in demo_runs] == [(MYREGISTRY, "done")]
+    # The operator's real journal is untouched; the demo's tenant remembers the lockdown.
+    assert json.loads(acrfence(env, "journal", "--json").stdout) == []
+    probe = acrfence(env, "--demo", "probe", "mycontainerregistry", "--expect", "denied")
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+    restored = acrfence(env, "--demo", "restore", "mycontainerregistry", "--yes")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    # Nothing in the demo's saved tenant is left mid-operation.
+    saved = (tmp_path / "acrfence" / "demo" / "tenant.json").read_text()
+    assert '"Updating"' not in saved
+
+
+def _twin_vnet(emulator, resource_group: str) -> str:
+    """A second myDockerVMVNET/myDockerVMSubnet, in another resource group."""
+    import copy
+
+    from services.models import subnet_id
+
+    vnet_id = DOCKER_SUBNET.rsplit("/subnets/", 1)[0]
+    vnet = copy.deepcopy(emulator.state.get_vnet(vnet_id))
+    twin_vnet = vnet_id.replace("/myResourceGroup/", f"/{resource_group}/")
+    twin_subnet = subnet_id(
+        DOCKER_SUBNET.split("/")[2], resource_group, "myDockerVMVNET", "myDockerVMSubnet"
+    )
+    vnet["id"] = twin_vnet
+    subnet = copy.deepcopy(emulator.state.get_subnet(DOCKER_SUBNET))
+    subnet["id"] = twin_subnet
+    vnet["properties"]["subnets"] = [subnet]
+    emulator.state.add_vnet(vnet)
+    return twin_subnet
+
+
+def test_subnet_as_vnet_slash_subnet_when_it_names_one_subnet(emulator, env):
+    done = acrfence(
+        env, "lockdown", "mycontainerregistry", "--subnet", "myDockerVMVNET/myDockerVMSubnet",
+        "--plan", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)["plan"]
+    assert DOCKER_SUBNET.lower() in json.dumps(plan).lower()
+    typo = acrfence(
+        env, "lockdown", "mycontainerregistry", "--subnet", "myDockerVMVNET/myDockerVMSubnt",
+        "--plan",
+    )  # fmt: skip
+    assert typo.returncode == 2 and typo.stderr.count("\n") == 1
+    assert "did you mean myDockerVMVNET/myDockerVMSubnet?" in typo.stderr
+    twin = _twin_vnet(emulator, "other-rg")
+    both = acrfence(
+        env, "lockdown", "mycontainerregistry", "--subnet", "myDockerVMVNET/myDockerVMSubnet",
+        "--plan",
+    )  # fmt: skip
+    assert both.returncode == 2 and both.stderr.count("\n") == 1, both.stderr
+    assert DOCKER_SUBNET in both.stderr and twin in both.stderr
+    assert registry_view(emulator, MYREGISTRY)["default_action"] == "Allow"

@@ -28,7 +28,10 @@ class JournalError(ValueError):
 
 
 def journal_directory(env: dict[str, str] | None = None) -> Path:
+    """ACRFENCE_JOURNAL_DIR (set by `--demo` for its own journal), else the XDG state dir."""
     env = os.environ if env is None else env
+    if env.get("ACRFENCE_JOURNAL_DIR"):
+        return Path(env["ACRFENCE_JOURNAL_DIR"])
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "acrfence"
 

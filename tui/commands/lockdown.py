@@ -18,7 +18,11 @@ HELP = "lock a registry down to subnet(s): service endpoint, subnet rules, defau
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("registry", metavar="REGISTRY", help="registry name or resource ID")
     parser.add_argument(
-        "--subnet", action="append", default=[], metavar="SUBNET_ID", help="subnet resource ID"
+        "--subnet",
+        action="append",
+        default=[],
+        metavar="SUBNET",
+        help="subnet resource ID, or VNET/SUBNET when that names one visible subnet",
     )
     parser.add_argument(
         "--ip", action="append", default=[], metavar="CIDR", help="IP range to allow as well"
@@ -44,6 +48,8 @@ async def _run(args: argparse.Namespace) -> int:
         check_ip_ranges,
         check_public_access,
         check_subnet_ids,
+        resolve_subnet_name,
+        split_subnet_args,
     )
     from services.plans.journal import Journal
     from services.plans.lockdown import LockdownRequest
@@ -54,7 +60,7 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         if not args.subnet:
             raise PlanInputError("give at least one --subnet SUBNET_ID")
-        subnet_ids = check_subnet_ids(args.subnet)
+        given_ids, subnet_names = split_subnet_args(args.subnet)
         ip_ranges = check_ip_ranges(args.ip)
         public_access = check_public_access(args.public_access)
         bypass = check_bypass(args.bypass)
@@ -68,6 +74,12 @@ async def _run(args: argparse.Namespace) -> int:
     async def plan_and_apply() -> int:
         try:
             registry = await session.resolve_registry(args.registry)
+        except PlanInputError as exc:
+            return console.fail(command, str(exc))
+        try:
+            inventory = await session.inventory() if subnet_names else None
+            named = [resolve_subnet_name(name, inventory) for name in subnet_names]
+            subnet_ids = check_subnet_ids([*given_ids, *named])
         except PlanInputError as exc:
             return console.fail(command, str(exc))
         request = LockdownRequest(registry.id, subnet_ids, ip_ranges, public_access, bypass)
