@@ -105,14 +105,14 @@ async def test_probe_all_from_a_subnet_vantage_ticks_and_explains(emulator, demo
         verdicts = {name: str(screen.results[name].verdict) for name in screen.results}
         assert verdicts["contosodangling"] == "auth-required"  # build-agents has a rule
         assert verdicts["contosolocked"] == "denied"
-        assert table.get_cell("contosodangling", "verdict") == "auth-required"
+        assert table.get_cell("contosodangling", "verdict") == "reachable (login required)"
         assert table.get_cell("contosodangling", str(Stage.TLS)).startswith("✓")
 
         # Read the explanation of a denied registry, then take the IP rule offer.
         table.move_cursor(row=screen._order.index("contosolocked"))
         await pilot.pause()
         explain = str(screen.query_one("#probe-explain", Static).render())
-        assert "denied as expected" in explain
+        assert "denied, as the rules say" in explain
         client_ip = screen.results["contosolocked"].client_ip
         assert client_ip and client_ip != emulator.info["public_ip"]  # the subnet's NAT IP
         assert f"add an IP rule for {client_ip}" in explain

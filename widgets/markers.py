@@ -23,6 +23,7 @@ _SEVERITY = {
 
 _ENDPOINT = {
     EndpointStatus.ENABLED: ("✓ enabled", "green"),
+    EndpointStatus.UPDATING: ("… updating", "yellow"),
     EndpointStatus.MISSING: ("✗ missing", "bold red"),
     EndpointStatus.SUBNET_NOT_FOUND: ("✗ subnet not found", "bold red"),
     EndpointStatus.UNREADABLE: ("? unreadable subscription", "yellow"),

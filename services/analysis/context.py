@@ -20,6 +20,7 @@ from services.models import (
     Registry,
     Subnet,
     VirtualNetworkRule,
+    endpoint_status_of,
     normalize_resource_id,
 )
 
@@ -98,7 +99,7 @@ class AnalysisContext:
         """Same answer as ``Inventory.endpoint_status``, from sets built once."""
         subnet = self.inventory.subnet(subnet_id)
         if subnet is not None:
-            return EndpointStatus.ENABLED if subnet.has_acr_endpoint else EndpointStatus.MISSING
+            return endpoint_status_of(subnet)
         parts = subnet_id.split("/")
         subscription = parts[2].casefold() if len(parts) > 2 else ""
         if (

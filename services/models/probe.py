@@ -112,6 +112,8 @@ class ProbeResult:
     client_ip: str | None = None
     explanation: str | None = None  # the verdict against what the rules say (None: no rules read)
     registry_id: str | None = None
+    # The firewall's answer contradicts what the rules certainly say (None: rules not read).
+    rules_disagree: bool | None = None
 
     @property
     def elapsed_ms(self) -> float:
