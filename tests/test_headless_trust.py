@@ -176,3 +176,82 @@ def test_subnet_as_vnet_slash_subnet_when_it_names_one_subnet(emulator, env):
     assert both.returncode == 2 and both.stderr.count("\n") == 1, both.stderr
     assert DOCKER_SUBNET in both.stderr and twin in both.stderr
     assert registry_view(emulator, MYREGISTRY)["default_action"] == "Allow"
+
+
+# ---- "Applied and verified" must mean it works ------------------------------------------------
+
+
+def _stuck_updating(raw: dict) -> None:
+    """The ACR endpoint configured but never finished: what the killed demo left behind."""
+    endpoints = raw["properties"].setdefault("serviceEndpoints", [])
+    endpoints.append(
+        {
+            "service": "Microsoft.ContainerRegistry",
+            "locations": ["*"],
+            "provisioningState": "Updating",
+        }
+    )
+
+
+def test_an_endpoint_stuck_updating_is_not_verified_and_shows_as_updating(emulator, env):
+    emulator.state.update_subnet(DOCKER_SUBNET, _stuck_updating)
+    shown = acrfence(env, "inventory")
+    assert "Microsoft.ContainerRegistry (Updating)" in shown.stdout
+    done = acrfence(
+        env, "lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes", "--wait", "0"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "applied and verified" not in done.stdout
+    assert "Microsoft.ContainerRegistry is Updating" in done.stderr
+    # The registry's detail words: the rule does nothing yet.
+    listing = json.loads(acrfence(env, "inventory", "--json").stdout)
+    registry = next(r for r in listing["registries"] if r["name"] == "mycontainerregistry")
+    assert [r["endpoint_status"] for r in registry["virtual_network_rules"]] == ["updating"]
+
+
+def test_verified_only_when_the_data_plane_agrees(emulator, env):
+    # Rules reach the data plane late: the configuration reads right, the internet still gets in.
+    emulator.faults.set_propagation_delay(3600)
+    done = acrfence(
+        env, "lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes", "--wait", "0"
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "applied and verified" not in done.stdout
+    assert "applied, not yet effective" in done.stderr
+    assert "from this machine: reachable (login required), expected denied" in done.stderr
+    as_json = acrfence(
+        env, "restore", "mycontainerregistry", "--open", "--yes", "--wait", "0", "--json"
+    )
+    document = json.loads(as_json.stdout)
+    assert document["state"] == "done" and document["verified"] is True  # open: still open
+    emulator.faults.set_propagation_delay(0)
+
+
+def test_a_killed_demo_lockdown_then_a_fresh_one_is_verified_from_the_subnet(tmp_path):
+    """The issue's scenario: the demo killed mid-write (its in-process emulator with it), then
+    later a fresh lockdown of the same registry. It said "applied and verified" while the probe
+    from the locked-in subnet was denied and the endpoint stayed Updating for good."""
+    env = {"XDG_STATE_HOME": str(tmp_path)}
+    killed = acrfence(
+        {**env, "ACRFENCE_TEST_CRASH_AT": "mid-write:endpoint"},
+        "--demo", "lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes",
+    )  # fmt: skip
+    assert killed.returncode == -9
+    saved = tmp_path / "acrfence" / "demo" / "tenant.json"
+    assert '"Updating"' in saved.read_text()  # the kill landed mid-operation
+    fresh = acrfence(
+        env, "--demo", "lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes",
+        "--wait", "5",
+    )  # fmt: skip
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert "applied and verified" in fresh.stdout
+    assert "from myDockerVMVNET/myDockerVMSubnet" in fresh.stdout
+    assert '"Updating"' not in saved.read_text()
+    from emulator.seeds import build_tenant
+
+    vantage = build_tenant("demo").vantages[DOCKER_SUBNET.lower()]
+    from_subnet = acrfence(
+        env, "--demo", "probe", "mycontainerregistry", "--source-address", vantage,
+        "--expect", "reachable",
+    )  # fmt: skip
+    assert from_subnet.returncode == 0, from_subnet.stdout + from_subnet.stderr

@@ -8,6 +8,7 @@ demo tenant: the in-process emulator on the demo's own saved tenant and its own 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from argparse import Namespace
@@ -36,6 +37,10 @@ def run_headless(args: Namespace) -> int:
     refusal = read_only_refusal(args)
     if refusal is not None:
         print(f"acrfence {args.command}: {refusal}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    wait = getattr(args, "wait", None)
+    if args.command in _CHANGING and wait is not None and not wait >= 0:
+        print(f"acrfence {args.command}: --wait must be 0 or more seconds", file=sys.stderr)
         return EXIT_BAD_INPUT
     if not getattr(args, "demo", False):
         return int(args.handler(args) or 0)
@@ -69,6 +74,10 @@ def _demo_environment(*, reset: bool) -> Iterator[None]:
     saved = dict(os.environ)
     os.environ.update(emulator.env)
     os.environ[JOURNAL_VARIABLE] = str(directory / "journal")
+    # The subnets this machine can probe from (loopback addresses), so a lockdown's data-plane
+    # check and `probe --source-address` know where they stand, as the dashboard does.
+    vantages = {k: v for k, v in emulator.info["vantages"].items() if k.startswith("/")}
+    os.environ["ACRFENCE_VANTAGES"] = json.dumps(vantages)
     try:
         yield
     finally:

@@ -8,7 +8,9 @@ journal (``services.plans.restore.build_undo_plan``).
 
 Testing hook (documented, not a mock): ``ACRFENCE_TEST_CRASH_AT=before-write:N`` or
 ``after-step:N`` makes the process SIGKILL itself right after journaling step N's intent, or
-right after journaling its outcome, so tests can prove resume and rollback from each boundary.
+right after journaling its outcome, so tests can prove resume and rollback from each boundary;
+``mid-write:endpoint`` kills it inside a subnet write, after Azure accepted the PUT and before
+its long-running operation finished (services.subnet_endpoints).
 """
 
 from __future__ import annotations

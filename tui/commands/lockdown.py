@@ -7,6 +7,7 @@ import argparse
 from tui.commands._plan_command import (
     add_apply_flags,
     confirm_and_apply,
+    effect_checker,
     in_session,
     run_async,
     show_plan,
@@ -93,7 +94,11 @@ async def _run(args: argparse.Namespace) -> int:
         if args.plan:
             return console.EXIT_OK
         return await confirm_and_apply(
-            command, registry.name, args, lambda progress: session.execute(plan, progress)
+            command,
+            registry.name,
+            args,
+            lambda progress: session.execute(plan, progress),
+            effect_checker(session, target, args),
         )
 
     return await in_session(command, session, plan_and_apply)

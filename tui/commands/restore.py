@@ -7,6 +7,7 @@ import argparse
 from tui.commands._plan_command import (
     add_apply_flags,
     confirm_and_apply,
+    effect_checker,
     in_session,
     run_async,
     show_plan,
@@ -93,6 +94,8 @@ async def _run(args: argparse.Namespace) -> int:
                 return await session.rollback(undo.id, progress, kind="restore")
             return await session.execute(plan, progress)
 
-        return await confirm_and_apply(command, registry.name, args, apply)
+        return await confirm_and_apply(
+            command, registry.name, args, apply, effect_checker(session, target, args)
+        )
 
     return await in_session(command, session, plan_and_apply, refusals=(RunRefused, JournalError))
