@@ -255,3 +255,61 @@ def test_a_killed_demo_lockdown_then_a_fresh_one_is_verified_from_the_subnet(tmp
         "--expect", "reachable",
     )  # fmt: skip
     assert from_subnet.returncode == 0, from_subnet.stdout + from_subnet.stderr
+
+
+# ---- probe: one vocabulary, one verdict per line, advice that follows intent ------------------
+
+
+def _row(out: str, name: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith(f"{name} "))
+
+
+def test_expect_denied_on_an_open_registry_reads_as_one_verdict(emulator, env):
+    done = acrfence(env, "probe", "mycontainerregistry", "--expect", "denied")
+    assert done.returncode == 1
+    row = _row(done.stdout, "mycontainerregistry")
+    assert "reachable (login required)" in row and "NOT MET" in row
+    assert "auth-required" not in done.stdout and " OK " not in done.stdout
+    assert "as expected" not in done.stdout
+    assert "mycontainerregistry: reachable, as the rules say: default action Allow" in done.stdout
+
+
+def test_an_expectation_the_rules_contradict_is_reported_not_waved_through(emulator, env):
+    from emulator.seeds import build_tenant
+
+    locked = acrfence(
+        env, "lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes", "--wait", "0"
+    )
+    assert locked.returncode == 0, locked.stderr
+    # Without the demo's vantages the subnet can't be probed from here: said, not hidden.
+    assert "myDockerVMVNET/myDockerVMSubnet not probed" in locked.stdout
+    vantage = build_tenant("demo").vantages[DOCKER_SUBNET.lower()]
+    blind = acrfence(
+        env, "probe", "mycontainerregistry", "--source-address", vantage, "--expect", "reachable"
+    )
+    assert blind.returncode == 1, blind.stdout
+    row = _row(blind.stdout, "mycontainerregistry")
+    assert "RULES DISAGREE" in row and " met " not in row
+    assert "reachable but the rules say it should not be" in blind.stdout
+    # Told where that address stands (the demo's vantages), the rules and the probe agree.
+    vantages = {k: v for k, v in emulator.info["vantages"].items() if k.startswith("/")}
+    seen = acrfence(
+        {**env, "ACRFENCE_VANTAGES": json.dumps(vantages)},
+        "probe", "mycontainerregistry", "--source-address", vantage, "--expect", "reachable",
+    )  # fmt: skip
+    assert seen.returncode == 0, seen.stdout
+    assert " met " in _row(seen.stdout, "mycontainerregistry")
+
+
+def test_after_a_lockdown_the_probe_calls_denied_success_and_offers_no_ip_rule(emulator, env):
+    before = acrfence(env, "probe", "contosolocked")  # nobody's lockdown in the journal
+    assert "next: add an IP rule for" in before.stdout
+    locked = acrfence(
+        env, "lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes", "--wait", "0"
+    )
+    assert locked.returncode in (0, 4), locked.stderr
+    run_id = journal_runs(Path(env["XDG_STATE_HOME"]))[0]["id"]
+    after = acrfence(env, "probe", "mycontainerregistry")
+    assert after.returncode == 0
+    assert "add an IP rule" not in after.stdout
+    assert f"denied from the internet: the lockdown (run {run_id}) is working" in after.stdout

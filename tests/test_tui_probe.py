@@ -240,3 +240,37 @@ async def test_a_quick_probe_starts_at_once(emulator, demo_inventory):
     async with WizardHost(screen).run_test(size=(100, 30)) as pilot:
         await until_done(pilot, screen, 1)
         assert str(screen.results["contosolocked"].verdict) == "denied"
+
+
+async def test_after_a_lockdown_denied_is_success_and_no_ip_rule_is_offered(
+    emulator, demo_inventory, tmp_path
+):
+    """The advice follows the journal: a registry the operator locked down is meant to refuse
+    the internet, so the probe says so and doesn't offer to undo it with an IP rule."""
+    from services.models import Plan, RunState
+    from services.plans.journal import Journal
+    from tui.actions import WizardContext
+
+    registry = next(r for r in demo_inventory.registries if r.name == "contosolocked")
+    journal = Journal(tmp_path / "journal")
+    run = journal.new_run(Plan(kind="lockdown", registry_id=registry.id, registry_name="x"))
+    journal.save(replace(run, state=RunState.DONE))
+
+    class Services:
+        def journal(self) -> Journal:
+            return journal
+
+    screen = ProbeWizardScreen(demo_inventory, registries=[registry], setup=setup_for(emulator))
+    app = WizardHost(screen)
+    app.services = Services()
+    screen.context = WizardContext(app, demo_inventory, registry, None, False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.click("#probe-run")
+        await until_done(pilot, screen, 1)
+        explain = str(screen.query_one("#probe-explain", Static).render())
+        assert f"denied from the internet: the lockdown (run {run.id}) is working" in explain
+        assert "add an IP rule" not in explain and "Next:" not in explain
+        await pilot.press("i")
+        await pilot.pause()
+    assert app.requests == []
