@@ -50,7 +50,9 @@ def _rows(vnet: VirtualNetwork) -> list[Row]:
     rows: list[Row] = []
     for subnet in sorted(vnet.subnets, key=lambda s: s.name.casefold()):
         acr = (
-            Text("✓ enabled", style="green")
+            Text("… updating", style="yellow")  # configured, not provisioned: no traffic yet
+            if subnet.acr_endpoint_updating
+            else Text("✓ enabled", style="green")
             if subnet.has_acr_endpoint
             else Text("✗ none", style="dim")
         )

@@ -305,9 +305,13 @@ class PlanExecutor:
         for subnet_id in _rule_subnets_added(run):
             if normalize_resource_id(subnet_id) in {normalize_resource_id(k) for k in subnets}:
                 continue
-            subnet = await self.services.subnets.get(subnet_id)
+            try:
+                subnet = await self.services.subnets.get(subnet_id)
+            except Exception:  # a subnet this identity can't read (or gone): the rule is there
+                continue
             subnets[subnet.id] = subnet_state(subnet)
-            if not subnet.has_acr_endpoint:
+            # A lockdown's rules must work; an undo restores the old state, rule-less or not.
+            if run.plan.kind == "lockdown" and not subnet.has_acr_endpoint:
                 problems.append(f"subnet {subnet.label} lacks the {ACR_SERVICE_ENDPOINT} endpoint")
             problems += _provisioning_problems(subnet)
         if problems:
