@@ -76,18 +76,26 @@ def probe_advice(
     """
     verdict = result.verdict
     if verdict.network_refused:
-        if locked_down_by and not from_subnet:
+        if locked_down_by and result.rules_disagree:
             return Advice(
-                f"denied from the internet: the lockdown (run {locked_down_by}) is working"
+                f"denied, though the rules of the lockdown (run {locked_down_by}) let this "
+                "client in: a rule changed in the last few minutes may not have reached the "
+                "data plane yet; probe again shortly"
             )
         if locked_down_by:
-            return Advice(
-                "denied from this subnet although it was locked down to run "
-                f"{locked_down_by}'s subnets: check the subnet's rule and endpoint"
-            )
+            where = "from this subnet" if from_subnet else "from the internet"
+            return Advice(f"denied {where}: the lockdown (run {locked_down_by}) is working")
         if result.client_ip:
             return Advice(f"add an IP rule for {result.client_ip}", "ip-rule")
         return None
+    if verdict.network_allowed and result.rules_disagree:
+        if locked_down_by:
+            return Advice(
+                f"reachable although locked down (run {locked_down_by}): the rules may not "
+                "have reached the data plane yet; probe again in a few minutes"
+            )
+        return Advice("lock it down", "lockdown")
+    return None
     if verdict.network_allowed and result.rules_disagree:
         if locked_down_by:
             return Advice(
