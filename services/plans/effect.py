@@ -159,7 +159,10 @@ def _targets(
     here = expected_access(registry, inventory, public_ip=public_ip, subnet_id=None)
     if here.certain:
         expected = ProbeExpectation.REACHABLE if here.allowed else ProbeExpectation.DENIED
-        targets.append(_Target("this machine", None, expected))
+        # Without its public IP, this machine is assumed to be outside the locked-in subnets;
+        # the line says so, in case it is inside one (then "reachable" is right).
+        where = "this machine" if public_ip else "this machine (public IP unknown)"
+        targets.append(_Target(where, None, expected))
     else:
         unchecked.append(f"this machine not checked ({here.reason})")
     for subnet in subnets:
