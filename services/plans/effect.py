@@ -23,6 +23,7 @@ from services.models import (
     ProbeExpectation,
     ProbeResult,
     Registry,
+    RulesChange,
     RunRecord,
     StepKind,
     Subnet,
@@ -117,10 +118,13 @@ def run_subnet_ids(run: RunRecord) -> list[str]:
     for step in run.plan.steps:
         if step.kind in (StepKind.ENABLE_ENDPOINT, StepKind.DISABLE_ENDPOINT):
             seen.setdefault(normalize_resource_id(step.target), step.target)
-        elif step.kind is StepKind.WRITE_RULES:
-            for key in ("add_virtual_network_rules", "remove_virtual_network_rules"):
-                for subnet_id in step.change.get(key, ()):
-                    seen.setdefault(normalize_resource_id(subnet_id), subnet_id)
+        elif step.kind is StepKind.WRITE_RULES and isinstance(step.change, RulesChange):
+            change = step.change
+            for subnet_id in (
+                *change.add_virtual_network_rules,
+                *change.remove_virtual_network_rules,
+            ):
+                seen.setdefault(normalize_resource_id(subnet_id), subnet_id)
     return list(seen.values())
 
 

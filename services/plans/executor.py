@@ -427,8 +427,8 @@ def _rule_subnets_added(run: RunRecord) -> list[str]:
     return [
         subnet_id
         for step in run.plan.steps
-        if step.kind is StepKind.WRITE_RULES
-        for subnet_id in step.change.get("add_virtual_network_rules", ())
+        if step.kind is StepKind.WRITE_RULES and isinstance(step.change, RulesChange)
+        for subnet_id in step.change.add_virtual_network_rules
     ]
 
 
