@@ -4,7 +4,9 @@ subscriptions this identity can see."""
 from __future__ import annotations
 
 import asyncio
+import difflib
 import re
+from collections.abc import Iterable
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -15,7 +17,7 @@ from services.models.inventory import Inventory, Registry
 from services.models.resource_id import ResourceIdError, parse_resource_id
 from services.registry_rules import REGISTRY_TYPE, RegistryRuleService
 
-__all__ = ["RegistryNotFound", "AmbiguousRegistryName", "find_registry"]
+__all__ = ["RegistryNotFound", "AmbiguousRegistryName", "find_registry", "did_you_mean"]
 
 # Azure's rule for registry names: 5-50 letters and digits.
 _REGISTRY_NAME = re.compile(r"^[A-Za-z0-9]{5,50}$")
@@ -34,6 +36,15 @@ class AmbiguousRegistryName(AcrfenceError):
             code="AmbiguousRegistryName",
         )
         self.matches = tuple(matches)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """ " (did you mean X?)" for the closest visible name to a misspelled one, else ""."""
+    by_folded = {k.casefold(): k for k in known}
+    close = difflib.get_close_matches(name.casefold(), list(by_folded), n=2, cutoff=0.75)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(by_folded[c] for c in close) + "?)"
 
 
 async def _all_registries(service: InventoryService) -> list[Registry]:
@@ -80,7 +91,8 @@ async def find_registry(
         candidates = await _all_registries(service)
     matches = [r for r in candidates if r.name.casefold() == text.casefold()]
     if not matches:
-        raise RegistryNotFound(f"no registry named {text!r} in the visible subscriptions")
+        hint = did_you_mean(text, (r.name for r in candidates))
+        raise RegistryNotFound(f"no registry named {text!r} in the visible subscriptions{hint}")
     if len(matches) > 1:
         raise AmbiguousRegistryName(text, matches)
     return matches[0]

@@ -93,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             from tui.launch import launch_dashboard
 
             return launch_dashboard(args)
-        return int(args.handler(args) or 0)
+        from tui.headless_modes import run_headless
+
+        return run_headless(args)  # honours --read-only and --demo
     except KeyboardInterrupt:
         print("acrfence: interrupted", file=sys.stderr)
         return 130

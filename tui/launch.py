@@ -168,6 +168,12 @@ def launch_dashboard(args: Namespace) -> int:
         except ValueError as error:
             print(f"acrfence: {error}", file=sys.stderr)
             return BAD_CONFIG
+        from services.public_ip import known_public_ip
+
+        # The same discovery as the headless commands (ACRFENCE_PUBLIC_IP, the emulator's too).
+        public_ip = known_public_ip(env)
+        if public_ip:
+            services.extras.setdefault("public_ip", public_ip)
         if emulator is not None:
             services.journal_directory = demo_directory / "journal"
             # The probe wizard offers the demo's subnet vantages (source addresses).

@@ -11,6 +11,7 @@ from typing import Any
 
 from services.models import Inventory, ProbeResult, Registry
 from services.probe import ProbeOptions, ProbeRunner
+from services.probe.wording import verdict_words
 
 __all__ = ["probe_options_for", "quick_probe", "verdict_toast"]
 
@@ -30,8 +31,22 @@ def probe_options_for(services: Any) -> ProbeOptions:
 
 
 async def quick_probe(services: Any, registry: Registry, inventory: Inventory) -> ProbeResult:
-    """Probe ``registry`` from this machine; the verdict is explained beside its rules."""
-    return await ProbeRunner(probe_options_for(services), inventory).probe(registry)
+    """Probe ``registry`` from this machine; the verdict is explained beside its rules, with
+    the advice `acrfence probe` gives (it follows the journal's lockdown of the registry)."""
+    from dataclasses import replace
+
+    from services.probe.wording import probe_advice
+
+    result = await ProbeRunner(probe_options_for(services), inventory).probe(registry)
+    try:
+        run = services.journal().latest_lockdown(registry.id)
+    except Exception:  # no journal to read: the advice is only less specific
+        run = None
+    advice = probe_advice(result, run.id if run else None)
+    if advice is None or advice.offer:
+        return result  # offers belong to the probe wizard, where their keys are
+    explanation = "\n".join(part for part in (result.explanation, advice.text) if part)
+    return replace(result, explanation=explanation)
 
 
 def verdict_toast(result: ProbeResult) -> tuple[str, str, str]:
@@ -45,11 +60,11 @@ def verdict_toast(result: ProbeResult) -> tuple[str, str, str]:
         headline = "✗ the firewall refuses this machine (403 DENIED)"
     else:
         severity = "error"
-        headline = f"? no answer from the registry ({verdict})"
+        headline = f"? no answer from the registry ({verdict_words(verdict)})"
     lines = [f"{headline}: {result.detail}"]
     if result.client_ip:
         lines.append(f"ACR saw client IP {result.client_ip}.")
     if result.explanation:
         lines.append(result.explanation)
-    title = f"Probe of {result.registry_name}: {verdict}"
+    title = f"Probe of {result.registry_name}: {verdict_words(verdict)}"
     return title, "\n".join(lines), severity
