@@ -35,6 +35,7 @@ from services.models.inventory import (
     VirtualNetwork,
 )
 from services.models.resource_id import parse_resource_id
+from services.read_pacing import PacingStatus
 from services.registry_rules import REGISTRY_TYPE, registry_from_arm
 from services.subnet_endpoints import virtual_network_from_arm
 
@@ -136,6 +137,10 @@ class InventoryService:
     @property
     def clients(self) -> AzureClients:
         return self._clients
+
+    def pacing(self) -> PacingStatus:
+        """How the reads are being paced against ARM's throttling, for a status line."""
+        return self._clients.pacer.status()
 
     async def _collect(self, client: Any, url: str, limit: asyncio.Semaphore) -> list[dict]:
         """Every item of an ARM listing, following nextLink; the semaphore is held per page.

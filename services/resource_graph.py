@@ -39,6 +39,7 @@ from services.inventory import (
     chosen_subscriptions,
 )
 from services.models.inventory import Inventory, Registry
+from services.read_pacing import PacingStatus
 from services.registry_rules import registry_from_arm
 from services.subnet_endpoints import virtual_network_from_arm
 
@@ -108,13 +109,22 @@ class ResourceGraphInventory:
         self._preview_limit = asyncio.Semaphore(PREVIEW_READS_IN_FLIGHT)
         self.preview_reads = 0  # registries read again through ARM, for figures
         self.quota_waits = 0
+        self._waiting_on_quota = False
+
+    def pacing(self) -> PacingStatus:
+        """ARM's pacing of the preview re-reads, and whether a query waits for its quota."""
+        return replace(self._arm.pacing(), quota_wait=self._waiting_on_quota)
 
     async def _wait_for_quota(self) -> None:
         loop = asyncio.get_running_loop()
         delay = self._quota_wait_until - loop.time()
         if delay > 0:
             self.quota_waits += 1
-            await asyncio.sleep(delay)
+            self._waiting_on_quota = True
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._waiting_on_quota = False
 
     async def _pages(self, query: str, subscriptions: list[str]) -> AsyncIterator[list[dict]]:
         """Every page of `query` over `subscriptions`, as lists of rows.

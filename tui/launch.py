@@ -29,8 +29,12 @@ SUBSCRIPTIONS_VARIABLE = "ACRFENCE_SUBSCRIPTIONS"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
-def build_services(env: Mapping[str, str], description: str) -> Any:
-    """AppServices for the target ``env`` describes; raises ValueError on bad configuration."""
+def build_services(env: Mapping[str, str], description: str, via: str | None = None) -> Any:
+    """AppServices for the target ``env`` describes; raises ValueError on bad configuration.
+
+    ``via="resource-graph"`` reads the tenant through Azure Resource Graph (the fleet pass);
+    the title says so, since Resource Graph can lag Azure by minutes.
+    """
     from services.azure import AzureClients
     from services.config import Target
     from services.inventory import InventoryService
@@ -39,8 +43,14 @@ def build_services(env: Mapping[str, str], description: str) -> Any:
     target = Target.from_env(env)
     subscription_ids = subscriptions_from_env(env)
     clients = AzureClients(target)
+    inventory: Any = InventoryService(clients)
+    if via == "resource-graph":
+        from services.resource_graph import ResourceGraphInventory
+
+        inventory = ResourceGraphInventory(inventory)
+        description += " · via Resource Graph (can lag Azure by minutes)"
     return AppServices(
-        inventory=InventoryService(clients),
+        inventory=inventory,
         clients=clients,
         target=target,
         description=description,
@@ -164,7 +174,7 @@ def launch_dashboard(args: Namespace) -> int:
     read_only = bool(getattr(args, "read_only", False))
     try:
         try:
-            services = build_services(env, description)
+            services = build_services(env, description, getattr(args, "dashboard_via", None))
         except ValueError as error:
             print(f"acrfence: {error}", file=sys.stderr)
             return BAD_CONFIG
