@@ -95,6 +95,10 @@ class DataPlane:
         registry = self.tenant.find_registry_by_host(host)
         if registry is None:
             return errors_response(404, "NAME_UNKNOWN", f"registry '{host}' was not found")
+        if request.transport is None:
+            # The client went away while the request waited (injected latency): no one to
+            # judge or answer.
+            raise ConnectionResetError("the client closed the connection")
         peer = (request.transport.get_extra_info("peername") or (INTERNET_VANTAGE, 0))[0]
         view = self.tenant.effective_network_view(registry["id"].lower())
         decision = decide(view, self.caller(peer))

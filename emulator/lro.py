@@ -54,6 +54,14 @@ class OperationStore:
             self._operations[operation.operation_id] = operation
         return operation
 
+    def complete_all(self) -> None:
+        """Finish every operation still running: the emulator is stopping, and Azure would
+        finish them whether or not anyone polls."""
+        with self._lock:
+            pending = list(self._operations.values())
+        for operation in pending:
+            operation.complete()
+
     def get(self, operation_id: str) -> Operation | None:
         with self._lock:
             return self._operations.get(operation_id.lower())

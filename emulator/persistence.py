@@ -14,10 +14,38 @@ from emulator.tenant_json import tenant_from_json, tenant_to_json
 
 
 def load_state(path: Path) -> Tenant | None:
-    """The tenant saved in `path`, or None if there is no file yet."""
+    """The tenant saved in `path`, or None if there is no file yet.
+
+    A resource saved mid-operation (the emulator was killed while a subnet PUT was in flight)
+    comes back finished: Azure completes an accepted operation whatever happens to the
+    client, so nothing may stay "Updating" across a restart.
+    """
     if not path.exists():
         return None
-    return tenant_from_json(json.loads(path.read_text()))
+    tenant = tenant_from_json(json.loads(path.read_text()))
+    settle_operations(tenant)
+    return tenant
+
+
+def settle_operations(tenant: Tenant) -> int:
+    """Mark every resource (and service endpoint) still "Updating" as "Succeeded"; the count."""
+    settled = 0
+
+    def settle(item: dict) -> None:
+        nonlocal settled
+        if item.get("provisioningState") == "Updating":
+            item["provisioningState"] = "Succeeded"
+            settled += 1
+
+    with tenant.lock:
+        for subnet in tenant.subnets.values():
+            properties = subnet.get("properties") or {}
+            settle(properties)
+            for endpoint in properties.get("serviceEndpoints") or []:
+                settle(endpoint)
+        for registry in tenant.registries.values():
+            settle(registry.get("properties") or {})
+    return settled
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -68,6 +68,8 @@ class EmulatorHandle:
             "ACRFENCE_CA_CERT": str(ca_path),
             "ACRFENCE_TOKEN": self.token,
             "ACRFENCE_CONNECT_TO": f"::{registry}",
+            # The address the emulated internet sees us as: the app's public-IP discovery.
+            "ACRFENCE_PUBLIC_IP": self.state.public_ip,
         }
         # What the Azure CLI (or any Azure SDK client) needs: the managed-identity endpoint
         # for `az login --identity`, the CA, and the proxy that routes *.azurecr.io here.

@@ -32,9 +32,23 @@ from emulator.throttle import ReadThrottle, ThrottleSettings
 
 ANONYMOUS_PATHS = ("/metadata/endpoints",)
 RESOURCE_GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
+# What reading a request or writing its answer raises once the client has gone (aiohttp's
+# ClientConnectionResetError is a ConnectionResetError).
+_CLIENT_GONE = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
 _AUTH_URI = (
     'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"'
 )
+
+
+@web.middleware
+async def quiet_when_client_gone(request: web.Request, handler):
+    """A client that dies mid-request (killed probe, Ctrl-C'd CLI) is routine for a server:
+    answer into the void instead of logging a ConnectionResetError traceback, which would
+    read as the emulator failing. aiohttp drops the answer quietly when it can't be sent."""
+    try:
+        return await handler(request)
+    except _CLIENT_GONE:
+        return web.Response(status=400, text="client went away")
 
 
 def _arm_response(reply: Reply) -> web.Response:
@@ -252,9 +266,11 @@ class EmulatorServer:
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        arm = web.Application(client_max_size=16 * 1024 * 1024)
+        arm = web.Application(
+            client_max_size=16 * 1024 * 1024, middlewares=[quiet_when_client_gone]
+        )
         arm.router.add_route("*", "/{tail:.*}", self.handle_arm)
-        registry = self.dataplane.application([self._dataplane_latency])
+        registry = self.dataplane.application([quiet_when_client_gone, self._dataplane_latency])
         arm_tls = server_context("127.0.0.1", "localhost", self.host)
         registry_tls = server_context(*registry_names(self.tenant.regions()))
         for app, port, tls, attr in (
@@ -269,6 +285,9 @@ class EmulatorServer:
             setattr(self, attr, runner.addresses[0][1])
 
     async def stop(self) -> None:
+        # Operations accepted but not finished finish now, so a saved state holds no
+        # "Updating" resource (and the data plane agrees with ARM on the next start).
+        self.operations.complete_all()
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()

@@ -34,6 +34,7 @@ from services.models.inventory import (
     VirtualNetwork,
 )
 from services.models.resource_id import REGISTRY_TYPE, is_subscription_id, parse_resource_id
+from services.read_pacing import PacingStatus
 from services.registry_rules import registry_from_arm
 from services.subnet_endpoints import virtual_network_from_arm
 
@@ -139,6 +140,10 @@ class InventoryService:
     @property
     def clients(self) -> AzureClients:
         return self._clients
+
+    def pacing(self) -> PacingStatus:
+        """How the reads are being paced against ARM's throttling, for a status line."""
+        return self._clients.pacer.status()
 
     async def _collect(
         self, client: Any, url: str, limit: asyncio.Semaphore

@@ -4,6 +4,8 @@ subscriptions this identity can see."""
 from __future__ import annotations
 
 import asyncio
+import difflib
+from collections.abc import Iterable
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -19,7 +21,7 @@ from services.models.resource_id import (
 )
 from services.registry_rules import RegistryRuleService
 
-__all__ = ["RegistryNotFound", "AmbiguousRegistryName", "find_registry"]
+__all__ = ["RegistryNotFound", "AmbiguousRegistryName", "find_registry", "did_you_mean"]
 
 
 class RegistryNotFound(AcrfenceError):
@@ -35,6 +37,15 @@ class AmbiguousRegistryName(AcrfenceError):
             code="AmbiguousRegistryName",
         )
         self.matches = tuple(matches)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """ " (did you mean X?)" for the closest visible name to a misspelled one, else ""."""
+    by_folded = {k.casefold(): k for k in known}
+    close = difflib.get_close_matches(name.casefold(), list(by_folded), n=2, cutoff=0.75)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(by_folded[c] for c in close) + "?)"
 
 
 async def _all_registries(service: InventoryService) -> list[Registry]:
@@ -85,7 +96,8 @@ async def find_registry(
         candidates = await _all_registries(service)
     matches = [r for r in candidates if r.name.casefold() == text.casefold()]
     if not matches:
-        raise RegistryNotFound(f"no registry named {text!r} in the visible subscriptions")
+        hint = did_you_mean(text, (r.name for r in candidates))
+        raise RegistryNotFound(f"no registry named {text!r} in the visible subscriptions{hint}")
     if len(matches) > 1:
         raise AmbiguousRegistryName(text, matches)
     return matches[0]

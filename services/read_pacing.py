@@ -73,6 +73,16 @@ class PacingStatus:
     waiting_scopes: int  # scopes with at least one read held back
     throttled: int  # 429s received since the pacer was made
     waited_s: float  # total time reads were held back
+    quota_wait: bool = False  # waiting for Resource Graph's query quota to reset
+
+    def describe(self) -> str | None:
+        """What the status line says while reads wait (None: nothing waits)."""
+        if self.quota_wait:
+            return "waiting for Resource Graph's query quota"
+        if self.waiting_scopes:
+            scopes = "subscription" if self.waiting_scopes == 1 else "subscriptions"
+            return f"pacing reads to ARM's throttling ({self.waiting_scopes} {scopes})"
+        return None
 
 
 @dataclass

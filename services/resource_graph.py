@@ -39,6 +39,8 @@ from services.inventory import (
     chosen_subscriptions,
 )
 from services.models.inventory import Inventory, Registry
+from services.models.resource_id import subscription_of
+from services.read_pacing import PacingStatus
 from services.registry_rules import registry_from_arm
 from services.subnet_endpoints import virtual_network_from_arm
 
@@ -95,7 +97,7 @@ def _seconds(text: str | None) -> float:
 
 
 def _subscription_of(row: Mapping[str, Any]) -> str:
-    return str(row.get("subscriptionId") or str(row.get("id", "")).split("/")[2]).casefold()
+    return str(row.get("subscriptionId") or subscription_of(str(row.get("id", "")))).casefold()
 
 
 class ResourceGraphInventory:
@@ -108,13 +110,22 @@ class ResourceGraphInventory:
         self._preview_limit = asyncio.Semaphore(PREVIEW_READS_IN_FLIGHT)
         self.preview_reads = 0  # registries read again through ARM, for figures
         self.quota_waits = 0
+        self._waiting_on_quota = False
+
+    def pacing(self) -> PacingStatus:
+        """ARM's pacing of the preview re-reads, and whether a query waits for its quota."""
+        return replace(self._arm.pacing(), quota_wait=self._waiting_on_quota)
 
     async def _wait_for_quota(self) -> None:
         loop = asyncio.get_running_loop()
         delay = self._quota_wait_until - loop.time()
         if delay > 0:
             self.quota_waits += 1
-            await asyncio.sleep(delay)
+            self._waiting_on_quota = True
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._waiting_on_quota = False
 
     async def _pages(
         self, query: str, subscriptions: list[str]

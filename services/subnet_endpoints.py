@@ -231,6 +231,7 @@ class SubnetEndpointService:
             poller = await client.subnets.begin_create_or_update(  # type: ignore[call-overload]
                 parsed.resource_group, vnet, name, body, content_type="application/json"
             )
+            _crash_if_asked()
             await poller.result()
             after = await self.get(subnet_id)
             problems = _lost_in_write(current, after, enabled)
@@ -240,3 +241,14 @@ class SubnetEndpointService:
                 )
             return before, after
         raise SubnetChanged(subnet_from_arm(raw))
+
+
+def _crash_if_asked() -> None:
+    """Testing hook (documented in services.plans.executor): ``ACRFENCE_TEST_CRASH_AT=
+    mid-write:endpoint`` kills the process after Azure accepted the subnet PUT and before its
+    long-running operation finished, as a dropped SSH session can."""
+    import os
+    import signal
+
+    if os.environ.get("ACRFENCE_TEST_CRASH_AT") == "mid-write:endpoint":
+        os.kill(os.getpid(), signal.SIGKILL)

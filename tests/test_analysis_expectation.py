@@ -34,7 +34,8 @@ def test_internet_client_matching_no_rule_is_denied_with_the_issue_wording() -> 
         "default action Deny, client IP 203.0.113.10 matches no IP rule, "
         "this host is not in an allowed subnet"
     )
-    assert explain_outcome(expectation, network_allowed=False).startswith("denied as expected: ")
+    denied = explain_outcome(expectation, network_allowed=False)
+    assert denied.startswith("denied, as the rules say: ")
     assert explain_outcome(expectation, network_allowed=True).startswith(
         "reachable but the rules say it should not be: "
     )

@@ -60,6 +60,7 @@ def test_prints_one_json_line_and_exits_cleanly(signum, tmp_path) -> None:
         "ACRFENCE_CA_CERT": info["ca_cert"],
         "ACRFENCE_TOKEN": info["token"],
         "ACRFENCE_CONNECT_TO": f"::127.0.0.1:{port}",
+        "ACRFENCE_PUBLIC_IP": "203.0.113.10",
     }
     assert state.exists()
 

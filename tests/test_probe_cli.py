@@ -35,8 +35,8 @@ def test_denied_and_open_registries_in_a_table(emulator, monkeypatch, capsys) ->
     locked = next(line for line in out.splitlines() if line.startswith("contosolocked "))
     assert "denied" in locked and "203.0.113.10" in locked
     open_row = next(line for line in out.splitlines() if line.startswith("mycontainerregistry "))
-    assert "auth-required" in open_row
-    assert "contosolocked: denied as expected: default action Deny" in out
+    assert "reachable (login required)" in open_row and "auth-required" not in open_row
+    assert "contosolocked: denied, as the rules say: default action Deny" in out
 
 
 def test_expect_denied_exits_0_only_when_every_verdict_is_a_refusal(
@@ -47,7 +47,7 @@ def test_expect_denied_exits_0_only_when_every_verdict_is_a_refusal(
     both = ("contosolocked", "mycontainerregistry")
     assert run_probe(monkeypatch, emulator, *both, "--expect", "denied") == 1
     out = capsys.readouterr().out
-    assert " NO " in out and " yes " in out
+    assert " NOT MET " in out and " met " in out
 
 
 def test_expect_reachable_counts_a_challenge_without_credentials(
@@ -75,7 +75,7 @@ def test_from_a_subnet_vantage_by_source_address(emulator, monkeypatch, capsys) 
     assert run_probe(monkeypatch, emulator, *argv) == 0
     [entry] = json.loads(capsys.readouterr().out)
     assert entry["verdict"] == "auth-required"
-    assert entry["explanation"].startswith("reachable as expected")
+    assert entry["explanation"].startswith("reachable, as the rules say")
 
 
 def test_wait_succeeds_once_the_rule_reaches_the_data_plane(emulator, monkeypatch, capsys) -> None:

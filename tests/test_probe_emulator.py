@@ -89,7 +89,7 @@ async def test_the_internet_vantage_is_denied_with_its_client_ip(tenant: Tenant)
     assert result.decided_at is Stage.CHALLENGE
     assert result.client_ip == tenant.handle.info["public_ip"] == "203.0.113.10"
     assert result.hosts[0].stages[-1].status == 403
-    assert result.explanation.startswith("denied as expected: ")
+    assert result.explanation.startswith("denied, as the rules say: ")
     assert "203.0.113.10" in result.explanation
 
 
@@ -100,7 +100,7 @@ async def test_an_allowed_subnet_vantage_gets_the_challenge(tenant: Tenant) -> N
     assert result.verdict is Verdict.AUTH_REQUIRED
     assert result.verdict.network_allowed
     assert result.client_ip is None
-    assert result.explanation.startswith("reachable as expected: ")
+    assert result.explanation.startswith("reachable, as the rules say: ")
     tcp = next(s for s in result.hosts[0].stages if s.stage is Stage.TCP)
     assert f"from {tenant.handle.vantage(BUILD_AGENTS)}" in tcp.detail
 
@@ -111,7 +111,7 @@ async def test_a_subnet_without_a_rule_is_denied_under_its_own_nat_ip(tenant: Te
     result = await ProbeRunner(tenant.options(WORKERS), inventory).probe(registry)
     assert result.verdict is Verdict.DENIED
     assert result.client_ip and result.client_ip != tenant.handle.info["public_ip"]
-    assert result.explanation.startswith("denied as expected: ")
+    assert result.explanation.startswith("denied, as the rules say: ")
 
 
 async def test_with_the_signed_in_token_an_authorised_read_works(tenant: Tenant) -> None:
@@ -158,7 +158,7 @@ async def test_an_ip_rule_for_the_client_ip_lets_the_internet_in(tenant: Tenant)
     runner = ProbeRunner(tenant.options(), await tenant.inventory(registry))
     after = await runner.probe(registry)
     assert after.verdict is Verdict.AUTH_REQUIRED
-    assert after.explanation.startswith("reachable as expected: ")
+    assert after.explanation.startswith("reachable, as the rules say: ")
     assert "203.0.113.10" in after.explanation
 
 
@@ -167,7 +167,7 @@ async def test_public_access_disabled_is_denied_and_explained(tenant: Tenant) ->
     runner = ProbeRunner(tenant.options(), await tenant.inventory(registry))
     result = await runner.probe(registry)
     assert result.verdict is Verdict.DENIED
-    assert result.explanation.startswith("denied as expected: ")
+    assert result.explanation.startswith("denied, as the rules say: ")
     assert "public network access" in result.explanation.lower()
 
 

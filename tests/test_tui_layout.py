@@ -8,6 +8,7 @@ from textual.app import App
 from textual.widgets import Button, DataTable, Input, SelectionList
 
 from services.models import Plan, RunRecord, RunState, Step, StepKind, StepRecord
+from services.models.resource_id import id_segment
 from tui.actions import WizardContext
 from tui.screens.lockdown_wizard import LockdownWizardScreen
 from tui.screens.restore_wizard import OPEN, RestoreWizardScreen
@@ -67,8 +68,8 @@ async def test_the_restore_wizard_names_each_rule_by_its_subnet(emulator, tmp_pa
         rules = screen.query_one("#rules", SelectionList)
         shown = "\n".join(shown_lines(rules))
         for rule in registry.rules.virtual_network_rules:
-            vnet, name = rule.subnet_id.split("/")[-3], rule.subnet_id.split("/")[-1]
-            assert f"{vnet}/{name}" in shown, shown
+            vnet = id_segment(rule.subnet_id, "virtualNetworks")
+            assert f"{vnet}/{id_segment(rule.subnet_id, 'subnets')}" in shown, shown
         # The values stay the full IDs: the plan is built from them.
         assert sorted(rules.selected) == sorted(
             r.subnet_id for r in registry.rules.virtual_network_rules
@@ -89,4 +90,4 @@ async def test_the_resume_prompt_shows_every_column_at_80_columns():
         await pilot.pause()
         table = app.screen.query_one("#runs", DataTable)
         assert table.virtual_size.width <= table.scrollable_content_region.width
-        assert "rolled-back" in "\n".join(shown_lines(table))
+        assert "rolled back" in "\n".join(shown_lines(table))

@@ -107,14 +107,14 @@ async def test_probe_all_from_a_subnet_vantage_ticks_and_explains(emulator, demo
         verdicts = {name: str(screen.results[name].verdict) for name in screen.results}
         assert verdicts["contosodangling"] == "auth-required"  # build-agents has a rule
         assert verdicts["contosolocked"] == "denied"
-        assert table.get_cell("contosodangling", "verdict") == "auth-required"
+        assert table.get_cell("contosodangling", "verdict") == "reachable (login required)"
         assert table.get_cell("contosodangling", str(Stage.TLS)).startswith("✓")
 
         # Read the explanation of a denied registry, then take the IP rule offer.
         table.move_cursor(row=screen._order.index("contosolocked"))
         await pilot.pause()
         explain = str(screen.query_one("#probe-explain", Static).render())
-        assert "denied as expected" in explain
+        assert "denied, as the rules say" in explain
         client_ip = screen.results["contosolocked"].client_ip
         assert client_ip and client_ip != emulator.info["public_ip"]  # the subnet's NAT IP
         assert f"add an IP rule for {client_ip}" in explain
@@ -241,3 +241,37 @@ async def test_a_quick_probe_starts_at_once(emulator, demo_inventory):
     async with WizardHost(screen).run_test(size=(100, 30)) as pilot:
         await until_done(pilot, screen, 1)
         assert str(screen.results["contosolocked"].verdict) == "denied"
+
+
+async def test_after_a_lockdown_denied_is_success_and_no_ip_rule_is_offered(
+    emulator, demo_inventory, tmp_path
+):
+    """The advice follows the journal: a registry the operator locked down is meant to refuse
+    the internet, so the probe says so and doesn't offer to undo it with an IP rule."""
+    from services.models import Plan, RunState
+    from services.plans.journal import Journal
+    from tui.actions import WizardContext
+
+    registry = next(r for r in demo_inventory.registries if r.name == "contosolocked")
+    journal = Journal(tmp_path / "journal")
+    run = journal.new_run(Plan(kind="lockdown", registry_id=registry.id, registry_name="x"))
+    journal.save(replace(run, state=RunState.DONE))
+
+    class Services:
+        def journal(self) -> Journal:
+            return journal
+
+    screen = ProbeWizardScreen(demo_inventory, registries=[registry], setup=setup_for(emulator))
+    app = WizardHost(screen)
+    app.services = Services()
+    screen.context = WizardContext(app, demo_inventory, registry, None, False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.click("#probe-run")
+        await until_done(pilot, screen, 1)
+        explain = str(screen.query_one("#probe-explain", Static).render())
+        assert f"denied from the internet: the lockdown (run {run.id}) is working" in explain
+        assert "add an IP rule" not in explain and "Next:" not in explain
+        await pilot.press("i")
+        await pilot.pause()
+    assert app.requests == []

@@ -68,11 +68,14 @@ async def test_lockdown_by_keys_at_80x24_reads_without_colour(emulator, tmp_path
         confirm = screen.query_one("#confirm", Input)
         assert app.focused is confirm and confirm.region.bottom <= 24  # visible below the plan
         await pilot.press(*"mycontainerregistry", "enter")
-        await until(pilot, lambda: "Applied and verified" in static_text(screen, "#outcome"))
+        await until(pilot, lambda: "Applied (run" in static_text(screen, "#outcome"))
+        assert "checking the data plane" in static_text(screen, "#outcome")  # not "verified" yet
         assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
         # The countdown shows while the rule propagates, then every vantage agrees.
         await until(pilot, lambda: "left)" in static_text(screen, "#probe"), timeout=15)
         await until(pilot, lambda: static_text(screen, "#probe").count("as expected") == 2, 30)
+        await until(pilot, lambda: "Applied and verified" in static_text(screen, "#outcome"))
+        assert "the data plane agrees" in static_text(screen, "#outcome")
         probe = static_text(screen, "#probe")
         assert "✓ from this machine: denied" in probe
         assert "✓ from myDockerVMVNET/myDockerVMSubnet" in probe
@@ -135,7 +138,7 @@ async def test_ip_rule_offer_opens_an_ip_only_lockdown(emulator, tmp_path, monke
         assert client_ip in view["ip_rules"] and view["default_action"] == "Deny"
         # This machine was the one refused: now it gets in.
         await until(pilot, lambda: "as expected" in static_text(wizard, "#probe"), timeout=30)
-        assert "✓ from this machine: auth-required" in static_text(wizard, "#probe")
+        assert "✓ from this machine: reachable (login required)" in static_text(wizard, "#probe")
 
 
 async def test_lockdown_offer_opens_the_wizard_and_read_only_refuses(

@@ -24,6 +24,7 @@ from services.models import (
     VirtualNetwork,
     normalize_resource_id,
 )
+from services.models.resource_id import subscription_of
 
 __all__ = ["Reread", "fold_reread", "reread_touched", "touched_subnet_ids"]
 
@@ -74,7 +75,7 @@ async def reread_touched(clients: Any, plan: Plan, inventory: Inventory) -> Rere
     vnet_ids = {
         normalize_resource_id(_vnet_id(s)): _vnet_id(s)
         for s in subnet_ids.values()
-        if s.split("/")[2].casefold() in readable
+        if subscription_of(s).casefold() in readable
     }.values()
 
     async def read_vnet(vnet_id: str) -> VirtualNetwork | None:

@@ -8,6 +8,7 @@ pointed at Azure or the emulator; tests pass services pointed at the emulator. S
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from services.analysis import find_findings
 from services.inventory import InventoryEvent, finished_listings, fold_events
 from services.models import Finding, Inventory, Registry, Subnet
 from services.plans.journal import Journal
+from services.read_pacing import PacingStatus
 from tui.actions import ACTIONS, WizardContext, bindings_for, wizard_changes_azure
 from tui.app_freshness import FreshnessMixin
 from tui.messages import (
@@ -57,6 +59,8 @@ class InventorySource(Protocol):
     def stream(
         self, subscription_ids: Iterable[str] | None = None
     ) -> AsyncIterator[InventoryEvent]: ...
+
+    def pacing(self) -> PacingStatus: ...
 
 
 @dataclass
@@ -97,6 +101,7 @@ class DashboardData:
     loading: bool = True
     listings_done: int = 0
     listings_total: int | None = None
+    subscriptions_read: int = 0  # both listings in (or failed) while the inventory streams
     error: str | None = None
     read_at: float | None = None  # app.clock() when the inventory was last read in full
 
@@ -238,6 +243,9 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             loading=self._loading,
             listings_done=len(self._done),
             listings_total=total,
+            subscriptions_read=sum(
+                1 for count in Counter(s for s, _ in self._done).values() if count == 2
+            ),
             error=error,
             read_at=self._read_at,
         )

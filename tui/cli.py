@@ -61,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="dashboard: read the inventory again every SECONDS (at least 5; w toggles it)",
     )
+    parser.add_argument(
+        "--via",
+        dest="dashboard_via",  # `inventory --via` is its own option
+        choices=("arm", "resource-graph"),
+        default=None,
+        help="dashboard: read the tenant through ARM listings (default) or Azure Resource Graph "
+        "(a few queries for the whole fleet, then ARM for registries whose rules matter; "
+        "Resource Graph can lag Azure by minutes)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"tui.commands.{name}")
@@ -84,16 +93,21 @@ def watch_seconds(text: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is not None and args.watch is not None:
-        # Bad input: one line, nothing run (a silently ignored option misleads).
-        print(f"acrfence: --watch is for the dashboard, not `{args.command}`", file=sys.stderr)
-        return 2
+    for option, value in (("--watch", args.watch), ("--via", args.dashboard_via)):
+        if args.command is not None and value is not None:
+            # Bad input: one line, nothing run (a silently ignored option misleads).
+            hint = " (put it after `inventory`)" if args.command == "inventory" else ""
+            print(f"acrfence: {option} is for the dashboard, not `{args.command}`{hint}",
+                  file=sys.stderr)  # fmt: skip
+            return 2
     try:
         if args.command is None:
             from tui.launch import launch_dashboard
 
             return launch_dashboard(args)
-        return int(args.handler(args) or 0)
+        from tui.headless_modes import run_headless
+
+        return run_headless(args)  # honours --read-only and --demo
     except KeyboardInterrupt:
         print("acrfence: interrupted", file=sys.stderr)
         return 130

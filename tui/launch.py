@@ -30,8 +30,12 @@ BAD_CONFIG = 2
 SUBSCRIPTIONS_VARIABLE = "ACRFENCE_SUBSCRIPTIONS"
 
 
-def build_services(env: Mapping[str, str], description: str) -> AppServices:
-    """AppServices for the target ``env`` describes; raises ValueError on bad configuration."""
+def build_services(env: Mapping[str, str], description: str, via: str | None = None) -> AppServices:
+    """AppServices for the target ``env`` describes; raises ValueError on bad configuration.
+
+    ``via="resource-graph"`` reads the tenant through Azure Resource Graph (the fleet pass);
+    the title says so, since Resource Graph can lag Azure by minutes.
+    """
     from services.azure import AzureClients
     from services.config import Target
     from services.inventory import InventoryService
@@ -40,8 +44,14 @@ def build_services(env: Mapping[str, str], description: str) -> AppServices:
     target = Target.from_env(env)
     subscription_ids = subscriptions_from_env(env)
     clients = AzureClients(target)
+    inventory: Any = InventoryService(clients)
+    if via == "resource-graph":
+        from services.resource_graph import ResourceGraphInventory
+
+        inventory = ResourceGraphInventory(inventory)
+        description += " · via Resource Graph (can lag Azure by minutes)"
     return AppServices(
-        inventory=InventoryService(clients),
+        inventory=inventory,
         clients=clients,
         target=target,
         description=description,
@@ -167,10 +177,16 @@ def launch_dashboard(args: Namespace) -> int:
     read_only = bool(getattr(args, "read_only", False))
     try:
         try:
-            services = build_services(env, description)
+            services = build_services(env, description, getattr(args, "dashboard_via", None))
         except ValueError as error:
             print(f"acrfence: {error}", file=sys.stderr)
             return BAD_CONFIG
+        from services.public_ip import known_public_ip
+
+        # The same discovery as the headless commands (ACRFENCE_PUBLIC_IP, the emulator's too).
+        public_ip = known_public_ip(env)
+        if public_ip:
+            services.extras.setdefault("public_ip", public_ip)
         if emulator is not None:
             services.journal_directory = demo_directory / "journal"
             # The probe wizard offers the demo's subnet vantages (source addresses).

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from services.models import Inventory, ProbeResult, Registry
 from services.probe import ProbeRunner
+from services.probe.wording import probe_advice, verdict_words
 from tui.screens.probe_setup import setup_from_services
 
 if TYPE_CHECKING:
@@ -24,10 +25,20 @@ async def quick_probe(
     services: AppServices, registry: Registry, inventory: Inventory
 ) -> ProbeResult:
     """Probe ``registry`` from this machine, token exchange included; the verdict is explained
-    beside its rules."""
+    beside its rules, with the advice `acrfence probe` gives (it follows the journal's lockdown
+    of the registry)."""
     setup = setup_from_services(services)
     options = replace(setup.options(), token_provider=setup.token_provider)
-    return await ProbeRunner(options, inventory).probe(registry)
+    result = await ProbeRunner(options, inventory).probe(registry)
+    try:
+        run = services.journal().latest_lockdown(registry.id)
+    except OSError:  # no journal to read: the advice is only less specific
+        run = None
+    advice = probe_advice(result, run.id if run else None)
+    if advice is None or advice.offer:
+        return result  # offers belong to the probe wizard, where their keys are
+    explanation = "\n".join(part for part in (result.explanation, advice.text) if part)
+    return replace(result, explanation=explanation)
 
 
 def verdict_toast(result: ProbeResult) -> tuple[str, str, str]:
@@ -41,11 +52,11 @@ def verdict_toast(result: ProbeResult) -> tuple[str, str, str]:
         headline = "✗ the firewall refuses this machine (403 DENIED)"
     else:
         severity = "error"
-        headline = f"? no answer from the registry ({verdict})"
+        headline = f"? no answer from the registry ({verdict_words(verdict)})"
     lines = [f"{headline}: {result.detail}"]
     if result.client_ip:
         lines.append(f"ACR saw client IP {result.client_ip}.")
     if result.explanation:
         lines.append(result.explanation)
-    title = f"Probe of {result.registry_name}: {verdict}"
+    title = f"Probe of {result.registry_name}: {verdict_words(verdict)}"
     return title, "\n".join(lines), severity

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
 from services.models import SubscriptionFailure
-from widgets.palette import ERROR
+from widgets.palette import ERROR, WARNING
 
 __all__ = ["LoadStatus", "age_text"]
 
@@ -55,17 +55,25 @@ class LoadStatus(Vertical):
         age: str | None = None,
         watch_seconds: float | None = None,
         unfinished: Sequence[str] = (),
+        subscriptions: tuple[int, int] = (0, 0),
+        waiting: str | None = None,
     ) -> None:
         # Called every second to keep the age true: redraw only when something changed.
         shown = (loading, done, total, counts, tuple(failures), tuple(names.items()), error,
-                 age, watch_seconds, tuple(unfinished))  # fmt: skip
+                 age, watch_seconds, tuple(unfinished), subscriptions, waiting)  # fmt: skip
         if shown == self._shown:
             return
         self._shown = shown
         line = self.query_one("#load-line", Static)
         bar = self.query_one("#load-progress", ProgressBar)
         if loading:
-            line.update(Text(f"… Reading the inventory: {counts}", style="italic"))
+            read, of = subscriptions
+            progress = f"{read:,}/{of:,} subscriptions · " if of else ""
+            text = Text(f"… Reading the inventory: {progress}{counts}", style="italic")
+            if waiting:
+                # Slower on purpose: say so, so nobody takes it for a hang.
+                text.append(f" · {waiting}", style=WARNING)
+            line.update(text)
             bar.display = True
             bar.update(total=total, progress=done)
         elif error:

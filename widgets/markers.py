@@ -25,6 +25,7 @@ _SEVERITY = {
 
 _ENDPOINT = {
     EndpointStatus.ENABLED: ("✓ enabled", OK),
+    EndpointStatus.UPDATING: ("… updating", WARNING),
     EndpointStatus.MISSING: ("✗ missing", ERROR),
     EndpointStatus.SUBNET_NOT_FOUND: ("✗ subnet not found", ERROR),
     EndpointStatus.UNREADABLE: ("? unreadable subscription", WARNING),

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from services.models import Finding, Subnet, SubnetReach
+from services.models import Finding, Subnet, SubnetReach, endpoint_status_of
 from widgets.detail_text import DetailText
-from widgets.markers import severity_marker, yes_no
+from widgets.markers import endpoint_marker, severity_marker, yes_no
 from widgets.palette import OK, WARNING
 
 __all__ = ["SubnetDetail"]
@@ -26,7 +26,9 @@ class SubnetDetail(Static):
         out.heading("Service endpoints")
         out.field(
             "Microsoft.ContainerRegistry",
-            yes_no(subnet.has_acr_endpoint, "enabled", "missing"),
+            endpoint_marker(endpoint_status_of(subnet))
+            if subnet.acr_endpoint_updating
+            else yes_no(subnet.has_acr_endpoint, "enabled", "missing"),
         )
         others = ", ".join(e.service for e in subnet.other_endpoints)
         out.field("Other endpoints (kept by every change)", others or "none")

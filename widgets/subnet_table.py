@@ -8,7 +8,7 @@ from rich.text import Text
 
 from services.models import VirtualNetwork
 from widgets.keyed_table import KeyedTable, Row
-from widgets.palette import MUTED, OK
+from widgets.palette import MUTED, OK, WARNING
 
 __all__ = ["SubnetTable", "vnet_row_key"]
 
@@ -51,7 +51,11 @@ def _rows(vnet: VirtualNetwork) -> list[Row]:
     rows: list[Row] = []
     for subnet in sorted(vnet.subnets, key=lambda s: s.name.casefold()):
         acr = (
-            Text("✓ enabled", style=OK) if subnet.has_acr_endpoint else Text("✗ none", style=MUTED)
+            Text("… updating", style=WARNING)  # configured, not provisioned: no traffic yet
+            if subnet.acr_endpoint_updating
+            else Text("✓ enabled", style=OK)
+            if subnet.has_acr_endpoint
+            else Text("✗ none", style=MUTED)
         )
         others = ", ".join(e.service.removeprefix("Microsoft.") for e in subnet.other_endpoints)
         rows.append(

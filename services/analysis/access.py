@@ -132,6 +132,11 @@ def _subnet_rule_line(item: ClassifiedSubnetRule) -> str:
             f"Subnet {item.label} is allowed: it has a rule and the {ACR_SERVICE_ENDPOINT} "
             "endpoint."
         )
+    if item.status is EndpointStatus.UPDATING:
+        return (
+            f"The rule for {item.label} does nothing yet: the subnet's {ACR_SERVICE_ENDPOINT} "
+            "endpoint is still Updating (Azure hasn't finished setting it up)."
+        )
     if item.status is EndpointStatus.MISSING:
         return (
             f"The rule for {item.label} does nothing because the subnet lacks the "

@@ -20,6 +20,7 @@ from services.models import (
     Registry,
     Subnet,
     VirtualNetworkRule,
+    endpoint_status_of,
     id_segment,
     normalize_resource_id,
     subscription_of,
@@ -100,7 +101,7 @@ class AnalysisContext:
         """Same answer as ``Inventory.endpoint_status``, from sets built once."""
         subnet = self.inventory.subnet(subnet_id)
         if subnet is not None:
-            return EndpointStatus.ENABLED if subnet.has_acr_endpoint else EndpointStatus.MISSING
+            return endpoint_status_of(subnet)
         subscription = subscription_of(subnet_id).casefold()
         if (
             subscription not in self.readable_subscriptions
@@ -143,8 +144,11 @@ def subnet_label(subnet_id: str, subnet: Subnet | None = None) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _judge_ip_value(value: str) -> tuple[IPv4Network | None, str | None]:
-    """(range, why it can never match); tenants repeat the same few values, hence the cache."""
+def judge_ip_value(value: str) -> tuple[IPv4Network | None, str | None]:
+    """(range, why it can never match); tenants repeat the same few values, hence the cache.
+
+    The one rule for "this IP rule can never match": the findings and the lockdown plan's
+    warnings both ask it, so they can't disagree."""
     try:
         network = parse_ip_rule(value)
     except IpRuleError:
@@ -155,8 +159,13 @@ def _judge_ip_value(value: str) -> tuple[IPv4Network | None, str | None]:
     return network, None
 
 
+def never_matches_headline(value: str) -> str:
+    """How a finding and a plan warning name an IP rule in a non-routable block."""
+    return f"IP rule {value} never matches (not a public address)"
+
+
 def _classify_ip_rule(rule: IpRule) -> ClassifiedIpRule:
-    return ClassifiedIpRule(rule, *_judge_ip_value(rule.value))
+    return ClassifiedIpRule(rule, *judge_ip_value(rule.value))
 
 
 def classify(registry: Registry, context: AnalysisContext) -> RegistryRules:

@@ -214,8 +214,10 @@ def explain_outcome(expectation: Expectation, *, network_allowed: bool) -> str:
     """
     seen = "reachable" if network_allowed else "denied"
     if network_allowed == expectation.allowed:
-        qualifier = "as expected" if expectation.certain else "as the known rules suggest"
-        return f"{seen} {qualifier}: {expectation.reason}"
+        # "as the rules say", never "as expected": `probe --expect` has expectations of its
+        # own, and the two must not read alike.
+        qualifier = "as the rules say" if expectation.certain else "as the known rules suggest"
+        return f"{seen}, {qualifier}: {expectation.reason}"
     if not expectation.certain:
         return f"{seen}; the rules can't say for sure: {expectation.reason}"
     if network_allowed:

@@ -13,6 +13,7 @@ from services.analysis.context import (
     RegistryRules,
     classify,
     context_for,
+    never_matches_headline,
     subnet_label,
 )
 from services.analysis.posture import complete_registry_findings
@@ -215,7 +216,7 @@ def _ip_rule_findings(registry: Registry, rules: RegistryRules, in_force: bool) 
                     registry,
                     "ip-rule-private-range",
                     Severity.WARNING,
-                    f"{registry.name}: IP rule {value} never matches (not a public address)",
+                    f"{registry.name}: {never_matches_headline(value)}",
                     f"{item.problem[0].upper()}{item.problem[1:]}. Hosts on that network reach "
                     "ACR through NAT with a public IP, or from Azure through a service or "
                     "private endpoint. Allow their public egress IP instead, or add a virtual "

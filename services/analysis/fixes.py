@@ -30,6 +30,8 @@ _FIXES = {
     "ip-rule-malformed": "replace it with the IPv4 address or CIDR range you meant",
     "ip-rule-allows-everything": "replace 0.0.0.0/0 with the public ranges that must pull",
     "bypass-off": "az acr update --allow-trusted-services true, unless blocking them is intended",
+    "tasks-bypass-disabled": "az acr update --set networkRuleBypassAllowedForTasks=true, if ACR "
+    "Tasks push or pull here",
     "public-access-disabled-no-private-endpoint": "approve (or create) a private endpoint, or "
     "enable public access with a default Deny and rules",
     "default-allow-with-rules": "az acr update --default-action Deny once the rules cover "

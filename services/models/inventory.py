@@ -34,6 +34,8 @@ __all__ = [
     "SubscriptionFailure",
     "Inventory",
     "EndpointStatus",
+    "endpoint_status_of",
+    "provisioned",
 ]
 
 ACR_SERVICE_ENDPOINT = "Microsoft.ContainerRegistry"
@@ -172,6 +174,11 @@ class Registry:
         return self.network_rule_bypass_options.casefold() == "azureservices"
 
 
+def provisioned(state: str | None) -> bool:
+    """A provisioningState that means done; None (not reported) counts as done."""
+    return state is None or state.casefold() == "succeeded"
+
+
 @dataclass(frozen=True)
 class ServiceEndpoint:
     service: str
@@ -214,6 +221,17 @@ class Subnet:
         return any(endpoint.is_acr for endpoint in self.service_endpoints)
 
     @property
+    def acr_endpoint(self) -> ServiceEndpoint | None:
+        return next((endpoint for endpoint in self.service_endpoints if endpoint.is_acr), None)
+
+    @property
+    def acr_endpoint_updating(self) -> bool:
+        """The endpoint is configured but Azure hasn't finished setting it up (its
+        provisioningState is not Succeeded): it doesn't carry traffic yet."""
+        endpoint = self.acr_endpoint
+        return endpoint is not None and not provisioned(endpoint.provisioning_state)
+
+    @property
     def other_endpoints(self) -> tuple[ServiceEndpoint, ...]:
         return tuple(endpoint for endpoint in self.service_endpoints if not endpoint.is_acr)
 
@@ -254,9 +272,18 @@ class EndpointStatus(StrEnum):
     """The state of a registry rule's subnet, as far as this identity can see."""
 
     ENABLED = "enabled"  # the subnet has the Microsoft.ContainerRegistry endpoint
+    # the endpoint is configured but its provisioningState isn't Succeeded yet: no traffic yet
+    UPDATING = "updating"
     MISSING = "missing"  # the subnet exists but lacks the endpoint: the rule does nothing
     SUBNET_NOT_FOUND = "subnet-not-found"  # the subnet is gone: the rule is dangling
     UNREADABLE = "unreadable"  # the subnet is in a subscription this identity can't read
+
+
+def endpoint_status_of(subnet: Subnet) -> EndpointStatus:
+    """A readable subnet's Microsoft.ContainerRegistry endpoint: enabled, updating or missing."""
+    if not subnet.has_acr_endpoint:
+        return EndpointStatus.MISSING
+    return EndpointStatus.UPDATING if subnet.acr_endpoint_updating else EndpointStatus.ENABLED
 
 
 @dataclass(frozen=True)
@@ -292,7 +319,7 @@ class Inventory:
         """How a rule naming ``subnet_id`` stands against the subnets we could read."""
         subnet = self.subnet(subnet_id)
         if subnet is not None:
-            return EndpointStatus.ENABLED if subnet.has_acr_endpoint else EndpointStatus.MISSING
+            return endpoint_status_of(subnet)
         subscription = subscription_of(subnet_id).casefold()
         failed = {f.subscription_id.casefold() for f in self.failures}
         if subscription not in self.readable_subscription_ids() or subscription in failed:

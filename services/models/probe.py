@@ -117,6 +117,8 @@ class ProbeResult:
     explanation: str | None = None  # the verdict against what the rules say (None: no rules read)
     registry_id: str | None = None
     image: str | None = None  # with --pull: the image whose manifest the probe fetched
+    # The firewall's answer contradicts what the rules certainly say (None: rules not read).
+    rules_disagree: bool | None = None
 
     @property
     def elapsed_ms(self) -> float:

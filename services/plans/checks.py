@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from services.analysis import IpRuleError, parse_ip_rule
+from services.analysis.context import judge_ip_value, never_matches_headline
 from services.models import Check, CheckLevel, Inventory, Registry, Subnet
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def lockdown_warnings(
                 + " get in: any client allowed only by the default loses access",
             )
         )
+    checks += _unroutable_ip_ranges(request.ip_ranges)
     checks.append(
         _warn(
             "hosted-agents",
@@ -114,6 +116,18 @@ def lockdown_warnings(
             )
         )
     checks += _other_registries(registry, chosen, inventory)
+    return checks
+
+
+def _unroutable_ip_ranges(ip_ranges: Sequence[str]) -> list[Check]:
+    """A private range as an IP rule admits nobody: the findings' rule, said before it's made."""
+    checks = []
+    for value in ip_ranges:
+        _network, problem = judge_ip_value(value)
+        if problem is not None:
+            checks.append(
+                _warn("ip-rule-private-range", f"{never_matches_headline(value)}: {problem}")
+            )
     return checks
 
 

@@ -1,7 +1,8 @@
 """Terminal side of the headless plan commands: confirm, report progress, print results.
 
 Plain stdio (no Textual) so `acrfence lockdown` starts fast; exit codes are shared:
-0 applied and verified (or a plan shown), 1 blocked / failed / declined, 2 bad input.
+0 applied and verified (or a plan shown), 1 blocked / failed / declined, 2 bad input,
+4 applied but not yet effective on the data plane.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_FAILED",
     "EXIT_BAD_INPUT",
+    "EXIT_NOT_EFFECTIVE",
     "fail",
     "confirm",
     "progress_printer",
@@ -27,6 +29,9 @@ __all__ = [
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+# The run applied every step and its configuration reads back right, but the data plane
+# doesn't agree yet (or couldn't be probed): not verified.
+EXIT_NOT_EFFECTIVE = 4
 
 
 def fail(command: str, message: str, code: int = EXIT_BAD_INPUT) -> int:
@@ -83,13 +88,32 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=True))
 
 
-def run_outcome(command: str, run: RunRecord, as_json: bool) -> int:
+def run_outcome(command: str, run: RunRecord, as_json: bool, effect: Any = None) -> int:
+    """Report a finished run; ``effect`` (an EffectCheck) is what the data plane said."""
+    done = run.state is RunState.DONE
+    verified = done and (effect is None or (effect.effective and bool(effect.outcomes)))
     if as_json:
-        print_json(run.to_json())
-    if run.state is RunState.DONE:
+        document = run.to_json()
+        if effect is not None:
+            document["data_plane"] = effect.to_json()
+        document["verified"] = verified
+        print_json(document)
+    if verified:
         if not as_json:
-            print(f"run {run.id}: applied and verified")
+            seen = f": the data plane agrees ({effect.summary})" if effect is not None else ""
+            print(f"run {run.id}: applied and verified{seen}")
         return EXIT_OK
+    if done:
+        if not effect.outcomes:
+            why = f"the data plane couldn't be probed from here ({effect.summary})"
+        else:
+            why = f"after {effect.waited_seconds:.0f} s: {effect.summary}"
+        print(
+            f"acrfence {command}: run {run.id}: applied, not yet effective: {why}; "
+            f"probe again with `acrfence probe {run.plan.registry_name} --expect ... --wait 300`",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_EFFECTIVE
     failed = next((r for r in run.records if r.status is StepStatus.FAILED), None)
     reason = (failed.error if failed else None) or run.error or f"run ended {run.state}"
     where = f"step {failed.index}: " if failed else ""

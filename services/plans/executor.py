@@ -12,7 +12,9 @@ runs the unfinished steps again, adding to what their earlier attempts changed.
 
 Testing hook (documented, not a mock): ``ACRFENCE_TEST_CRASH_AT=before-write:N`` or
 ``after-step:N`` makes the process SIGKILL itself right after journaling step N's intent, or
-right after journaling its outcome, so tests can prove resume and rollback from each boundary.
+right after journaling its outcome, so tests can prove resume and rollback from each boundary;
+``mid-write:endpoint`` kills it inside a subnet write, after Azure accepted the PUT and before
+its long-running operation finished (services.subnet_endpoints).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from services.models import (
     changes_made,
     merge_changes,
     normalize_resource_id,
+    provisioned,
 )
 from services.plans.journal import Journal, now_text
 from services.plans.snapshot import has_ip, ip_values, registry_state, subnet_state
@@ -380,6 +383,8 @@ class PlanExecutor:
         registry = await self.services.rules.get(run.plan.registry_id)
         state = registry_state(registry)
         problems: list[str] = []
+        if not provisioned(registry.provisioning_state):
+            problems.append(f"registry {registry.name} is {registry.provisioning_state}")
         subnets: dict[str, Any] = {}
         for other in run.plan.steps:
             rec = run.record(other.index)
@@ -401,9 +406,48 @@ class PlanExecutor:
                 lost = [s for s in wanted_others if s.casefold() not in have]
                 if lost:
                     problems.append(f"subnet {subnet.label} lost endpoints: {', '.join(lost)}")
+                problems += _provisioning_problems(subnet)
+        # A subnet locked in by a rule whose endpoint the plan found already there (no endpoint
+        # step): the rule only works once that endpoint is provisioned, so check it too.
+        for subnet_id in _rule_subnets_added(run):
+            if normalize_resource_id(subnet_id) in {normalize_resource_id(k) for k in subnets}:
+                continue
+            try:
+                subnet = await self.services.subnets.get(subnet_id)
+            except Exception:  # a subnet this identity can't read (or gone): the rule is there
+                continue
+            subnets[subnet.id] = subnet_state(subnet)
+            # A lockdown's rules must work; an undo restores the old state, rule-less or not.
+            if run.plan.kind == "lockdown" and not subnet.has_acr_endpoint:
+                problems.append(f"subnet {subnet.label} lacks the {ACR_SERVICE_ENDPOINT} endpoint")
+            problems += _provisioning_problems(subnet)
         if problems:
             raise StepProblem("verification failed: " + "; ".join(problems))
         return {"registry": state, "subnets": subnets}
+
+
+def _rule_subnets_added(run: RunRecord) -> list[str]:
+    return [
+        subnet_id
+        for step in run.plan.steps
+        if step.kind is StepKind.WRITE_RULES and isinstance(step.change, RulesChange)
+        for subnet_id in step.change.add_virtual_network_rules
+    ]
+
+
+def _provisioning_problems(subnet: Subnet) -> list[str]:
+    """The configuration can read right while Azure is still (or stuck) applying it: an
+    endpoint that is Updating carries no traffic, so the run isn't done until it's Succeeded."""
+    problems = []
+    if not provisioned(subnet.provisioning_state):
+        problems.append(f"subnet {subnet.label} is {subnet.provisioning_state}")
+    problems += [
+        f"subnet {subnet.label}: endpoint {endpoint.service} is {endpoint.provisioning_state}, "
+        "not Succeeded"
+        for endpoint in subnet.service_endpoints
+        if not provisioned(endpoint.provisioning_state)
+    ]
+    return problems
 
 
 def _rules_problems(step: Step, record: StepRecord, state: dict[str, Any]) -> list[str]:

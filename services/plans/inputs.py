@@ -5,7 +5,12 @@ Each failure is one line (``PlanInputError``), so the command line can print it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.models import Inventory
 
 from services.analysis import IpRuleError, parse_ip_rule
 from services.models import SUBNET_TYPE, ResourceIdError, normalize_resource_id, parse_resource_id
@@ -13,6 +18,8 @@ from services.models import SUBNET_TYPE, ResourceIdError, normalize_resource_id,
 __all__ = [
     "PlanInputError",
     "check_subnet_ids",
+    "split_subnet_args",
+    "resolve_subnet_name",
     "check_ip_ranges",
     "check_public_access",
     "check_bypass",
@@ -34,6 +41,47 @@ def check_subnet_ids(values: Iterable[str]) -> tuple[str, ...]:
             raise PlanInputError(f"malformed subnet ID: {exc}") from None
         seen.setdefault(normalize_resource_id(value), value.strip())
     return tuple(seen.values())
+
+
+# VNET/SUBNET, the form every screen shows a subnet in.
+_SUBNET_NAME = re.compile(r"^[^/\s]+/[^/\s]+$")
+
+
+def split_subnet_args(values: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(resource IDs, VNET/SUBNET names) from --subnet values; PlanInputError for neither."""
+    ids: list[str] = []
+    names: list[str] = []
+    for value in values:
+        text = value.strip()
+        if _SUBNET_NAME.match(text):
+            names.append(text)
+        elif text.startswith("/"):
+            ids.append(text)
+        else:
+            raise PlanInputError(f"--subnet {value!r}: give a subnet resource ID or VNET/SUBNET")
+    return check_subnet_ids(ids), tuple(names)
+
+
+def resolve_subnet_name(name: str, inventory: Inventory | None) -> str:
+    """The ID of the one visible subnet ``name`` (VNET/SUBNET) names; one line otherwise."""
+    if inventory is None:
+        raise PlanInputError(f"--subnet {name}: the subnets couldn't be listed; give its ID")
+    vnet, _, subnet = name.partition("/")
+    matches = [
+        s
+        for s in inventory.subnets
+        if s.virtual_network_name.casefold() == vnet.casefold()
+        and s.name.casefold() == subnet.casefold()
+    ]
+    if len(matches) == 1:
+        return matches[0].id
+    if matches:
+        ids = ", ".join(s.id for s in matches)
+        raise PlanInputError(f"--subnet {name} names {len(matches)} subnets; give one ID: {ids}")
+    from services.lookup import did_you_mean
+
+    hint = did_you_mean(name, (s.label for s in inventory.subnets))
+    raise PlanInputError(f"--subnet {name}: no such subnet in the visible subscriptions{hint}")
 
 
 def check_ip_ranges(values: Iterable[str]) -> tuple[str, ...]:

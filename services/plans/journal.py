@@ -30,7 +30,10 @@ class JournalError(ValueError):
 
 
 def journal_directory(env: Mapping[str, str] | None = None) -> Path:
+    """ACRFENCE_JOURNAL_DIR (set by `--demo` for its own journal), else the XDG state dir."""
     env = os.environ if env is None else env
+    if env.get("ACRFENCE_JOURNAL_DIR"):
+        return Path(env["ACRFENCE_JOURNAL_DIR"])
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "acrfence"
 
@@ -131,3 +134,17 @@ class Journal:
             for r in self.runs()
             if r.state in (RunState.APPLYING, RunState.FAILED) and not r.rolled_back_by
         ]
+
+    def latest_lockdown(self, registry_id: str) -> RunRecord | None:
+        """This registry's newest lockdown run that finished and hasn't been undone: what the
+        operator intends for it (advice after a probe follows it)."""
+        key = registry_id.strip().casefold()
+        candidates = [
+            run
+            for run in self.runs()
+            if run.plan.kind == "lockdown"
+            and run.state is RunState.DONE
+            and not run.rolled_back_by
+            and run.plan.registry_id.strip().casefold() == key
+        ]
+        return max(candidates, key=lambda run: (run.created_at, run.id), default=None)

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from services.connect_to import ConnectTo
 from services.models import Inventory, ProbeExpectation, ProbeResult, Registry
@@ -17,6 +17,7 @@ from services.probe.options import ProbeOptions, StageTimeouts, TokenProvider
 from services.probe.report import render_table, result_to_json
 from services.probe.runner import ProbeRunner
 from services.probe.watch import probe_until
+from services.public_ip import known_public_ip
 
 if TYPE_CHECKING:
     from services.azure import AzureClients
@@ -62,7 +63,27 @@ async def pick_registries(
 def exit_code(results: Sequence[ProbeResult], expectation: ProbeExpectation | None) -> int:
     if expectation is None:
         return 0
-    return 0 if all(r.matches(expectation) for r in results) else 1
+    # Only "met" passes: a verdict that matches --expect while the rules say otherwise is
+    # reported (RULES DISAGREE), not waved through.
+    from services.probe.wording import EXPECT_MET, expectation_status
+
+    return 0 if all(expectation_status(r, expectation) == EXPECT_MET for r in results) else 1
+
+
+def _advice(results: Sequence[ProbeResult], *, from_subnet: bool) -> dict[str, Any]:
+    """What to say after each verdict, following the journal's record of what the operator
+    intends for the registry (its lockdown still in force, if any)."""
+    from services.plans.journal import Journal
+    from services.probe.wording import probe_advice
+
+    journal = Journal()
+    advice = {}
+    for result in results:
+        run = journal.latest_lockdown(result.registry_id) if result.registry_id else None
+        item = probe_advice(result, run.id if run else None, from_subnet=from_subnet)
+        if item is not None:
+            advice[result.registry_name] = item
+    return advice
 
 
 def options_from_args(
@@ -75,8 +96,21 @@ def options_from_args(
         ca_cert=ca_cert,
         follow_private=args.follow_private,
         concurrency=args.concurrency,
-        public_ip=args.public_ip,
-        subnet_id=args.from_subnet,
+        public_ip=known_public_ip(given=args.public_ip),
+        subnet_id=args.from_subnet or _vantage_subnet(args.source_address),
+    )
+
+
+def _vantage_subnet(source_address: str | None) -> str | None:
+    """The subnet a source address stands in for (ACRFENCE_VANTAGES, set by the demo), so
+    the explanation judges the probe from where it really came from."""
+    if not source_address:
+        return None
+    from services.plans.effect import vantages_from_env
+
+    return next(
+        (subnet for subnet, address in vantages_from_env().items() if address == source_address),
+        None,
     )
 
 
@@ -107,11 +141,16 @@ async def probe_and_report(
         results = await probe_until(runner, registries, expectation, args.wait, on_round=progress)
     else:
         results = await runner.probe_many(registries)
+    advice = _advice(results, from_subnet=runner.options.subnet_id is not None)
     if args.json:
-        json.dump([result_to_json(r, expectation) for r in results], out, indent=2)
+        documents = [result_to_json(r, expectation) for r in results]
+        for document, result in zip(documents, results, strict=True):
+            item = advice.get(result.registry_name)
+            document["advice"] = item.text if item else None
+        json.dump(documents, out, indent=2)
         out.write("\n")
     else:
-        out.write(render_table(results, expectation) + "\n")
+        out.write(render_table(results, expectation, advice) + "\n")
     return exit_code(results, expectation)
 
 

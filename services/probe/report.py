@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.models import ProbeExpectation, ProbeResult
+from services.probe.wording import EXPECT_MET, Advice, expectation_status, verdict_words
 
 __all__ = ["result_to_json", "render_table"]
 
@@ -47,31 +48,38 @@ def result_to_json(
             for host in result.hosts
         ],
     }
+    data["verdict_words"] = verdict_words(result.verdict)
+    data["rules_disagree"] = result.rules_disagree
     if expectation is not None:
+        status = expectation_status(result, expectation)
         data["expected"] = str(expectation)
         data["matches"] = result.matches(expectation)
+        data["expectation"] = status
+        data["expectation_met"] = status == EXPECT_MET
     return data
 
 
 def render_table(
-    results: Sequence[ProbeResult], expectation: ProbeExpectation | None = None
+    results: Sequence[ProbeResult],
+    expectation: ProbeExpectation | None = None,
+    advice: Mapping[str, Advice] | None = None,
 ) -> str:
     """One row per registry, then each registry's explanation indented below the table."""
     header = ["REGISTRY", "VERDICT", "AT", "CLIENT IP", "MS", "DETAIL"]
     if expectation is not None:
-        header.insert(2, "OK")
+        header.insert(2, f"EXPECT {str(expectation).upper()}")
     rows = []
     for result in results:
         row = [
             result.registry_name,
-            str(result.verdict),
+            verdict_words(result.verdict),
             f"{result.decided_at}" + ("" if result.decided_host == result.login_server else "*"),
             result.client_ip or "-",
             f"{result.elapsed_ms:.0f}",
             result.detail,
         ]
         if expectation is not None:
-            row.insert(2, "yes" if result.matches(expectation) else "NO")
+            row.insert(2, expectation_status(result, expectation))
         rows.append(row)
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
     lines = []
@@ -79,6 +87,8 @@ def render_table(
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
         lines.append("  ".join([*cells, str(row[-1])]).rstrip())
     notes = [f"  {r.registry_name}: {r.explanation}" for r in results if r.explanation]
+    for name, item in (advice or {}).items():
+        notes.append(f"  {name}: {'next: ' if item.offer else ''}{item.text}")
     if any(r.decided_host != r.login_server for r in results):
         notes.append("  * decided at a data endpoint host, not the login server")
     if notes:

@@ -15,7 +15,7 @@ from services.probe.dns import is_private_address
 from services.probe.options import ProbeOptions
 from services.probe.stages import HttpOutcome, run_http_stages
 from services.probe.transport import StageFailed, StageRecorder, TimedTransport
-from services.probe.verdict import combine_hosts, explain
+from services.probe.verdict import combine_hosts, judge
 
 __all__ = ["ProbeEvent", "ProbeRunner"]
 
@@ -49,6 +49,14 @@ class ProbeRunner:
         )
         deciding = combine_hosts(tuple(probes))
         via_private = any(is_private_address(a) for p in probes for a in p.addresses)
+        explanation, disagree = judge(
+            deciding,
+            registry,
+            self.inventory,
+            public_ip=self.options.public_ip,
+            subnet_id=self.options.subnet_id,
+            via_private_endpoint=via_private,
+        )
         return ProbeResult(
             registry_name=registry.name,
             login_server=registry.login_server,
@@ -58,16 +66,10 @@ class ProbeRunner:
             decided_host=deciding.host,
             detail=deciding.detail,
             client_ip=next((p.client_ip for p in probes if p.client_ip), None),
-            explanation=explain(
-                deciding,
-                registry,
-                self.inventory,
-                public_ip=self.options.public_ip,
-                subnet_id=self.options.subnet_id,
-                via_private_endpoint=via_private,
-            ),
+            explanation=explanation,
             registry_id=registry.id,
             image=str(self.options.pull) if self.options.pull is not None else None,
+            rules_disagree=disagree,
         )
 
     async def probe_many(

@@ -13,10 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from services.models import Plan, RunRecord
+    from services.plans.effect import EffectCheck
     from services.plans.executor import ProgressCallback
     from services.plans.session import PlanSession
 
+# Probes a finished run's registry; the lines are progress while it waits.
+EffectChecker = Callable[["RunRecord", Callable[[str], None]], Awaitable["EffectCheck"]]
+
 __all__ = [
+    "effect_checker",
+    "finish_run",
     "add_apply_flags",
     "add_run_id_args",
     "run_async",
@@ -28,10 +34,18 @@ __all__ = [
 
 
 def add_apply_flags(parser: argparse.ArgumentParser, *, plan_flag: bool = True) -> None:
-    """--plan (for commands that build a plan), --yes and --json."""
+    """--plan (for commands that build a plan), --yes, --wait and --json."""
     if plan_flag:
         parser.add_argument("--plan", action="store_true", help="show the plan, change nothing")
     parser.add_argument("--yes", action="store_true", help="apply without asking")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=300.0,  # services.plans.effect.PROPAGATION_WAIT_SECONDS (not imported: heavy)
+        metavar="SECONDS",
+        help="how long to keep probing until the data plane agrees with the new rules "
+        "(default 300; 0 probes once)",
+    )
     parser.add_argument(
         "--json", action="store_true", help="print JSON" if plan_flag else "print the run as JSON"
     )
@@ -67,9 +81,10 @@ async def confirm_and_apply(
     registry_name: str,
     args: argparse.Namespace,
     apply: Callable[[ProgressCallback], Awaitable[RunRecord]],
+    effect: EffectChecker | None = None,
 ) -> int:
     """Ask (unless --yes), apply with progress lines (on stderr when stdout carries JSON),
-    and turn the finished run into the exit code."""
+    check the data plane agrees (``effect``), and turn the outcome into the exit code."""
     import sys
 
     from services.plans import console
@@ -77,8 +92,54 @@ async def confirm_and_apply(
     refused = console.confirm(command, registry_name, args.yes)
     if refused is not None:
         return refused
-    run = await apply(console.progress_printer(sys.stderr if args.json else sys.stdout))
-    return console.run_outcome(command, run, args.json)
+    stream = sys.stderr if args.json else sys.stdout
+    run = await apply(console.progress_printer(stream))
+    return await finish_run(command, run, args, effect)
+
+
+async def finish_run(
+    command: str, run: RunRecord, args: argparse.Namespace, effect: EffectChecker | None
+) -> int:
+    """A finished run is verified only once the data plane agrees: probe, then report."""
+    import sys
+
+    from services.models import RunState
+    from services.plans import console
+
+    stream = sys.stderr if args.json else sys.stdout
+    check = None
+    if effect is not None and run.state is RunState.DONE:
+        print("  checking the data plane (new rules can take minutes to arrive) ...", file=stream)
+        check = await effect(run, lambda line: print(f"    {line}", file=stream, flush=True))
+    return console.run_outcome(command, run, args.json, check)
+
+
+def effect_checker(session: PlanSession, target: Any, args: argparse.Namespace) -> EffectChecker:
+    """Probe the run's registry (read fresh) from this machine and from every subnet of the
+    run this machine can stand in for, until the data plane agrees or --wait runs out."""
+
+    async def check(run: RunRecord, on_line: Callable[[str], None]) -> EffectCheck:
+        from services.plans.effect import check_effect, run_subnet_ids, vantages_from_env
+        from services.public_ip import known_public_ip
+
+        registry = await session.services.rules.get(run.plan.registry_id)
+        subnets = []
+        for subnet_id in run_subnet_ids(run):
+            try:
+                subnets.append(await session.services.subnets.get(subnet_id))
+            except Exception:  # an unreadable subnet can't be probed from here anyway
+                continue
+        return await check_effect(
+            registry,
+            subnets,
+            public_ip=known_public_ip(given=getattr(args, "public_ip", None)),
+            vantages=vantages_from_env(),
+            target=target,
+            wait_seconds=args.wait,
+            on_line=on_line,
+        )
+
+    return check
 
 
 async def in_session(
@@ -144,6 +205,7 @@ async def _continue(command: str, args: argparse.Namespace) -> int:
         return refused
     session = PlanSession.for_target(target, journal)
     progress = console.progress_printer(sys.stderr if args.json else sys.stdout)
+    effect = effect_checker(session, target, args)
 
     async def pick_up() -> int:
         if command == "resume":
@@ -157,6 +219,6 @@ async def _continue(command: str, args: argparse.Namespace) -> int:
                 journal.save(replace(run, state=RunState.ROLLED_BACK))
                 print(f"{exc}: marked rolled back")
                 return console.EXIT_OK
-        return console.run_outcome(command, result, args.json)
+        return await finish_run(command, result, args, effect)
 
     return await in_session(command, session, pick_up, refusals=(RunRefused,))

@@ -124,6 +124,15 @@ def _registry_json(inventory: Any, registry: Any) -> dict[str, Any]:
     }
 
 
+def _endpoint_text(endpoint: Any) -> str:
+    """The service, and its provisioning state when Azure hasn't finished with it."""
+    from services.models import provisioned
+
+    if provisioned(endpoint.provisioning_state):
+        return endpoint.service
+    return f"{endpoint.service} ({endpoint.provisioning_state})"
+
+
 def _subnet_label(subnet_id: str) -> str:
     from services.analysis.context import subnet_label
 
@@ -160,7 +169,9 @@ def render_text(inventory: Any) -> str:
     for v in inventory.virtual_networks:
         lines.append(f"  {v.name}  {', '.join(v.address_prefixes)}  ({v.resource_group})")
         for s in v.subnets:
-            endpoints = ", ".join(e.service for e in s.service_endpoints) or "no service endpoints"
+            endpoints = (
+                ", ".join(_endpoint_text(e) for e in s.service_endpoints) or "no service endpoints"
+            )
             lines.append(f"    {s.name}  {', '.join(s.address_prefixes)}  {endpoints}")
     if inventory.failures:
         lines.append("")

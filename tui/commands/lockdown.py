@@ -7,6 +7,7 @@ import argparse
 from tui.commands._plan_command import (
     add_apply_flags,
     confirm_and_apply,
+    effect_checker,
     in_session,
     run_async,
     show_plan,
@@ -18,7 +19,11 @@ HELP = "lock a registry down to subnet(s): service endpoint, subnet rules, defau
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("registry", metavar="REGISTRY", help="registry name or resource ID")
     parser.add_argument(
-        "--subnet", action="append", default=[], metavar="SUBNET_ID", help="subnet resource ID"
+        "--subnet",
+        action="append",
+        default=[],
+        metavar="SUBNET",
+        help="subnet resource ID, or VNET/SUBNET when that names one visible subnet",
     )
     parser.add_argument(
         "--ip", action="append", default=[], metavar="CIDR", help="IP range to allow as well"
@@ -51,20 +56,25 @@ async def _run(args: argparse.Namespace) -> int:
         check_public_access,
         check_subnet_ids,
         check_tasks_bypass,
+        resolve_subnet_name,
+        split_subnet_args,
     )
     from services.plans.journal import Journal
     from services.plans.lockdown import LockdownRequest
     from services.plans.session import PlanSession
+    from services.public_ip import known_public_ip
 
     command = "lockdown"
     try:
         if not args.subnet:
             raise PlanInputError("give at least one --subnet SUBNET_ID")
-        subnet_ids = check_subnet_ids(args.subnet)
+        given_ids, subnet_names = split_subnet_args(args.subnet)
         ip_ranges = check_ip_ranges(args.ip)
         public_access = check_public_access(args.public_access)
         bypass = check_bypass(args.bypass)
         tasks_bypass = check_tasks_bypass(args.tasks_bypass)
+        if args.public_ip and known_public_ip({}, given=args.public_ip) is None:
+            raise PlanInputError(f"--public-ip {args.public_ip!r} is not an IP address")
         target = Target.from_env()
     except (PlanInputError, ConfigError) as exc:
         return console.fail(command, str(exc))
@@ -75,10 +85,17 @@ async def _run(args: argparse.Namespace) -> int:
             registry = await session.resolve_registry(args.registry)
         except PlanInputError as exc:
             return console.fail(command, str(exc))
+        try:
+            inventory = await session.inventory() if subnet_names else None
+            named = [resolve_subnet_name(name, inventory) for name in subnet_names]
+            subnet_ids = check_subnet_ids([*given_ids, *named])
+        except PlanInputError as exc:
+            return console.fail(command, str(exc))
         request = LockdownRequest(
             registry.id, subnet_ids, ip_ranges, public_access, bypass, tasks_bypass
         )
-        plan = await session.lockdown_plan(request, registry, client_ip=args.public_ip)
+        client_ip = known_public_ip(given=args.public_ip)
+        plan = await session.lockdown_plan(request, registry, client_ip=client_ip)
         show_plan(plan, args, as_json=args.plan or plan.blocked)
         if plan.blocked:
             for check in plan.blocks:
@@ -87,7 +104,11 @@ async def _run(args: argparse.Namespace) -> int:
         if args.plan:
             return console.EXIT_OK
         return await confirm_and_apply(
-            command, registry.name, args, lambda progress: session.execute(plan, progress)
+            command,
+            registry.name,
+            args,
+            lambda progress: session.execute(plan, progress),
+            effect_checker(session, target, args),
         )
 
     return await in_session(command, session, plan_and_apply)

@@ -6,7 +6,8 @@
     acrfence probe myregistry --connect-to ::10.1.8.4:     # a private endpoint IP, no DNS yet
     acrfence probe myregistry --pull hello-world:latest --expect reachable   # can we pull?
 
-Exit codes: 0 done (and, with --expect, every verdict matched); 1 some verdict didn't match;
+Exit codes: 0 done (and, with --expect, every verdict met); 1 some verdict didn't match, or
+matched against what the registry's rules say (RULES DISAGREE);
 2 bad input (one line, nothing read); 3 Azure refused or couldn't be reached (one line).
 """
 
@@ -32,7 +33,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--expect",
         choices=("reachable", "denied"),
-        help="exit 0 only if every verdict matches (reachable: the network let us in)",
+        help="exit 0 only if every verdict matches and the rules agree (reachable: the "
+        "network let us in)",
     )
     parser.add_argument(
         "--wait",

@@ -7,6 +7,7 @@ import argparse
 from tui.commands._plan_command import (
     add_apply_flags,
     confirm_and_apply,
+    effect_checker,
     in_session,
     run_async,
     show_plan,
@@ -67,7 +68,7 @@ async def _run(args: argparse.Namespace) -> int:
         except PlanInputError as exc:
             return console.fail(command, str(exc))
         if undo is None and not args.open:
-            undo = _latest_lockdown(journal, registry.id)
+            undo = journal.latest_lockdown(registry.id)
             if undo is None:
                 return console.fail(
                     command,
@@ -93,21 +94,8 @@ async def _run(args: argparse.Namespace) -> int:
                 return await session.rollback(undo.id, progress, kind="restore")
             return await session.execute(plan, progress)
 
-        return await confirm_and_apply(command, registry.name, args, apply)
+        return await confirm_and_apply(
+            command, registry.name, args, apply, effect_checker(session, target, args)
+        )
 
     return await in_session(command, session, plan_and_apply, refusals=(RunRefused, JournalError))
-
-
-def _latest_lockdown(journal, registry_id: str):
-    """This registry's newest lockdown run that finished and hasn't been undone yet."""
-    from services.models import RunState, same_resource_id
-
-    candidates = [
-        run
-        for run in journal.runs()
-        if run.plan.kind == "lockdown"
-        and run.state is RunState.DONE
-        and not run.rolled_back_by
-        and same_resource_id(run.plan.registry_id, registry_id)
-    ]
-    return max(candidates, key=lambda run: run.created_at, default=None)

@@ -123,6 +123,8 @@ class DashboardScreen(Screen[None]):
             age=self._age(),
             watch_seconds=app.watch_seconds if app.watching else None,
             unfinished=app.unfinished_run_ids,
+            subscriptions=(data.subscriptions_read, len(inventory.subscriptions)),
+            waiting=app.services.inventory.pacing().describe() if data.loading else None,
         )
 
     def _age(self) -> str | None:

@@ -98,6 +98,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         self.run: RunRecord | None = None
         self.probe_wait_seconds = PROBE_WAIT_SECONDS
         self._probe_lines: dict[str, str] = {}
+        self._probe_agrees: dict[str, bool] = {}
         self._choose_focus: Widget | None = None
         # The run being applied, known from its first journal save (before any Azure call):
         # quitting mid-apply journals it as interrupted and says how to resume it.
@@ -312,8 +313,12 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         self.query_one("#done", Button).disabled = False
         self.query_one("#done", Button).focus()
         if run.state is RunState.DONE:
-            outcome.update(f"Applied and verified (run {run.id}).")
-            self._start_probe()
+            # Verified means the data plane agrees, not only the configuration: say so once
+            # every probe has its answer.
+            if self._start_probe():
+                outcome.update(f"Applied (run {run.id}); checking the data plane…")
+            else:
+                outcome.update(f"Applied and verified (run {run.id}).")
         else:
             outcome.update(
                 f"Run {run.id} failed: {run.error}. Resume or roll it back from the journal "
@@ -322,12 +327,14 @@ class PlanWizardScreen(Screen[RunRecord | None]):
 
     # ---- probe with countdown ----------------------------------------------------------------
 
-    def _start_probe(self) -> None:
+    def _start_probe(self) -> bool:
         targets = self.probe_targets()
         if not targets:
-            return
+            return False
         self._probe_lines = {t.key: f"from {t.where}: waiting…" for t in targets}
+        self._probe_agrees = {}
         self._probe_worker(targets)
+        return True
 
     @work(exclusive=True, group="wizard-probe", exit_on_error=False)
     async def _probe_worker(self, targets: list[ProbeTarget]) -> None:
@@ -341,6 +348,15 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     @on(ProbeRound)
     def _probe_round(self, message: ProbeRound) -> None:
         self._probe_lines[message.key] = message.text
+        if message.done:
+            self._probe_agrees[message.key] = message.text.startswith("✓")
+            if self.run is not None and len(self._probe_agrees) == len(self._probe_lines):
+                verdict = (
+                    f"Applied and verified (run {self.run.id}): the data plane agrees."
+                    if all(self._probe_agrees.values())
+                    else f"Applied, not yet effective (run {self.run.id}): see the probe below."
+                )
+                self.query_one("#outcome", Static).update(verdict)
         self.query_one("#probe", PlanText).show(
             "Probe (a new rule can take minutes to reach the data plane):\n"
             + "\n".join(f"  {line}" for line in self._probe_lines.values())

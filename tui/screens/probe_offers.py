@@ -12,11 +12,7 @@ __all__ = ["offers_lockdown", "open_lockdown"]
 
 def offers_lockdown(result: ProbeResult) -> bool:
     """Open, though the rules say it should not be: the case a lockdown fixes."""
-    return bool(
-        result.verdict.network_allowed
-        and result.explanation
-        and result.explanation.startswith("reachable but the rules say")
-    )
+    return bool(result.verdict.network_allowed and result.rules_disagree)
 
 
 def open_lockdown(context: WizardContext, registry_id: str, **preset: object) -> None:

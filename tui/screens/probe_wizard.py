@@ -39,6 +39,7 @@ from textual.worker import Worker, WorkerState
 from services.models import Inventory, ProbeResult, Registry, Stage, StageResult
 from services.probe.options import ProbeOptions
 from services.probe.runner import ProbeEvent, ProbeRunner
+from services.probe.wording import probe_advice, verdict_words
 from tui.screens.probe_offers import offers_lockdown, open_lockdown
 from tui.screens.probe_setup import ProbeSetup, Vantage, address_rule, setup_from_services
 from tui.screens.wizard_widgets import MarkedCheckbox, MarkedRadioButton, shadow_dashboard_keys
@@ -108,6 +109,7 @@ class ProbeWizardScreen(Screen[None]):
         # Opened from the app: offers open the lockdown wizard; without it they only post.
         self.context = context
         self._source_address: str | None = None
+        self._options_subnet: str | None = None
         self.results: dict[str, ProbeResult] = {}
         self._order: list[str] = []
         self._login: dict[str, str] = {}
@@ -222,6 +224,7 @@ class ProbeWizardScreen(Screen[None]):
             return
         self._reset_table(registries)
         self._source_address = options.source_address
+        self._options_subnet = options.subnet_id
         self.query_one("#probe-explain", Static).update(
             f"Probing {len(registries)} registr{'y' if len(registries) == 1 else 'ies'}..."
         )
@@ -291,7 +294,9 @@ class ProbeWizardScreen(Screen[None]):
         for stage in STAGE_COLUMNS:
             cell = self._cell(ran[stage]) if stage in ran else "-"
             table.update_cell(result.registry_name, str(stage), cell, update_width=True)
-        table.update_cell(result.registry_name, "verdict", str(result.verdict), update_width=True)
+        table.update_cell(
+            result.registry_name, "verdict", verdict_words(result.verdict), update_width=True
+        )
         table.update_cell(
             result.registry_name, "client_ip", result.client_ip or "", update_width=True
         )
@@ -315,22 +320,41 @@ class ProbeWizardScreen(Screen[None]):
         if result is None:
             return
         lines = [
-            f"[b]{result.registry_name}[/b]: {result.verdict} at {result.decided_at} "
+            f"[b]{result.registry_name}[/b]: {verdict_words(result.verdict)} at "
+            f"{result.decided_at} "
             f"({result.decided_host})",
             escape(result.detail),
         ]
         if result.explanation:
             lines.append(escape(result.explanation))
+        # The same advice as `acrfence probe`, following the journal's record of what the
+        # operator intends (a lockdown still in force is never offered to be undone).
+        advice = probe_advice(
+            result, self._locked_down_by(result), from_subnet=self._options_subnet is not None
+        )
         offers = []
-        if offers_lockdown(result):
+        if advice is not None and advice.offer == "lockdown":
             offers.append("[b]l[/b] lock it down")
-        if result.client_ip and result.verdict == "denied":
-            offers.append(f"[b]i[/b] add an IP rule for {result.client_ip}")
+        elif advice is not None and advice.offer == "ip-rule":
+            offers.append(f"[b]i[/b] {escape(advice.text)}")
+        elif advice is not None:
+            lines.append(escape(advice.text))
         if offers and self.context is not None and self.context.read_only:
             offers = []  # read-only: no change is offered (and the keys refuse)
         if offers:
             lines.append("Next: " + ";  ".join(offers))
         panel.update("\n".join(lines))
+
+    def _locked_down_by(self, result: ProbeResult) -> str | None:
+        """The journaled lockdown of this registry still in force, if any."""
+        services = getattr(getattr(self.context, "app", None), "services", None)
+        if services is None or result.registry_id is None:
+            return None
+        try:
+            run = services.journal().latest_lockdown(result.registry_id)
+        except Exception:  # an unreadable journal only makes the advice less specific
+            return None
+        return run.id if run else None
 
     def action_offer_lockdown(self) -> None:
         result = self.current_result()
@@ -343,6 +367,14 @@ class ProbeWizardScreen(Screen[None]):
         result = self.current_result()
         if result is None or not result.client_ip or result.registry_id is None:
             self.notify("An IP rule is offered for a client IP the firewall denied.")
+            return
+        locked_down_by = self._locked_down_by(result)
+        if locked_down_by:
+            # Denied is what the operator's lockdown asked for: don't help undo it by reflex.
+            self.notify(
+                f"{result.registry_name} was locked down (run {locked_down_by}): being denied "
+                "from here is the lockdown working. Add IP rules from the lockdown wizard (l)."
+            )
             return
         self.post_message(
             self.IpRuleRequested(result.registry_id, result.client_ip, self._source_address)

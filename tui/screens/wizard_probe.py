@@ -64,6 +64,7 @@ async def _one(
     from services.probe.options import StageTimeouts
     from services.probe.runner import ProbeRunner
     from services.probe.watch import probe_until
+    from services.probe.wording import verdict_words
     from tui.screens.probe_setup import setup_from_services
 
     options = replace(
@@ -76,7 +77,7 @@ async def _one(
     report(target, f"from {target.where}: probing, expecting {expectation}…", False)
 
     def on_round(results: list[Any], left: float) -> None:
-        verdict = results[0].verdict if results else "?"
+        verdict = verdict_words(results[0].verdict) if results else "?"
         if results and results[0].matches(expectation):
             return  # the final line says it
         report(
@@ -96,9 +97,9 @@ async def _one(
     )
     final = results[0] if results else None
     if final is not None and final.matches(expectation):
-        report(target, f"✓ from {target.where}: {final.verdict}, as expected", True)
+        report(target, f"✓ from {target.where}: {verdict_words(final.verdict)}, as expected", True)
     else:
-        verdict = final.verdict if final else "no answer"
+        verdict = verdict_words(final.verdict) if final else "no answer"
         report(
             target,
             f"✗ from {target.where}: still {verdict} after {int(wait_seconds)} s "

@@ -1,0 +1,72 @@
+"""The dashboard on the fleet pass (--via resource-graph) and the status line while reads are
+paced: subscriptions read out of the total, and a word when ARM's throttling holds reads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from helpers import ROOT, inventory_loaded
+from textual.app import App, ComposeResult
+
+from services.read_pacing import PacingStatus
+from tui.app import AcrFenceApp
+from tui.launch import build_services
+from widgets.load_status import LoadStatus
+from widgets.palette import install_palette
+
+
+async def test_the_dashboard_reads_the_fleet_through_resource_graph(emulator) -> None:
+    arm_app = AcrFenceApp(build_services(emulator.env, "demo"))
+    graph_app = AcrFenceApp(build_services(emulator.env, "demo", via="resource-graph"))
+    async with arm_app.run_test(size=(120, 40)) as pilot:
+        await inventory_loaded(pilot)
+        by_arm = {(r.name, r.rules.default_action) for r in arm_app.data.inventory.registries}
+    async with graph_app.run_test(size=(120, 40)) as pilot:
+        await inventory_loaded(pilot)
+        by_graph = {(r.name, r.rules.default_action) for r in graph_app.data.inventory.registries}
+        assert "Resource Graph" in graph_app.sub_title and "lag" in graph_app.sub_title
+    assert by_graph == by_arm
+    assert {f.code for f in graph_app.data.findings} == {f.code for f in arm_app.data.findings}
+
+
+class _StatusHost(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        install_palette(self.console, colour=True)  # as the app does: states by name
+
+    def compose(self) -> ComposeResult:
+        yield LoadStatus()
+
+
+def _line(app: App[None]) -> str:
+    return str(app.query_one("#load-line").render())
+
+
+async def test_status_line_counts_subscriptions_and_says_when_reads_wait() -> None:
+    app = _StatusHost()
+    async with app.run_test() as pilot:
+        status = app.query_one(LoadStatus)
+        common = {"done": 7, "total": 20, "counts": "5 registries", "failures": (), "names": {}}
+        status.show(loading=True, subscriptions=(3, 10), **common)
+        await pilot.pause()
+        assert "3/10 subscriptions" in _line(app)
+        assert "throttling" not in _line(app)
+        waiting = PacingStatus(waiting_scopes=2, throttled=0, waited_s=1.5).describe()
+        status.show(loading=True, subscriptions=(3, 10), waiting=waiting, **common)
+        await pilot.pause()
+        assert "pacing reads to ARM's throttling (2 subscriptions)" in _line(app)
+        quota = PacingStatus(0, 0, 0.0, quota_wait=True).describe()
+        status.show(loading=True, subscriptions=(4, 10), waiting=quota, **common)
+        await pilot.pause()
+        assert "Resource Graph's query quota" in _line(app)
+    assert PacingStatus(0, 3, 2.0).describe() is None
+
+
+def test_via_belongs_to_the_dashboard_alone(emulator) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--via", "resource-graph", "journal"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "--via is for the dashboard" in run.stderr
