@@ -96,11 +96,3 @@ def probe_advice(
             )
         return Advice("lock it down", "lockdown")
     return None
-    if verdict.network_allowed and result.rules_disagree:
-        if locked_down_by:
-            return Advice(
-                f"reachable although locked down (run {locked_down_by}): the rules may not "
-                "have reached the data plane yet; probe again in a few minutes"
-            )
-        return Advice("lock it down", "lockdown")
-    return None
