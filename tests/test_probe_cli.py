@@ -227,7 +227,7 @@ def test_pull_of_a_missing_image_is_not_reachable(emulator, monkeypatch, capsys)
     row = next(
         line for line in capsys.readouterr().out.splitlines() if line.startswith("mycontainer")
     )
-    assert "not-found" in row and "MANIFEST_UNKNOWN" in row
+    assert "image not found" in row and "NOT MET" in row and "MANIFEST_UNKNOWN" in row
 
 
 def test_pull_from_the_internet_after_a_lockdown_is_denied(emulator, monkeypatch, capsys) -> None:

@@ -11,7 +11,8 @@ import importlib
 import os
 import sys
 
-from tui.arguments import OneLineArgumentParser
+from tui.commands.arguments import OneLineArgumentParser
+from tui.commands.exit_codes import Exit
 
 # Subcommand name -> module under tui.commands; each module is imported only when needed
 # for its parser (cheap: the modules keep heavy imports inside run()).
@@ -99,23 +100,23 @@ def main(argv: list[str] | None = None) -> int:
             hint = " (put it after `inventory`)" if args.command == "inventory" else ""
             print(f"acrfence: {option} is for the dashboard, not `{args.command}`{hint}",
                   file=sys.stderr)  # fmt: skip
-            return 2
+            return Exit.BAD_INPUT
     try:
         if args.command is None:
             from tui.launch import launch_dashboard
 
             return launch_dashboard(args)
-        from tui.headless_modes import run_headless
+        from tui.commands.headless_modes import run_headless
 
         return run_headless(args)  # honours --read-only and --demo
     except KeyboardInterrupt:
         print("acrfence: interrupted", file=sys.stderr)
-        return 130
+        return Exit.INTERRUPTED
     except BrokenPipeError:
         # The reader (`| head`) went away: stop quietly, as other Unix tools do. Point stdout
         # at /dev/null so the interpreter's final flush doesn't raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+        return Exit.BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.commands.exit_codes import Exit
+
 if TYPE_CHECKING:
     from tui.app import AppServices
 
@@ -26,7 +28,6 @@ __all__ = [
     "subscriptions_from_env",
 ]
 
-BAD_CONFIG = 2
 SUBSCRIPTIONS_VARIABLE = "ACRFENCE_SUBSCRIPTIONS"
 
 
@@ -164,13 +165,13 @@ def launch_dashboard(args: Namespace) -> int:
     welcome = DEMO_WELCOME
     if getattr(args, "demo", False) and getattr(args, "rehearse", None):
         print("acrfence: choose --demo or --rehearse FILE, not both", file=sys.stderr)
-        return BAD_CONFIG
+        return Exit.BAD_INPUT
     if getattr(args, "demo", False) or getattr(args, "rehearse", None):
         try:
             emulator, demo_directory, description, welcome = start_local_emulator(args)
         except ValueError as error:  # a SeedError too: one line, nothing started
             print(f"acrfence: {error}", file=sys.stderr)
-            return BAD_CONFIG
+            return Exit.BAD_INPUT
         env = {**os.environ, **emulator.env}
     elif os.environ.get("ACRFENCE_ARM_ENDPOINT"):
         description = os.environ["ACRFENCE_ARM_ENDPOINT"]
@@ -180,7 +181,7 @@ def launch_dashboard(args: Namespace) -> int:
             services = build_services(env, description, getattr(args, "dashboard_via", None))
         except ValueError as error:
             print(f"acrfence: {error}", file=sys.stderr)
-            return BAD_CONFIG
+            return Exit.BAD_INPUT
         from services.public_ip import known_public_ip
 
         # The same discovery as the headless commands (ACRFENCE_PUBLIC_IP, the emulator's too).

@@ -24,6 +24,7 @@ _WORDS = {
     Verdict.REACHABLE: "reachable (signed in)",
     Verdict.AUTH_REQUIRED: "reachable (login required)",
     Verdict.AUTH_FAILED: "reachable (login refused)",
+    Verdict.NOT_FOUND: "reachable, image not found",
     Verdict.DENIED: "denied",
     Verdict.PRIVATE_ONLY: "private link only",
     Verdict.DNS_FAILURE: "no DNS answer",
@@ -43,7 +44,7 @@ EXPECT_RULES_DISAGREE = "RULES DISAGREE"
 def verdict_words(verdict: Verdict | str) -> str:
     try:
         return _WORDS[Verdict(verdict)]
-    except ValueError:
+    except (ValueError, KeyError):  # a code this version has no words for: say the code
         return str(verdict)
 
 

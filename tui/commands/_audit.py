@@ -10,9 +10,6 @@ import argparse
 import sys
 from typing import Any
 
-EXIT_BAD_INPUT = 2
-EXIT_AZURE_ERROR = 3
-
 
 class BadInput(ValueError):
     """A command-line value that can't be used: one line, exit 2, nothing read or written."""

@@ -11,6 +11,8 @@ import argparse
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from tui.commands.exit_codes import Exit
+
 if TYPE_CHECKING:
     from services.models import Plan, RunRecord
     from services.plans.effect import EffectCheck
@@ -67,8 +69,8 @@ def run_async(
 
 def show_plan(plan: Plan, args: argparse.Namespace, *, as_json: bool) -> None:
     """The plan as text, or (with --json, when ``as_json``) as JSON with no run yet."""
-    from services.plans import console
     from services.plans.render import render_plan
+    from tui.commands import plan_console as console
 
     if args.json and as_json:
         console.print_json({"plan": plan.to_json(), "run": None})
@@ -87,7 +89,7 @@ async def confirm_and_apply(
     check the data plane agrees (``effect``), and turn the outcome into the exit code."""
     import sys
 
-    from services.plans import console
+    from tui.commands import plan_console as console
 
     refused = console.confirm(command, registry_name, args.yes)
     if refused is not None:
@@ -104,7 +106,7 @@ async def finish_run(
     import sys
 
     from services.models import RunState
-    from services.plans import console
+    from tui.commands import plan_console as console
 
     stream = sys.stderr if args.json else sys.stdout
     check = None
@@ -151,14 +153,14 @@ async def in_session(
     """Run ``body`` and close the session; ``refusals`` are reported by their own message,
     any other error as the one sentence describe_error makes of it (no traceback)."""
     from services.errors import describe_error
-    from services.plans import console
+    from tui.commands import plan_console as console
 
     try:
         return await body()
     except refusals as exc:
-        return console.fail(command, str(exc), console.EXIT_FAILED)
+        return console.fail(command, str(exc), Exit.FAILED)
     except Exception as exc:  # Azure errors reach the operator as one sentence
-        return console.fail(command, describe_error(exc), console.EXIT_FAILED)
+        return console.fail(command, describe_error(exc), Exit.FAILED)
     finally:
         await session.close()
 
@@ -175,11 +177,11 @@ async def _continue(command: str, args: argparse.Namespace) -> int:
 
     from services.config import ConfigError, Target
     from services.models import RunState
-    from services.plans import console
     from services.plans.journal import Journal, JournalError
     from services.plans.render import render_plan, render_run_summary
     from services.plans.restore import NothingToUndo, build_undo_plan
     from services.plans.session import PlanSession, RunRefused
+    from tui.commands import plan_console as console
 
     journal = Journal()
     try:
@@ -189,10 +191,10 @@ async def _continue(command: str, args: argparse.Namespace) -> int:
         return console.fail(command, str(exc))
     if command == "resume" and run.state is RunState.DONE:
         print(f"run {run.id} is already done")
-        return console.EXIT_OK
+        return Exit.OK
     if command == "rollback" and run.state is RunState.ROLLED_BACK:
         print(f"run {run.id} is already rolled back (by {run.rolled_back_by})")
-        return console.EXIT_OK
+        return Exit.OK
     if not args.json:
         print(render_run_summary(run))
         if command == "rollback" and not run.rolled_back_by:
@@ -218,7 +220,7 @@ async def _continue(command: str, args: argparse.Namespace) -> int:
 
                 journal.save(replace(run, state=RunState.ROLLED_BACK))
                 print(f"{exc}: marked rolled back")
-                return console.EXIT_OK
+                return Exit.OK
         return await finish_run(command, result, args, effect)
 
     return await in_session(command, session, pick_up, refusals=(RunRefused,))

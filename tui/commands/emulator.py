@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from tui.arguments import port_number
+from tui.commands.arguments import port_number
+from tui.commands.exit_codes import Exit
 
 HELP = "run the local Azure emulator (ARM + ACR data plane) in the foreground"
 
@@ -76,12 +77,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.latency_ms < 0:
         print("acrfence emulator: --latency-ms must be 0 or more", file=sys.stderr)
-        return 2
+        return Exit.BAD_INPUT
     if args.token is not None and (not args.token.strip() or any(c.isspace() for c in args.token)):
         print(
             "acrfence emulator: --token must be a non-empty string without spaces", file=sys.stderr
         )
-        return 2
+        return Exit.BAD_INPUT
     try:
         handle = start_emulator(
             seed=args.seed,
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except (SeedError, ValueError, OSError) as exc:
         print(f"acrfence emulator: {exc}", file=sys.stderr)
-        return 2
+        return Exit.BAD_INPUT
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -114,4 +115,4 @@ def run(args: argparse.Namespace) -> int:
             pass
     finally:
         handle.stop()
-    return 0
+    return Exit.OK

@@ -15,8 +15,6 @@ import sys
 from typing import Any
 
 from tui.commands._audit import (
-    EXIT_AZURE_ERROR,
-    EXIT_BAD_INPUT,
     BadInput,
     add_profile_option,
     choose_registries,
@@ -24,11 +22,10 @@ from tui.commands._audit import (
     read_inventory,
     scope_of,
 )
+from tui.commands.exit_codes import Exit
 
 HELP = "list findings with the Azure Policy, PSRule, Prowler, Checkov, CloudSploit IDs they map to"
 
-EXIT_OK = 0
-EXIT_FOUND = 1
 _RANK = {"error": 0, "warning": 1, "info": 2}
 _MARK = {"error": "✖ error", "warning": "▲ warning", "info": "● info"}
 
@@ -85,11 +82,11 @@ def run(args: argparse.Namespace) -> int:
         profile = load_profile(args)
         inventory = read_inventory(args, "findings")
         if inventory is None:
-            return EXIT_AZURE_ERROR
+            return Exit.AZURE_REFUSED
         registry_ids = choose_registries(inventory, args.registry)
     except BadInput as error:
         print(f"acrfence findings: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return Exit.BAD_INPUT
     scope = scope_of(inventory, args.subscription)
     data = build_report(inventory, profile, registry_ids=registry_ids, scope=scope)
     # A gate that passes because a subscription couldn't be read must say so.
@@ -108,4 +105,4 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(document, indent=2))
     else:
         print(render_text(data))
-    return EXIT_FOUND if failing(data.findings, args.fail_on) else EXIT_OK
+    return Exit.FAILED if failing(data.findings, args.fail_on) else Exit.OK

@@ -11,13 +11,10 @@ import argparse
 import sys
 from typing import Any
 
-from tui.arguments import subscription_guid
+from tui.commands.arguments import subscription_guid
+from tui.commands.exit_codes import Exit
 
 HELP = "list subscriptions, registries and virtual networks with their network rules"
-
-EXIT_OK = 0
-EXIT_BAD_CONFIG = 2
-EXIT_AZURE_ERROR = 3
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -204,17 +201,17 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_in_flight < 1:
         print("acrfence inventory: --max-in-flight must be 1 or more", file=sys.stderr)
-        return EXIT_BAD_CONFIG
+        return Exit.BAD_INPUT
     try:
         target = Target.from_env()
     except ConfigError as error:
         print(f"acrfence inventory: {error}", file=sys.stderr)
-        return EXIT_BAD_CONFIG
+        return Exit.BAD_INPUT
     try:
         inventory = asyncio.run(_load(args, target))
     except Exception as error:  # every failure reaches the user as one line, never a traceback
         print(f"acrfence inventory: {describe_error(error)}", file=sys.stderr)
-        return EXIT_AZURE_ERROR
+        return Exit.AZURE_REFUSED
     if args.json:
         print(json.dumps(inventory_to_json(inventory, args.via), indent=2))
     else:
@@ -226,4 +223,4 @@ def run(args: argparse.Namespace) -> int:
                 f"\nRegistries and networks {LAG_NOTE}; registries whose rules matter were "
                 "read again through ARM."
             )
-    return EXIT_OK
+    return Exit.OK

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tui.commands.exit_codes import Exit
+
 HELP = "list journaled lockdown/restore runs with their steps and states"
 
 
@@ -12,15 +14,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from services.plans import console
     from services.plans.journal import Journal
     from services.plans.render import render_run_summary
+    from tui.commands import plan_console as console
 
     journal = Journal()
     runs = journal.runs()
     if args.json:
         console.print_json([r.to_json() for r in runs])
-        return console.EXIT_OK
+        return Exit.OK
     if not runs:
         print(f"no runs in {journal.directory}")
     for record in runs:
@@ -29,4 +31,4 @@ def run(args: argparse.Namespace) -> int:
     if unfinished:
         ids = ", ".join(r.id for r in unfinished)
         print(f"unfinished: {ids} (acrfence resume RUN_ID, or acrfence rollback RUN_ID)")
-    return console.EXIT_OK
+    return Exit.OK

@@ -12,6 +12,7 @@ from tui.commands._plan_command import (
     run_async,
     show_plan,
 )
+from tui.commands.exit_codes import Exit
 
 HELP = "lock a registry down to subnet(s): service endpoint, subnet rules, default Deny"
 
@@ -48,7 +49,6 @@ async def _run(args: argparse.Namespace) -> int:
     import sys
 
     from services.config import ConfigError, Target
-    from services.plans import console
     from services.plans.inputs import (
         PlanInputError,
         check_bypass,
@@ -63,6 +63,7 @@ async def _run(args: argparse.Namespace) -> int:
     from services.plans.lockdown import LockdownRequest
     from services.plans.session import PlanSession
     from services.public_ip import known_public_ip
+    from tui.commands import plan_console as console
 
     command = "lockdown"
     try:
@@ -100,9 +101,9 @@ async def _run(args: argparse.Namespace) -> int:
         if plan.blocked:
             for check in plan.blocks:
                 print(f"acrfence {command}: blocked: {check.message}", file=sys.stderr)
-            return console.EXIT_FAILED
+            return Exit.FAILED
         if args.plan:
-            return console.EXIT_OK
+            return Exit.OK
         return await confirm_and_apply(
             command,
             registry.name,

@@ -17,14 +17,12 @@ import argparse
 import sys
 from typing import Any
 
-from tui.arguments import positive_seconds, seconds
+from tui.commands.arguments import positive_seconds, seconds
+from tui.commands.exit_codes import Exit
 
 HELP = "probe registries' data plane (DNS, TCP, TLS, /v2/, token) and explain the verdict"
 
 # Azure's rule for registry names.
-EXIT_MISMATCH = 1
-EXIT_BAD_INPUT = 2
-EXIT_AZURE_ERROR = 3
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -93,7 +91,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _fail(message: str) -> int:
     print(f"acrfence probe: {message}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    return Exit.BAD_INPUT
 
 
 def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
@@ -153,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
 
     from services.config import ConfigError
     from services.errors import describe_error
-    from services.probe.cli_session import ProbeInputError, run_probe_command
+    from tui.commands.probe_session import ProbeInputError, run_probe_command
 
     try:
         return asyncio.run(run_probe_command(args, connect_to))
@@ -161,4 +159,4 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(error))
     except Exception as error:  # noqa: BLE001 - Azure errors reach users as one sentence
         print(f"acrfence probe: {describe_error(error)}", file=sys.stderr)
-        return EXIT_AZURE_ERROR
+        return Exit.AZURE_REFUSED

@@ -14,18 +14,16 @@ import sys
 from pathlib import Path
 
 from tui.commands._audit import (
-    EXIT_AZURE_ERROR,
-    EXIT_BAD_INPUT,
     BadInput,
     add_profile_option,
     load_profile,
     read_inventory,
     scope_of,
 )
+from tui.commands.exit_codes import Exit
 
 HELP = "write an HTML or Markdown report: access summary, findings, rules, auditor IDs"
 
-EXIT_OK = 0
 _FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
 
 
@@ -56,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
         profile = load_profile(args)
         inventory = read_inventory(args, "report")
         if inventory is None:
-            return EXIT_AZURE_ERROR
+            return Exit.AZURE_REFUSED
     except BadInput as error:
         print(f"acrfence report: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return Exit.BAD_INPUT
     data = build_report(inventory, profile, scope=scope_of(inventory, args.subscription))
     text = render_html(data) if kind == "html" else render_markdown(data)
     # Written whole to a temporary file then renamed, so a reader never sees half a report.
@@ -70,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         partial.unlink(missing_ok=True)
         print(f"acrfence report: can't write {path}: {error.strerror or error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return Exit.BAD_INPUT
     counts = data.severity_counts()
     summary = ", ".join(f"{n} {severity}" for severity, n in counts.items())
     print(f"wrote {path} ({len(data.registries)} registries; {summary})")
-    return EXIT_OK
+    return Exit.OK

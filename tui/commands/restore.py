@@ -12,6 +12,7 @@ from tui.commands._plan_command import (
     run_async,
     show_plan,
 )
+from tui.commands.exit_codes import Exit
 
 HELP = (
     "restore a registry: back to before its latest journaled lockdown (default), "
@@ -45,12 +46,12 @@ async def _run(args: argparse.Namespace) -> int:
 
     from services.config import ConfigError, Target
     from services.models import RunRecord, same_resource_id
-    from services.plans import console
     from services.plans.executor import ProgressCallback
     from services.plans.inputs import PlanInputError
     from services.plans.journal import Journal, JournalError
     from services.plans.restore import NothingToUndo
     from services.plans.session import PlanSession, RunRefused
+    from tui.commands import plan_console as console
 
     command = "restore"
     journal = Journal()
@@ -82,12 +83,12 @@ async def _run(args: argparse.Namespace) -> int:
                 plan = session.undo_plan(undo.id, kind="restore")
             except NothingToUndo as exc:
                 print(f"acrfence {command}: {exc}", file=sys.stderr)
-                return console.EXIT_OK
+                return Exit.OK
         else:
             plan = await session.open_plan(registry, remove_endpoints=args.remove_endpoints)
         show_plan(plan, args, as_json=args.plan)
         if args.plan:
-            return console.EXIT_OK
+            return Exit.OK
 
         async def apply(progress: ProgressCallback) -> RunRecord:
             if undo is not None:

@@ -15,12 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "copy the tenant (read only) into a seed file for the emulator, to rehearse on"
+from tui.commands.exit_codes import Exit
 
-EXIT_OK = 0
-EXIT_PARTIAL = 1
-EXIT_BAD_INPUT = 2
-EXIT_AZURE_ERROR = 3
+HELP = "copy the tenant (read only) into a seed file for the emulator, to rehearse on"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
+def _fail(message: str, code: int = Exit.BAD_INPUT) -> int:
     print(f"acrfence snapshot: {message}", file=sys.stderr)
     return code
 
@@ -85,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         snapshot = asyncio.run(_read(target, args.subscription))
     except Exception as error:  # every failure reaches the user as one line, never a traceback
-        return _fail(describe_error(error), EXIT_AZURE_ERROR)
+        return _fail(describe_error(error), Exit.AZURE_REFUSED)
     document = snapshot.document
     if args.redact:
         from services.snapshot_redact import redact_snapshot
@@ -108,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             f"{failure.subscription_id}: {failure.message}",
             file=sys.stderr,
         )
-    return EXIT_PARTIAL if snapshot.failures else EXIT_OK
+    return Exit.FAILED if snapshot.failures else Exit.OK
 
 
 def _check_loads(document: dict) -> None:

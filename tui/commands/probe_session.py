@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 from services.connect_to import ConnectTo
 from services.models import Inventory, ProbeExpectation, ProbeResult, Registry
 from services.probe.options import ProbeOptions, StageTimeouts, TokenProvider
-from services.probe.report import render_table, result_to_json
 from services.probe.runner import ProbeRunner
 from services.probe.watch import probe_until
 from services.public_ip import known_public_ip
+from tui.commands.exit_codes import Exit
+from tui.commands.probe_report import render_table, result_to_json
 
 if TYPE_CHECKING:
     from services.azure import AzureClients
@@ -62,12 +63,13 @@ async def pick_registries(
 
 def exit_code(results: Sequence[ProbeResult], expectation: ProbeExpectation | None) -> int:
     if expectation is None:
-        return 0
+        return Exit.OK
     # Only "met" passes: a verdict that matches --expect while the rules say otherwise is
     # reported (RULES DISAGREE), not waved through.
     from services.probe.wording import EXPECT_MET, expectation_status
 
-    return 0 if all(expectation_status(r, expectation) == EXPECT_MET for r in results) else 1
+    met = all(expectation_status(r, expectation) == EXPECT_MET for r in results)
+    return Exit.OK if met else Exit.FAILED
 
 
 def _advice(results: Sequence[ProbeResult], *, from_subnet: bool) -> dict[str, Any]:

@@ -13,12 +13,9 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from services.models import RunRecord, RunState, StepStatus
+from tui.commands.exit_codes import Exit
 
 __all__ = [
-    "EXIT_OK",
-    "EXIT_FAILED",
-    "EXIT_BAD_INPUT",
-    "EXIT_NOT_EFFECTIVE",
     "fail",
     "confirm",
     "progress_printer",
@@ -26,15 +23,11 @@ __all__ = [
     "run_outcome",
 ]
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
 # The run applied every step and its configuration reads back right, but the data plane
 # doesn't agree yet (or couldn't be probed): not verified.
-EXIT_NOT_EFFECTIVE = 4
 
 
-def fail(command: str, message: str, code: int = EXIT_BAD_INPUT) -> int:
+def fail(command: str, message: str, code: int = Exit.BAD_INPUT) -> int:
     print(f"acrfence {command}: {message}", file=sys.stderr)
     return code
 
@@ -59,7 +52,7 @@ def confirm(
     )
     answer = stdin.readline().strip()
     if answer != registry_name:
-        return fail(command, "cancelled: nothing changed", EXIT_FAILED)
+        return fail(command, "cancelled: nothing changed", Exit.FAILED)
     return None
 
 
@@ -102,7 +95,7 @@ def run_outcome(command: str, run: RunRecord, as_json: bool, effect: Any = None)
         if not as_json:
             seen = f": the data plane agrees ({effect.summary})" if effect is not None else ""
             print(f"run {run.id}: applied and verified{seen}")
-        return EXIT_OK
+        return Exit.OK
     if done:
         if not effect.outcomes:
             why = f"the data plane couldn't be probed from here ({effect.summary})"
@@ -113,7 +106,7 @@ def run_outcome(command: str, run: RunRecord, as_json: bool, effect: Any = None)
             f"probe again with `acrfence probe {run.plan.registry_name} --expect ... --wait 300`",
             file=sys.stderr,
         )
-        return EXIT_NOT_EFFECTIVE
+        return Exit.NOT_EFFECTIVE
     failed = next((r for r in run.records if r.status is StepStatus.FAILED), None)
     reason = (failed.error if failed else None) or run.error or f"run ended {run.state}"
     where = f"step {failed.index}: " if failed else ""
@@ -122,4 +115,4 @@ def run_outcome(command: str, run: RunRecord, as_json: bool, effect: Any = None)
         f"`acrfence resume {run.id}` retries, `acrfence rollback {run.id}` undoes",
         file=sys.stderr,
     )
-    return EXIT_FAILED
+    return Exit.FAILED

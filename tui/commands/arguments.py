@@ -15,6 +15,8 @@ import math
 import re
 from typing import NoReturn
 
+from tui.commands.exit_codes import Exit
+
 __all__ = [
     "OneLineArgumentParser",
     "seconds",
@@ -23,7 +25,6 @@ __all__ = [
     "subscription_guid",
 ]
 
-EXIT_BAD_INPUT = 2
 
 _ARGUMENT = re.compile(r"argument (?P<name>[^:]+): (?P<message>.*)", re.DOTALL)
 _CHOICE = re.compile(r"invalid choice: (?P<value>.+?) \(choose from (?P<choices>.*)\)")
@@ -51,7 +52,7 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         return parsed
 
     def _fail(self, prog: str, sentence: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"{prog}: {_one_line(sentence)}\n")
+        self.exit(Exit.BAD_INPUT, f"{prog}: {_one_line(sentence)}\n")
 
 
 def _sentence(message: str, prog: str) -> str:

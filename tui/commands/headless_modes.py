@@ -15,9 +15,10 @@ from argparse import Namespace
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from tui.commands.exit_codes import Exit
+
 __all__ = ["run_headless", "read_only_refusal"]
 
-EXIT_BAD_INPUT = 2
 # Commands that change Azure; with their --plan flag (where they have one) they only read.
 _CHANGING = ("lockdown", "restore", "resume", "rollback")
 JOURNAL_VARIABLE = "ACRFENCE_JOURNAL_DIR"
@@ -37,11 +38,11 @@ def run_headless(args: Namespace) -> int:
     refusal = read_only_refusal(args)
     if refusal is not None:
         print(f"acrfence {args.command}: {refusal}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return Exit.BAD_INPUT
     wait = getattr(args, "wait", None)
     if args.command in _CHANGING and wait is not None and not wait >= 0:
         print(f"acrfence {args.command}: --wait must be 0 or more seconds", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return Exit.BAD_INPUT
     if not getattr(args, "demo", False):
         return int(args.handler(args) or 0)
     if args.command == "emulator":
@@ -52,7 +53,7 @@ def run_headless(args: Namespace) -> int:
                 "drop --demo to use --seed or --state",
                 file=sys.stderr,
             )
-            return EXIT_BAD_INPUT
+            return Exit.BAD_INPUT
         from tui.launch import demo_state_directory
 
         directory = demo_state_directory(reset=bool(getattr(args, "reset_demo", False)))
