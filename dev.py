@@ -37,7 +37,28 @@ def _pyproject_digest() -> str:
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
 
 
+# The folders that install as acrfence.<name> (pyproject's package-dir).
+PACKAGES = ("services", "tui", "widgets", "emulator")
+TYPING_TREE = ROOT / ".typing"
+
+
+def ensure_typing_tree() -> None:
+    """.typing/acrfence/<package> -> ../../<package>: the installed names, on disk.
+
+    The folders install under the acrfence name through setuptools' package-dir mapping, which
+    Python resolves with an import hook; mypy reads files and follows no hooks, so it finds
+    ``acrfence.services`` through these links instead ([tool.mypy] mypy_path).
+    """
+    home = TYPING_TREE / "acrfence"
+    home.mkdir(parents=True, exist_ok=True)
+    for name in PACKAGES:
+        link = home / name
+        if not link.is_symlink():
+            link.symlink_to(Path("..", "..", name))
+
+
 def ensure_venv() -> None:
+    ensure_typing_tree()
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit("acrfence needs Python 3.11 or newer")
     if not (BIN / "python").exists():

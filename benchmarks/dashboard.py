@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tui.app import AcrFenceApp  # noqa: E402
-from tui.launch import build_services  # noqa: E402
-from widgets.registry_table import RegistryTable  # noqa: E402
+from acrfence.tui.app import AcrFenceApp  # noqa: E402
+from acrfence.tui.launch import build_services  # noqa: E402
+from acrfence.widgets.registry_table import RegistryTable  # noqa: E402
 
 BIG_SEED = "generate:50x100x4x50"  # 50 subscriptions: 5,000 registries, 10,000 subnets
 
@@ -41,7 +41,7 @@ BIG_SEED = "generate:50x100x4x50"  # 50 subscriptions: 5,000 registries, 10,000 
 def emulator_env(seed: str, latency_ms: int, in_process: bool):
     """The ACRFENCE_* variables of a running emulator; stopped on exit."""
     if in_process:
-        from emulator.runner import start_emulator
+        from acrfence.emulator.runner import start_emulator
 
         handle = start_emulator(seed=seed, latency_ms=latency_ms)
         try:
@@ -49,7 +49,7 @@ def emulator_env(seed: str, latency_ms: int, in_process: bool):
         finally:
             handle.stop()
         return
-    command = [sys.executable, "-m", "tui.cli", "emulator", "--seed", seed]
+    command = [sys.executable, "-m", "acrfence.tui.cli", "emulator", "--seed", seed]
     command += ["--latency-ms", str(latency_ms)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)

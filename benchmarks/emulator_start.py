@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
 
-from emulator.runner import start_emulator  # noqa: E402
-from emulator.seeds import build_tenant  # noqa: E402
+from acrfence.emulator.runner import start_emulator  # noqa: E402
+from acrfence.emulator.seeds import build_tenant  # noqa: E402
 
 SEED = "generate:50x100x4x50"  # 5,000 registries, 10,000 subnets
 

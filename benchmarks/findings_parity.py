@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import services.analysis.findings as findings_module  # noqa: E402
-from services.analysis import find_findings  # noqa: E402
-from services.analysis.profiles import PROFILES  # noqa: E402
-from services.models import (  # noqa: E402
+from acrfence.services.analysis import find_findings  # noqa: E402
+from acrfence.services.analysis.profiles import PROFILES  # noqa: E402
+from acrfence.services.models import (  # noqa: E402
     ACR_SERVICE_ENDPOINT,
     Inventory,
     IpRule,

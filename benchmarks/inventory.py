@@ -33,10 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from services.azure import AzureClients  # noqa: E402
-from services.config import Target  # noqa: E402
-from services.inventory import DEFAULT_MAX_IN_FLIGHT, InventoryService  # noqa: E402
-from services.resource_graph import (  # noqa: E402
+from acrfence.services.azure import AzureClients  # noqa: E402
+from acrfence.services.config import Target  # noqa: E402
+from acrfence.services.inventory import DEFAULT_MAX_IN_FLIGHT, InventoryService  # noqa: E402
+from acrfence.services.resource_graph import (  # noqa: E402
     ROWS_PER_PAGE,
     SUBSCRIPTIONS_PER_QUERY,
     ResourceGraphInventory,
@@ -53,7 +53,7 @@ PAGE_SIZE = 50  # the emulator's (and ARM's usual) page size for these listings
 
 def start_emulator(seed: str, latency_ms: int) -> tuple[subprocess.Popen, dict]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "emulator", "--seed", seed, "--latency-ms",
+        [sys.executable, "-m", "acrfence.tui.cli", "emulator", "--seed", seed, "--latency-ms",
          str(latency_ms)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip

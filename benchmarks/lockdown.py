@@ -26,11 +26,11 @@ SUBNET = (
 
 
 async def one_round(env: dict[str, str], state_dir: Path) -> tuple[float, float, float]:
-    from services.config import Target
-    from services.models import RunState
-    from services.plans.journal import Journal
-    from services.plans.lockdown import LockdownRequest
-    from services.plans.session import PlanSession
+    from acrfence.services.config import Target
+    from acrfence.services.models import RunState
+    from acrfence.services.plans.journal import Journal
+    from acrfence.services.plans.lockdown import LockdownRequest
+    from acrfence.services.plans.session import PlanSession
 
     async with PlanSession.for_target(Target.from_env(env), Journal(state_dir)) as session:
         started = time.perf_counter()
@@ -51,7 +51,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from emulator.runner import start_emulator
+    from acrfence.emulator.runner import start_emulator
 
     handle = start_emulator(seed="demo", latency_ms=args.latency_ms)
     try:

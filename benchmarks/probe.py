@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 _CHILD = """
 import json, sys, time
-from emulator.runner import start_emulator
+from acrfence.emulator.runner import start_emulator
 handle = start_emulator(seed=sys.argv[1])
 handle.faults.set_latency(int(sys.argv[2]), match="GET /v2/")
 print(json.dumps({"env": handle.env}), flush=True)
@@ -63,10 +63,10 @@ def cpu_seconds(pid: int) -> float | None:
 async def measure(
     env: dict[str, str], count: int, concurrency: int, server_pid: int
 ) -> dict[str, float]:
-    from services.azure import AzureClients
-    from services.config import Target
-    from services.inventory import InventoryService
-    from services.probe import ProbeOptions, ProbeRunner
+    from acrfence.services.azure import AzureClients
+    from acrfence.services.config import Target
+    from acrfence.services.inventory import InventoryService
+    from acrfence.services.probe import ProbeOptions, ProbeRunner
 
     target = Target.from_env(env)
     async with AzureClients(target) as clients:

@@ -20,14 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulator.runner import start_emulator  # noqa: E402
-from services.azure import AzureClients  # noqa: E402
-from services.config import Target  # noqa: E402
-from services.inventory import InventoryService  # noqa: E402
-from services.probe import ProbeOptions, ProbeRunner  # noqa: E402
-from services.probe.pull import ImageReference  # noqa: E402
-from services.snapshot import TenantSnapshotter  # noqa: E402
-from services.snapshot_redact import redact_snapshot  # noqa: E402
+from acrfence.emulator.runner import start_emulator  # noqa: E402
+from acrfence.services.azure import AzureClients  # noqa: E402
+from acrfence.services.config import Target  # noqa: E402
+from acrfence.services.inventory import InventoryService  # noqa: E402
+from acrfence.services.probe import ProbeOptions, ProbeRunner  # noqa: E402
+from acrfence.services.probe.pull import ImageReference  # noqa: E402
+from acrfence.services.snapshot import TenantSnapshotter  # noqa: E402
+from acrfence.services.snapshot_redact import redact_snapshot  # noqa: E402
 
 
 async def _read(handle) -> tuple[dict, float]:

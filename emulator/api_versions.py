@@ -8,7 +8,7 @@ and `NoRegisteredProviderFound` for a resource provider's types.
 
 from __future__ import annotations
 
-from emulator.errors import ArmError
+from acrfence.emulator.errors import ArmError
 
 REGISTRY_VERSIONS: tuple[str, ...] = (
     "2016-06-27-preview",

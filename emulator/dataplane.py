@@ -26,19 +26,19 @@ import json
 
 from aiohttp import web
 
-from emulator.access import Caller, decide
-from emulator.registry_api import RegistryApi
-from emulator.registry_content import DEFAULT_REPOSITORIES, Repository, build_repositories
-from emulator.registry_http import (
+from acrfence.emulator.access import Caller, decide
+from acrfence.emulator.registry_api import RegistryApi
+from acrfence.emulator.registry_content import DEFAULT_REPOSITORIES, Repository, build_repositories
+from acrfence.emulator.registry_http import (
     COMMON_HEADERS,
     LOGIN_SERVER,
     REGISTRY_KEY,
     UNAUTHORIZED_BODY,
     errors_response,
 )
-from emulator.registry_tokens import Scope, TokenSigner, grants, parse_scopes
-from emulator.registry_writes import RegistryWrites
-from emulator.state import CONTAINER_REGISTRY, INTERNET_VANTAGE, Tenant
+from acrfence.emulator.registry_tokens import Scope, TokenSigner, grants, parse_scopes
+from acrfence.emulator.registry_writes import RegistryWrites
+from acrfence.emulator.state import CONTAINER_REGISTRY, INTERNET_VANTAGE, Tenant
 
 # Actions ACR knows; an access token grants only these, as requested.
 KNOWN_ACTIONS = frozenset({"pull", "push", "delete", "metadata_read", "metadata_write", "*"})

@@ -27,8 +27,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from emulator.mutations import Mutation, mutation_from_spec
-from emulator.state import Tenant
+from acrfence.emulator.mutations import Mutation, mutation_from_spec
+from acrfence.emulator.state import Tenant
 
 
 @dataclass

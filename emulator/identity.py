@@ -26,7 +26,7 @@ import secrets
 import time
 import uuid
 
-from emulator.state import Subscription
+from acrfence.emulator.state import Subscription
 
 IDENTITY_PATH = "/metadata/identity/oauth2/token"
 # The managed identity's ids (a system-assigned identity of a VM in the demo tenant).

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from emulator.state import Tenant
+from acrfence.emulator.state import Tenant
 
 Mutation = Callable[[Tenant], None]
 

@@ -9,8 +9,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from emulator.state import Tenant
-from emulator.tenant_json import tenant_from_json, tenant_to_json
+from acrfence.emulator.state import Tenant
+from acrfence.emulator.tenant_json import tenant_from_json, tenant_to_json
 
 
 def load_state(path: Path) -> Tenant | None:

@@ -20,11 +20,16 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from emulator.registry_content import CREATED, DEFAULT_ATTRIBUTES, Image, Repository
-from emulator.registry_http import COMMON_HEADERS, LOGIN_SERVER, REGISTRY_KEY, errors_response
+from acrfence.emulator.registry_content import CREATED, DEFAULT_ATTRIBUTES, Image, Repository
+from acrfence.emulator.registry_http import (
+    COMMON_HEADERS,
+    LOGIN_SERVER,
+    REGISTRY_KEY,
+    errors_response,
+)
 
 if TYPE_CHECKING:
-    from emulator.dataplane import DataPlane
+    from acrfence.emulator.dataplane import DataPlane
 
 _MANIFEST_ACCEPT_ALL = ("*/*", "application/*")
 

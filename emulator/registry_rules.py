@@ -28,8 +28,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from emulator.errors import ArmError, bad_request
-from emulator.state import CONTAINER_REGISTRY, Tenant
+from acrfence.emulator.errors import ArmError, bad_request
+from acrfence.emulator.state import CONTAINER_REGISTRY, Tenant
 
 MAX_VNET_RULES = 100
 MAX_IP_RULES = 200

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from emulator.registry_content import DEFAULT_ATTRIBUTES
-from emulator.registry_http import COMMON_HEADERS, errors_response
+from acrfence.emulator.registry_content import DEFAULT_ATTRIBUTES
+from acrfence.emulator.registry_http import COMMON_HEADERS, errors_response
 
 if TYPE_CHECKING:
-    from emulator.dataplane import DataPlane
-    from emulator.registry_api import RegistryApi
+    from acrfence.emulator.dataplane import DataPlane
+    from acrfence.emulator.registry_api import RegistryApi
 
 _CHANGEABLE = (*DEFAULT_ATTRIBUTES, "teleportEnabled")
 

@@ -35,9 +35,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from emulator.errors import ArmError
-from emulator.json_copy import copy_json
-from emulator.state import Tenant
+from acrfence.emulator.errors import ArmError
+from acrfence.emulator.json_copy import copy_json
+from acrfence.emulator.state import Tenant
 
 __all__ = ["GraphQuota", "ResourceGraph", "GRAPH_API_VERSIONS"]
 

@@ -1,7 +1,7 @@
 """Start the emulator in a background thread with its own event loop.
 
 ```python
-from emulator.runner import start_emulator
+from acrfence.emulator.runner import start_emulator
 with start_emulator(seed="demo") as handle:
     handle.info      # what `acrfence emulator` prints: arm_endpoint, ca_cert, registry_endpoint,
                      # vantages, public_ip, token, env, az_env (for the Azure CLI)
@@ -20,17 +20,17 @@ import asyncio
 import threading
 from pathlib import Path
 
-from emulator.arm.context import Settings
-from emulator.certs import certificate_authority
-from emulator.connect_proxy import ConnectProxy
-from emulator.faults import FaultController
-from emulator.identity import IDENTITY_PATH, make_token
-from emulator.persistence import StateFile, load_state
-from emulator.resource_graph import ResourceGraph
-from emulator.seeds import build_tenant
-from emulator.server import EmulatorServer
-from emulator.state import INTERNET_VANTAGE, Tenant
-from emulator.throttle import ReadThrottle, ThrottleSettings
+from acrfence.emulator.arm.context import Settings
+from acrfence.emulator.certs import certificate_authority
+from acrfence.emulator.connect_proxy import ConnectProxy
+from acrfence.emulator.faults import FaultController
+from acrfence.emulator.identity import IDENTITY_PATH, make_token
+from acrfence.emulator.persistence import StateFile, load_state
+from acrfence.emulator.resource_graph import ResourceGraph
+from acrfence.emulator.seeds import build_tenant
+from acrfence.emulator.server import EmulatorServer
+from acrfence.emulator.state import INTERNET_VANTAGE, Tenant
+from acrfence.emulator.throttle import ReadThrottle, ThrottleSettings
 
 
 class EmulatorHandle:

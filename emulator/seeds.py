@@ -10,14 +10,14 @@ import json
 import re
 from pathlib import Path
 
-from emulator.resources import (
+from acrfence.emulator.resources import (
     make_private_endpoint_connection,
     make_registry,
     make_subnet,
     make_vnet,
 )
-from emulator.state import CONTAINER_REGISTRY, Subscription, Tenant
-from emulator.tenant_json import tenant_from_json
+from acrfence.emulator.state import CONTAINER_REGISTRY, Subscription, Tenant
+from acrfence.emulator.tenant_json import tenant_from_json
 
 # Fixed GUIDs so resource IDs are stable across runs.
 SUB_PRODUCTION = "6f1e2c43-8a7b-4d0e-9c15-2b3a4d5e6f70"

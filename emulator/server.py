@@ -16,19 +16,19 @@ import uuid
 
 from aiohttp import web
 
-from emulator.arm.context import ArmContext, Reply, Settings
-from emulator.arm.registries import render as render_registry
-from emulator.arm.routes import arm_router
-from emulator.certs import registry_names, server_context
-from emulator.dataplane import DataPlane
-from emulator.errors import ArmError
-from emulator.faults import FaultController
-from emulator.identity import IDENTITY_PATH, identity_answer
-from emulator.lro import OperationStore
-from emulator.resource_graph import STABLE_REGISTRY_VERSION, GraphQuota, ResourceGraph
-from emulator.state import Tenant
-from emulator.tenant_json import tenant_to_json
-from emulator.throttle import ReadThrottle, ThrottleSettings
+from acrfence.emulator.arm.context import ArmContext, Reply, Settings
+from acrfence.emulator.arm.registries import render as render_registry
+from acrfence.emulator.arm.routes import arm_router
+from acrfence.emulator.certs import registry_names, server_context
+from acrfence.emulator.dataplane import DataPlane
+from acrfence.emulator.errors import ArmError
+from acrfence.emulator.faults import FaultController
+from acrfence.emulator.identity import IDENTITY_PATH, identity_answer
+from acrfence.emulator.lro import OperationStore
+from acrfence.emulator.resource_graph import STABLE_REGISTRY_VERSION, GraphQuota, ResourceGraph
+from acrfence.emulator.state import Tenant
+from acrfence.emulator.tenant_json import tenant_to_json
+from acrfence.emulator.throttle import ReadThrottle, ThrottleSettings
 
 ANONYMOUS_PATHS = ("/metadata/endpoints",)
 RESOURCE_GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from emulator.json_copy import copy_json
-from emulator.resources import new_etag
+from acrfence.emulator.json_copy import copy_json
+from acrfence.emulator.resources import new_etag
 
 INTERNET_VANTAGE = "127.0.0.1"
 INTERNET_PUBLIC_IP = "203.0.113.10"  # documentation range (RFC 5737): "the internet"

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import copy
 
-from emulator.registry_content import build_repositories
-from emulator.state import Subscription, Tenant
+from acrfence.emulator.registry_content import build_repositories
+from acrfence.emulator.state import Subscription, Tenant
 
 
 def tenant_from_json(document: dict) -> Tenant:

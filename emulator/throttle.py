@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from emulator.errors import ArmError
+from acrfence.emulator.errors import ArmError
 
 __all__ = ["ReadThrottle", "ThrottleSettings", "TokenBucket"]
 

@@ -17,8 +17,8 @@ from azure.core.pipeline import policies
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.mgmt.core.policies import ARMHttpLoggingPolicy, AsyncARMChallengeAuthenticationPolicy
 
-from services.config import Target
-from services.read_pacing import ReadPacer, ReadPacingPolicy
+from acrfence.services.config import Target
+from acrfence.services.read_pacing import ReadPacer, ReadPacingPolicy
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential

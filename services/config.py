@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from services.connect_to import ConnectTo, ConnectToError, parse_connect_to_list
+from acrfence.services.connect_to import ConnectTo, ConnectToError, parse_connect_to_list
 
 __all__ = ["Target", "ConfigError", "CLOUD_ARM_ENDPOINTS", "DEFAULT_ARM_ENDPOINT"]
 

@@ -24,19 +24,23 @@ from azure.core.exceptions import (
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from services.azure import NETWORK_API_VERSION, AzureClients
-from services.errors import AcrfenceError, describe_error, error_code
-from services.models.inventory import (
+from acrfence.services.azure import NETWORK_API_VERSION, AzureClients
+from acrfence.services.errors import AcrfenceError, describe_error, error_code
+from acrfence.services.models.inventory import (
     Inventory,
     Registry,
     Subscription,
     SubscriptionFailure,
     VirtualNetwork,
 )
-from services.models.resource_id import REGISTRY_TYPE, is_subscription_id, parse_resource_id
-from services.read_pacing import PacingStatus
-from services.registry_rules import registry_from_arm
-from services.subnet_endpoints import virtual_network_from_arm
+from acrfence.services.models.resource_id import (
+    REGISTRY_TYPE,
+    is_subscription_id,
+    parse_resource_id,
+)
+from acrfence.services.read_pacing import PacingStatus
+from acrfence.services.registry_rules import registry_from_arm
+from acrfence.services.subnet_endpoints import virtual_network_from_arm
 
 __all__ = [
     "SubscriptionsLoaded",

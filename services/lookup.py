@@ -9,17 +9,17 @@ from collections.abc import Iterable
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from services.azure import AzureClients
-from services.errors import AcrfenceError
-from services.inventory import InventoryService
-from services.models.inventory import Inventory, Registry
-from services.models.resource_id import (
+from acrfence.services.azure import AzureClients
+from acrfence.services.errors import AcrfenceError
+from acrfence.services.inventory import InventoryService
+from acrfence.services.models.inventory import Inventory, Registry
+from acrfence.services.models.resource_id import (
     REGISTRY_TYPE,
     ResourceIdError,
     is_registry_name,
     parse_resource_id,
 )
-from services.registry_rules import RegistryRuleService
+from acrfence.services.registry_rules import RegistryRuleService
 
 __all__ = ["RegistryNotFound", "AmbiguousRegistryName", "find_registry", "did_you_mean"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from services.azure import AzureClients
-from services.errors import AcrfenceError
-from services.registry_rules import raw_json
+from acrfence.services.azure import AzureClients
+from acrfence.services.errors import AcrfenceError
+from acrfence.services.registry_rules import raw_json
 
 __all__ = ["ProviderService", "ACR_NAMESPACE"]
 

@@ -18,9 +18,13 @@ from typing import Any, cast
 
 from azure.core.exceptions import HttpResponseError
 
-from services.azure import REGISTRY_API_VERSION, REGISTRY_FALLBACK_API_VERSION, AzureClients
-from services.errors import AcrfenceError, VerificationFailed
-from services.models.inventory import (
+from acrfence.services.azure import (
+    REGISTRY_API_VERSION,
+    REGISTRY_FALLBACK_API_VERSION,
+    AzureClients,
+)
+from acrfence.services.errors import AcrfenceError, VerificationFailed
+from acrfence.services.models.inventory import (
     MAX_IP_RULES,
     MAX_VIRTUAL_NETWORK_RULES,
     IpRule,
@@ -30,7 +34,7 @@ from services.models.inventory import (
     VirtualNetworkRule,
     ip_rule_key,
 )
-from services.models.resource_id import (
+from acrfence.services.models.resource_id import (
     REGISTRY_TYPE,
     SUBNET_TYPE,
     ResourceId,

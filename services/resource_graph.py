@@ -28,8 +28,8 @@ from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from services.errors import AcrfenceError, describe_error, error_code
-from services.inventory import (
+from acrfence.services.errors import AcrfenceError, describe_error, error_code
+from acrfence.services.inventory import (
     InventoryBuilder,
     InventoryEvent,
     InventoryService,
@@ -38,11 +38,11 @@ from services.inventory import (
     VirtualNetworksLoaded,
     chosen_subscriptions,
 )
-from services.models.inventory import Inventory, Registry
-from services.models.resource_id import subscription_of
-from services.read_pacing import PacingStatus
-from services.registry_rules import registry_from_arm
-from services.subnet_endpoints import virtual_network_from_arm
+from acrfence.services.models.inventory import Inventory, Registry
+from acrfence.services.models.resource_id import subscription_of
+from acrfence.services.read_pacing import PacingStatus
+from acrfence.services.registry_rules import registry_from_arm
+from acrfence.services.subnet_endpoints import virtual_network_from_arm
 
 __all__ = [
     "LAG_NOTE",

@@ -27,9 +27,9 @@ from azure.core.exceptions import (
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from services.azure import NETWORK_API_VERSION, REGISTRY_API_VERSION, AzureClients
-from services.errors import AcrfenceError, describe_error, error_code
-from services.models import SubscriptionFailure
+from acrfence.services.azure import NETWORK_API_VERSION, REGISTRY_API_VERSION, AzureClients
+from acrfence.services.errors import AcrfenceError, describe_error, error_code
+from acrfence.services.models import SubscriptionFailure
 
 __all__ = ["SNAPSHOT_PROVIDERS", "Snapshot", "TenantSnapshotter"]
 

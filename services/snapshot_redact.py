@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from services.models.resource_id import is_subscription_id
+from acrfence.services.models.resource_id import is_subscription_id
 
 __all__ = ["Redactor", "redact_snapshot"]
 

@@ -13,10 +13,15 @@ import copy
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
-from services.azure import AzureClients
-from services.errors import AcrfenceError, VerificationFailed
-from services.models.inventory import ACR_SERVICE_ENDPOINT, ServiceEndpoint, Subnet, VirtualNetwork
-from services.models.resource_id import (
+from acrfence.services.azure import AzureClients
+from acrfence.services.errors import AcrfenceError, VerificationFailed
+from acrfence.services.models.inventory import (
+    ACR_SERVICE_ENDPOINT,
+    ServiceEndpoint,
+    Subnet,
+    VirtualNetwork,
+)
+from acrfence.services.models.resource_id import (
     SUBNET_TYPE,
     ResourceId,
     ResourceIdError,
@@ -25,7 +30,7 @@ from services.models.resource_id import (
     resource_group_of,
     subscription_of,
 )
-from services.registry_rules import raw_json
+from acrfence.services.registry_rules import raw_json
 
 __all__ = [
     "SubnetChanged",

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from helpers import StaticTokenCredential
 
-from emulator.runner import EmulatorHandle, start_emulator
+from acrfence.emulator.runner import EmulatorHandle, start_emulator
+from helpers import StaticTokenCredential
 
 
 @pytest.fixture

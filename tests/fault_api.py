@@ -43,7 +43,7 @@ def acrfence(env: dict[str, str], *argv: str, timeout: float = 120) -> subproces
     child_env = {**os.environ, **env}
     child_env.pop("ACRFENCE_TEST_CRASH_AT", None)
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *argv],
+        [sys.executable, "-m", "acrfence.tui.cli", *argv],
         cwd=ROOT,
         env=child_env,
         stdin=subprocess.DEVNULL,

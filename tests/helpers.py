@@ -29,9 +29,9 @@ from textual.notifications import Notify
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from emulator.runner import EmulatorHandle
-from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
-from services.models import (
+from acrfence.emulator.runner import EmulatorHandle
+from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
+from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
     Inventory,
     IpRule,
@@ -46,14 +46,14 @@ from services.models import (
     registry_id,
     subnet_id,
 )
-from tui.actions import WizardContext
-from tui.app import AcrFenceApp
-from tui.launch import build_services
-from tui.screens.lockdown_wizard import LockdownWizardScreen
-from tui.screens.registry_detail import RegistryDetailScreen
-from widgets.registry_detail import RegistryDetail
-from widgets.registry_table import RegistryTable
-from widgets.subnet_detail import SubnetDetail
+from acrfence.tui.actions import WizardContext
+from acrfence.tui.app import AcrFenceApp
+from acrfence.tui.launch import build_services
+from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
+from acrfence.tui.screens.registry_detail import RegistryDetailScreen
+from acrfence.widgets.registry_detail import RegistryDetail
+from acrfence.widgets.registry_table import RegistryTable
+from acrfence.widgets.subnet_detail import SubnetDetail
 
 # ---- talking to the emulator with the real clients -------------------------------------------
 
@@ -228,7 +228,7 @@ def acrfence(handle, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACRFENCE_")}
     env.update(handle.env)
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args],
+        [sys.executable, "-m", "acrfence.tui.cli", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
@@ -239,7 +239,7 @@ def cli_env(handle, state_dir: Path) -> dict[str, str]:
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *argv: str) -> int:
     """`acrfence ARGV` in this process, with ``env`` as its environment additions."""
-    from tui.cli import main
+    from acrfence.tui.cli import main
 
     with monkeypatch.context() as patch:
         for key, value in env.items():

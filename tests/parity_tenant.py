@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from emulator.resources import (
+from acrfence.emulator.resources import (
     make_private_endpoint_connection,
     make_registry,
     make_subnet,
     make_vnet,
 )
-from emulator.state import CONTAINER_REGISTRY, Subscription, Tenant
-from emulator.tenant_json import tenant_to_json
+from acrfence.emulator.state import CONTAINER_REGISTRY, Subscription, Tenant
+from acrfence.emulator.tenant_json import tenant_to_json
 
 SUB = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
 RG = "parity-rg"

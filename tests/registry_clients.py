@@ -16,11 +16,11 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from azure.containerregistry.aio import ContainerRegistryClient
 from azure.core.pipeline.transport import AioHttpTransport
-from helpers import StaticTokenCredential
 from requests.adapters import HTTPAdapter
 from urllib3.util import parse_url
 
-from emulator.runner import EmulatorHandle
+from acrfence.emulator.runner import EmulatorHandle
+from helpers import StaticTokenCredential
 
 
 class ConnectToResolver(AbstractResolver):

@@ -9,10 +9,10 @@ import json
 
 import pytest
 from azure.core.exceptions import HttpResponseError
-from helpers import SUBNET_ID, lock_down
 from registry_clients import acr_client
 
-from emulator.registry_content import OCI_MANIFEST, build_image
+from acrfence.emulator.registry_content import OCI_MANIFEST, build_image
+from helpers import SUBNET_ID, lock_down
 
 
 async def _read(stream) -> bytes:
@@ -110,10 +110,10 @@ async def test_sdk_from_every_vantage_agrees_with_the_apps_analysis(emulator) ->
     """Every vantage (the fleet's 93 runner subnets by one of them) against every registry the
     analysis is sure about: the SDK pulls the manifest where the rules admit, and gets ACR's
     403 DENIED where they don't."""
-    from services.analysis import expected_access
-    from services.azure import AzureClients
-    from services.config import Target
-    from services.inventory import InventoryService
+    from acrfence.services.analysis import expected_access
+    from acrfence.services.azure import AzureClients
+    from acrfence.services.config import Target
+    from acrfence.services.inventory import InventoryService
 
     async with AzureClients(Target.from_env(emulator.env)) as clients:
         inventory = await InventoryService(clients).load()
@@ -146,7 +146,7 @@ async def test_sdk_from_every_vantage_agrees_with_the_apps_analysis(emulator) ->
 
 
 async def test_sdk_updates_attributes_and_deletes_and_the_state_keeps_it(emulator) -> None:
-    from emulator.tenant_json import tenant_to_json
+    from acrfence.emulator.tenant_json import tenant_to_json
 
     async with acr_client(emulator, "mycontainerregistry") as client:
         tag = await client.update_tag_properties("hello-world", "latest", can_write=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from acrfence.services.analysis import effective_access
+from acrfence.services.models import subnet_id
 from helpers import (
     OTHER_SUB,
     RG,
@@ -12,9 +14,6 @@ from helpers import (
     make_subnet,
     private_endpoint_id,
 )
-
-from services.analysis import effective_access
-from services.models import subnet_id
 
 
 def test_the_scenario_lockdown_reads_as_the_operator_says_it() -> None:

@@ -6,8 +6,8 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from services.analysis import IpRuleError, non_routable_block, parse_ip_rule
-from services.analysis.cidr import describe_range
+from acrfence.services.analysis import IpRuleError, non_routable_block, parse_ip_rule
+from acrfence.services.analysis.cidr import describe_range
 
 
 @pytest.mark.parametrize(

@@ -11,20 +11,20 @@ import json
 from collections import defaultdict
 
 from demo_tenant import DEMO_FINDINGS
-from helpers import dataplane_client
 
-from emulator.resources import (
+from acrfence.emulator.resources import (
     make_private_endpoint_connection,
     make_registry,
     make_subnet,
     make_vnet,
 )
-from emulator.state import CONTAINER_REGISTRY, Subscription, Tenant
-from emulator.tenant_json import tenant_to_json
-from services.analysis import effective_access, expected_access, find_findings
-from services.azure import AzureClients
-from services.config import Target
-from services.inventory import InventoryService
+from acrfence.emulator.state import CONTAINER_REGISTRY, Subscription, Tenant
+from acrfence.emulator.tenant_json import tenant_to_json
+from acrfence.services.analysis import effective_access, expected_access, find_findings
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.inventory import InventoryService
+from helpers import dataplane_client
 
 
 async def _load(handle):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
+from acrfence.services.analysis import IpRuleError, expected_access, explain_outcome
+from acrfence.services.models import ResourceIdError
 from helpers import (
     make_connection,
     make_inventory,
@@ -10,9 +13,6 @@ from helpers import (
     make_subnet,
     private_endpoint_id,
 )
-
-from services.analysis import IpRuleError, expected_access, explain_outcome
-from services.models import ResourceIdError
 
 WITH_ENDPOINT = make_subnet()
 WITHOUT_ENDPOINT = make_subnet("v2", "noEndpoint", acr=False)

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import pytest
+
+from acrfence.services.analysis import (
+    FINDING_CODES,
+    find_findings,
+    registry_findings,
+    subnet_findings,
+)
+from acrfence.services.models import Severity, subnet_id
 from helpers import (
     OTHER_SUB,
     RG,
@@ -12,9 +20,6 @@ from helpers import (
     make_subnet,
     private_endpoint_id,
 )
-
-from services.analysis import FINDING_CODES, find_findings, registry_findings, subnet_findings
-from services.models import Severity, subnet_id
 
 
 def codes(findings) -> list[str]:

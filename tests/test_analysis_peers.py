@@ -8,14 +8,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from helpers import make_connection, make_inventory, make_registry, make_subnet
 
-from services.analysis import find_findings
-from services.analysis.context import classify, context_for
-from services.analysis.peers import PEER_CHECKS, RELATED_CHECKS, peer_verdicts
-from services.analysis.posture import OPEN_TAG, POSTURE_CODES
-from services.analysis.profiles import PROFILES, ProfileError, load_profile
-from services.models import PeerOutcome, Severity
+from acrfence.services.analysis import find_findings
+from acrfence.services.analysis.context import classify, context_for
+from acrfence.services.analysis.peers import PEER_CHECKS, RELATED_CHECKS, peer_verdicts
+from acrfence.services.analysis.posture import OPEN_TAG, POSTURE_CODES
+from acrfence.services.analysis.profiles import PROFILES, ProfileError, load_profile
+from acrfence.services.models import PeerOutcome, Severity
+from helpers import make_connection, make_inventory, make_registry, make_subnet
 
 P, F = PeerOutcome.PASS, PeerOutcome.FAIL
 

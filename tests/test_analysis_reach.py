@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from acrfence.services.analysis import subnet_reach
 from helpers import make_inventory, make_registry, make_subnet
-
-from services.analysis import subnet_reach
 
 
 def test_subnet_reach_lists_every_registry_reachable_first() -> None:

@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers import DOCKER_SUBNET, cli_env, run_cli
 
-from emulator.arm.context import Settings
-from emulator.runner import EmulatorHandle, start_emulator
-from emulator.seeds import SUB_PRODUCTION
+from acrfence.emulator.arm.context import Settings
+from acrfence.emulator.runner import EmulatorHandle, start_emulator
+from acrfence.emulator.seeds import SUB_PRODUCTION
+from helpers import DOCKER_SUBNET, cli_env, run_cli
 
 AZURE_CLI_VERSION = "2.91.0"  # dev.py's AZURE_CLI_VERSION
 BUILD_AGENTS = (

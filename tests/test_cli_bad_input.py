@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from fault_api import acrfence, tenant_snapshot
-from helpers import DOCKER_SUBNET, MYREGISTRY, cli_env, journal_runs
 
-from emulator.seeds import SUB_PRODUCTION
+from acrfence.emulator.seeds import SUB_PRODUCTION
+from helpers import DOCKER_SUBNET, MYREGISTRY, cli_env, journal_runs
 
 REG = "mycontainerregistry"
 LOCK = ("lockdown", REG, "--subnet", DOCKER_SUBNET)

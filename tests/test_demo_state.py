@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emulator.runner import start_emulator
-from tui.launch import demo_state_directory
+from acrfence.emulator.runner import start_emulator
+from acrfence.tui.launch import demo_state_directory
 
 
 def test_demo_state_lives_beside_not_inside_the_real_journal(tmp_path: Path, monkeypatch) -> None:

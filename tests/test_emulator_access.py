@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emulator.access import Caller, decide
+from acrfence.emulator.access import Caller, decide
 
 SUBNET = (
     "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a"

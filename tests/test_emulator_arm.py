@@ -6,11 +6,11 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
-from helpers import PREVIEW, RG, SUBNET_ID, StaticTokenCredential, acr, network, sdk_kwargs
 
-from emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION, SUB_RESTRICTED
-from emulator.state import CLOCK
-from services.models import resource_group_of
+from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION, SUB_RESTRICTED
+from acrfence.emulator.state import CLOCK
+from acrfence.services.models import resource_group_of
+from helpers import PREVIEW, RG, SUBNET_ID, StaticTokenCredential, acr, network, sdk_kwargs
 
 
 async def test_subscriptions_list_only_accessible_ones(emulator) -> None:

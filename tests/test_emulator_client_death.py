@@ -33,7 +33,7 @@ def _tls(info: dict, port: int, server_name: str) -> ssl.SSLSocket:
 
 def test_a_client_dying_mid_request_prints_no_traceback() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "emulator", "--latency-ms", "200"],
+        [sys.executable, "-m", "acrfence.tui.cli", "emulator", "--latency-ms", "200"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -74,8 +74,8 @@ NETWORK_API = "2024-05-01"
 
 
 def _docker_subnet_id() -> str:
-    from emulator.seeds import SUB_PRODUCTION
-    from services.models import subnet_id
+    from acrfence.emulator.seeds import SUB_PRODUCTION
+    from acrfence.services.models import subnet_id
 
     return subnet_id(SUB_PRODUCTION, "myResourceGroup", "myDockerVMVNET", "myDockerVMSubnet")
 
@@ -113,7 +113,7 @@ def _states(handle, subnet_id: str) -> list[str]:
 def test_an_operation_nobody_polls_finishes_on_its_own(make_emulator) -> None:
     import time
 
-    from emulator.arm.context import Settings
+    from acrfence.emulator.arm.context import Settings
 
     handle = make_emulator(seed="demo", settings=Settings(lro_auto_finish_s=0.2))
     subnet = _docker_subnet_id()
@@ -126,7 +126,7 @@ def test_an_operation_nobody_polls_finishes_on_its_own(make_emulator) -> None:
 
 
 def test_stopping_the_emulator_finishes_operations_in_flight(make_emulator, tmp_path) -> None:
-    from emulator.arm.context import Settings
+    from acrfence.emulator.arm.context import Settings
 
     state = tmp_path / "tenant.json"
     # An auto-finish far away: only the stop can finish it.
@@ -139,7 +139,7 @@ def test_stopping_the_emulator_finishes_operations_in_flight(make_emulator, tmp_
 
 def test_a_restart_leaves_no_resource_updating(make_emulator, tmp_path) -> None:
     """A state saved mid-operation (the process was killed: no stop ran) loads finished."""
-    from emulator.arm.context import Settings
+    from acrfence.emulator.arm.context import Settings
 
     state = tmp_path / "tenant.json"
     first = make_emulator(seed="demo", state_file=state, settings=Settings(lro_auto_finish_s=600))

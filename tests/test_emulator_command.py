@@ -12,14 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.seeds import build_tenant
+from acrfence.emulator.seeds import build_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _start(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "emulator", *args],
+        [sys.executable, "-m", "acrfence.tui.cli", "emulator", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

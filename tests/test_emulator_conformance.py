@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.seeds import SUB_PLATFORM, SUB_PRODUCTION
+from acrfence.emulator.seeds import SUB_PLATFORM, SUB_PRODUCTION
 
 SPEC = Path(__file__).parent / "spec"
 RG = f"/subscriptions/{SUB_PRODUCTION}/resourceGroups"

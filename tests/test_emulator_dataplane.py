@@ -9,10 +9,10 @@ import ssl
 from pathlib import Path
 
 import pytest
-from helpers import PREVIEW, RG, SUBNET_ID, acr, dataplane_client, lock_down
 
-from emulator.seeds import SUB_PLATFORM, SUB_PRODUCTION
-from emulator.state import CLOCK
+from acrfence.emulator.seeds import SUB_PLATFORM, SUB_PRODUCTION
+from acrfence.emulator.state import CLOCK
+from helpers import PREVIEW, RG, SUBNET_ID, acr, dataplane_client, lock_down
 
 REFERENCE = Path(__file__).parent / "spec" / "acr_dataplane_auth_and_errors.json"
 LOGIN = "https://mycontainerregistry.azurecr.io"

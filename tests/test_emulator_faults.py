@@ -7,10 +7,10 @@ import ssl
 import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError
-from helpers import RG, SUBNET_ID, acr, network
 
-from emulator.faults import matches
-from emulator.seeds import SUB_PRODUCTION
+from acrfence.emulator.faults import matches
+from acrfence.emulator.seeds import SUB_PRODUCTION
+from helpers import RG, SUBNET_ID, acr, network
 
 REGISTRY = (
     f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/{RG}/providers/"

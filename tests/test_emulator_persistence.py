@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
+from acrfence.emulator.seeds import SeedError, build_tenant
+from acrfence.emulator.tenant_json import tenant_to_json
 from helpers import PREVIEW, RG, SUBNET_ID, acr
-
-from emulator.seeds import SeedError, build_tenant
-from emulator.tenant_json import tenant_to_json
 
 REGISTRY = "mycontainerregistry"
 

@@ -8,9 +8,9 @@ import pytest
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
-from helpers import StaticTokenCredential, sdk_kwargs
 
-from emulator.seeds import SUB_PRODUCTION
+from acrfence.emulator.seeds import SUB_PRODUCTION
+from helpers import StaticTokenCredential, sdk_kwargs
 
 ZONE = "privatelink.azurecr.io"
 GROUP = "app-rg"

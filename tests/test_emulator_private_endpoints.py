@@ -9,11 +9,11 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
 from azure.mgmt.network.aio import NetworkManagementClient
 from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
-from helpers import StaticTokenCredential, sdk_kwargs
 
-from emulator.arm.private_endpoints import subnet_capacity
-from emulator.arm.replications import add_replication
-from emulator.seeds import SUB_PRODUCTION
+from acrfence.emulator.arm.private_endpoints import subnet_capacity
+from acrfence.emulator.arm.replications import add_replication
+from acrfence.emulator.seeds import SUB_PRODUCTION
+from helpers import StaticTokenCredential, sdk_kwargs
 
 GROUP = "app-rg"
 REGISTRY_GROUP = "myResourceGroup"  # mycontainerregistry's, as in the tutorial

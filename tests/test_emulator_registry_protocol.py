@@ -8,10 +8,9 @@ import base64
 import hashlib
 import json
 
+from acrfence.emulator.registry_content import DOCKER_MANIFEST, OCI_MANIFEST
+from acrfence.emulator.seeds import SeedError, build_tenant
 from helpers import dataplane_client, lock_down
-
-from emulator.registry_content import DOCKER_MANIFEST, OCI_MANIFEST
-from emulator.seeds import SeedError, build_tenant
 
 LOGIN = "https://mycontainerregistry.azurecr.io"
 SERVICE = "mycontainerregistry.azurecr.io"
@@ -215,7 +214,7 @@ async def test_the_network_decision_comes_before_every_route(emulator) -> None:
 
 
 async def test_a_seed_file_names_each_registrys_repositories(tmp_path, make_emulator) -> None:
-    from emulator.tenant_json import tenant_to_json
+    from acrfence.emulator.tenant_json import tenant_to_json
 
     document = tenant_to_json(build_tenant("demo"))
     registry = build_tenant("demo").find_registry_by_host(SERVICE)["id"]

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
-from helpers import StaticTokenCredential, sdk_kwargs
 
-from emulator.identity import IDENTITY_PATH
-from emulator.seeds import SUB_PRODUCTION
+from acrfence.emulator.identity import IDENTITY_PATH
+from acrfence.emulator.seeds import SUB_PRODUCTION
+from helpers import StaticTokenCredential, sdk_kwargs
 
 ACR_TYPE = "Microsoft.ContainerRegistry/registries"
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from emulator.access import Caller, decide
-from emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION, SUB_RESTRICTED, demo_tenant
-from emulator.state import CONTAINER_REGISTRY
-from services.models import resource_group_of
+from acrfence.emulator.access import Caller, decide
+from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION, SUB_RESTRICTED, demo_tenant
+from acrfence.emulator.state import CONTAINER_REGISTRY
+from acrfence.services.models import resource_group_of
 
 
 def _by_name(tenant) -> dict[str, dict]:

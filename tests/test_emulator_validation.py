@@ -7,10 +7,10 @@ import ssl
 import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError
-from helpers import PREVIEW, RG, SUBNET_ID, acr, network, patch_error
 
-from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
-from services.models import resource_group_of
+from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
+from acrfence.services.models import resource_group_of
+from helpers import PREVIEW, RG, SUBNET_ID, acr, network, patch_error
 
 REGISTRY = (
     f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/{RG}/providers/"

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from acrfence.services.analysis import effective_access
+from acrfence.services.models import EndpointStatus, ServiceEndpoint
+from acrfence.widgets.markers import endpoint_marker
 from helpers import make_inventory, make_registry, make_subnet
-
-from services.analysis import effective_access
-from services.models import EndpointStatus, ServiceEndpoint
-from widgets.markers import endpoint_marker
 
 
 def _updating_subnet():

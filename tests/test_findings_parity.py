@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import acrfence
 from parity_tenant import OPEN_REASON, PARITY_REGISTRIES, RG, SUB, write_parity_seed
 
-from services.analysis.peers import PEER_CHECKS
+from acrfence.services.analysis.peers import PEER_CHECKS
+from helpers import acrfence
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
-from helpers import DOCKER_SUBNET, MYREGISTRY, journal_runs, registry_view
 
-from services.models.resource_id import subscription_of
+from acrfence.services.models.resource_id import subscription_of
+from helpers import DOCKER_SUBNET, MYREGISTRY, journal_runs, registry_view
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ def acrfence(env: dict[str, str], *argv: str, stdin: str | None = None) -> Compl
     """`acrfence ARGV` in a child process with ``env`` added to a clean environment."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("ACRFENCE_")}
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *argv],
+        [sys.executable, "-m", "acrfence.tui.cli", *argv],
         cwd=ROOT,
         env={**base, **env},
         input=stdin,
@@ -140,7 +140,7 @@ def _twin_vnet(emulator, resource_group: str) -> str:
     """A second myDockerVMVNET/myDockerVMSubnet, in another resource group."""
     import copy
 
-    from services.models import subnet_id
+    from acrfence.services.models import subnet_id
 
     vnet_id = DOCKER_SUBNET.rsplit("/subnets/", 1)[0]
     vnet = copy.deepcopy(emulator.state.get_vnet(vnet_id))
@@ -249,7 +249,7 @@ def test_a_killed_demo_lockdown_then_a_fresh_one_is_verified_from_the_subnet(tmp
     assert "applied and verified" in fresh.stdout
     assert "from myDockerVMVNET/myDockerVMSubnet" in fresh.stdout
     assert '"Updating"' not in saved.read_text()
-    from emulator.seeds import build_tenant
+    from acrfence.emulator.seeds import build_tenant
 
     vantage = build_tenant("demo").vantages[DOCKER_SUBNET.lower()]
     from_subnet = acrfence(
@@ -277,7 +277,7 @@ def test_expect_denied_on_an_open_registry_reads_as_one_verdict(emulator, env):
 
 
 def test_an_expectation_the_rules_contradict_is_reported_not_waved_through(emulator, env):
-    from emulator.seeds import build_tenant
+    from acrfence.emulator.seeds import build_tenant
 
     locked = acrfence(
         env, "lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes", "--wait", "0"

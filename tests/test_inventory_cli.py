@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from tui.cli import main
+from acrfence.tui.cli import main
 
 
 def run_cli(monkeypatch, capsys, env: dict[str, str], *args: str) -> tuple[int, str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.models import (
+from acrfence.services.models import (
     IpRule,
     NetworkRuleSet,
     Registry,
@@ -14,8 +14,8 @@ from services.models import (
     ip_rule_key,
     same_ip_rule,
 )
-from services.plans import snapshot
-from services.registry_rules import NetworkEdit, edit_problems
+from acrfence.services.plans import snapshot
+from acrfence.services.registry_rules import NetworkEdit, edit_problems
 
 
 @pytest.mark.parametrize(

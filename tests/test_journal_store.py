@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.models import Plan, RunState, Step, StepKind, StepStatus
-from services.plans.journal import Journal, JournalError, journal_directory
+from acrfence.services.models import Plan, RunState, Step, StepKind, StepStatus
+from acrfence.services.plans.journal import Journal, JournalError, journal_directory
 
 
 def _plan() -> Plan:
@@ -71,11 +71,11 @@ async def test_the_executor_journals_off_the_event_loop(emulator, tmp_path, monk
     import os
     import threading
 
-    from services.config import Target
-    from services.models import RunState
-    from services.plans.journal import Journal
-    from services.plans.lockdown import LockdownRequest
-    from services.plans.session import PlanSession
+    from acrfence.services.config import Target
+    from acrfence.services.models import RunState
+    from acrfence.services.plans.journal import Journal
+    from acrfence.services.plans.lockdown import LockdownRequest
+    from acrfence.services.plans.session import PlanSession
 
     loop_thread = threading.current_thread()
     fsync_threads: list[threading.Thread] = []

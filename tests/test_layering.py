@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _modules(package: str) -> list[str]:
+    """Every module of one of the repository's folders, by its installed name."""
     path = ROOT / package
-    names = [package]
-    for info in pkgutil.walk_packages([str(path)], prefix=f"{package}."):
+    names = [f"acrfence.{package}"]
+    for info in pkgutil.walk_packages([str(path)], prefix=f"acrfence.{package}."):
         names.append(info.name)
     return names
 
@@ -36,7 +37,12 @@ def _loaded_after_importing(modules: list[str]) -> set[str]:
 
 
 def _top_levels(loaded: set[str]) -> set[str]:
-    return {name.split(".")[0] for name in loaded}
+    """The packages loaded: third-party ones by their top level, ours as services/tui/..."""
+    tops = set()
+    for name in loaded:
+        parts = name.split(".")
+        tops.add(parts[1] if parts[0] == "acrfence" and len(parts) > 1 else parts[0])
+    return tops
 
 
 def test_services_never_load_textual() -> None:
@@ -59,7 +65,7 @@ def test_emulator_imports_nothing_of_the_app() -> None:
 def test_command_line_parser_starts_without_textual_or_the_sdk() -> None:
     script = (
         "import json, sys\n"
-        "from tui.cli import build_parser\n"
+        "from acrfence.tui.cli import build_parser\n"
         "build_parser()\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
@@ -70,3 +76,17 @@ def test_command_line_parser_starts_without_textual_or_the_sdk() -> None:
     assert "textual" not in loaded
     assert "azure" not in loaded
     assert "aiohttp" not in loaded
+
+
+def test_no_top_level_package_of_ours_is_importable() -> None:
+    # Installed, the folders are acrfence.services, acrfence.tui...: a bare `services` or `tui`
+    # belongs to somebody else (and must not resolve to ours from anywhere but the repo root).
+    script = (
+        "import importlib.util, json\n"
+        "print(json.dumps([importlib.util.find_spec(n) is not None "
+        "for n in ('services', 'tui', 'widgets', 'emulator')]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd="/", capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == [False, False, False, False]

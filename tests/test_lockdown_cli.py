@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from helpers import (
     ACR,
     AKS,
@@ -90,7 +91,7 @@ def test_lockdown_keeps_other_endpoints_delegation_nsg_and_ip_settings(emulator,
 
 
 def test_cross_subscription_subnet_registers_the_provider(emulator, env, monkeypatch, capsys):
-    from emulator.seeds import SUB_NETWORKING
+    from acrfence.emulator.seeds import SUB_NETWORKING
 
     rc = run_cli(monkeypatch, env, "lockdown", CROSSSUB, "--subnet", HUB_SPARE, "--yes")
     out = capsys.readouterr().out
@@ -315,8 +316,8 @@ def test_plan_json_lists_checks_steps_and_az_commands(emulator, env, tmp_path, m
 
 
 def test_open_keeps_an_endpoint_another_registry_needs(emulator, env, monkeypatch, capsys):
-    from emulator.seeds import SUB_PRODUCTION
-    from services.models import subnet_id as subnet
+    from acrfence.emulator.seeds import SUB_PRODUCTION
+    from acrfence.services.models import subnet_id as subnet
 
     # contosodangling has a rule for build-agents, which already has the endpoint.
     build_agents = subnet(SUB_PRODUCTION, "app-rg", "app-vnet", "build-agents")

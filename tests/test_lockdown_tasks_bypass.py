@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from acrfence.emulator.arm.context import Settings
 from helpers import DOCKER_SUBNET, MYREGISTRY, cli_env, journal_runs, run_cli
-
-from emulator.arm.context import Settings
 
 
 def _tasks(handle) -> bool:
@@ -88,11 +87,11 @@ def test_where_azure_refuses_the_newest_api_the_plan_says_so_and_runs_on_the_fal
 
 
 async def test_the_wizard_can_let_tasks_through(emulator, tmp_path: Path, monkeypatch) -> None:
-    from helpers import static_text, until, wizard_app
     from textual.widgets import Button, Input, Select
 
-    from tui.actions import WizardContext
-    from tui.screens.lockdown_wizard import LockdownWizardScreen
+    from acrfence.tui.actions import WizardContext
+    from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
+    from helpers import static_text, until, wizard_app
 
     app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:

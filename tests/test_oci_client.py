@@ -11,8 +11,9 @@ import hashlib
 from pathlib import Path
 
 import oras.provider
-from helpers import SUBNET_ID, dataplane_client, lock_down
 from registry_clients import ConnectToAdapter
+
+from helpers import SUBNET_ID, dataplane_client, lock_down
 
 SERVICE = "mycontainerregistry.azurecr.io"
 NULL_USER = "00000000-0000-0000-0000-000000000000"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.plans.checks import any_rule_admits
+from acrfence.services.plans.checks import any_rule_admits
 
 
 def test_any_rule_admits_reads_each_rule_as_a_network_and_skips_unreadable_ones() -> None:
@@ -13,7 +13,7 @@ def test_any_rule_admits_reads_each_rule_as_a_network_and_skips_unreadable_ones(
 
 
 def test_ids_azure_returned_are_read_leniently_in_one_place() -> None:
-    from services.models import (
+    from acrfence.services.models import (
         id_segment,
         is_registry_name,
         is_subscription_id,

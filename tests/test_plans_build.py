@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from services.models import (
+from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
     CheckLevel,
     Inventory,
@@ -27,8 +27,8 @@ from services.models import (
     registry_id,
     subnet_id,
 )
-from services.plans.lockdown import LockdownRequest, build_lockdown_plan
-from services.plans.restore import NothingToUndo, build_open_plan, build_undo_plan
+from acrfence.services.plans.lockdown import LockdownRequest, build_lockdown_plan
+from acrfence.services.plans.restore import NothingToUndo, build_open_plan, build_undo_plan
 
 SUB = "00000000-0000-0000-0000-000000000001"
 OTHER_SUB = "00000000-0000-0000-0000-000000000002"

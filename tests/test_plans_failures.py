@@ -8,6 +8,12 @@ from pathlib import Path
 
 import pytest
 from fault_api import acrfence, post_fault
+
+from acrfence.services.config import Target
+from acrfence.services.models import RunRecord, RunState, StepKind, StepStatus
+from acrfence.services.plans.journal import Journal
+from acrfence.services.plans.lockdown import LockdownRequest
+from acrfence.services.plans.session import PlanSession
 from helpers import (
     ACR,
     DOCKER_SUBNET,
@@ -17,12 +23,6 @@ from helpers import (
     registry_view,
     subnet_view,
 )
-
-from services.config import Target
-from services.models import RunRecord, RunState, StepKind, StepStatus
-from services.plans.journal import Journal
-from services.plans.lockdown import LockdownRequest
-from services.plans.session import PlanSession
 
 LOCKDOWN = ("lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes")
 

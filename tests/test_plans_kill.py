@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from helpers import (
     ACR,
     AKS,
@@ -35,7 +36,7 @@ def _start(env: dict[str, str], crash_at: str | None = None) -> subprocess.Popen
     if crash_at:
         child_env["ACRFENCE_TEST_CRASH_AT"] = crash_at
     return subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", *LOCKDOWN],
+        [sys.executable, "-m", "acrfence.tui.cli", *LOCKDOWN],
         cwd=ROOT,
         env=child_env,
         stdout=subprocess.DEVNULL,

@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pytest
 from fault_api import post_fault
-from helpers import ACR, AKS, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
 
-from services.config import Target
-from services.models import RunRecord, RunState, StepKind, StepStatus
-from services.plans.journal import Journal
-from services.plans.lockdown import LockdownRequest
-from services.plans.restore import NothingToUndo
-from services.plans.session import PlanSession
+from acrfence.services.config import Target
+from acrfence.services.models import RunRecord, RunState, StepKind, StepStatus
+from acrfence.services.plans.journal import Journal
+from acrfence.services.plans.lockdown import LockdownRequest
+from acrfence.services.plans.restore import NothingToUndo
+from acrfence.services.plans.session import PlanSession
+from helpers import ACR, AKS, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
 
 SEEDS = range(int(os.environ.get("ACRFENCE_PROPERTY_SEEDS", "8")))
 THEIR_IP = "192.0.2.1"

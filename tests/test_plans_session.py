@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from acrfence.services.config import Target
+from acrfence.services.models import RunState, StepKind
+from acrfence.services.plans.journal import Journal
+from acrfence.services.plans.lockdown import LockdownRequest
+from acrfence.services.plans.session import PlanSession
 from helpers import ACR, AKS, DOCKER_SUBNET, MYREGISTRY, registry_view, subnet_view
-
-from services.config import Target
-from services.models import RunState, StepKind
-from services.plans.journal import Journal
-from services.plans.lockdown import LockdownRequest
-from services.plans.session import PlanSession
 
 
 async def _plan(emulator, tmp_path: Path):
@@ -86,7 +85,7 @@ async def test_plan_is_read_only_and_journal_holds_no_token(emulator, tmp_path):
 async def test_a_registry_is_named_through_services_lookup(emulator, tmp_path):
     import pytest
 
-    from services.plans.inputs import PlanInputError
+    from acrfence.services.plans.inputs import PlanInputError
 
     async with PlanSession.for_target(Target.from_env(emulator.env), Journal(tmp_path)) as session:
         by_name = await session.resolve_registry("mycontainerregistry")

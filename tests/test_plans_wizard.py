@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.widgets import Button, Input, SelectionList
+
+from acrfence.tui.actions import WizardContext
+from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
 from helpers import (
     ACR,
     DOCKER_SUBNET,
@@ -14,10 +18,6 @@ from helpers import (
     until,
     wizard_app,
 )
-from textual.widgets import Button, Input, SelectionList
-
-from tui.actions import WizardContext
-from tui.screens.lockdown_wizard import LockdownWizardScreen
 
 
 async def test_lockdown_wizard_walkthrough(emulator, tmp_path, monkeypatch):
@@ -70,9 +70,8 @@ async def test_lockdown_wizard_refused_in_read_only(emulator, tmp_path, monkeypa
 
 
 async def test_restore_wizard_undoes_a_journaled_lockdown(emulator, tmp_path, monkeypatch):
+    from acrfence.tui.screens.restore_wizard import RestoreWizardScreen
     from helpers import cli_env, journal_runs, run_cli
-
-    from tui.screens.restore_wizard import RestoreWizardScreen
 
     original = registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)
     env = cli_env(emulator, tmp_path)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.runner import EmulatorHandle
-from tui.commands import probe
+from acrfence.emulator.runner import EmulatorHandle
+from acrfence.tui.commands import probe
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,7 +79,7 @@ def test_from_a_subnet_vantage_by_source_address(emulator, monkeypatch, capsys) 
 
 
 def test_wait_succeeds_once_the_rule_reaches_the_data_plane(emulator, monkeypatch, capsys) -> None:
-    from emulator.seeds import SUB_PRODUCTION
+    from acrfence.emulator.seeds import SUB_PRODUCTION
 
     # Lock the registry through ARM with a propagation delay: the data plane keeps the old
     # (open) rules for a second, so the first rounds still see it reachable.
@@ -106,9 +106,9 @@ def _lock_through_arm(handle: EmulatorHandle, registry_id: str) -> None:
     """Default action Deny through the registry service (real SDK, real HTTPS)."""
     import asyncio
 
-    from services.azure import AzureClients
-    from services.config import Target
-    from services.registry_rules import NetworkEdit, RegistryRuleService
+    from acrfence.services.azure import AzureClients
+    from acrfence.services.config import Target
+    from acrfence.services.registry_rules import NetworkEdit, RegistryRuleService
 
     async def lock() -> None:
         async with AzureClients(Target.from_env(handle.env)) as clients:
@@ -160,7 +160,7 @@ def test_an_unknown_registry_is_one_line_and_exit_2(emulator, monkeypatch, capsy
 def test_the_probe_command_module_loads_without_textual_the_sdk_or_httpx() -> None:
     script = (
         "import argparse, json, sys\n"
-        "from tui.commands import probe\n"
+        "from acrfence.tui.commands import probe\n"
         "probe.configure(argparse.ArgumentParser())\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
@@ -172,7 +172,7 @@ def test_the_probe_command_module_loads_without_textual_the_sdk_or_httpx() -> No
 
 
 def test_through_the_acrfence_entry_point(emulator, monkeypatch, capsys) -> None:
-    from tui.cli import main
+    from acrfence.tui.cli import main
 
     for key, value in emulator.env.items():
         monkeypatch.setenv(key, value)

@@ -8,12 +8,12 @@ from dataclasses import replace
 
 import pytest
 
-from emulator.runner import EmulatorHandle
-from emulator.seeds import SUB_PRODUCTION
-from services.azure import AzureClients
-from services.config import Target
-from services.connect_to import parse_connect_to
-from services.models import (
+from acrfence.emulator.runner import EmulatorHandle
+from acrfence.emulator.seeds import SUB_PRODUCTION
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.connect_to import parse_connect_to
+from acrfence.services.models import (
     Inventory,
     ProbeExpectation,
     Registry,
@@ -22,10 +22,10 @@ from services.models import (
     Verdict,
     VirtualNetwork,
 )
-from services.probe import ProbeOptions, ProbeRunner, StageTimeouts
-from services.probe.watch import probe_until
-from services.registry_rules import NetworkEdit, RegistryRuleService
-from services.subnet_endpoints import SubnetEndpointService
+from acrfence.services.probe import ProbeOptions, ProbeRunner, StageTimeouts
+from acrfence.services.probe.watch import probe_until
+from acrfence.services.registry_rules import NetworkEdit, RegistryRuleService
+from acrfence.services.subnet_endpoints import SubnetEndpointService
 
 APP_RG = f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/app-rg"
 APP_VNET = f"{APP_RG}/providers/Microsoft.Network/virtualNetworks/app-vnet"
@@ -258,7 +258,7 @@ async def test_a_consumer_that_stops_early_leaves_no_probe_running(tenant: Tenan
 
 
 async def test_data_endpoint_hosts_are_probed_too(tenant: Tenant) -> None:
-    from emulator.seeds import SUB_PLATFORM
+    from acrfence.emulator.seeds import SUB_PLATFORM
 
     platform_id = (
         f"/subscriptions/{SUB_PLATFORM}/resourceGroups/platform-rg"

@@ -10,10 +10,10 @@ import socket
 
 import pytest
 
-from services.connect_to import parse_connect_to
-from services.models import Registry, Stage, Verdict
-from services.probe import ProbeOptions, ProbeRunner, StageTimeouts
-from services.probe.dns import is_private_address, static_resolver
+from acrfence.services.connect_to import parse_connect_to
+from acrfence.services.models import Registry, Stage, Verdict
+from acrfence.services.probe import ProbeOptions, ProbeRunner, StageTimeouts
+from acrfence.services.probe.dns import is_private_address, static_resolver
 
 REGISTRY = Registry(
     id="/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg"

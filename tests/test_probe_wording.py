@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.models import ProbeExpectation, ProbeResult, Stage, Verdict
-from services.probe.wording import expectation_status, probe_advice, verdict_words
+from acrfence.services.models import ProbeExpectation, ProbeResult, Stage, Verdict
+from acrfence.services.probe.wording import expectation_status, probe_advice, verdict_words
 
 
 def _result(verdict: Verdict, *, disagree: bool | None = False, client_ip: str | None = None):
@@ -58,8 +58,8 @@ def test_advice_follows_the_lockdown_in_the_journal():
 
 
 def test_every_verdict_has_words_for_people() -> None:
-    from services.models import Verdict
-    from services.probe.wording import verdict_words
+    from acrfence.services.models import Verdict
+    from acrfence.services.probe.wording import verdict_words
 
     # Each verdict has words of its own ("denied" happens to be its code too).
     for verdict in Verdict:

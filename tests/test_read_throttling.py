@@ -8,13 +8,13 @@ import ssl
 import httpx
 import pytest
 
-from emulator.arm.context import Settings
-from emulator.errors import ArmError
-from emulator.throttle import ReadThrottle, ThrottleSettings
-from services.azure import AzureClients
-from services.config import Target
-from services.inventory import InventoryService
-from services.read_pacing import ReadPacer, scope_of_url
+from acrfence.emulator.arm.context import Settings
+from acrfence.emulator.errors import ArmError
+from acrfence.emulator.throttle import ReadThrottle, ThrottleSettings
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.inventory import InventoryService
+from acrfence.services.read_pacing import ReadPacer, scope_of_url
 
 SUB = "00000000-0000-0000-0000-00000000aaaa"
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.arm.context import Settings
-from emulator.seeds import SUB_PRODUCTION
-from services.azure import REGISTRY_API_VERSION, REGISTRY_FALLBACK_API_VERSION, AzureClients
-from services.config import Target
-from services.inventory import InventoryService
-from services.registry_rules import InvalidEdit, NetworkEdit, RegistryRuleService
+from acrfence.emulator.arm.context import Settings
+from acrfence.emulator.seeds import SUB_PRODUCTION
+from acrfence.services.azure import (
+    REGISTRY_API_VERSION,
+    REGISTRY_FALLBACK_API_VERSION,
+    AzureClients,
+)
+from acrfence.services.config import Target
+from acrfence.services.inventory import InventoryService
+from acrfence.services.registry_rules import InvalidEdit, NetworkEdit, RegistryRuleService
 
 MYREGISTRY = (
     f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/myResourceGroup/providers/"

@@ -16,10 +16,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from helpers import acrfence
 from parity_tenant import PARITY_REGISTRIES, SUB, write_parity_seed
 
-from services.analysis.peers import PEER_CHECKS
+from acrfence.services.analysis.peers import PEER_CHECKS
+from helpers import acrfence
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TESSERACT = shutil.which("tesseract")

@@ -17,18 +17,18 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resourcegraph.aio import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
-from helpers import StaticTokenCredential, sdk_kwargs
 
-from emulator.resource_graph import GraphQuota, parse_query
-from services.azure import AzureClients
-from services.config import Target
-from services.inventory import InventoryService
-from services.resource_graph import (
+from acrfence.emulator.resource_graph import GraphQuota, parse_query
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.inventory import InventoryService
+from acrfence.services.resource_graph import (
     GRAPH_SOURCE,
     REGISTRY_QUERY,
     ResourceGraphInventory,
     needs_preview_read,
 )
+from helpers import StaticTokenCredential, sdk_kwargs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -183,7 +183,8 @@ async def test_the_fleet_inventory_waits_for_the_quota_instead_of_failing(make_e
 def test_inventory_command_via_resource_graph(emulator) -> None:
     env = {**os.environ, **emulator.env}
     run = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "inventory", "--via", "resource-graph", "--json"],
+        [sys.executable, "-m", "acrfence.tui.cli", "inventory", "--via", "resource-graph",
+         "--json"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -192,7 +193,7 @@ def test_inventory_command_via_resource_graph(emulator) -> None:
     names = {r["name"] for r in document["registries"]}
     assert "mycontainerregistry" in names
     text = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "inventory", "--via", "resource-graph"],
+        [sys.executable, "-m", "acrfence.tui.cli", "inventory", "--via", "resource-graph"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert "can lag Azure" in text.stdout

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import HttpResponseError
-from helpers import RG, SUBNET_ID, network, patch_error
 
-from services.models import parse_resource_id
+from acrfence.services.models import parse_resource_id
+from helpers import RG, SUBNET_ID, network, patch_error
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ async def test_ipv6_subnet_prefix_outside_an_ipv4_vnet_is_refused_not_a_crash(em
 
 
 def test_rule_set_body_reads_id_and_writes_virtual_network_subnet_resource_id() -> None:
-    from services.registry_rules import NetworkEdit, _edited_rule_set
+    from acrfence.services.registry_rules import NetworkEdit, _edited_rule_set
 
     other = SUBNET_ID.rsplit("/", 1)[0] + "/other"
     raw = {"properties": {"networkRuleSet": {"virtualNetworkRules": [{"id": SUBNET_ID}]}}}

@@ -4,6 +4,14 @@ in an IP range crashed the lockdown wizard with a MarkupError)."""
 
 from __future__ import annotations
 
+from textual.app import App
+from textual.widgets import Input, Select
+
+from acrfence.services.models import Inventory, Subscription
+from acrfence.tui.actions import WizardContext
+from acrfence.tui.screens.probe_wizard import CONNECT_TO
+from acrfence.tui.wizards import find_wizard
+from acrfence.widgets.subscription_table import SubscriptionTable
 from helpers import (
     MYREGISTRY,
     inventory_loaded,
@@ -12,14 +20,6 @@ from helpers import (
     until,
     wizard_app,
 )
-from textual.app import App
-from textual.widgets import Input, Select
-
-from services.models import Inventory, Subscription
-from tui.actions import WizardContext
-from tui.screens.probe_wizard import CONNECT_TO
-from tui.wizards import find_wizard
-from widgets.subscription_table import SubscriptionTable
 
 
 async def test_lockdown_bad_ip_range_with_brackets_is_one_line_not_a_crash(

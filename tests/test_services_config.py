@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from services.azure import AzureClients, StaticTokenCredential
-from services.config import ConfigError, Target
-from services.connect_to import (
+from acrfence.services.azure import AzureClients, StaticTokenCredential
+from acrfence.services.config import ConfigError, Target
+from acrfence.services.connect_to import (
     ConnectTo,
     ConnectToError,
     parse_connect_to,
     parse_connect_to_list,
     resolve_connect_to,
 )
-from services.errors import AcrfenceError, describe_error
-from services.registry_rules import InvalidEdit, NetworkEdit, registry_from_arm
+from acrfence.services.errors import AcrfenceError, describe_error
+from acrfence.services.registry_rules import InvalidEdit, NetworkEdit, registry_from_arm
 
 
 def test_defaults_to_public_azure() -> None:

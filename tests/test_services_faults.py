@@ -10,14 +10,14 @@ import ssl
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
-from services.azure import AzureClients
-from services.config import Target
-from services.errors import AcrfenceError, describe_error
-from services.lookup import AmbiguousRegistryName, RegistryNotFound, find_registry
-from services.providers import ProviderService
-from services.registry_rules import InvalidEdit, NetworkEdit, RegistryRuleService
-from services.subnet_endpoints import SubnetChanged, SubnetEndpointService
+from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.errors import AcrfenceError, describe_error
+from acrfence.services.lookup import AmbiguousRegistryName, RegistryNotFound, find_registry
+from acrfence.services.providers import ProviderService
+from acrfence.services.registry_rules import InvalidEdit, NetworkEdit, RegistryRuleService
+from acrfence.services.subnet_endpoints import SubnetChanged, SubnetEndpointService
 
 PROD = f"/subscriptions/{SUB_PRODUCTION}/resourceGroups"
 ACR = "providers/Microsoft.ContainerRegistry/registries"
@@ -291,7 +291,7 @@ async def test_find_registry_by_name_and_id(emulator) -> None:
 
 
 async def test_ambiguous_registry_name(emulator) -> None:
-    from emulator.resources import make_registry
+    from acrfence.emulator.resources import make_registry
 
     with emulator.state.lock:
         emulator.state.add_registry(

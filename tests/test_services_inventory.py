@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION, SUB_RESTRICTED
-from services.azure import AzureClients
-from services.config import Target
-from services.errors import AcrfenceError
-from services.inventory import (
+from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION, SUB_RESTRICTED
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.errors import AcrfenceError
+from acrfence.services.inventory import (
     InventoryService,
     LoadFailed,
     RegistriesLoaded,
@@ -17,7 +17,7 @@ from services.inventory import (
     VirtualNetworksLoaded,
     build_inventory,
 )
-from services.models import EndpointStatus
+from acrfence.services.models import EndpointStatus
 
 
 def clients_for(handle) -> AzureClients:
@@ -124,8 +124,8 @@ async def test_paged_listings_are_followed_to_the_end(make_emulator) -> None:
 
 
 async def test_a_refresh_folds_over_the_last_inventory_listing_by_listing(emulator) -> None:
-    from services.inventory import finished_listings, fold_events
-    from services.models import SubscriptionFailure
+    from acrfence.services.inventory import finished_listings, fold_events
+    from acrfence.services.models import SubscriptionFailure
 
     async with clients_for(emulator) as clients:
         events = [event async for event in InventoryService(clients).stream()]

@@ -8,12 +8,12 @@ import ssl
 
 import httpx
 
-from emulator.seeds import SUB_PRODUCTION
-from services.azure import AzureClients
-from services.config import Target
-from services.connect_to import resolve_connect_to
-from services.registry_rules import NetworkEdit, RegistryRuleService
-from services.subnet_endpoints import SubnetEndpointService
+from acrfence.emulator.seeds import SUB_PRODUCTION
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.connect_to import resolve_connect_to
+from acrfence.services.registry_rules import NetworkEdit, RegistryRuleService
+from acrfence.services.subnet_endpoints import SubnetEndpointService
 
 RG = f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/myResourceGroup"
 REGISTRY = f"{RG}/providers/Microsoft.ContainerRegistry/registries/mycontainerregistry"

@@ -11,18 +11,18 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import demo_app, inventory_loaded, open_registry, registry_names
 
-from emulator.seeds import SUB_PLATFORM, SUB_PRODUCTION, SUB_RESTRICTED
-from services.analysis import find_findings
-from services.azure import AzureClients
-from services.config import Target
-from services.inventory import InventoryService
-from services.models import EndpointStatus, Inventory
-from services.models.resource_id import id_segment, resource_group_of
-from services.snapshot_redact import Redactor, redact_snapshot
-from tui.commands import snapshot
-from tui.launch import start_local_emulator
+from acrfence.emulator.seeds import SUB_PLATFORM, SUB_PRODUCTION, SUB_RESTRICTED
+from acrfence.services.analysis import find_findings
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.inventory import InventoryService
+from acrfence.services.models import EndpointStatus, Inventory
+from acrfence.services.models.resource_id import id_segment, resource_group_of
+from acrfence.services.snapshot_redact import Redactor, redact_snapshot
+from acrfence.tui.commands import snapshot
+from acrfence.tui.launch import start_local_emulator
+from helpers import demo_app, inventory_loaded, open_registry, registry_names
 
 
 def run_snapshot(monkeypatch, handle, *argv: str) -> int:
@@ -217,7 +217,7 @@ def test_bad_input_is_one_line_and_writes_nothing(monkeypatch, capsys, argv, mes
 
 
 def test_rehearse_with_a_missing_file_is_one_line(monkeypatch, capsys, tmp_path) -> None:
-    from tui.cli import main
+    from acrfence.tui.cli import main
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert main(["--rehearse", str(tmp_path / "missing.json")]) == 2
@@ -257,7 +257,7 @@ def test_acrfence_emulator_serves_a_redacted_snapshot(emulator, monkeypatch, tmp
     assert run_snapshot(monkeypatch, emulator, "--redact", "--output", str(path)) == 0
     document = json.loads(path.read_text())
     root = Path(__file__).resolve().parent.parent
-    command = [sys.executable, "-m", "tui.cli", "emulator", "--seed", str(path)]
+    command = [sys.executable, "-m", "acrfence.tui.cli", "emulator", "--seed", str(path)]
     process = subprocess.Popen(
         command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

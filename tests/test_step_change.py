@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from services.models import (
+from acrfence.services.models import (
     EndpointChange,
     ProviderChange,
     RulesChange,

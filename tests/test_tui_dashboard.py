@@ -10,6 +10,24 @@ from __future__ import annotations
 import socket
 
 from demo_tenant import DEMO_REGISTRIES_WITH_FINDINGS
+from textual.command import CommandPalette
+from textual.widgets import Input, OptionList
+
+from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION, SUB_RESTRICTED
+from acrfence.services.models import Finding
+from acrfence.tui.actions import ACTIONS
+from acrfence.tui.app import AcrFenceApp
+from acrfence.tui.launch import build_services
+from acrfence.tui.screens.dashboard import DashboardScreen
+from acrfence.tui.screens.findings import FindingsScreen
+from acrfence.tui.screens.help import HelpScreen
+from acrfence.tui.screens.registry_detail import RegistryDetailScreen
+from acrfence.tui.screens.subnet_detail import SubnetDetailScreen
+from acrfence.tui.wizards import WIZARDS
+from acrfence.widgets.findings_table import FindingsTable
+from acrfence.widgets.registry_table import RegistryTable
+from acrfence.widgets.subnet_table import SubnetTable
+from acrfence.widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
 from helpers import (
     demo_app,
     detail_text,
@@ -19,24 +37,6 @@ from helpers import (
     registry_names,
     until,
 )
-from textual.command import CommandPalette
-from textual.widgets import Input, OptionList
-
-from emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION, SUB_RESTRICTED
-from services.models import Finding
-from tui.actions import ACTIONS
-from tui.app import AcrFenceApp
-from tui.launch import build_services
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.findings import FindingsScreen
-from tui.screens.help import HelpScreen
-from tui.screens.registry_detail import RegistryDetailScreen
-from tui.screens.subnet_detail import SubnetDetailScreen
-from tui.wizards import WIZARDS
-from widgets.findings_table import FindingsTable
-from widgets.registry_table import RegistryTable
-from widgets.subnet_table import SubnetTable
-from widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
 
 # Beside the registries (tests/demo_tenant.py): a subnet with the endpoint that no rule names.
 DEMO_SUBNET_FINDINGS = {"app-vnet/batch-jobs": {"subnet-endpoint-unused"}}
@@ -496,7 +496,7 @@ async def test_a_big_table_shows_the_first_rows_and_says_how_many_match(make_emu
 
 
 async def test_the_demo_greets_a_new_user_with_where_to_start(emulator) -> None:
-    from tui.launch import DEMO_WELCOME
+    from acrfence.tui.launch import DEMO_WELCOME
 
     app = demo_app(emulator)
     app.services.welcome = DEMO_WELCOME

@@ -5,12 +5,12 @@ check IDs and verdicts, its filter matches them, and an open registry is a warni
 from __future__ import annotations
 
 import pytest
-from helpers import demo_app, inventory_loaded
 from parity_tenant import write_parity_seed
 
-from tui.screens.findings import FindingsScreen
-from widgets.findings_table import FindingsTable
-from widgets.registry_table import RegistryTable
+from acrfence.tui.screens.findings import FindingsScreen
+from acrfence.widgets.findings_table import FindingsTable
+from acrfence.widgets.registry_table import RegistryTable
+from helpers import demo_app, inventory_loaded
 
 
 @pytest.fixture

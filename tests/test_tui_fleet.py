@@ -6,14 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from helpers import ROOT, inventory_loaded
 from textual.app import App, ComposeResult
 
-from services.read_pacing import PacingStatus
-from tui.app import AcrFenceApp
-from tui.launch import build_services
-from widgets.load_status import LoadStatus
-from widgets.palette import install_palette
+from acrfence.services.read_pacing import PacingStatus
+from acrfence.tui.app import AcrFenceApp
+from acrfence.tui.launch import build_services
+from acrfence.widgets.load_status import LoadStatus
+from acrfence.widgets.palette import install_palette
+from helpers import ROOT, inventory_loaded
 
 
 async def test_the_dashboard_reads_the_fleet_through_resource_graph(emulator) -> None:
@@ -65,7 +65,7 @@ async def test_status_line_counts_subscriptions_and_says_when_reads_wait() -> No
 
 def test_via_belongs_to_the_dashboard_alone(emulator) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--via", "resource-graph", "journal"],
+        [sys.executable, "-m", "acrfence.tui.cli", "--via", "resource-graph", "journal"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert run.returncode == 2

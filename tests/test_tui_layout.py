@@ -3,16 +3,16 @@ steps of a change, the restore wizard's rules and the resume prompt. Pilot on th
 
 from __future__ import annotations
 
-from helpers import DOCKER_SUBNET, MYREGISTRY, static_text, until, wizard_app
 from textual.app import App
 from textual.widgets import Button, DataTable, Input, SelectionList
 
-from services.models import Plan, RunRecord, RunState, Step, StepKind, StepRecord
-from services.models.resource_id import id_segment
-from tui.actions import WizardContext
-from tui.screens.lockdown_wizard import LockdownWizardScreen
-from tui.screens.restore_wizard import OPEN, RestoreWizardScreen
-from tui.screens.resume_prompt import ResumePromptScreen
+from acrfence.services.models import Plan, RunRecord, RunState, Step, StepKind, StepRecord
+from acrfence.services.models.resource_id import id_segment
+from acrfence.tui.actions import WizardContext
+from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
+from acrfence.tui.screens.restore_wizard import OPEN, RestoreWizardScreen
+from acrfence.tui.screens.resume_prompt import ResumePromptScreen
+from helpers import DOCKER_SUBNET, MYREGISTRY, static_text, until, wizard_app
 
 SIZE = (80, 24)
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import json
 
-from helpers import demo_app, inventory_loaded, notes, open_registry, registry_names
 from textual.widgets import Input
 
-from services.raw_json import HIDDEN, raw_json_text, without_secrets
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.findings import FindingsScreen
-from tui.screens.help import HelpScreen
-from tui.screens.raw_json import RawJsonScreen
-from widgets.filter_input import FilterInput
-from widgets.registry_table import RegistryTable
-from widgets.subnet_table import SubnetTable
-from widgets.subscription_table import SubscriptionTable
+from acrfence.services.raw_json import HIDDEN, raw_json_text, without_secrets
+from acrfence.tui.screens.dashboard import DashboardScreen
+from acrfence.tui.screens.findings import FindingsScreen
+from acrfence.tui.screens.help import HelpScreen
+from acrfence.tui.screens.raw_json import RawJsonScreen
+from acrfence.widgets.filter_input import FilterInput
+from acrfence.widgets.registry_table import RegistryTable
+from acrfence.widgets.subnet_table import SubnetTable
+from acrfence.widgets.subscription_table import SubscriptionTable
+from helpers import demo_app, inventory_loaded, notes, open_registry, registry_names
 
 
 async def test_the_filter_line_shows_what_is_typed(emulator):
@@ -200,7 +200,7 @@ async def test_without_colour_states_are_told_by_style(emulator, monkeypatch):
 async def test_the_welcome_covers_nothing_at_80x24(emulator):
     from textual.widgets import Button
 
-    from tui.launch import DEMO_WELCOME
+    from acrfence.tui.launch import DEMO_WELCOME
 
     app = demo_app(emulator)
     app.services.welcome = DEMO_WELCOME
@@ -227,7 +227,7 @@ async def test_the_welcome_covers_nothing_at_80x24(emulator):
 def test_a_terminal_without_colours_counts_as_no_color():
     from rich.console import Console
 
-    from widgets.palette import colourless
+    from acrfence.widgets.palette import colourless
 
     assert colourless(False, Console(color_system=None, force_terminal=True))
     assert not colourless(False, Console(color_system="truecolor", force_terminal=True))

@@ -7,17 +7,17 @@ import asyncio
 from dataclasses import replace
 
 import pytest
-from helpers import inventory_loaded, until
 from textual.app import App
 from textual.notifications import Notify
 from textual.widgets import DataTable, RadioButton, Select, Static
 
-from emulator.runner import EmulatorHandle
-from services.azure import AzureClients
-from services.config import Target
-from services.inventory import InventoryService
-from services.models import Inventory, Stage
-from tui.screens.probe_wizard import ProbeSetup, ProbeWizardScreen, Vantage
+from acrfence.emulator.runner import EmulatorHandle
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.inventory import InventoryService
+from acrfence.services.models import Inventory, Stage
+from acrfence.tui.screens.probe_wizard import ProbeSetup, ProbeWizardScreen, Vantage
+from helpers import inventory_loaded, until
 
 
 def setup_for(handle: EmulatorHandle, clients: AzureClients | None = None) -> ProbeSetup:
@@ -128,7 +128,7 @@ async def test_probe_all_from_a_subnet_vantage_ticks_and_explains(emulator, demo
 
 async def test_open_against_the_rules_offers_the_lockdown(emulator, demo_inventory):
     # The rules say Deny, but the data plane still answers from the old, open rules.
-    from services.registry_rules import NetworkEdit, RegistryRuleService
+    from acrfence.services.registry_rules import NetworkEdit, RegistryRuleService
 
     emulator.faults.set_propagation_delay(60)
     target_id = next(r.id for r in demo_inventory.registries if r.name == "mycontainerregistry")
@@ -204,9 +204,9 @@ def test_probe_result_screen_snapshot(snap_compare, emulator, demo_inventory):
 
 
 async def test_the_dashboard_probe_key_opens_the_wizard_on_the_selected_registry(emulator):
-    from tui.app import AcrFenceApp
-    from tui.launch import build_services
-    from widgets.registry_table import RegistryTable
+    from acrfence.tui.app import AcrFenceApp
+    from acrfence.tui.launch import build_services
+    from acrfence.widgets.registry_table import RegistryTable
 
     services = build_services(emulator.env, "demo tenant")
     services.vantages = emulator.info["vantages"]
@@ -248,9 +248,9 @@ async def test_after_a_lockdown_denied_is_success_and_no_ip_rule_is_offered(
 ):
     """The advice follows the journal: a registry the operator locked down is meant to refuse
     the internet, so the probe says so and doesn't offer to undo it with an IP rule."""
-    from services.models import Plan, RunState
-    from services.plans.journal import Journal
-    from tui.actions import WizardContext
+    from acrfence.services.models import Plan, RunState
+    from acrfence.services.plans.journal import Journal
+    from acrfence.tui.actions import WizardContext
 
     registry = next(r for r in demo_inventory.registries if r.name == "contosolocked")
     journal = Journal(tmp_path / "journal")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.screens.probe_setup import address_rule
+from acrfence.tui.screens.probe_setup import address_rule
 
 
 def test_an_ip_and_port_become_a_rule_for_every_registry_host() -> None:

@@ -9,6 +9,7 @@ timeouts would make the picture depend on timing); no input has focus (no cursor
 from __future__ import annotations
 
 import pytest
+
 from helpers import demo_app, inventory_loaded, open_registry, until
 
 SIZES = [(80, 24), (120, 40)]

@@ -13,6 +13,24 @@ import signal
 import sys
 
 import pytest
+from textual.widgets import Button, Input
+
+from acrfence.services.analysis import find_findings
+from acrfence.services.inventory import InventoryService
+from acrfence.tui.actions import ACTIONS
+from acrfence.tui.app import AcrFenceApp
+from acrfence.tui.launch import build_services, demo_welcome
+from acrfence.tui.quit_guard import QuitWhileApplyingScreen
+from acrfence.tui.screens.findings import FindingsScreen
+from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
+from acrfence.tui.screens.registry_detail import RegistryDetailScreen
+from acrfence.tui.screens.resume_prompt import ResumePromptScreen
+from acrfence.tui.screens.run_wizard import RunPlanScreen
+from acrfence.tui.screens.runs import RunsScreen
+from acrfence.widgets.findings_table import FindingsTable
+from acrfence.widgets.registry_detail import RegistryDetail
+from acrfence.widgets.registry_table import RegistryTable
+from acrfence.widgets.subnet_table import SubnetTable
 from helpers import (
     ACR,
     DOCKER_SUBNET,
@@ -28,24 +46,6 @@ from helpers import (
     until,
     wizard_app,
 )
-from textual.widgets import Button, Input
-
-from services.analysis import find_findings
-from services.inventory import InventoryService
-from tui.actions import ACTIONS
-from tui.app import AcrFenceApp
-from tui.launch import build_services, demo_welcome
-from tui.quit_guard import QuitWhileApplyingScreen
-from tui.screens.findings import FindingsScreen
-from tui.screens.lockdown_wizard import LockdownWizardScreen
-from tui.screens.registry_detail import RegistryDetailScreen
-from tui.screens.resume_prompt import ResumePromptScreen
-from tui.screens.run_wizard import RunPlanScreen
-from tui.screens.runs import RunsScreen
-from widgets.findings_table import FindingsTable
-from widgets.registry_detail import RegistryDetail
-from widgets.registry_table import RegistryTable
-from widgets.subnet_table import SubnetTable
 
 
 class HandClock:
@@ -68,7 +68,7 @@ async def _interrupted_lockdown(emulator, tmp_path) -> str:
     env = {**os.environ, **cli_env(emulator, tmp_path), "ACRFENCE_TEST_CRASH_AT": "after-step:2"}
     lock = ["lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes"]
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tui.cli", *lock, cwd=ROOT, env=env,
+        sys.executable, "-m", "acrfence.tui.cli", *lock, cwd=ROOT, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     assert await asyncio.wait_for(child.wait(), 60) == -signal.SIGKILL
@@ -219,7 +219,7 @@ async def test_w_toggles_watching_and_the_status_line_says_so(emulator):
 
 @pytest.mark.parametrize("value", ["abc", "1", "0", "-5", "nan", "inf"])
 def test_watch_refuses_a_bad_number_of_seconds(value, capsys):
-    from tui.cli import build_parser
+    from acrfence.tui.cli import build_parser
 
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(["--watch", value])
@@ -228,7 +228,7 @@ def test_watch_refuses_a_bad_number_of_seconds(value, capsys):
 
 
 def test_watch_with_a_subcommand_is_one_line_and_exit_2(capsys):
-    from tui.cli import main
+    from acrfence.tui.cli import main
 
     assert main(["--watch", "10", "journal"]) == 2
     err = capsys.readouterr().err

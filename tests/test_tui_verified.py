@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from helpers import DOCKER_SUBNET, MYREGISTRY, inventory_loaded, static_text, until, wizard_app
 from textual.widgets import Button, Input
 
-from tui.actions import WizardContext
-from tui.screens.lockdown_wizard import LockdownWizardScreen
+from acrfence.tui.actions import WizardContext
+from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
+from helpers import DOCKER_SUBNET, MYREGISTRY, inventory_loaded, static_text, until, wizard_app
 
 
 async def test_wizard_says_not_yet_effective_when_the_data_plane_disagrees(

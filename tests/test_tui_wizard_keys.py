@@ -4,6 +4,16 @@ propagation delay, and the probe wizard's offers opening the lockdown wizard."""
 
 from __future__ import annotations
 
+from textual.widgets import Input, Select
+
+from acrfence.services.models import CheckLevel
+from acrfence.tui.actions import WizardContext
+from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
+from acrfence.tui.screens.probe_wizard import ProbeWizardScreen
+from acrfence.tui.screens.wizard_widgets import MarkedSelectionList
+from acrfence.tui.wizards import find_wizard
+from acrfence.widgets.registry_table import RegistryTable
+from acrfence.widgets.subnet_table import SubnetTable
 from helpers import (
     ACR,
     DOCKER_SUBNET,
@@ -17,16 +27,6 @@ from helpers import (
     until,
     wizard_app,
 )
-from textual.widgets import Input, Select
-
-from services.models import CheckLevel
-from tui.actions import WizardContext
-from tui.screens.lockdown_wizard import LockdownWizardScreen
-from tui.screens.probe_wizard import ProbeWizardScreen
-from tui.screens.wizard_widgets import MarkedSelectionList
-from tui.wizards import find_wizard
-from widgets.registry_table import RegistryTable
-from widgets.subnet_table import SubnetTable
 
 
 def _lines(widget) -> list[str]:
@@ -199,7 +199,7 @@ async def test_lockdown_from_the_dashboard_preselects_only_a_subnet_the_user_wen
 async def test_restore_wizard_opens_on_a_registry_with_no_journaled_lockdown(
     emulator, tmp_path, monkeypatch
 ):
-    from tui.screens.restore_wizard import RestoreWizardScreen
+    from acrfence.tui.screens.restore_wizard import RestoreWizardScreen
 
     app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -221,8 +221,8 @@ async def test_a_subnet_filter_matching_nothing_says_so(emulator, tmp_path, monk
 
 
 def test_every_wizard_action_has_its_wizard_and_wizards_swallow_the_app_keys() -> None:
-    from tui.actions import ACTIONS, wizard_shadowed_keys
-    from tui.wizards import WIZARDS
+    from acrfence.tui.actions import ACTIONS, wizard_shadowed_keys
+    from acrfence.tui.wizards import WIZARDS
 
     named = {a.name.split("'")[1] for a in ACTIONS if a.name.startswith("wizard(")}
     assert named == set(WIZARDS)

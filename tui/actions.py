@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 
 if TYPE_CHECKING:
-    from services.models import Inventory, Registry, Subnet
-    from tui.app import AcrFenceApp
+    from acrfence.services.models import Inventory, Registry, Subnet
+    from acrfence.tui.app import AcrFenceApp
 
 __all__ = [
     "ACTIONS",

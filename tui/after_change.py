@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from services.models import (
+from acrfence.services.models import (
     Inventory,
     Plan,
     Registry,
@@ -24,7 +24,7 @@ from services.models import (
     VirtualNetwork,
     normalize_resource_id,
 )
-from services.models.resource_id import subscription_of
+from acrfence.services.models.resource_id import subscription_of
 
 __all__ = ["Reread", "fold_reread", "reread_touched", "touched_subnet_ids"]
 
@@ -56,9 +56,9 @@ def _vnet_id(subnet_id: str) -> str:
 
 async def reread_touched(clients: Any, plan: Plan, inventory: Inventory) -> Reread:
     """Read the plan's registry and the virtual networks of every subnet it concerns."""
-    from services.errors import describe_error
-    from services.registry_rules import RegistryRuleService, raw_json
-    from services.subnet_endpoints import virtual_network_from_arm
+    from acrfence.services.errors import describe_error
+    from acrfence.services.registry_rules import RegistryRuleService, raw_json
+    from acrfence.services.subnet_endpoints import virtual_network_from_arm
 
     problems: list[str] = []
     registries: list[Registry] = []
@@ -79,7 +79,7 @@ async def reread_touched(clients: Any, plan: Plan, inventory: Inventory) -> Rere
     }.values()
 
     async def read_vnet(vnet_id: str) -> VirtualNetwork | None:
-        from services.models import parse_resource_id
+        from acrfence.services.models import parse_resource_id
 
         try:
             parsed = parse_resource_id(vnet_id, "Microsoft.Network/virtualNetworks")

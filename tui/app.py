@@ -21,28 +21,28 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from services.analysis import find_findings
-from services.inventory import InventoryEvent, finished_listings, fold_events
-from services.models import Finding, Inventory, Registry, Subnet
-from services.plans.journal import Journal
-from services.read_pacing import PacingStatus
-from tui.actions import ACTIONS, WizardContext, bindings_for, wizard_changes_azure
-from tui.app_freshness import FreshnessMixin
-from tui.messages import (
+from acrfence.services.analysis import find_findings
+from acrfence.services.inventory import InventoryEvent, finished_listings, fold_events
+from acrfence.services.models import Finding, Inventory, Registry, Subnet
+from acrfence.services.plans.journal import Journal
+from acrfence.services.read_pacing import PacingStatus
+from acrfence.tui.actions import ACTIONS, WizardContext, bindings_for, wizard_changes_azure
+from acrfence.tui.app_freshness import FreshnessMixin
+from acrfence.tui.messages import (
     InventoryEventArrived,
     InventoryLoadFinished,
     InventoryLoadStarted,
     QuickProbeFinished,
 )
-from tui.resource_actions import RESOURCE_ACTIONS, ResourceActions
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.help import HelpScreen
-from tui.screens.palette import InventoryJumpProvider
-from widgets.palette import colourless, install_palette
+from acrfence.tui.resource_actions import RESOURCE_ACTIONS, ResourceActions
+from acrfence.tui.screens.dashboard import DashboardScreen
+from acrfence.tui.screens.help import HelpScreen
+from acrfence.tui.screens.palette import InventoryJumpProvider
+from acrfence.widgets.palette import colourless, install_palette
 
 if TYPE_CHECKING:
-    from services.azure import AzureClients
-    from services.config import Target
+    from acrfence.services.azure import AzureClients
+    from acrfence.services.config import Target
 
 __all__ = ["AcrFenceApp", "AppServices", "DashboardData"]
 
@@ -162,7 +162,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
         if self.watch_seconds:
             self._start_watching(self.watch_seconds)
         # Runs a dropped session left halfway are offered as resume / roll back.
-        from tui.screens.resume_prompt import offer_unfinished_runs
+        from acrfence.tui.screens.resume_prompt import offer_unfinished_runs
 
         self.note_unfinished_runs()
         offer_unfinished_runs(self)
@@ -274,11 +274,11 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             return self.read_only
         if action == "show_findings":
             # Already there: leave the footer room for the keys that do something.
-            from tui.screens.findings import FindingsScreen
+            from acrfence.tui.screens.findings import FindingsScreen
 
             return not isinstance(self.screen, FindingsScreen)
         if action == "show_runs":
-            from tui.screens.runs import RunsScreen
+            from acrfence.tui.screens.runs import RunsScreen
 
             return not isinstance(self.screen, RunsScreen)
         return True
@@ -299,13 +299,13 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
     # ---- quitting ---------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        from tui.quit_guard import guard_quit
+        from acrfence.tui.quit_guard import guard_quit
 
         guard_quit(self)
 
     def action_help_quit(self) -> None:
         # ctrl+c: during a change it is a quit like q, asked about first; otherwise the hint.
-        from tui.quit_guard import applying_wizard, guard_quit
+        from acrfence.tui.quit_guard import applying_wizard, guard_quit
 
         if applying_wizard(self) is not None:
             guard_quit(self)
@@ -313,7 +313,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             super().action_help_quit()
 
     def action_show_runs(self) -> None:
-        from tui.screens.runs import RunsScreen
+        from acrfence.tui.screens.runs import RunsScreen
 
         if not isinstance(self.screen, RunsScreen):
             self.push_screen(RunsScreen())
@@ -328,14 +328,14 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
 
     @work(group=QUICK_PROBE, exit_on_error=False)
     async def run_quick_probe(self, registry: Registry) -> None:
-        from tui.quick_probe import quick_probe
+        from acrfence.tui.quick_probe import quick_probe
 
         result = await quick_probe(self.services, registry, self.data.inventory)
         self.post_message(QuickProbeFinished(result))
 
     @on(QuickProbeFinished)
     def _quick_probe_finished(self, message: QuickProbeFinished) -> None:
-        from tui.quick_probe import verdict_toast
+        from acrfence.tui.quick_probe import verdict_toast
 
         title, text, severity = verdict_toast(message.result)
         self.notify(text, title=title, severity=severity, timeout=12, markup=False)  # type: ignore[arg-type]
@@ -344,7 +344,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
         self.push_screen(HelpScreen())
 
     def action_show_findings(self) -> None:
-        from tui.screens.findings import FindingsScreen
+        from acrfence.tui.screens.findings import FindingsScreen
 
         if not isinstance(self.screen, FindingsScreen):
             self.push_screen(FindingsScreen())
@@ -353,7 +353,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
         if self.read_only and wizard_changes_azure(name):
             self.notify("Read-only mode: changes are switched off.", severity="warning")
             return
-        from tui.wizards import find_wizard
+        from acrfence.tui.wizards import find_wizard
 
         factory = find_wizard(name)
         if factory is None:
@@ -369,12 +369,12 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
         return chooser() if callable(chooser) else (None, None)
 
     def show_registry(self, registry_id: str) -> None:
-        from tui.screens.registry_detail import RegistryDetailScreen
+        from acrfence.tui.screens.registry_detail import RegistryDetailScreen
 
         self.push_screen(RegistryDetailScreen(registry_id))
 
     def show_subnet(self, subnet_id: str) -> None:
-        from tui.screens.subnet_detail import SubnetDetailScreen
+        from acrfence.tui.screens.subnet_detail import SubnetDetailScreen
 
         self.push_screen(SubnetDetailScreen(subnet_id))
 
@@ -400,6 +400,6 @@ def _describe(error: BaseException | None) -> str:
     """One sentence for a failed inventory read, with the ARM code when there is one."""
     if error is None:
         return "The inventory could not be read."
-    from services.errors import describe_error
+    from acrfence.services.errors import describe_error
 
     return describe_error(error)

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from services.models import Plan
-from tui.messages import ResourcesReread
+from acrfence.services.models import Plan
+from acrfence.tui.messages import ResourcesReread
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -57,14 +57,14 @@ class FreshnessMixin:
 
     @work(group="after-change", exit_on_error=False)
     async def _reread_touched(self, plan: Plan) -> None:
-        from tui.after_change import reread_touched
+        from acrfence.tui.after_change import reread_touched
 
         reread = await reread_touched(self.services.clients, plan, self._inventory)
         app: Any = self
         app.post_message(ResourcesReread(plan, reread))
 
     def on_resources_reread(self, message: ResourcesReread) -> None:
-        from tui.after_change import fold_reread
+        from acrfence.tui.after_change import fold_reread
 
         app: Any = self
         self._inventory = fold_reread(self._inventory, message.reread)

@@ -11,8 +11,8 @@ import importlib
 import os
 import sys
 
-from tui.commands.arguments import OneLineArgumentParser
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.arguments import OneLineArgumentParser
+from acrfence.tui.commands.exit_codes import Exit
 
 # Subcommand name -> module under tui.commands; each module is imported only when needed
 # for its parser (cheap: the modules keep heavy imports inside run()).
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f"tui.commands.{name}")
+        module = importlib.import_module(f"acrfence.tui.commands.{name}")
         sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(sub)
         sub.set_defaults(handler=module.run)
@@ -103,10 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             return Exit.BAD_INPUT
     try:
         if args.command is None:
-            from tui.launch import launch_dashboard
+            from acrfence.tui.launch import launch_dashboard
 
             return launch_dashboard(args)
-        from tui.commands.headless_modes import run_headless
+        from acrfence.tui.commands.headless_modes import run_headless
 
         return run_headless(args)  # honours --read-only and --demo
     except KeyboardInterrupt:

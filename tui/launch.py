@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.exit_codes import Exit
 
 if TYPE_CHECKING:
-    from tui.app import AppServices
+    from acrfence.tui.app import AppServices
 
 __all__ = [
     "build_services",
@@ -37,17 +37,17 @@ def build_services(env: Mapping[str, str], description: str, via: str | None = N
     ``via="resource-graph"`` reads the tenant through Azure Resource Graph (the fleet pass);
     the title says so, since Resource Graph can lag Azure by minutes.
     """
-    from services.azure import AzureClients
-    from services.config import Target
-    from services.inventory import InventoryService
-    from tui.app import AppServices
+    from acrfence.services.azure import AzureClients
+    from acrfence.services.config import Target
+    from acrfence.services.inventory import InventoryService
+    from acrfence.tui.app import AppServices
 
     target = Target.from_env(env)
     subscription_ids = subscriptions_from_env(env)
     clients = AzureClients(target)
     inventory: Any = InventoryService(clients)
     if via == "resource-graph":
-        from services.resource_graph import ResourceGraphInventory
+        from acrfence.services.resource_graph import ResourceGraphInventory
 
         inventory = ResourceGraphInventory(inventory)
         description += " · via Resource Graph (can lag Azure by minutes)"
@@ -62,7 +62,7 @@ def build_services(env: Mapping[str, str], description: str, via: str | None = N
 
 def subscriptions_from_env(env: Mapping[str, str]) -> tuple[str, ...] | None:
     """ACRFENCE_SUBSCRIPTIONS (comma-separated GUIDs) or None; ValueError for a bad entry."""
-    from services.models.resource_id import is_subscription_id
+    from acrfence.services.models.resource_id import is_subscription_id
 
     raw = env.get(SUBSCRIPTIONS_VARIABLE, "").strip()
     if not raw:
@@ -101,7 +101,7 @@ def demo_state_directory(*, reset: bool) -> Path:
     The demo remembers what was done to it, so a demo session killed halfway through a
     lockdown can be resumed or rolled back on the next start, as a real one would.
     """
-    from services.plans.journal import journal_directory
+    from acrfence.services.plans.journal import journal_directory
 
     directory = journal_directory() / "demo"
     if reset and directory.exists():
@@ -118,7 +118,7 @@ def rehearsal_state_directory(seed_file: Path, *, reset: bool) -> Path:
     """
     import hashlib
 
-    from services.plans.journal import journal_directory
+    from acrfence.services.plans.journal import journal_directory
 
     digest = hashlib.sha256(seed_file.read_bytes()).hexdigest()[:12]
     directory = journal_directory() / "rehearsals" / f"{seed_file.stem}-{digest}"
@@ -140,7 +140,7 @@ def _rehearsal_welcome(seed_file: Path, handle: Any) -> str:
 def start_local_emulator(args: Namespace) -> tuple[Any, Path, str, str]:
     """(emulator, state directory, description, welcome) for --demo or --rehearse FILE;
     ValueError with one line for a file the emulator can't seed from."""
-    from emulator.runner import start_emulator
+    from acrfence.emulator.runner import start_emulator
 
     reset = bool(getattr(args, "reset_demo", False))
     rehearse = getattr(args, "rehearse", None)
@@ -182,7 +182,7 @@ def launch_dashboard(args: Namespace) -> int:
         except ValueError as error:
             print(f"acrfence: {error}", file=sys.stderr)
             return Exit.BAD_INPUT
-        from services.public_ip import known_public_ip
+        from acrfence.services.public_ip import known_public_ip
 
         # The same discovery as the headless commands (ACRFENCE_PUBLIC_IP, the emulator's too).
         public_ip = known_public_ip(env)
@@ -194,7 +194,7 @@ def launch_dashboard(args: Namespace) -> int:
             services.vantages = emulator.info["vantages"]
             services.public_ip = emulator.info["public_ip"]
             services.welcome = welcome
-        from tui.app import AcrFenceApp
+        from acrfence.tui.app import AcrFenceApp
 
         app = AcrFenceApp(services, read_only=read_only, watch_seconds=getattr(args, "watch", None))
         app.run()

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from services.inventory import InventoryEvent
-    from services.models import ProbeResult
+    from acrfence.services.inventory import InventoryEvent
+    from acrfence.services.models import ProbeResult
 
 __all__ = [
     "InventoryEventArrived",

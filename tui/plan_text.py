@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from services.analysis.context import subnet_label
+from acrfence.services.analysis.context import subnet_label
 
 __all__ = ["PlanText", "plan_renderable", "shorten_subnet_ids"]
 

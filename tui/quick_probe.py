@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from services.models import Inventory, ProbeResult, Registry
-from services.probe import ProbeRunner
-from services.probe.wording import probe_advice, verdict_words
-from tui.screens.probe_setup import setup_from_services
+from acrfence.services.models import Inventory, ProbeResult, Registry
+from acrfence.services.probe import ProbeRunner
+from acrfence.services.probe.wording import probe_advice, verdict_words
+from acrfence.tui.screens.probe_setup import setup_from_services
 
 if TYPE_CHECKING:
-    from tui.app import AppServices
+    from acrfence.tui.app import AppServices
 
 __all__ = ["quick_probe", "verdict_toast"]
 

@@ -20,7 +20,7 @@ from textual.widgets import Button, Static
 if TYPE_CHECKING:
     from textual.app import App
 
-    from tui.screens.plan_wizard import PlanWizardScreen
+    from acrfence.tui.screens.plan_wizard import PlanWizardScreen
 
 __all__ = [
     "INTERRUPTED_EXIT",
@@ -36,7 +36,7 @@ INTERRUPTED_EXIT = 1
 
 def applying_wizard(app: App[Any]) -> PlanWizardScreen | None:
     """The screen whose change is being applied right now, if any."""
-    from tui.screens.plan_wizard import PlanWizardScreen
+    from acrfence.tui.screens.plan_wizard import PlanWizardScreen
 
     for screen in app.screen_stack:
         if isinstance(screen, PlanWizardScreen) and screen.applying:

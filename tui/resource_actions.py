@@ -12,7 +12,7 @@ from typing import Any
 
 from textual.app import App
 
-from tui.screens.jump import JumpScreen, find_view
+from acrfence.tui.screens.jump import JumpScreen, find_view
 
 __all__ = ["ResourceActions", "RESOURCE_ACTIONS"]
 
@@ -48,7 +48,7 @@ class ResourceActions(App[None]):
         self.notify(resource.id, title=f"Copied the ID of {resource_title(resource)}", markup=False)
 
     def action_show_json(self) -> None:
-        from tui.screens.raw_json import RawJsonScreen
+        from acrfence.tui.screens.raw_json import RawJsonScreen
 
         resource = self.resource_under_cursor()
         if resource is None:
@@ -70,9 +70,9 @@ class ResourceActions(App[None]):
 
     def go_to_view(self, view: str) -> None:
         """Show a view by name (see tui.screens.jump.VIEWS) from any dashboard screen."""
-        from tui.screens.dashboard import DashboardScreen
-        from tui.screens.findings import FindingsScreen
-        from tui.screens.help import HelpScreen
+        from acrfence.tui.screens.dashboard import DashboardScreen
+        from acrfence.tui.screens.findings import FindingsScreen
+        from acrfence.tui.screens.help import HelpScreen
 
         if view == "help":
             self.push_screen(HelpScreen())

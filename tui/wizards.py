@@ -11,10 +11,10 @@ from typing import Any
 
 from textual.screen import Screen
 
-from tui.actions import WizardContext
-from tui.screens.lockdown_wizard import LockdownWizardScreen
-from tui.screens.probe_wizard import probe_wizard
-from tui.screens.restore_wizard import OPEN, UNDO, RestoreWizardScreen
+from acrfence.tui.actions import WizardContext
+from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
+from acrfence.tui.screens.probe_wizard import probe_wizard
+from acrfence.tui.screens.restore_wizard import OPEN, UNDO, RestoreWizardScreen
 
 __all__ = ["WIZARDS", "WizardFactory", "find_wizard"]
 

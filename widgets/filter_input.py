@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.widgets import Input
 
-from widgets.keyed_table import KeyedTable
+from acrfence.widgets.keyed_table import KeyedTable
 
 __all__ = ["FilterInput"]
 

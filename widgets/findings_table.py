@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from services.models import Finding, Severity
-from widgets.keyed_table import KeyedTable, Row
-from widgets.markers import severity_marker
+from acrfence.services.models import Finding, Severity
+from acrfence.widgets.keyed_table import KeyedTable, Row
+from acrfence.widgets.markers import severity_marker
 
 __all__ = ["FindingsTable", "finding_key"]
 

@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
-from services.models import SubscriptionFailure
-from widgets.palette import ERROR, WARNING
+from acrfence.services.models import SubscriptionFailure
+from acrfence.widgets.palette import ERROR, WARNING
 
 __all__ = ["LoadStatus", "age_text"]
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from services.models import EndpointStatus, Finding, PeerOutcome, Severity, group_verdicts
-from widgets.palette import ERROR, INFO, MUTED, OK, WARNING
+from acrfence.services.models import EndpointStatus, Finding, PeerOutcome, Severity, group_verdicts
+from acrfence.widgets.palette import ERROR, INFO, MUTED, OK, WARNING
 
 __all__ = [
     "endpoint_marker",

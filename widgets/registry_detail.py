@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from services.models import AccessSummary, EndpointStatus, Finding, Registry, Severity
-from widgets.detail_text import DetailText
-from widgets.markers import endpoint_marker, severity_marker, yes_no
-from widgets.palette import MUTED, OK, WARNING
+from acrfence.services.models import AccessSummary, EndpointStatus, Finding, Registry, Severity
+from acrfence.widgets.detail_text import DetailText
+from acrfence.widgets.markers import endpoint_marker, severity_marker, yes_no
+from acrfence.widgets.palette import MUTED, OK, WARNING
 
 __all__ = ["RegistryDetail", "RuleStatus"]
 

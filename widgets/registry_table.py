@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from rich.text import Text
 
-from services.models import Finding, Registry
-from widgets.keyed_table import KeyedTable
-from widgets.markers import findings_marker
-from widgets.palette import WARNING
+from acrfence.services.models import Finding, Registry
+from acrfence.widgets.keyed_table import KeyedTable
+from acrfence.widgets.markers import findings_marker
+from acrfence.widgets.palette import WARNING
 
 __all__ = ["RegistryTable"]
 

@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from services.models import RunRecord, Step, StepStatus
-from widgets.palette import ERROR, OK
+from acrfence.services.models import RunRecord, Step, StepStatus
+from acrfence.widgets.palette import ERROR, OK
 
 __all__ = ["StepList", "status_text"]
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from services.models import Finding, Subnet, SubnetReach, endpoint_status_of
-from widgets.detail_text import DetailText
-from widgets.markers import endpoint_marker, severity_marker, yes_no
-from widgets.palette import OK, WARNING
+from acrfence.services.models import Finding, Subnet, SubnetReach, endpoint_status_of
+from acrfence.widgets.detail_text import DetailText
+from acrfence.widgets.markers import endpoint_marker, severity_marker, yes_no
+from acrfence.widgets.palette import OK, WARNING
 
 __all__ = ["SubnetDetail"]
 

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from services.models import VirtualNetwork
-from widgets.keyed_table import KeyedTable, Row
-from widgets.palette import MUTED, OK, WARNING
+from acrfence.services.models import VirtualNetwork
+from acrfence.widgets.keyed_table import KeyedTable, Row
+from acrfence.widgets.palette import MUTED, OK, WARNING
 
 __all__ = ["SubnetTable", "vnet_row_key"]
 

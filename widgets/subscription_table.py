@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from rich.text import Text
 
-from services.models import Inventory
-from widgets.keyed_table import KeyedTable, Row
-from widgets.palette import ERROR, OK
+from acrfence.services.models import Inventory
+from acrfence.widgets.keyed_table import KeyedTable, Row
+from acrfence.widgets.palette import ERROR, OK
 
 __all__ = ["ALL_SUBSCRIPTIONS", "SubscriptionTable"]
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.api_versions import check_api_version
-from emulator.errors import ArmError, authorization_failed, subscription_not_found
-from emulator.faults import FaultController
-from emulator.lro import OperationStore
-from emulator.state import Subscription, Tenant
+from acrfence.emulator.api_versions import check_api_version
+from acrfence.emulator.errors import ArmError, authorization_failed, subscription_not_found
+from acrfence.emulator.faults import FaultController
+from acrfence.emulator.lro import OperationStore
+from acrfence.emulator.state import Subscription, Tenant
 
 
 @dataclass

@@ -7,7 +7,7 @@ From `2022-09-01` ARM answers ONE object, the cloud it serves; the older version
 
 from __future__ import annotations
 
-from emulator.arm.context import ArmContext, Reply
+from acrfence.emulator.arm.context import ArmContext, Reply
 
 # The first metadata version that answers a single cloud object instead of a list.
 SINGLE_CLOUD_VERSION = "2022-09-01"

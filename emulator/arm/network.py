@@ -12,10 +12,10 @@ import asyncio
 import copy
 import ipaddress
 
-from emulator.arm.context import ArmContext, Reply
-from emulator.errors import ArmError, not_found_resource, resource_group_not_found
-from emulator.json_copy import copy_json
-from emulator.resources import SUBNET_TYPE, new_etag, vnet_id
+from acrfence.emulator.arm.context import ArmContext, Reply
+from acrfence.emulator.errors import ArmError, not_found_resource, resource_group_not_found
+from acrfence.emulator.json_copy import copy_json
+from acrfence.emulator.resources import SUBNET_TYPE, new_etag, vnet_id
 
 READ = "Microsoft.Network/virtualNetworks/read"
 WRITE = "Microsoft.Network/virtualNetworks/subnets/write"

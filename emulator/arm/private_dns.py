@@ -15,8 +15,8 @@ import asyncio
 import copy
 import uuid
 
-from emulator.arm.context import ArmContext, Reply
-from emulator.errors import ArmError, not_found_resource, resource_group_not_found
+from acrfence.emulator.arm.context import ArmContext, Reply
+from acrfence.emulator.errors import ArmError, not_found_resource, resource_group_not_found
 
 ZONE_TYPE = "Microsoft.Network/privateDnsZones"
 LINK_TYPE = "Microsoft.Network/privateDnsZones/virtualNetworkLinks"

@@ -25,12 +25,12 @@ import copy
 import ipaddress
 import uuid
 
-from emulator.arm.context import ArmContext, Reply
-from emulator.arm.private_dns import record_set_json
-from emulator.arm.registries import registry_for
-from emulator.errors import ArmError, not_found_resource, resource_group_not_found
-from emulator.resources import PEC_TYPE, new_etag
-from emulator.state import Tenant
+from acrfence.emulator.arm.context import ArmContext, Reply
+from acrfence.emulator.arm.private_dns import record_set_json
+from acrfence.emulator.arm.registries import registry_for
+from acrfence.emulator.errors import ArmError, not_found_resource, resource_group_not_found
+from acrfence.emulator.resources import PEC_TYPE, new_etag
+from acrfence.emulator.state import Tenant
 
 PE_TYPE = "Microsoft.Network/privateEndpoints"
 ZONE_GROUP_TYPE = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups"

@@ -3,10 +3,10 @@ Registered a moment later)."""
 
 from __future__ import annotations
 
-from emulator.api_versions import NETWORK_VERSIONS, REGISTRY_VERSIONS
-from emulator.arm.context import ArmContext, Reply
-from emulator.errors import ArmError
-from emulator.state import CLOCK, Subscription
+from acrfence.emulator.api_versions import NETWORK_VERSIONS, REGISTRY_VERSIONS
+from acrfence.emulator.arm.context import ArmContext, Reply
+from acrfence.emulator.errors import ArmError
+from acrfence.emulator.state import CLOCK, Subscription
 
 _RESOURCE_TYPES = {
     "microsoft.containerregistry": [

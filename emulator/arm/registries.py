@@ -6,12 +6,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-from emulator.api_versions import VNET_RULE_VERSIONS
-from emulator.arm.context import ArmContext, Reply
-from emulator.errors import ArmError, not_found_resource, resource_group_not_found
-from emulator.json_copy import copy_json
-from emulator.registry_rules import check_enums, validate_network
-from emulator.resources import REGISTRY_TYPE, registry_id
+from acrfence.emulator.api_versions import VNET_RULE_VERSIONS
+from acrfence.emulator.arm.context import ArmContext, Reply
+from acrfence.emulator.errors import ArmError, not_found_resource, resource_group_not_found
+from acrfence.emulator.json_copy import copy_json
+from acrfence.emulator.registry_rules import check_enums, validate_network
+from acrfence.emulator.resources import REGISTRY_TYPE, registry_id
 
 READ = "Microsoft.ContainerRegistry/registries/read"
 WRITE = "Microsoft.ContainerRegistry/registries/write"

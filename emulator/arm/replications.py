@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import copy
 
-from emulator.arm.context import ArmContext, Reply
-from emulator.arm.registries import READ, registry_for
-from emulator.errors import not_found_resource
-from emulator.state import Tenant
+from acrfence.emulator.arm.context import ArmContext, Reply
+from acrfence.emulator.arm.registries import READ, registry_for
+from acrfence.emulator.errors import not_found_resource
+from acrfence.emulator.state import Tenant
 
 REPLICATION_TYPE = "Microsoft.ContainerRegistry/registries/replications"
 

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from emulator.arm.context import ArmContext, Reply
-from emulator.errors import ArmError, resource_group_not_found
+from acrfence.emulator.arm.context import ArmContext, Reply
+from acrfence.emulator.errors import ArmError, resource_group_not_found
 
 READ = "Microsoft.Resources/subscriptions/resources/read"
 MAX_TOP = 1000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from emulator.arm.context import ArmContext, Reply
-from emulator.errors import ArmError
+from acrfence.emulator.arm.context import ArmContext, Reply
+from acrfence.emulator.errors import ArmError
 
 Handler = Callable[[ArmContext], Reply | Awaitable[Reply]]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emulator.arm import (
+from acrfence.emulator.arm import (
     metadata,
     network,
     private_dns,
@@ -13,7 +13,7 @@ from emulator.arm import (
     resource_list,
     subscriptions,
 )
-from emulator.arm.router import Router
+from acrfence.emulator.arm.router import Router
 
 SUB = "/subscriptions/{subscription}"
 RG = SUB + "/resourceGroups/{resource_group}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emulator.arm.context import ArmContext, Reply
+from acrfence.emulator.arm.context import ArmContext, Reply
 
 
 def list_subscriptions(ctx: ArmContext) -> Reply:

@@ -4,16 +4,16 @@ No I/O, no SDK, no Textual. Indexes are built once per inventory object, so the 
 run these over thousands of registries and subnets.
 """
 
-from services.analysis.access import effective_access
-from services.analysis.cidr import IpRuleError, non_routable_block, parse_ip_rule
-from services.analysis.expectation import expected_access, explain_outcome
-from services.analysis.findings import (
+from acrfence.services.analysis.access import effective_access
+from acrfence.services.analysis.cidr import IpRuleError, non_routable_block, parse_ip_rule
+from acrfence.services.analysis.expectation import expected_access, explain_outcome
+from acrfence.services.analysis.findings import (
     FINDING_CODES,
     find_findings,
     registry_findings,
     subnet_findings,
 )
-from services.analysis.reach import subnet_reach
+from acrfence.services.analysis.reach import subnet_reach
 
 __all__ = [
     "FINDING_CODES",

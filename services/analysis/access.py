@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from services.analysis.cidr import describe_range
-from services.analysis.context import ClassifiedSubnetRule, RegistryRules, classify, context_for
-from services.analysis.text import does, join_words, name_some, plural
-from services.models import (
+from acrfence.services.analysis.cidr import describe_range
+from acrfence.services.analysis.context import (
+    ClassifiedSubnetRule,
+    RegistryRules,
+    classify,
+    context_for,
+)
+from acrfence.services.analysis.text import does, join_words, name_some, plural
+from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
     AccessSummary,
     EndpointStatus,

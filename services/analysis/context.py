@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from ipaddress import IPv4Network
 
-from services.analysis.cidr import IpRuleError, non_routable_block, parse_ip_rule
-from services.models import (
+from acrfence.services.analysis.cidr import IpRuleError, non_routable_block, parse_ip_rule
+from acrfence.services.models import (
     EndpointStatus,
     Inventory,
     IpRule,

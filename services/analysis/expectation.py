@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from services.analysis.cidr import non_routable_block, parse_client_ip
-from services.analysis.context import (
+from acrfence.services.analysis.cidr import non_routable_block, parse_client_ip
+from acrfence.services.analysis.context import (
     AnalysisContext,
     RegistryRules,
     classify,
     context_for,
     subnet_label,
 )
-from services.analysis.text import join_words
-from services.models import (
+from acrfence.services.analysis.text import join_words
+from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
     Expectation,
     Inventory,
@@ -29,7 +29,7 @@ from services.models import (
     normalize_resource_id,
     parse_resource_id,
 )
-from services.models.resource_id import SUBNET_TYPE
+from acrfence.services.models.resource_id import SUBNET_TYPE
 
 __all__ = ["expected_access", "explain_outcome"]
 

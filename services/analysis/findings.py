@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.analysis.context import (
+from acrfence.services.analysis.context import (
     AnalysisContext,
     RegistryRules,
     classify,
@@ -16,10 +16,10 @@ from services.analysis.context import (
     never_matches_headline,
     subnet_label,
 )
-from services.analysis.posture import complete_registry_findings
-from services.analysis.profiles import DEFAULT_PROFILE, Profile
-from services.analysis.text import does, join_words, plural
-from services.models import (
+from acrfence.services.analysis.posture import complete_registry_findings
+from acrfence.services.analysis.profiles import DEFAULT_PROFILE, Profile
+from acrfence.services.analysis.text import does, join_words, plural
+from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
     MAX_VIRTUAL_NETWORK_RULES,
     EndpointStatus,

@@ -6,7 +6,7 @@ log or an auditor's table has room for. A code without an entry falls back to it
 
 from __future__ import annotations
 
-from services.models import Finding
+from acrfence.services.models import Finding
 
 __all__ = ["fix_for"]
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.analysis.context import classify, context_for
-from services.analysis.findings import find_findings
-from services.analysis.peers import PEER_CHECKS, peer_verdicts
-from services.analysis.profiles import PROFILES, Profile
-from services.models import Finding, Inventory, PeerOutcome
+from acrfence.services.analysis.context import classify, context_for
+from acrfence.services.analysis.findings import find_findings
+from acrfence.services.analysis.peers import PEER_CHECKS, peer_verdicts
+from acrfence.services.analysis.profiles import PROFILES, Profile
+from acrfence.services.models import Finding, Inventory, PeerOutcome
 
 __all__ = ["PeerRow", "peer_table"]
 

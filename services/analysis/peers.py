@@ -30,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from services.analysis.context import AnalysisContext, RegistryRules, classify
-from services.models import (
+from acrfence.services.analysis.context import AnalysisContext, RegistryRules, classify
+from acrfence.services.models import (
     Finding,
     PeerOutcome,
     PeerVerdict,

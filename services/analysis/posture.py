@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.analysis.context import AnalysisContext, RegistryRules
-from services.analysis.peers import attach_peers
-from services.analysis.text import join_words, plural
-from services.models import Finding, Registry, Severity
+from acrfence.services.analysis.context import AnalysisContext, RegistryRules
+from acrfence.services.analysis.peers import attach_peers
+from acrfence.services.analysis.text import join_words, plural
+from acrfence.services.models import Finding, Registry, Severity
 
 __all__ = ["OPEN_TAG", "POSTURE_CODES", "complete_registry_findings", "posture_findings"]
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.analysis.posture import POSTURE_CODES
-from services.models import Finding
+from acrfence.services.analysis.posture import POSTURE_CODES
+from acrfence.services.models import Finding
 
 __all__ = ["DEFAULT_PROFILE", "PROFILES", "Profile", "ProfileError", "load_profile"]
 
@@ -127,7 +127,7 @@ def _from_document(document: dict[str, Any], path: Path) -> Profile:
     base = PROFILES[base_name]
     enable = _codes(document, "enable", path)
     disable = _codes(document, "disable", path)
-    from services.analysis.findings import FINDING_CODES  # imports this module
+    from acrfence.services.analysis.findings import FINDING_CODES  # imports this module
 
     unknown_codes = sorted(disable - set(FINDING_CODES) - set(POSTURE_CODES))
     if unknown_codes:

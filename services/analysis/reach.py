@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.analysis.expectation import expectation_for
-from services.models import Inventory, Subnet, SubnetReach
+from acrfence.services.analysis.expectation import expectation_for
+from acrfence.services.models import Inventory, Subnet, SubnetReach
 
 __all__ = ["subnet_reach"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.models.peers import PeerVerdict
+from acrfence.services.models.peers import PeerVerdict
 
 __all__ = [
     "Severity",

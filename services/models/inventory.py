@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from services.models.resource_id import normalize_resource_id, subscription_of
+from acrfence.services.models.resource_id import normalize_resource_id, subscription_of
 
 __all__ = [
     "ACR_SERVICE_ENDPOINT",

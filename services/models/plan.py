@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from services.models.step_change import (
+from acrfence.services.models.step_change import (
     StepChange,
     VerifyChange,
     change_from_json,

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from services.models.inventory import ACR_SERVICE_ENDPOINT, ip_rule_key
-from services.models.resource_id import normalize_resource_id
+from acrfence.services.models.inventory import ACR_SERVICE_ENDPOINT, ip_rule_key
+from acrfence.services.models.resource_id import normalize_resource_id
 
 __all__ = [
     "SettingMove",

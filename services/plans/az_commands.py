@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 
-from services.models import ACR_SERVICE_ENDPOINT
+from acrfence.services.models import ACR_SERVICE_ENDPOINT
 
 __all__ = [
     "register_provider",

@@ -9,12 +9,12 @@ import ipaddress
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from services.analysis import IpRuleError, parse_ip_rule
-from services.analysis.context import judge_ip_value, never_matches_headline
-from services.models import Check, CheckLevel, Inventory, Registry, Subnet
+from acrfence.services.analysis import IpRuleError, parse_ip_rule
+from acrfence.services.analysis.context import judge_ip_value, never_matches_headline
+from acrfence.services.models import Check, CheckLevel, Inventory, Registry, Subnet
 
 if TYPE_CHECKING:
-    from services.plans.lockdown import LockdownRequest
+    from acrfence.services.plans.lockdown import LockdownRequest
 
 __all__ = ["any_rule_admits", "lockdown_warnings", "PREVIEW_NOTICE"]
 

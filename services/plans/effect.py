@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.analysis import expected_access
-from services.models import (
+from acrfence.services.analysis import expected_access
+from acrfence.services.models import (
     Inventory,
     ProbeExpectation,
     ProbeResult,
@@ -30,9 +30,9 @@ from services.models import (
     VirtualNetwork,
     normalize_resource_id,
 )
-from services.probe.options import ProbeOptions, StageTimeouts
-from services.probe.runner import ProbeRunner
-from services.probe.wording import verdict_words
+from acrfence.services.probe.options import ProbeOptions, StageTimeouts
+from acrfence.services.probe.runner import ProbeRunner
+from acrfence.services.probe.wording import verdict_words
 
 __all__ = [
     "PROPAGATION_WAIT_SECONDS",

@@ -25,8 +25,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from services.errors import VerificationFailed, describe_error
-from services.models import (
+from acrfence.services.errors import VerificationFailed, describe_error
+from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
     EndpointChange,
     ProviderChange,
@@ -45,8 +45,8 @@ from services.models import (
     normalize_resource_id,
     provisioned,
 )
-from services.plans.journal import Journal, now_text
-from services.plans.snapshot import has_ip, ip_values, registry_state, subnet_state
+from acrfence.services.plans.journal import Journal, now_text
+from acrfence.services.plans.snapshot import has_ip, ip_values, registry_state, subnet_state
 
 __all__ = ["PlanServices", "PlanExecutor", "StepProblem", "CRASH_HOOK"]
 
@@ -296,7 +296,7 @@ class PlanExecutor:
     async def _endpoint(
         self, change: EndpointChange, current: Subnet, writes: _Writes
     ) -> tuple[dict[str, Any], str | None]:
-        from services.subnet_endpoints import SubnetChanged
+        from acrfence.services.subnet_endpoints import SubnetChanged
 
         enabled = change.enabled
         subnet_id = change.subnet_id
@@ -346,7 +346,7 @@ class PlanExecutor:
     async def _rules(
         self, step: Step, change: RulesChange, current: Registry, writes: _Writes
     ) -> tuple[dict[str, Any], str | None]:
-        from services.registry_rules import NetworkEdit
+        from acrfence.services.registry_rules import NetworkEdit
 
         state = registry_state(current)
         moves = []

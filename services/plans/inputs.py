@@ -10,10 +10,15 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from services.models import Inventory
+    from acrfence.services.models import Inventory
 
-from services.analysis import IpRuleError, parse_ip_rule
-from services.models import SUBNET_TYPE, ResourceIdError, normalize_resource_id, parse_resource_id
+from acrfence.services.analysis import IpRuleError, parse_ip_rule
+from acrfence.services.models import (
+    SUBNET_TYPE,
+    ResourceIdError,
+    normalize_resource_id,
+    parse_resource_id,
+)
 
 __all__ = [
     "PlanInputError",
@@ -78,7 +83,7 @@ def resolve_subnet_name(name: str, inventory: Inventory | None) -> str:
     if matches:
         ids = ", ".join(s.id for s in matches)
         raise PlanInputError(f"--subnet {name} names {len(matches)} subnets; give one ID: {ids}")
-    from services.lookup import did_you_mean
+    from acrfence.services.lookup import did_you_mean
 
     hint = did_you_mean(name, (s.label for s in inventory.subnets))
     raise PlanInputError(f"--subnet {name}: no such subnet in the visible subscriptions{hint}")

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.models import Plan, RunRecord, RunState, StepRecord
+from acrfence.services.models import Plan, RunRecord, RunState, StepRecord
 
 __all__ = ["Journal", "JournalError", "journal_directory", "now_text"]
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.models import (
+from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
     MAX_IP_RULES,
     MAX_VIRTUAL_NETWORK_RULES,
@@ -29,9 +29,15 @@ from services.models import (
     VerifyChange,
     normalize_resource_id,
 )
-from services.plans import az_commands
-from services.plans.checks import lockdown_warnings
-from services.plans.snapshot import has_ip, ip_values, registry_state, subnet_state, vnet_rule_keys
+from acrfence.services.plans import az_commands
+from acrfence.services.plans.checks import lockdown_warnings
+from acrfence.services.plans.snapshot import (
+    has_ip,
+    ip_values,
+    registry_state,
+    subnet_state,
+    vnet_rule_keys,
+)
 
 __all__ = ["LockdownRequest", "build_lockdown_plan", "REGISTERED"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.models import CheckLevel, Plan, RunRecord, Step
+from acrfence.services.models import CheckLevel, Plan, RunRecord, Step
 
 __all__ = ["render_plan", "render_step_diff", "render_run_summary", "diff_lines"]
 

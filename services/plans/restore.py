@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from services.models import (
+from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
     Check,
     CheckLevel,
@@ -30,8 +30,8 @@ from services.models import (
     Subnet,
     normalize_resource_id,
 )
-from services.plans import az_commands
-from services.plans.snapshot import registry_state, subnet_state, vnet_rule_keys
+from acrfence.services.plans import az_commands
+from acrfence.services.plans.snapshot import registry_state, subnet_state, vnet_rule_keys
 
 __all__ = ["build_open_plan", "build_undo_plan", "NothingToUndo"]
 

@@ -10,12 +10,12 @@ from dataclasses import replace
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from services.azure import AzureClients
-from services.config import Target
-from services.errors import AcrfenceError
-from services.inventory import InventoryService
-from services.lookup import find_registry
-from services.models import (
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.errors import AcrfenceError
+from acrfence.services.inventory import InventoryService
+from acrfence.services.lookup import find_registry
+from acrfence.services.models import (
     Inventory,
     Plan,
     Registry,
@@ -26,14 +26,14 @@ from services.models import (
     normalize_resource_id,
     parse_resource_id,
 )
-from services.plans.executor import PlanExecutor, PlanServices, ProgressCallback
-from services.plans.inputs import PlanInputError
-from services.plans.journal import Journal, JournalError
-from services.plans.lockdown import LockdownRequest, build_lockdown_plan
-from services.plans.restore import build_open_plan, build_undo_plan
-from services.providers import ProviderService
-from services.registry_rules import RegistryRuleService, raw_json
-from services.subnet_endpoints import SubnetEndpointService, virtual_network_from_arm
+from acrfence.services.plans.executor import PlanExecutor, PlanServices, ProgressCallback
+from acrfence.services.plans.inputs import PlanInputError
+from acrfence.services.plans.journal import Journal, JournalError
+from acrfence.services.plans.lockdown import LockdownRequest, build_lockdown_plan
+from acrfence.services.plans.restore import build_open_plan, build_undo_plan
+from acrfence.services.providers import ProviderService
+from acrfence.services.registry_rules import RegistryRuleService, raw_json
+from acrfence.services.subnet_endpoints import SubnetEndpointService, virtual_network_from_arm
 
 __all__ = ["PlanSession", "RunRefused"]
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.models import Registry, Subnet, ip_rule_key, normalize_resource_id, same_ip_rule
+from acrfence.services.models import (
+    Registry,
+    Subnet,
+    ip_rule_key,
+    normalize_resource_id,
+    same_ip_rule,
+)
 
 __all__ = ["registry_state", "subnet_state", "vnet_rule_keys", "ip_values", "has_ip", "same_ip"]
 

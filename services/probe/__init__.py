@@ -3,9 +3,9 @@
 Async and headless; the CLI (``acrfence probe``) and the TUI wizard both drive ``ProbeRunner``.
 """
 
-from services.probe.dns import Resolver, is_private_address, system_resolver
-from services.probe.options import ProbeOptions, StageTimeouts
-from services.probe.runner import ProbeEvent, ProbeRunner
+from acrfence.services.probe.dns import Resolver, is_private_address, system_resolver
+from acrfence.services.probe.options import ProbeOptions, StageTimeouts
+from acrfence.services.probe.runner import ProbeEvent, ProbeRunner
 
 __all__ = [
     "ProbeEvent",

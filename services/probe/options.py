@@ -6,9 +6,9 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from services.connect_to import ConnectTo
-from services.probe.dns import Resolver, system_resolver
-from services.probe.pull import ImageReference
+from acrfence.services.connect_to import ConnectTo
+from acrfence.services.probe.dns import Resolver, system_resolver
+from acrfence.services.probe.pull import ImageReference
 
 __all__ = ["StageTimeouts", "ProbeOptions", "TokenProvider"]
 

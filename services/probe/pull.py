@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from services.models import Verdict
+from acrfence.services.models import Verdict
 
 __all__ = ["ImageReference", "ImageReferenceError", "MANIFEST_ACCEPT", "manifest_outcome"]
 

@@ -9,13 +9,21 @@ from dataclasses import dataclass
 
 import httpx
 
-from services.connect_to import resolve_connect_to
-from services.models import HostProbe, Inventory, ProbeResult, Registry, Stage, StageResult, Verdict
-from services.probe.dns import is_private_address
-from services.probe.options import ProbeOptions
-from services.probe.stages import HttpOutcome, run_http_stages
-from services.probe.transport import StageFailed, StageRecorder, TimedTransport
-from services.probe.verdict import combine_hosts, judge
+from acrfence.services.connect_to import resolve_connect_to
+from acrfence.services.models import (
+    HostProbe,
+    Inventory,
+    ProbeResult,
+    Registry,
+    Stage,
+    StageResult,
+    Verdict,
+)
+from acrfence.services.probe.dns import is_private_address
+from acrfence.services.probe.options import ProbeOptions
+from acrfence.services.probe.stages import HttpOutcome, run_http_stages
+from acrfence.services.probe.transport import StageFailed, StageRecorder, TimedTransport
+from acrfence.services.probe.verdict import combine_hosts, judge
 
 __all__ = ["ProbeEvent", "ProbeRunner"]
 

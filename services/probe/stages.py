@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import httpcore
 import httpx
 
-from services.models import Stage, Verdict
-from services.probe.options import TokenProvider
-from services.probe.pull import MANIFEST_ACCEPT, ImageReference, manifest_outcome
-from services.probe.transport import StageFailed, StageRecorder
+from acrfence.services.models import Stage, Verdict
+from acrfence.services.probe.options import TokenProvider
+from acrfence.services.probe.pull import MANIFEST_ACCEPT, ImageReference, manifest_outcome
+from acrfence.services.probe.transport import StageFailed, StageRecorder
 
 __all__ = ["HttpOutcome", "parse_denied_client_ip", "run_http_stages"]
 

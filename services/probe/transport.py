@@ -17,7 +17,7 @@ from typing import Any, cast
 import httpcore
 import httpx
 
-from services.models import Stage, StageResult, Verdict
+from acrfence.services.models import Stage, StageResult, Verdict
 
 __all__ = ["StageFailed", "StageRecorder", "TimedTransport"]
 

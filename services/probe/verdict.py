@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.analysis import expected_access, explain_outcome
-from services.models import HostProbe, Inventory, Registry, Verdict
-from services.probe.wording import verdict_words
+from acrfence.services.analysis import expected_access, explain_outcome
+from acrfence.services.models import HostProbe, Inventory, Registry, Verdict
+from acrfence.services.probe.wording import verdict_words
 
 __all__ = ["combine_hosts", "explain", "judge"]
 

@@ -10,8 +10,8 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 
-from services.models import ProbeExpectation, ProbeResult, Registry
-from services.probe.runner import ProbeRunner
+from acrfence.services.models import ProbeExpectation, ProbeResult, Registry
+from acrfence.services.probe.runner import ProbeRunner
 
 __all__ = ["probe_until"]
 

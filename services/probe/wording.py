@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.models import ProbeExpectation, ProbeResult, Verdict
+from acrfence.services.models import ProbeExpectation, ProbeResult, Verdict
 
 __all__ = [
     "Advice",

@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from services.analysis import effective_access, find_findings
-from services.analysis.context import subnet_label
-from services.analysis.fixes import fix_for
-from services.analysis.parity import PeerRow, peer_table
-from services.analysis.peers import PEER_CHECKS
-from services.analysis.posture import OPEN_TAG
-from services.analysis.profiles import Profile
-from services.models import EndpointStatus, Finding, Inventory, Registry, Severity
+from acrfence.services.analysis import effective_access, find_findings
+from acrfence.services.analysis.context import subnet_label
+from acrfence.services.analysis.fixes import fix_for
+from acrfence.services.analysis.parity import PeerRow, peer_table
+from acrfence.services.analysis.peers import PEER_CHECKS
+from acrfence.services.analysis.posture import OPEN_TAG
+from acrfence.services.analysis.profiles import Profile
+from acrfence.services.models import EndpointStatus, Finding, Inventory, Registry, Severity
 
 __all__ = [
     "Access",

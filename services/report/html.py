@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from html import escape
 
-from services.analysis.peers import PEER_CHECKS
-from services.models import Finding, Severity, group_verdicts
-from services.report.data import Access, RegistryView, ReportData
+from acrfence.services.analysis.peers import PEER_CHECKS
+from acrfence.services.models import Finding, Severity, group_verdicts
+from acrfence.services.report.data import Access, RegistryView, ReportData
 
 __all__ = ["render_html"]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.analysis.peers import PEER_CHECKS
-from services.models import Severity, group_verdicts
-from services.report.data import ReportData
+from acrfence.services.analysis.peers import PEER_CHECKS
+from acrfence.services.models import Severity, group_verdicts
+from acrfence.services.report.data import ReportData
 
 __all__ = ["render_markdown"]
 

@@ -32,7 +32,7 @@ def add_profile_option(parser: argparse.ArgumentParser) -> None:
 
 
 def load_profile(args: argparse.Namespace) -> Any:
-    from services.analysis.profiles import ProfileError, load_profile
+    from acrfence.services.analysis.profiles import ProfileError, load_profile
 
     try:
         return load_profile(args.profile)
@@ -44,8 +44,8 @@ def read_inventory(args: argparse.Namespace, command: str) -> Any:
     """The inventory, or None after printing one line (the exit code is in ``.exit_code``)."""
     import asyncio
 
-    from services.config import ConfigError, Target
-    from services.errors import describe_error
+    from acrfence.services.config import ConfigError, Target
+    from acrfence.services.errors import describe_error
 
     try:
         target = Target.from_env()
@@ -53,8 +53,8 @@ def read_inventory(args: argparse.Namespace, command: str) -> Any:
         raise BadInput(str(error)) from None
 
     async def load() -> Any:
-        from services.azure import AzureClients
-        from services.inventory import InventoryService
+        from acrfence.services.azure import AzureClients
+        from acrfence.services.inventory import InventoryService
 
         async with AzureClients(target) as clients:
             return await InventoryService(clients).load(args.subscription)
@@ -70,7 +70,7 @@ def choose_registries(inventory: Any, wanted: list[str] | None) -> list[str] | N
     """Resource IDs of the registries named (by name or ID); None means every registry."""
     if not wanted:
         return None
-    from services.models import normalize_resource_id
+    from acrfence.services.models import normalize_resource_id
 
     chosen = []
     for text in wanted:

@@ -11,13 +11,13 @@ import argparse
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.exit_codes import Exit
 
 if TYPE_CHECKING:
-    from services.models import Plan, RunRecord
-    from services.plans.effect import EffectCheck
-    from services.plans.executor import ProgressCallback
-    from services.plans.session import PlanSession
+    from acrfence.services.models import Plan, RunRecord
+    from acrfence.services.plans.effect import EffectCheck
+    from acrfence.services.plans.executor import ProgressCallback
+    from acrfence.services.plans.session import PlanSession
 
 # Probes a finished run's registry; the lines are progress while it waits.
 EffectChecker = Callable[["RunRecord", Callable[[str], None]], Awaitable["EffectCheck"]]
@@ -69,8 +69,8 @@ def run_async(
 
 def show_plan(plan: Plan, args: argparse.Namespace, *, as_json: bool) -> None:
     """The plan as text, or (with --json, when ``as_json``) as JSON with no run yet."""
-    from services.plans.render import render_plan
-    from tui.commands import plan_console as console
+    from acrfence.services.plans.render import render_plan
+    from acrfence.tui.commands import plan_console as console
 
     if args.json and as_json:
         console.print_json({"plan": plan.to_json(), "run": None})
@@ -89,7 +89,7 @@ async def confirm_and_apply(
     check the data plane agrees (``effect``), and turn the outcome into the exit code."""
     import sys
 
-    from tui.commands import plan_console as console
+    from acrfence.tui.commands import plan_console as console
 
     refused = console.confirm(command, registry_name, args.yes)
     if refused is not None:
@@ -105,8 +105,8 @@ async def finish_run(
     """A finished run is verified only once the data plane agrees: probe, then report."""
     import sys
 
-    from services.models import RunState
-    from tui.commands import plan_console as console
+    from acrfence.services.models import RunState
+    from acrfence.tui.commands import plan_console as console
 
     stream = sys.stderr if args.json else sys.stdout
     check = None
@@ -121,8 +121,8 @@ def effect_checker(session: PlanSession, target: Any, args: argparse.Namespace) 
     run this machine can stand in for, until the data plane agrees or --wait runs out."""
 
     async def check(run: RunRecord, on_line: Callable[[str], None]) -> EffectCheck:
-        from services.plans.effect import check_effect, run_subnet_ids, vantages_from_env
-        from services.public_ip import known_public_ip
+        from acrfence.services.plans.effect import check_effect, run_subnet_ids, vantages_from_env
+        from acrfence.services.public_ip import known_public_ip
 
         registry = await session.services.rules.get(run.plan.registry_id)
         subnets = []
@@ -152,8 +152,8 @@ async def in_session(
 ) -> int:
     """Run ``body`` and close the session; ``refusals`` are reported by their own message,
     any other error as the one sentence describe_error makes of it (no traceback)."""
-    from services.errors import describe_error
-    from tui.commands import plan_console as console
+    from acrfence.services.errors import describe_error
+    from acrfence.tui.commands import plan_console as console
 
     try:
         return await body()
@@ -175,13 +175,13 @@ def continue_run(command: str, args: argparse.Namespace) -> int:
 async def _continue(command: str, args: argparse.Namespace) -> int:
     import sys
 
-    from services.config import ConfigError, Target
-    from services.models import RunState
-    from services.plans.journal import Journal, JournalError
-    from services.plans.render import render_plan, render_run_summary
-    from services.plans.restore import NothingToUndo, build_undo_plan
-    from services.plans.session import PlanSession, RunRefused
-    from tui.commands import plan_console as console
+    from acrfence.services.config import ConfigError, Target
+    from acrfence.services.models import RunState
+    from acrfence.services.plans.journal import Journal, JournalError
+    from acrfence.services.plans.render import render_plan, render_run_summary
+    from acrfence.services.plans.restore import NothingToUndo, build_undo_plan
+    from acrfence.services.plans.session import PlanSession, RunRefused
+    from acrfence.tui.commands import plan_console as console
 
     journal = Journal()
     try:

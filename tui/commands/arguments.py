@@ -15,7 +15,7 @@ import math
 import re
 from typing import NoReturn
 
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.exit_codes import Exit
 
 __all__ = [
     "OneLineArgumentParser",
@@ -143,7 +143,7 @@ def port_number(text: str) -> int:
 
 def subscription_guid(text: str) -> str:
     """A subscription ID: exactly a GUID."""
-    from services.models.resource_id import is_subscription_id
+    from acrfence.services.models.resource_id import is_subscription_id
 
     if not is_subscription_id(text):
         raise argparse.ArgumentTypeError(f"must be a subscription ID (a GUID), not {text!r}")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands.arguments import port_number
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.arguments import port_number
+from acrfence.tui.commands.exit_codes import Exit
 
 HELP = "run the local Azure emulator (ARM + ACR data plane) in the foreground"
 
@@ -70,10 +70,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import threading
 
-    from emulator.arm.context import Settings
-    from emulator.runner import start_emulator
-    from emulator.seeds import SeedError
-    from emulator.throttle import ThrottleSettings
+    from acrfence.emulator.arm.context import Settings
+    from acrfence.emulator.runner import start_emulator
+    from acrfence.emulator.seeds import SeedError
+    from acrfence.emulator.throttle import ThrottleSettings
 
     if args.latency_ms < 0:
         print("acrfence emulator: --latency-ms must be 0 or more", file=sys.stderr)

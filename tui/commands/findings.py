@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import Any
 
-from tui.commands._audit import (
+from acrfence.tui.commands._audit import (
     BadInput,
     add_profile_option,
     choose_registries,
@@ -22,7 +22,7 @@ from tui.commands._audit import (
     read_inventory,
     scope_of,
 )
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.exit_codes import Exit
 
 HELP = "list findings with the Azure Policy, PSRule, Prowler, Checkov, CloudSploit IDs they map to"
 
@@ -53,7 +53,7 @@ def failing(findings: Any, fail_on: str) -> list[Any]:
 
 
 def render_text(data: Any) -> str:
-    from services.models import group_verdicts
+    from acrfence.services.models import group_verdicts
 
     counts = data.severity_counts()
     summary = ", ".join(f"{n} {severity}" for severity, n in counts.items())
@@ -76,7 +76,7 @@ def render_text(data: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from services.report import build_report, report_to_json
+    from acrfence.services.report import build_report, report_to_json
 
     try:
         profile = load_profile(args)

@@ -15,7 +15,7 @@ from argparse import Namespace
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.exit_codes import Exit
 
 __all__ = ["run_headless", "read_only_refusal"]
 
@@ -54,7 +54,7 @@ def run_headless(args: Namespace) -> int:
                 file=sys.stderr,
             )
             return Exit.BAD_INPUT
-        from tui.launch import demo_state_directory
+        from acrfence.tui.launch import demo_state_directory
 
         directory = demo_state_directory(reset=bool(getattr(args, "reset_demo", False)))
         args.state = str(directory / "tenant.json")
@@ -67,8 +67,8 @@ def run_headless(args: Namespace) -> int:
 def _demo_environment(*, reset: bool) -> Iterator[None]:
     """The demo emulator running in this process, with the environment pointing at it and at
     the demo's journal; both put back afterwards."""
-    from emulator.runner import start_emulator
-    from tui.launch import demo_state_directory
+    from acrfence.emulator.runner import start_emulator
+    from acrfence.tui.launch import demo_state_directory
 
     directory = demo_state_directory(reset=reset)
     emulator = start_emulator(seed="demo", state_file=directory / "tenant.json")

@@ -11,8 +11,8 @@ import argparse
 import sys
 from typing import Any
 
-from tui.commands.arguments import subscription_guid
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.arguments import subscription_guid
+from acrfence.tui.commands.exit_codes import Exit
 
 HELP = "list subscriptions, registries and virtual networks with their network rules"
 
@@ -123,7 +123,7 @@ def _registry_json(inventory: Any, registry: Any) -> dict[str, Any]:
 
 def _endpoint_text(endpoint: Any) -> str:
     """The service, and its provisioning state when Azure hasn't finished with it."""
-    from services.models import provisioned
+    from acrfence.services.models import provisioned
 
     if provisioned(endpoint.provisioning_state):
         return endpoint.service
@@ -131,7 +131,7 @@ def _endpoint_text(endpoint: Any) -> str:
 
 
 def _subnet_label(subnet_id: str) -> str:
-    from services.analysis.context import subnet_label
+    from acrfence.services.analysis.context import subnet_label
 
     return subnet_label(subnet_id)
 
@@ -179,13 +179,13 @@ def render_text(inventory: Any) -> str:
 
 
 async def _load(args: argparse.Namespace, target: Any) -> Any:
-    from services.azure import AzureClients
-    from services.inventory import InventoryService
+    from acrfence.services.azure import AzureClients
+    from acrfence.services.inventory import InventoryService
 
     async with AzureClients(target) as clients:
         service = InventoryService(clients, max_in_flight=args.max_in_flight)
         if args.via == "resource-graph":
-            from services.resource_graph import ResourceGraphInventory
+            from acrfence.services.resource_graph import ResourceGraphInventory
 
             graph = ResourceGraphInventory(service)
             return await graph.load(args.subscription)
@@ -196,8 +196,8 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
-    from services.config import ConfigError, Target
-    from services.errors import describe_error
+    from acrfence.services.config import ConfigError, Target
+    from acrfence.services.errors import describe_error
 
     if args.max_in_flight < 1:
         print("acrfence inventory: --max-in-flight must be 1 or more", file=sys.stderr)
@@ -217,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render_text(inventory))
         if args.via == "resource-graph":
-            from services.resource_graph import LAG_NOTE
+            from acrfence.services.resource_graph import LAG_NOTE
 
             print(
                 f"\nRegistries and networks {LAG_NOTE}; registries whose rules matter were "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.exit_codes import Exit
 
 HELP = "list journaled lockdown/restore runs with their steps and states"
 
@@ -14,9 +14,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from services.plans.journal import Journal
-    from services.plans.render import render_run_summary
-    from tui.commands import plan_console as console
+    from acrfence.services.plans.journal import Journal
+    from acrfence.services.plans.render import render_run_summary
+    from acrfence.tui.commands import plan_console as console
 
     journal = Journal()
     runs = journal.runs()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands._plan_command import (
+from acrfence.tui.commands._plan_command import (
     add_apply_flags,
     confirm_and_apply,
     effect_checker,
@@ -12,7 +12,7 @@ from tui.commands._plan_command import (
     run_async,
     show_plan,
 )
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.exit_codes import Exit
 
 HELP = "lock a registry down to subnet(s): service endpoint, subnet rules, default Deny"
 
@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     import sys
 
-    from services.config import ConfigError, Target
-    from services.plans.inputs import (
+    from acrfence.services.config import ConfigError, Target
+    from acrfence.services.plans.inputs import (
         PlanInputError,
         check_bypass,
         check_ip_ranges,
@@ -59,11 +59,11 @@ async def _run(args: argparse.Namespace) -> int:
         resolve_subnet_name,
         split_subnet_args,
     )
-    from services.plans.journal import Journal
-    from services.plans.lockdown import LockdownRequest
-    from services.plans.session import PlanSession
-    from services.public_ip import known_public_ip
-    from tui.commands import plan_console as console
+    from acrfence.services.plans.journal import Journal
+    from acrfence.services.plans.lockdown import LockdownRequest
+    from acrfence.services.plans.session import PlanSession
+    from acrfence.services.public_ip import known_public_ip
+    from acrfence.tui.commands import plan_console as console
 
     command = "lockdown"
     try:

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from services.models import RunRecord, RunState, StepStatus
-from tui.commands.exit_codes import Exit
+from acrfence.services.models import RunRecord, RunState, StepStatus
+from acrfence.tui.commands.exit_codes import Exit
 
 __all__ = [
     "fail",

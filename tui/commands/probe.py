@@ -17,8 +17,8 @@ import argparse
 import sys
 from typing import Any
 
-from tui.commands.arguments import positive_seconds, seconds
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.arguments import positive_seconds, seconds
+from acrfence.tui.commands.exit_codes import Exit
 
 HELP = "probe registries' data plane (DNS, TCP, TLS, /v2/, token) and explain the verdict"
 
@@ -98,8 +98,8 @@ def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
     """(connect-to rules, error line): everything checkable before touching Azure."""
     from ipaddress import ip_address
 
-    from services.connect_to import ConnectToError, parse_connect_to
-    from services.models import ResourceIdError, is_registry_name, parse_resource_id
+    from acrfence.services.connect_to import ConnectToError, parse_connect_to
+    from acrfence.services.models import ResourceIdError, is_registry_name, parse_resource_id
 
     if not args.registries and not args.all:
         return (), "name at least one REGISTRY, or pass --all"
@@ -123,7 +123,7 @@ def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
         except ValueError:
             return (), f"{flag} {value!r} is not an IP address"
     if args.pull is not None:
-        from services.probe.pull import ImageReference, ImageReferenceError
+        from acrfence.services.probe.pull import ImageReference, ImageReferenceError
 
         if args.token is False:
             return (), "--pull needs the signed-in identity: drop --no-token"
@@ -149,9 +149,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail(error)
     import asyncio
 
-    from services.config import ConfigError
-    from services.errors import describe_error
-    from tui.commands.probe_session import ProbeInputError, run_probe_command
+    from acrfence.services.config import ConfigError
+    from acrfence.services.errors import describe_error
+    from acrfence.tui.commands.probe_session import ProbeInputError, run_probe_command
 
     try:
         return asyncio.run(run_probe_command(args, connect_to))

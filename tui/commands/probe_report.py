@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from services.models import ProbeExpectation, ProbeResult
-from services.probe.wording import EXPECT_MET, Advice, expectation_status, verdict_words
+from acrfence.services.models import ProbeExpectation, ProbeResult
+from acrfence.services.probe.wording import EXPECT_MET, Advice, expectation_status, verdict_words
 
 __all__ = ["result_to_json", "render_table"]
 

@@ -11,17 +11,17 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from services.connect_to import ConnectTo
-from services.models import Inventory, ProbeExpectation, ProbeResult, Registry
-from services.probe.options import ProbeOptions, StageTimeouts, TokenProvider
-from services.probe.runner import ProbeRunner
-from services.probe.watch import probe_until
-from services.public_ip import known_public_ip
-from tui.commands.exit_codes import Exit
-from tui.commands.probe_report import render_table, result_to_json
+from acrfence.services.connect_to import ConnectTo
+from acrfence.services.models import Inventory, ProbeExpectation, ProbeResult, Registry
+from acrfence.services.probe.options import ProbeOptions, StageTimeouts, TokenProvider
+from acrfence.services.probe.runner import ProbeRunner
+from acrfence.services.probe.watch import probe_until
+from acrfence.services.public_ip import known_public_ip
+from acrfence.tui.commands.exit_codes import Exit
+from acrfence.tui.commands.probe_report import render_table, result_to_json
 
 if TYPE_CHECKING:
-    from services.azure import AzureClients
+    from acrfence.services.azure import AzureClients
 
 __all__ = ["ProbeInputError", "run_probe_command", "pick_registries", "exit_code"]
 
@@ -44,8 +44,8 @@ async def pick_registries(
 ) -> list[Registry]:
     """Registries by resource ID or by name (unique across the visible subscriptions), found
     by ``services.lookup``; ProbeInputError (one line) for one that names none or several."""
-    from services.errors import AcrfenceError
-    from services.lookup import find_registry
+    from acrfence.services.errors import AcrfenceError
+    from acrfence.services.lookup import find_registry
 
     if every:
         return list(inventory.registries)
@@ -66,7 +66,7 @@ def exit_code(results: Sequence[ProbeResult], expectation: ProbeExpectation | No
         return Exit.OK
     # Only "met" passes: a verdict that matches --expect while the rules say otherwise is
     # reported (RULES DISAGREE), not waved through.
-    from services.probe.wording import EXPECT_MET, expectation_status
+    from acrfence.services.probe.wording import EXPECT_MET, expectation_status
 
     met = all(expectation_status(r, expectation) == EXPECT_MET for r in results)
     return Exit.OK if met else Exit.FAILED
@@ -75,8 +75,8 @@ def exit_code(results: Sequence[ProbeResult], expectation: ProbeExpectation | No
 def _advice(results: Sequence[ProbeResult], *, from_subnet: bool) -> dict[str, Any]:
     """What to say after each verdict, following the journal's record of what the operator
     intends for the registry (its lockdown still in force, if any)."""
-    from services.plans.journal import Journal
-    from services.probe.wording import probe_advice
+    from acrfence.services.plans.journal import Journal
+    from acrfence.services.probe.wording import probe_advice
 
     journal = Journal()
     advice = {}
@@ -108,7 +108,7 @@ def _vantage_subnet(source_address: str | None) -> str | None:
     the explanation judges the probe from where it really came from."""
     if not source_address:
         return None
-    from services.plans.effect import vantages_from_env
+    from acrfence.services.plans.effect import vantages_from_env
 
     return next(
         (subnet for subnet, address in vantages_from_env().items() if address == source_address),
@@ -158,9 +158,9 @@ async def probe_and_report(
 
 async def run_probe_command(args: argparse.Namespace, connect_to: tuple[ConnectTo, ...]) -> int:
     """Read the tenant, pick the registries, probe, print; exit code per --expect."""
-    from services.azure import AzureClients
-    from services.config import Target
-    from services.inventory import InventoryService
+    from acrfence.services.azure import AzureClients
+    from acrfence.services.config import Target
+    from acrfence.services.inventory import InventoryService
 
     target = Target.from_env()
     # The target's connect-to (the emulator's) comes after the command line's: first match wins.
@@ -174,7 +174,7 @@ async def run_probe_command(args: argparse.Namespace, connect_to: tuple[ConnectT
         if getattr(args, "pull", None):
             from dataclasses import replace
 
-            from services.probe.pull import ImageReference
+            from acrfence.services.probe.pull import ImageReference
 
             options = replace(options, pull=ImageReference.parse(args.pull))
         runner = ProbeRunner(options, inventory)

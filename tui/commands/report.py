@@ -13,14 +13,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.commands._audit import (
+from acrfence.tui.commands._audit import (
     BadInput,
     add_profile_option,
     load_profile,
     read_inventory,
     scope_of,
 )
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.exit_codes import Exit
 
 HELP = "write an HTML or Markdown report: access summary, findings, rules, auditor IDs"
 
@@ -45,9 +45,9 @@ def _check_output(text: str) -> tuple[Path, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from services.report import build_report
-    from services.report.html import render_html
-    from services.report.markdown import render_markdown
+    from acrfence.services.report import build_report
+    from acrfence.services.report.html import render_html
+    from acrfence.services.report.markdown import render_markdown
 
     try:
         path, kind = _check_output(args.output)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands._plan_command import (
+from acrfence.tui.commands._plan_command import (
     add_apply_flags,
     confirm_and_apply,
     effect_checker,
@@ -12,7 +12,7 @@ from tui.commands._plan_command import (
     run_async,
     show_plan,
 )
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.exit_codes import Exit
 
 HELP = (
     "restore a registry: back to before its latest journaled lockdown (default), "
@@ -44,14 +44,14 @@ def run(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     import sys
 
-    from services.config import ConfigError, Target
-    from services.models import RunRecord, same_resource_id
-    from services.plans.executor import ProgressCallback
-    from services.plans.inputs import PlanInputError
-    from services.plans.journal import Journal, JournalError
-    from services.plans.restore import NothingToUndo
-    from services.plans.session import PlanSession, RunRefused
-    from tui.commands import plan_console as console
+    from acrfence.services.config import ConfigError, Target
+    from acrfence.services.models import RunRecord, same_resource_id
+    from acrfence.services.plans.executor import ProgressCallback
+    from acrfence.services.plans.inputs import PlanInputError
+    from acrfence.services.plans.journal import Journal, JournalError
+    from acrfence.services.plans.restore import NothingToUndo
+    from acrfence.services.plans.session import PlanSession, RunRefused
+    from acrfence.tui.commands import plan_console as console
 
     command = "restore"
     journal = Journal()

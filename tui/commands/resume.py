@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands._plan_command import add_run_id_args, continue_run
+from acrfence.tui.commands._plan_command import add_run_id_args, continue_run
 
 HELP = "finish an interrupted or failed lockdown/restore run from where it stopped"
 

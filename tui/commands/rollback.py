@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands._plan_command import add_run_id_args, continue_run
+from acrfence.tui.commands._plan_command import add_run_id_args, continue_run
 
 HELP = "undo a lockdown/restore run (only what it changed; others' changes survive)"
 

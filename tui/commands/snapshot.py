@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.commands.exit_codes import Exit
+from acrfence.tui.commands.exit_codes import Exit
 
 HELP = "copy the tenant (read only) into a seed file for the emulator, to rehearse on"
 
@@ -55,8 +55,8 @@ def _write(path: Path, document: dict) -> None:
 
 
 async def _read(target, subscriptions):
-    from services.azure import AzureClients
-    from services.snapshot import TenantSnapshotter
+    from acrfence.services.azure import AzureClients
+    from acrfence.services.snapshot import TenantSnapshotter
 
     async with AzureClients(target) as clients:
         return await TenantSnapshotter(clients).read(subscriptions)
@@ -65,9 +65,9 @@ async def _read(target, subscriptions):
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from services.config import ConfigError, Target
-    from services.errors import describe_error
-    from services.models.resource_id import is_subscription_id
+    from acrfence.services.config import ConfigError, Target
+    from acrfence.services.errors import describe_error
+    from acrfence.services.models.resource_id import is_subscription_id
 
     for subscription_id in args.subscription or ():
         if not is_subscription_id(subscription_id):
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(describe_error(error), Exit.AZURE_REFUSED)
     document = snapshot.document
     if args.redact:
-        from services.snapshot_redact import redact_snapshot
+        from acrfence.services.snapshot_redact import redact_snapshot
 
         document, _ = redact_snapshot(document)
     _check_loads(document)
@@ -112,6 +112,6 @@ def _check_loads(document: dict) -> None:
     """The emulator must be able to seed from what we write (it raises ValueError if not)."""
     import copy
 
-    from emulator.tenant_json import tenant_from_json
+    from acrfence.emulator.tenant_json import tenant_from_json
 
     tenant_from_json(copy.deepcopy(document))

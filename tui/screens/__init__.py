@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 from textual.dom import DOMNode
 
 if TYPE_CHECKING:
-    from tui.app import AcrFenceApp
+    from acrfence.tui.app import AcrFenceApp
 
 __all__ = ["acrfence_app"]
 

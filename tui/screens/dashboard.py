@@ -10,15 +10,15 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, Tab, Tabs
 
-from services.models import Registry, Subnet
-from tui.actions import bindings_for
-from tui.screens import acrfence_app
-from widgets.filter_input import FilterInput
-from widgets.keyed_table import KeyedTable
-from widgets.load_status import LoadStatus, age_text
-from widgets.registry_table import RegistryTable
-from widgets.subnet_table import SubnetTable
-from widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
+from acrfence.services.models import Registry, Subnet
+from acrfence.tui.actions import bindings_for
+from acrfence.tui.screens import acrfence_app
+from acrfence.widgets.filter_input import FilterInput
+from acrfence.widgets.keyed_table import KeyedTable
+from acrfence.widgets.load_status import LoadStatus, age_text
+from acrfence.widgets.registry_table import RegistryTable
+from acrfence.widgets.subnet_table import SubnetTable
+from acrfence.widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
 
 __all__ = ["DashboardScreen", "PANES"]
 

@@ -11,12 +11,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
-from services.models import Inventory, Registry, Subnet
-from tui.actions import bindings_for
-from tui.screens import acrfence_app
+from acrfence.services.models import Inventory, Registry, Subnet
+from acrfence.tui.actions import bindings_for
+from acrfence.tui.screens import acrfence_app
 
 if TYPE_CHECKING:
-    from tui.app import DashboardData
+    from acrfence.tui.app import DashboardData
 
 __all__ = ["DataScreen", "DetailScreen"]
 

@@ -7,13 +7,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Header, Static
 
-from services.models import Finding, Registry, Subnet
-from tui.actions import bindings_for
-from tui.screens import acrfence_app
-from tui.screens.data_screen import DataScreen
-from widgets.filter_input import FilterInput
-from widgets.findings_table import FindingsTable
-from widgets.markers import peer_lines
+from acrfence.services.models import Finding, Registry, Subnet
+from acrfence.tui.actions import bindings_for
+from acrfence.tui.screens import acrfence_app
+from acrfence.tui.screens.data_screen import DataScreen
+from acrfence.widgets.filter_input import FilterInput
+from acrfence.widgets.findings_table import FindingsTable
+from acrfence.widgets.markers import peer_lines
 
 __all__ = ["FindingsScreen"]
 

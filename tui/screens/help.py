@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.actions import ACTIONS
+from acrfence.tui.actions import ACTIONS
 
 __all__ = ["HelpScreen"]
 

@@ -15,16 +15,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, SelectionList, Static
 
-from services.analysis.context import subnet_label
-from services.models import Plan, Registry, Subnet, normalize_resource_id, same_resource_id
-from services.plans.checks import any_rule_admits
-from tui.actions import WizardContext
-from tui.screens.plan_wizard import PlanWizardScreen, ProbeTarget
-from tui.screens.probe_setup import setup_from_services
-from tui.screens.wizard_widgets import MarkedSelectionList
+from acrfence.services.analysis.context import subnet_label
+from acrfence.services.models import Plan, Registry, Subnet, normalize_resource_id, same_resource_id
+from acrfence.services.plans.checks import any_rule_admits
+from acrfence.tui.actions import WizardContext
+from acrfence.tui.screens.plan_wizard import PlanWizardScreen, ProbeTarget
+from acrfence.tui.screens.probe_setup import setup_from_services
+from acrfence.tui.screens.wizard_widgets import MarkedSelectionList
 
 if TYPE_CHECKING:
-    from services.plans.session import PlanSession
+    from acrfence.services.plans.session import PlanSession
 
 __all__ = ["LockdownWizardScreen"]
 
@@ -231,7 +231,7 @@ class LockdownWizardScreen(PlanWizardScreen):
         return None if value in ("keep", Select.NULL) else str(value)
 
     async def build_plan(self, session: PlanSession) -> Plan:
-        from services.plans.inputs import (
+        from acrfence.services.plans.inputs import (
             PlanInputError,
             check_bypass,
             check_ip_ranges,
@@ -239,7 +239,7 @@ class LockdownWizardScreen(PlanWizardScreen):
             check_subnet_ids,
             check_tasks_bypass,
         )
-        from services.plans.lockdown import LockdownRequest
+        from acrfence.services.plans.lockdown import LockdownRequest
 
         registry_id = self.query_one("#registry", Select).value
         if registry_id is Select.NULL:

@@ -7,7 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.screens import acrfence_app
+from acrfence.tui.screens import acrfence_app
 
 __all__ = ["InventoryJumpProvider"]
 

@@ -29,21 +29,21 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from services.models import Plan, RunRecord, RunState, StepStatus
-from services.plans.render import render_plan
-from tui.actions import WizardContext
-from tui.plan_text import PlanText
-from tui.screens.wizard_probe import (
+from acrfence.services.models import Plan, RunRecord, RunState, StepStatus
+from acrfence.services.plans.render import render_plan
+from acrfence.tui.actions import WizardContext
+from acrfence.tui.plan_text import PlanText
+from acrfence.tui.screens.wizard_probe import (
     PROBE_WAIT_SECONDS,
     ProbeTarget,
     probe_targets_until,
 )
-from tui.screens.wizard_widgets import shadow_dashboard_keys
-from widgets.step_list import StepList
+from acrfence.tui.screens.wizard_widgets import shadow_dashboard_keys
+from acrfence.widgets.step_list import StepList
 
 if TYPE_CHECKING:
-    from services.plans.executor import ProgressCallback
-    from services.plans.session import PlanSession
+    from acrfence.services.plans.executor import ProgressCallback
+    from acrfence.services.plans.session import PlanSession
 
 __all__ = ["PlanWizardScreen", "PROBE_WAIT_SECONDS", "ProbeTarget"]
 
@@ -205,7 +205,7 @@ class PlanWizardScreen(Screen[RunRecord | None]):
 
     def session(self) -> PlanSession:
         if self._session is None:
-            from services.plans.session import PlanSession
+            from acrfence.services.plans.session import PlanSession
 
             services = self.context.app.services
             self._session = PlanSession.for_clients(
@@ -367,8 +367,8 @@ class PlanWizardScreen(Screen[RunRecord | None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
             return
-        from services.errors import describe_error
-        from services.plans.inputs import PlanInputError
+        from acrfence.services.errors import describe_error
+        from acrfence.services.plans.inputs import PlanInputError
 
         error = event.worker.error
         # Bad input is already one plain line; Azure errors become a sentence with the code.

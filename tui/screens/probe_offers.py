@@ -4,8 +4,8 @@ type the name → apply → verify → probe path as any lockdown."""
 
 from __future__ import annotations
 
-from services.models import ProbeResult
-from tui.actions import WizardContext
+from acrfence.services.models import ProbeResult
+from acrfence.tui.actions import WizardContext
 
 __all__ = ["offers_lockdown", "open_lockdown"]
 
@@ -17,7 +17,7 @@ def offers_lockdown(result: ProbeResult) -> bool:
 
 def open_lockdown(context: WizardContext, registry_id: str, **preset: object) -> None:
     """Push the lockdown wizard for ``registry_id`` (refused in read-only mode)."""
-    from tui.screens.lockdown_wizard import LockdownWizardScreen
+    from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
 
     app = context.app
     if context.read_only:

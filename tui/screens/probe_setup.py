@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from services.analysis.context import subnet_label
-from services.connect_to import ConnectTo, ConnectToError, parse_connect_to
-from services.probe.options import ProbeOptions, StageTimeouts, TokenProvider
+from acrfence.services.analysis.context import subnet_label
+from acrfence.services.connect_to import ConnectTo, ConnectToError, parse_connect_to
+from acrfence.services.probe.options import ProbeOptions, StageTimeouts, TokenProvider
 
 if TYPE_CHECKING:
-    from tui.app import AppServices
+    from acrfence.tui.app import AppServices
 
 __all__ = ["ProbeSetup", "Vantage", "address_rule", "setup_from_services"]
 

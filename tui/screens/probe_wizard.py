@@ -36,16 +36,20 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from services.models import Inventory, ProbeResult, Registry, Stage, StageResult
-from services.probe.options import ProbeOptions
-from services.probe.runner import ProbeEvent, ProbeRunner
-from services.probe.wording import probe_advice, verdict_words
-from tui.screens.probe_offers import offers_lockdown, open_lockdown
-from tui.screens.probe_setup import ProbeSetup, Vantage, address_rule, setup_from_services
-from tui.screens.wizard_widgets import MarkedCheckbox, MarkedRadioButton, shadow_dashboard_keys
+from acrfence.services.models import Inventory, ProbeResult, Registry, Stage, StageResult
+from acrfence.services.probe.options import ProbeOptions
+from acrfence.services.probe.runner import ProbeEvent, ProbeRunner
+from acrfence.services.probe.wording import probe_advice, verdict_words
+from acrfence.tui.screens.probe_offers import offers_lockdown, open_lockdown
+from acrfence.tui.screens.probe_setup import ProbeSetup, Vantage, address_rule, setup_from_services
+from acrfence.tui.screens.wizard_widgets import (
+    MarkedCheckbox,
+    MarkedRadioButton,
+    shadow_dashboard_keys,
+)
 
 if TYPE_CHECKING:
-    from tui.actions import WizardContext
+    from acrfence.tui.actions import WizardContext
 
 __all__ = ["ProbeSetup", "ProbeWizardScreen", "Vantage", "setup_from_services"]
 

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from services.raw_json import raw_json_text
+from acrfence.services.raw_json import raw_json_text
 
 __all__ = ["RawJsonScreen"]
 

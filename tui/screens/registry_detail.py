@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.analysis import effective_access
-from services.analysis.context import subnet_label
-from services.models import Inventory, Registry, Subnet
-from tui.screens import acrfence_app
-from tui.screens.data_screen import DetailScreen
-from widgets.registry_detail import RegistryDetail
+from acrfence.services.analysis import effective_access
+from acrfence.services.analysis.context import subnet_label
+from acrfence.services.models import Inventory, Registry, Subnet
+from acrfence.tui.screens import acrfence_app
+from acrfence.tui.screens.data_screen import DetailScreen
+from acrfence.widgets.registry_detail import RegistryDetail
 
 if TYPE_CHECKING:
-    from tui.app import DashboardData
+    from acrfence.tui.app import DashboardData
 
 __all__ = ["RegistryDetailScreen"]
 

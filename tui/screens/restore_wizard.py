@@ -9,16 +9,20 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Label, RadioButton, RadioSet, Select, SelectionList, Static
 
-from services.analysis.context import subnet_label
-from services.models import Plan, Registry, RunRecord, RunState, same_resource_id
-from services.models.resource_id import resource_group_of
-from tui.actions import WizardContext
-from tui.screens.plan_wizard import PlanWizardScreen
-from tui.screens.wizard_widgets import MarkedCheckbox, MarkedRadioButton, MarkedSelectionList
+from acrfence.services.analysis.context import subnet_label
+from acrfence.services.models import Plan, Registry, RunRecord, RunState, same_resource_id
+from acrfence.services.models.resource_id import resource_group_of
+from acrfence.tui.actions import WizardContext
+from acrfence.tui.screens.plan_wizard import PlanWizardScreen
+from acrfence.tui.screens.wizard_widgets import (
+    MarkedCheckbox,
+    MarkedRadioButton,
+    MarkedSelectionList,
+)
 
 if TYPE_CHECKING:
-    from services.plans.executor import ProgressCallback
-    from services.plans.session import PlanSession
+    from acrfence.services.plans.executor import ProgressCallback
+    from acrfence.services.plans.session import PlanSession
 
 __all__ = ["RestoreWizardScreen"]
 
@@ -95,8 +99,8 @@ class RestoreWizardScreen(PlanWizardScreen):
         return label
 
     async def build_plan(self, session: PlanSession) -> Plan:
-        from services.plans.inputs import PlanInputError
-        from services.plans.restore import build_open_plan
+        from acrfence.services.plans.inputs import PlanInputError
+        from acrfence.services.plans.restore import build_open_plan
 
         if self.registry is None:
             raise PlanInputError("no registry selected")

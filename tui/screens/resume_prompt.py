@@ -17,8 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
 
-from services.models import RunRecord
-from tui.screens.run_wizard import (
+from acrfence.services.models import RunRecord
+from acrfence.tui.screens.run_wizard import (
     RESUME,
     ROLLBACK,
     open_run_plan,

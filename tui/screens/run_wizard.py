@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from services.models import Plan, RunRecord, RunState, StepStatus
-from tui.actions import WizardContext
-from tui.screens.plan_wizard import PlanWizardScreen
+from acrfence.services.models import Plan, RunRecord, RunState, StepStatus
+from acrfence.tui.actions import WizardContext
+from acrfence.tui.screens.plan_wizard import PlanWizardScreen
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -89,8 +89,8 @@ class RunPlanScreen(PlanWizardScreen):
         return bool(plan.steps)
 
     async def build_plan(self, session: Any) -> Plan:
-        from services.plans.inputs import PlanInputError
-        from services.plans.restore import NothingToUndo
+        from acrfence.services.plans.inputs import PlanInputError
+        from acrfence.services.plans.restore import NothingToUndo
 
         journal = session.journal
         run = journal.load(self.source.id)

@@ -13,10 +13,10 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from services.models import Registry, RunRecord, RunState, StepStatus, Subnet
-from tui.actions import bindings_for
-from tui.screens import acrfence_app
-from tui.screens.run_wizard import (
+from acrfence.services.models import Registry, RunRecord, RunState, StepStatus, Subnet
+from acrfence.tui.actions import bindings_for
+from acrfence.tui.screens import acrfence_app
+from acrfence.tui.screens.run_wizard import (
     RESUME,
     ROLLBACK,
     open_run_plan,

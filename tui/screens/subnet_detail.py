@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.analysis import subnet_reach
-from services.models import Inventory, Registry, Subnet
-from tui.screens import acrfence_app
-from tui.screens.data_screen import DetailScreen
-from widgets.subnet_detail import SubnetDetail
+from acrfence.services.analysis import subnet_reach
+from acrfence.services.models import Inventory, Registry, Subnet
+from acrfence.tui.screens import acrfence_app
+from acrfence.tui.screens.data_screen import DetailScreen
+from acrfence.widgets.subnet_detail import SubnetDetail
 
 if TYPE_CHECKING:
-    from tui.app import DashboardData
+    from acrfence.tui.app import DashboardData
 
 __all__ = ["SubnetDetailScreen"]
 

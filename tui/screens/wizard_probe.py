@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from services.models import Registry
+from acrfence.services.models import Registry
 
 if TYPE_CHECKING:
-    from tui.app import AppServices
+    from acrfence.tui.app import AppServices
 
 __all__ = ["PROBE_INTERVAL_SECONDS", "PROBE_WAIT_SECONDS", "ProbeTarget", "probe_targets_until"]
 
@@ -60,12 +60,12 @@ async def _one(
     wait_seconds: float,
     interval: float,
 ) -> None:
-    from services.models import ProbeExpectation
-    from services.probe.options import StageTimeouts
-    from services.probe.runner import ProbeRunner
-    from services.probe.watch import probe_until
-    from services.probe.wording import verdict_words
-    from tui.screens.probe_setup import setup_from_services
+    from acrfence.services.models import ProbeExpectation
+    from acrfence.services.probe.options import StageTimeouts
+    from acrfence.services.probe.runner import ProbeRunner
+    from acrfence.services.probe.watch import probe_until
+    from acrfence.services.probe.wording import verdict_words
+    from acrfence.tui.screens.probe_setup import setup_from_services
 
     options = replace(
         setup_from_services(services).options(),

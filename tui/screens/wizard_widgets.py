@@ -16,7 +16,7 @@ from textual.strip import Strip
 from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
 from textual.widgets.option_list import OptionDoesNotExist
 
-from tui.actions import wizard_shadowed_keys
+from acrfence.tui.actions import wizard_shadowed_keys
 
 __all__ = [
     "MarkedCheckbox",
