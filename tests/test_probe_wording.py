@@ -55,4 +55,3 @@ def test_advice_follows_the_lockdown_in_the_journal():
     assert probe_advice(open_against_rules).offer == "lockdown"
     assert probe_advice(open_against_rules, "RUN1").offer is None
     assert probe_advice(_result(Verdict.AUTH_REQUIRED)) is None
-

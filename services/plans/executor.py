@@ -19,6 +19,7 @@ its long-running operation finished (services.subnet_endpoints).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import Awaitable, Callable
@@ -53,6 +54,10 @@ __all__ = ["PlanServices", "PlanExecutor", "StepProblem", "CRASH_HOOK"]
 CRASH_HOOK = "ACRFENCE_TEST_CRASH_AT"
 # How often a subnet step re-plans when someone keeps changing the subnet under us.
 _SUBNET_ATTEMPTS = 3
+# How long verification waits for Azure to finish applying (a subnet's endpoint usually takes
+# seconds), and how often it looks again meanwhile.
+VERIFY_SETTLE_S = 120.0
+VERIFY_SETTLE_POLL_S = 1.0
 # Methods that change a resource: an error answering one of them means Azure did not take it.
 _WRITE_METHODS = frozenset({"PUT", "PATCH", "POST", "DELETE"})
 
@@ -148,11 +153,14 @@ class PlanExecutor:
         journal: Journal,
         on_progress: ProgressCallback | None = None,
         describe: Callable[[BaseException], str] | None = None,
+        settle_seconds: float = VERIFY_SETTLE_S,
     ) -> None:
         self.services = services
         self.journal = journal
         self.on_progress = on_progress
         self.describe = describe or describe_error
+        # How long verification waits for what Azure is still applying (--wait, headless).
+        self.settle_seconds = settle_seconds
 
     async def run(self, run: RunRecord) -> RunRecord:
         """Apply every step not yet done; returns the final record (done or failed)."""
@@ -379,12 +387,32 @@ class PlanExecutor:
         return registry_state(after), "; ".join(skipped) or None
 
     async def _verify(self, run: RunRecord, step: Step) -> dict[str, Any]:
-        """Re-read the registry and every subnet this run touched; compare to each step's aim."""
+        """Re-read the registry and every subnet this run touched; compare to each step's aim.
+
+        A resource Azure is still applying (Updating) is waited for, a bounded while, as
+        `az` waits: a resumed step can find its own earlier write still in flight. Anything
+        else wrong, or still applying after the wait, fails the verification.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settle_seconds
+        while True:
+            state, problems, applying = await self._verify_once(run)
+            if not problems:
+                return state
+            if len(applying) < len(problems) or loop.time() >= deadline:
+                raise StepProblem("verification failed: " + "; ".join(problems))
+            await asyncio.sleep(VERIFY_SETTLE_POLL_S)
+
+    async def _verify_once(self, run: RunRecord) -> tuple[dict[str, Any], list[str], list[str]]:
+        """(state read, every problem, the problems that are only Azure still applying)."""
+        applying: list[str] = []
         registry = await self.services.rules.get(run.plan.registry_id)
         state = registry_state(registry)
         problems: list[str] = []
         if not provisioned(registry.provisioning_state):
             problems.append(f"registry {registry.name} is {registry.provisioning_state}")
+            if still_applying(registry.provisioning_state):
+                applying.append(problems[-1])
         subnets: dict[str, Any] = {}
         for other in run.plan.steps:
             rec = run.record(other.index)
@@ -406,7 +434,7 @@ class PlanExecutor:
                 lost = [s for s in wanted_others if s.casefold() not in have]
                 if lost:
                     problems.append(f"subnet {subnet.label} lost endpoints: {', '.join(lost)}")
-                problems += _provisioning_problems(subnet)
+                problems += _provisioning_problems(subnet, applying)
         # A subnet locked in by a rule whose endpoint the plan found already there (no endpoint
         # step): the rule only works once that endpoint is provisioned, so check it too.
         for subnet_id in _rule_subnets_added(run):
@@ -420,10 +448,8 @@ class PlanExecutor:
             # A lockdown's rules must work; an undo restores the old state, rule-less or not.
             if run.plan.kind == "lockdown" and not subnet.has_acr_endpoint:
                 problems.append(f"subnet {subnet.label} lacks the {ACR_SERVICE_ENDPOINT} endpoint")
-            problems += _provisioning_problems(subnet)
-        if problems:
-            raise StepProblem("verification failed: " + "; ".join(problems))
-        return {"registry": state, "subnets": subnets}
+            problems += _provisioning_problems(subnet, applying)
+        return {"registry": state, "subnets": subnets}, problems, applying
 
 
 def _rule_subnets_added(run: RunRecord) -> list[str]:
@@ -435,19 +461,32 @@ def _rule_subnets_added(run: RunRecord) -> list[str]:
     ]
 
 
-def _provisioning_problems(subnet: Subnet) -> list[str]:
+def _provisioning_problems(subnet: Subnet, applying: list[str]) -> list[str]:
     """The configuration can read right while Azure is still (or stuck) applying it: an
-    endpoint that is Updating carries no traffic, so the run isn't done until it's Succeeded."""
+    endpoint that is Updating carries no traffic, so the run isn't done until it's Succeeded.
+    Problems that are only "still applying" are also added to ``applying``."""
     problems = []
     if not provisioned(subnet.provisioning_state):
         problems.append(f"subnet {subnet.label} is {subnet.provisioning_state}")
-    problems += [
-        f"subnet {subnet.label}: endpoint {endpoint.service} is {endpoint.provisioning_state}, "
-        "not Succeeded"
-        for endpoint in subnet.service_endpoints
-        if not provisioned(endpoint.provisioning_state)
-    ]
+        if still_applying(subnet.provisioning_state):
+            applying.append(problems[-1])
+    for endpoint in subnet.service_endpoints:
+        if not provisioned(endpoint.provisioning_state):
+            problems.append(
+                f"subnet {subnet.label}: endpoint {endpoint.service} is "
+                f"{endpoint.provisioning_state}, not Succeeded"
+            )
+            if still_applying(endpoint.provisioning_state):
+                applying.append(problems[-1])
     return problems
+
+
+# Provisioning states of a change Azure is still applying (the rest are final).
+_APPLYING_STATES = frozenset({"updating", "creating", "provisioning", "accepted", "inprogress"})
+
+
+def still_applying(state: str | None) -> bool:
+    return state is not None and state.casefold() in _APPLYING_STATES
 
 
 def _rules_problems(step: Step, record: StepRecord, state: dict[str, Any]) -> list[str]:

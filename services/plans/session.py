@@ -26,7 +26,12 @@ from acrfence.services.models import (
     normalize_resource_id,
     parse_resource_id,
 )
-from acrfence.services.plans.executor import PlanExecutor, PlanServices, ProgressCallback
+from acrfence.services.plans.executor import (
+    VERIFY_SETTLE_S,
+    PlanExecutor,
+    PlanServices,
+    ProgressCallback,
+)
 from acrfence.services.plans.inputs import PlanInputError
 from acrfence.services.plans.journal import Journal, JournalError
 from acrfence.services.plans.lockdown import LockdownRequest, build_lockdown_plan
@@ -67,6 +72,8 @@ class PlanSession:
             providers=ProviderService(clients),
         )
         self.journal = journal
+        # How long a run's verification waits for what Azure is still applying.
+        self.settle_seconds = VERIFY_SETTLE_S
         self.sovereign = target.is_sovereign_cloud
         self._owns_clients = owns_clients
         # Given (the dashboard's), it spares a second read of the tenant for the warnings.
@@ -204,7 +211,9 @@ class PlanSession:
     # -- running -----------------------------------------------------------------------
 
     def executor(self, on_progress: ProgressCallback | None = None) -> PlanExecutor:
-        return PlanExecutor(self.services, self.journal, on_progress)
+        return PlanExecutor(
+            self.services, self.journal, on_progress, settle_seconds=self.settle_seconds
+        )
 
     async def execute(self, plan: Plan, on_progress: ProgressCallback | None = None) -> RunRecord:
         """Journal a new run of ``plan`` and apply it."""

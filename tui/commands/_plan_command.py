@@ -206,6 +206,7 @@ async def _continue(command: str, args: argparse.Namespace) -> int:
     if refused is not None:
         return refused
     session = PlanSession.for_target(target, journal)
+    session.settle_seconds = args.wait  # Azure still applying: wait as long
     progress = console.progress_printer(sys.stderr if args.json else sys.stdout)
     effect = effect_checker(session, target, args)
 

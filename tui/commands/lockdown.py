@@ -80,6 +80,7 @@ async def _run(args: argparse.Namespace) -> int:
     except (PlanInputError, ConfigError) as exc:
         return console.fail(command, str(exc))
     session = PlanSession.for_target(target, Journal())
+    session.settle_seconds = args.wait  # Azure still applying: wait as long
 
     async def plan_and_apply() -> int:
         try:

@@ -61,6 +61,7 @@ async def _run(args: argparse.Namespace) -> int:
     except (ConfigError, JournalError) as exc:
         return console.fail(command, str(exc))
     session = PlanSession.for_target(target, journal)
+    session.settle_seconds = args.wait  # Azure still applying: wait as long
 
     async def plan_and_apply() -> int:
         undo = source  # the journaled run this restore undoes; None opens the registry
