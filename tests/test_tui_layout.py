@@ -42,6 +42,10 @@ async def test_the_plan_wraps_under_each_line_start(emulator, tmp_path, monkeypa
                 assert any(start.startswith(line) for start in starts), line
         # The subnet rule reads as vnet/subnet (the az command beside it keeps the full ID).
         assert any(line.strip() == "+ myDockerVMVNET/myDockerVMSubnet" for line in lines)
+        # The registry's ID reads as its group and subscription, not three lines cut mid-word.
+        assert any(line.strip().startswith("in myResourceGroup, subscription ") for line in lines)
+        header = [line for line in lines if line.strip()][:3]
+        assert not any("/providers/" in line for line in header), header
 
         # Apply: every step's title shows whole (wrapped, not cut at the edge).
         screen.query_one("#confirm", Input).value = "mycontainerregistry"

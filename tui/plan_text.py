@@ -3,7 +3,7 @@
 Each line keeps its indent and its lead ("warning:", "1.", "+", "$") when it wraps, so a long
 sentence or resource ID continues under its own start instead of at column 1. A subnet's ID
 in a diff line is shown as ``vnet/subnet`` (the step's az command beside it keeps the full ID,
-and ``c`` on the dashboard copies it).
+and ``c`` on the dashboard copies it); the registry's own ID as its group and subscription.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from acrfence.services.analysis.context import subnet_label
 
-__all__ = ["PlanText", "plan_renderable", "shorten_subnet_ids"]
+__all__ = ["PlanText", "plan_renderable", "shorten_registry_id", "shorten_subnet_ids"]
 
 # indent, then an optional lead the rest of the line hangs under.
 _LEAD = re.compile(r"^(\s*)(\d+\. |[-+=] |\$ |[✓✗…] |warning: |BLOCKED: |note: )?(.*)$")
@@ -27,6 +27,22 @@ _SUBNET_ID = re.compile(
     re.IGNORECASE,
 )
 _LEAD_STYLES = {"warning: ": "bold", "BLOCKED: ": "bold reverse", "$ ": "dim"}
+# The plan's header names the registry, then its full resource ID on a line of its own.
+_REGISTRY_ID = re.compile(
+    r"^/subscriptions/([^/\s]+)/resourceGroups/([^/\s]+)/providers/"
+    r"Microsoft\.ContainerRegistry/registries/[^/\s]+$",
+    re.IGNORECASE,
+)
+
+
+def shorten_registry_id(body: str) -> str:
+    """A registry's full ID as its group and (elided) subscription: the ID wraps mid-word over
+    three lines at 80 columns, and the name is on the line above (`--plan` prints it whole)."""
+    match = _REGISTRY_ID.match(body)
+    if match is None:
+        return body
+    subscription, group = match.groups()
+    return f"in {group}, subscription {subscription[:8]}…"
 
 
 def shorten_subnet_ids(body: str) -> str:
@@ -36,6 +52,8 @@ def shorten_subnet_ids(body: str) -> str:
 def _line(indent: str, lead: str, body: str) -> RenderableType:
     if lead in ("- ", "+ ", "= "):
         body = shorten_subnet_ids(body)
+    elif not lead:
+        body = shorten_registry_id(body)
     prefix = Text(indent) + Text(lead, style=_LEAD_STYLES.get(lead, ""))
     if not prefix.plain:
         return Text(body, overflow="fold")
