@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 
-from acrfence.tui.commands.arguments import OneLineArgumentParser
+from acrfence.tui.commands.arguments import OneLineArgumentParser, seconds
 from acrfence.tui.commands.exit_codes import Exit
 
 # Subcommand name -> module under tui.commands; each module is imported only when needed
@@ -82,11 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def watch_seconds(text: str) -> float:
     """--watch: a number of seconds, at least 5 (ARM throttles a tenant read in a loop)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 5 <= value <= 86400:  # also refuses nan and inf
+    value = seconds(text)  # a finite, non-negative number, or one line saying what's wrong
+    if not 5 <= value <= 86400:
         raise argparse.ArgumentTypeError(f"must be between 5 and 86400 seconds, not {text}")
     return value
 

@@ -490,6 +490,13 @@ def delete_zone_group(ctx: ArmContext) -> Reply:
 # ---- the registry's side -------------------------------------------------------------------
 
 
+def _set_link_state(endpoint: dict, state: dict) -> None:
+    """The endpoint's side of a connection follows what the registry decided."""
+    for kind in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
+        for link in endpoint.get("properties", {}).get(kind) or []:
+            link["properties"]["privateLinkServiceConnectionState"] = copy.deepcopy(state)
+
+
 def put_registry_connection(ctx: ArmContext) -> Reply:
     """Approve or reject a connection through ACR (its PUT answers 200 with the connection)."""
     ctx.require_version("privateEndpointConnections")
@@ -515,14 +522,9 @@ def put_registry_connection(ctx: ArmContext) -> Reply:
                     connection["properties"]["privateEndpoint"]["id"].lower()
                 )
                 if endpoint is not None:
-                    for kind in (
-                        "privateLinkServiceConnections",
-                        "manualPrivateLinkServiceConnections",
-                    ):
-                        for link in endpoint["properties"][kind]:
-                            link["properties"]["privateLinkServiceConnectionState"] = copy.deepcopy(
-                                connection["properties"]["privateLinkServiceConnectionState"]
-                            )
+                    _set_link_state(
+                        endpoint, connection["properties"]["privateLinkServiceConnectionState"]
+                    )
                 ctx.tenant.record_network_change(registry["id"].lower())
                 return Reply(200, copy.deepcopy(connection))
     raise not_found_resource(
@@ -543,14 +545,7 @@ def delete_registry_connection(ctx: ArmContext) -> Reply:
                     connection["properties"]["privateEndpoint"]["id"].lower()
                 )
                 if endpoint is not None:
-                    for kind in (
-                        "privateLinkServiceConnections",
-                        "manualPrivateLinkServiceConnections",
-                    ):
-                        for link in endpoint["properties"][kind]:
-                            link["properties"]["privateLinkServiceConnectionState"] = (
-                                _connection_state("Disconnected")
-                            )
+                    _set_link_state(endpoint, _connection_state("Disconnected"))
                 ctx.tenant.record_network_change(registry["id"].lower())
                 return Reply(200)
     return Reply(204)
