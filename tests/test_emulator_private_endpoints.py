@@ -12,6 +12,7 @@ from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
 
 from acrfence.emulator.arm.private_endpoints import subnet_capacity
 from acrfence.emulator.arm.replications import add_replication
+from acrfence.emulator.resources import make_private_endpoint_connection
 from acrfence.emulator.seeds import SUB_PRODUCTION
 from helpers import StaticTokenCredential, sdk_kwargs
 
@@ -208,3 +209,20 @@ async def test_replications_list_and_get(emulator) -> None:
         "mycontainerregistry.westus.data.azurecr.io",
         "mycontainerregistry.eastus.data.azurecr.io",
     ]
+
+
+async def test_a_registry_takes_at_most_200_private_endpoints(emulator) -> None:
+    registry = _pick_registry(emulator)
+    with emulator.state.changing():
+        stored = emulator.state.registries[registry["id"].lower()]
+        stored["properties"]["privateEndpointConnections"] = [
+            make_private_endpoint_connection(stored, f"pe{n}.conn", f"/x/pe{n}") for n in range(200)
+        ]
+    subnet_id = _subnet_id(emulator, "app-vnet", "private-endpoints")
+    network, dns = _clients(emulator)
+    async with network, dns:
+        with pytest.raises(HttpResponseError) as limited:
+            await network.private_endpoints.begin_create_or_update(
+                GROUP, "one-too-many", _endpoint_body(emulator, registry, subnet_id)
+            )
+    assert limited.value.error.code == "PrivateEndpointLimitReached"

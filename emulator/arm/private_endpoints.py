@@ -38,6 +38,8 @@ READ = "Microsoft.Network/privateEndpoints/read"
 WRITE = "Microsoft.Network/privateEndpoints/write"
 REGISTRY_GROUP = "registry"
 RESERVED_PER_SUBNET = 5  # network, broadcast, and Azure's first three host addresses
+# ACR's documented limit of private endpoints per registry (Premium).
+MAX_PRIVATE_ENDPOINTS = 200
 _INTERNAL = ("subnetId", "zoneGroups", "ipAddresses")
 
 
@@ -191,6 +193,15 @@ def put_endpoint(ctx: ArmContext) -> Reply:
                 400,
                 "PrivateEndpointNotSupportedForSku",
                 "Private endpoints need a Premium registry.",
+            )
+        if len(registry["properties"].get("privateEndpointConnections") or []) >= (
+            MAX_PRIVATE_ENDPOINTS
+        ):
+            raise ArmError(
+                400,
+                "PrivateEndpointLimitReached",
+                f"The registry {registry['name']} already has {MAX_PRIVATE_ENDPOINTS} private "
+                "endpoint connections, the most a registry takes.",
             )
         fqdns = _fqdns(registry)
         addresses = _allocate(ctx.tenant, subnet, len(fqdns))
