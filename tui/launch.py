@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 from acrfence.tui.commands.exit_codes import Exit
 
 if TYPE_CHECKING:
-    from acrfence.tui.app import AppServices
+    from acrfence.tui.app import AcrFenceApp, AppServices
 
 __all__ = [
     "build_services",
     "launch_dashboard",
+    "prepare_dashboard",
     "rehearsal_state_directory",
     "start_local_emulator",
     "subscriptions_from_env",
@@ -158,7 +159,12 @@ def start_local_emulator(args: Namespace) -> tuple[Any, Path, str, str]:
     return handle, directory, description, _rehearsal_welcome(seed_file, handle)
 
 
-def launch_dashboard(args: Namespace) -> int:
+def prepare_dashboard(args: Namespace) -> tuple[AcrFenceApp, Any] | int:
+    """The app for these arguments and the local emulator it runs on (None against Azure), or
+    the exit status of bad input (said in one line). The caller stops the emulator."""
+    from acrfence.services.public_ip import known_public_ip
+    from acrfence.tui.app import AcrFenceApp
+
     emulator = None
     env: Mapping[str, str] = os.environ
     description = "Azure"
@@ -175,28 +181,32 @@ def launch_dashboard(args: Namespace) -> int:
         env = {**os.environ, **emulator.env}
     elif os.environ.get("ACRFENCE_ARM_ENDPOINT"):
         description = os.environ["ACRFENCE_ARM_ENDPOINT"]
-    read_only = bool(getattr(args, "read_only", False))
     try:
-        try:
-            services = build_services(env, description, getattr(args, "dashboard_via", None))
-        except ValueError as error:
-            print(f"acrfence: {error}", file=sys.stderr)
-            return Exit.BAD_INPUT
-        from acrfence.services.public_ip import known_public_ip
-
-        # The same discovery as the headless commands (ACRFENCE_PUBLIC_IP, the emulator's too).
-        public_ip = known_public_ip(env)
-        if public_ip:
-            services.extras.setdefault("public_ip", public_ip)
+        services = build_services(env, description, getattr(args, "dashboard_via", None))
+    except ValueError as error:
         if emulator is not None:
-            services.journal_directory = demo_directory / "journal"
-            # The probe wizard offers the demo's subnet vantages (source addresses).
-            services.vantages = emulator.info["vantages"]
-            services.public_ip = emulator.info["public_ip"]
-            services.welcome = welcome
-        from acrfence.tui.app import AcrFenceApp
+            emulator.stop()
+        print(f"acrfence: {error}", file=sys.stderr)
+        return Exit.BAD_INPUT
+    # The same discovery as the headless commands (ACRFENCE_PUBLIC_IP, the emulator's too).
+    services.public_ip = known_public_ip(env)
+    if emulator is not None:
+        services.journal_directory = demo_directory / "journal"
+        # The probe wizard offers the demo's subnet vantages (source addresses).
+        services.vantages = emulator.info["vantages"]
+        services.public_ip = emulator.info["public_ip"]
+        services.welcome = welcome
+    read_only = bool(getattr(args, "read_only", False))
+    app = AcrFenceApp(services, read_only=read_only, watch_seconds=getattr(args, "watch", None))
+    return app, emulator
 
-        app = AcrFenceApp(services, read_only=read_only, watch_seconds=getattr(args, "watch", None))
+
+def launch_dashboard(args: Namespace) -> int:
+    prepared = prepare_dashboard(args)
+    if isinstance(prepared, int):
+        return prepared
+    app, emulator = prepared
+    try:
         app.run()
         return app.return_code or 0
     finally:
