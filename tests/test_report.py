@@ -9,6 +9,7 @@ back, so the check is on what a person sees, not only on the markup.
 from __future__ import annotations
 
 import re
+import os
 import shutil
 import struct
 import subprocess
@@ -23,8 +24,10 @@ from helpers import acrfence
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TESSERACT = shutil.which("tesseract")
+# .ci/run installs both: there a missing browser fails the test instead of skipping it.
 needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium (apt-get install -y chromium)"
+    CHROMIUM is None and not os.environ.get("CI"),
+    reason="needs Debian's chromium (apt-get install -y chromium)",
 )
 
 
@@ -123,7 +126,7 @@ def test_html_opens_in_headless_chromium_and_reads_back(parity, tmp_path) -> Non
     chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,1600", report.as_uri())
     width, height = png_size(shot.read_bytes())
     assert (width, height) == (1280, 1600)
-    if TESSERACT is None:
+    if TESSERACT is None and not os.environ.get("CI"):
         pytest.skip("tesseract not installed: the screenshot's text wasn't read back")
     ocr = subprocess.run(
         [TESSERACT, str(shot), "-"], capture_output=True, timeout=180, check=True
