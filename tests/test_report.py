@@ -8,8 +8,8 @@ back, so the check is on what a person sees, not only on the markup.
 
 from __future__ import annotations
 
-import re
 import os
+import re
 import shutil
 import struct
 import subprocess
