@@ -456,11 +456,15 @@ def wizard_app(
     return AcrFenceApp(services, read_only=read_only)
 
 
-async def open_lockdown_of_myregistry(app: AcrFenceApp, pilot: Pilot[Any]) -> LockdownWizardScreen:
-    """The lockdown wizard on mycontainerregistry, nothing chosen yet, on top of the app."""
+async def open_lockdown_of_myregistry(
+    app: AcrFenceApp, pilot: Pilot[Any], subnet_id: str | None = None
+) -> LockdownWizardScreen:
+    """The lockdown wizard on mycontainerregistry on top of the app; ``subnet_id`` is the
+    subnet the user came from (the wizard's suggestion), None for nothing chosen yet."""
     inventory = app.data.inventory
+    subnet = inventory.subnet(subnet_id) if subnet_id else None
     screen = LockdownWizardScreen(
-        WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
+        WizardContext(app, inventory, inventory.registry(MYREGISTRY), subnet, False)
     )
     app.push_screen(screen)
     await pilot.pause()

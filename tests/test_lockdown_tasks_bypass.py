@@ -89,20 +89,12 @@ def test_where_azure_refuses_the_newest_api_the_plan_says_so_and_runs_on_the_fal
 async def test_the_wizard_can_let_tasks_through(emulator, tmp_path: Path, monkeypatch) -> None:
     from textual.widgets import Button, Input, Select
 
-    from acrfence.tui.actions import WizardContext
-    from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
-    from helpers import static_text, until, wizard_app
+    from helpers import open_lockdown_of_myregistry, static_text, until, wizard_app
 
     app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
-        inventory = app.data.inventory
-        context = WizardContext(
-            app, inventory, inventory.registry(MYREGISTRY), inventory.subnet(DOCKER_SUBNET), False
-        )
-        screen = LockdownWizardScreen(context)
-        app.push_screen(screen)
-        await pilot.pause()
+        screen = await open_lockdown_of_myregistry(app, pilot, DOCKER_SUBNET)
         screen.query_one("#tasks-bypass", Select).value = "allow"
         screen.query_one("#make-plan", Button).press()
         await until(pilot, lambda: screen.plan is not None)

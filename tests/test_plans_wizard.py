@@ -12,6 +12,7 @@ from helpers import (
     ACR,
     DOCKER_SUBNET,
     MYREGISTRY,
+    open_lockdown_of_myregistry,
     registry_view,
     static_text,
     subnet_view,
@@ -127,13 +128,7 @@ async def test_lockdown_wizard_rejects_a_malformed_ip_range_in_one_line(
     app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(100, 40)) as pilot:
         await until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
-        inventory = app.data.inventory
-        context = WizardContext(
-            app, inventory, inventory.registry(MYREGISTRY), inventory.subnet(DOCKER_SUBNET), False
-        )
-        screen = LockdownWizardScreen(context)
-        app.push_screen(screen)
-        await pilot.pause()
+        screen = await open_lockdown_of_myregistry(app, pilot, DOCKER_SUBNET)
         screen.query_one("#ips", Input).value = "203.0.113.0/33"
         screen.query_one("#make-plan", Button).press()
         await until(pilot, lambda: "malformed IP range" in static_text(screen, "#choose-error"))

@@ -224,7 +224,13 @@ def _finisher(ctx: ArmContext, key: str, old: dict | None):
 
 def get_operation(ctx: ArmContext) -> Reply:
     ctx.require_version("operations")
-    ctx.subscription(READ)
+    return operation_status(ctx, READ)
+
+
+def operation_status(ctx: ArmContext, action: str) -> Reply:
+    """An ``Azure-AsyncOperation`` poll: InProgress (with Retry-After), then Succeeded/Failed;
+    ``action`` is what the caller must be allowed to read."""
+    ctx.subscription(action)
     operation = ctx.operations.get(ctx.params["operation"])
     if operation is None:
         raise ArmError(

@@ -16,6 +16,7 @@ import copy
 import uuid
 
 from acrfence.emulator.arm.context import ArmContext, Reply
+from acrfence.emulator.arm.network import operation_status
 from acrfence.emulator.errors import ArmError, not_found_resource, resource_group_not_found
 
 ZONE_TYPE = "Microsoft.Network/privateDnsZones"
@@ -429,17 +430,7 @@ def list_records(ctx: ArmContext) -> Reply:
 
 def get_operation(ctx: ArmContext) -> Reply:
     """``privateDnsOperationStatuses/{id}``: InProgress, then Succeeded or Failed."""
-    ctx.subscription(READ)
-    operation = ctx.operations.get(ctx.params["operation"])
-    if operation is None:
-        raise ArmError(
-            404, "OperationNotFound", f"Operation {ctx.params['operation']} was not found."
-        )
-    body = operation.poll()
-    headers = {}
-    if body["status"] == "InProgress":
-        headers["Retry-After"] = str(ctx.settings.lro_retry_after)
-    return Reply(200, body, headers)
+    return operation_status(ctx, READ)
 
 
 def get_operation_result(ctx: ArmContext) -> Reply:
