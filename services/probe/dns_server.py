@@ -15,6 +15,7 @@ the probe treats every resolver alike.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dns.asyncquery
@@ -27,9 +28,16 @@ __all__ = [
     "ChainLink",
     "DnsChain",
     "DnsServerResolver",
+    "LOOPBACK_RULE",
+    "address_map_for_rule",
     "dns_server_resolver",
     "parse_dns_server",
 ]
+
+# The emulator's documented rule for reaching a private endpoint's IP on one machine
+# (emulator/private_addresses.py; handed over as ACRFENCE_PRIVATE_ADDRESS_RULE, not imported:
+# the app and its test double share a contract, not code).
+LOOPBACK_RULE = "a.b.c.d -> 127.b.c.d"
 
 
 @dataclass(frozen=True)
@@ -155,3 +163,25 @@ def dns_server_resolver(
 ) -> DnsServerResolver:
     """Resolve through ``server`` (host, port), asking from ``source`` (None: any address)."""
     return DnsServerResolver(server, source, timeout)
+
+
+def address_map_for_rule(rule: str) -> Callable[[str], str | None]:
+    """The function a rule names, mapping an answered private IPv4 address to the local
+    address it is reached at (None: connect to it as it is); ValueError for an unknown rule."""
+    if " ".join(rule.split()) != LOOPBACK_RULE:
+        raise ValueError(f"{rule!r} is not a known address rule (only {LOOPBACK_RULE!r})")
+
+    def to_loopback(address: str) -> str | None:
+        from ipaddress import IPv4Address
+
+        from acrfence.services.probe.dns import is_private_address
+
+        try:
+            packed = IPv4Address(address).packed
+        except ValueError:
+            return None
+        if not is_private_address(address):
+            return None
+        return f"127.{packed[1]}.{packed[2]}.{packed[3]}"
+
+    return to_loopback
