@@ -167,6 +167,7 @@ def start_emulator(
     token: str | None = None,
     settings: Settings | None = None,
     throttle: ThrottleSettings | None = None,
+    dns_port: int = 0,
 ) -> EmulatorHandle:
     """Start an emulator (ports 0 = any free port); raise ValueError for a bad seed."""
     tenant = None
@@ -190,6 +191,7 @@ def start_emulator(
         arm_port=arm_port,
         registry_port=registry_port,
         throttle=throttle,
+        dns_port=dns_port,
     )
     loop = asyncio.new_event_loop()
     proxy = ConnectProxy(host, 0, INTERNET_VANTAGE)

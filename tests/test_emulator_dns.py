@@ -4,6 +4,7 @@ plane tells the private endpoint path from the public one."""
 from __future__ import annotations
 
 import dns.asyncquery
+import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
@@ -129,3 +130,30 @@ async def test_private_endpoint_path_ignores_public_access_and_firewall(emulator
         other = await client.get("https://contosolocked.azurecr.io/v2/")
     assert other.status_code == 403
     assert "10.1." in other.json()["errors"][0]["message"]
+
+
+async def test_a_large_answer_is_truncated_over_udp_and_the_resolver_retries_over_tcp(
+    emulator,
+) -> None:
+    from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
+
+    from helpers import PRIVATE_LINK_ZONE, StaticTokenCredential, sdk_kwargs
+
+    await private_link_for(emulator)
+    many = [f"10.1.8.{i}" for i in range(100, 160)]
+    client = PrivateDnsManagementClient(
+        StaticTokenCredential(emulator.token), SUB_PRODUCTION, **sdk_kwargs(emulator)
+    )
+    async with client:
+        await client.record_sets.create_or_update(
+            "app-rg", PRIVATE_LINK_ZONE, "A", "mycontainerregistry",
+            {"properties": {"ttl": 10, "aRecords": [{"ipv4Address": ip} for ip in many]}},
+        )  # fmt: skip
+    host, port = emulator.dns_server
+    source = emulator.vantage(WORKERS)
+    query = dns.message.make_query(LOGIN, "A")
+    over_udp = await dns.asyncquery.udp(query, host, port=port, source=source, timeout=5)
+    assert over_udp.flags & dns.flags.TC and over_udp.answer == []
+    chain = await dns_server_resolver(emulator.dns_server, source).chain(LOGIN)
+    assert sorted(chain.addresses) == sorted(many)  # an RRset has no order
+    assert emulator.info["dns"] == f"{host}:{port}"
