@@ -37,6 +37,7 @@ from acrfence.widgets.row_store import Cell, Rank, Row, RowStore, cell_text, num
 __all__ = ["Cell", "KeyedTable", "Row"]
 
 ASCENDING, DESCENDING = " ▲", " ▼"
+_COLUMN_META = [Style.from_meta({"column": index}) for index in range(64)]
 
 
 class KeyedTable(ScrollView, can_focus=True):
@@ -451,7 +452,8 @@ class KeyedTable(ScrollView, can_focus=True):
         segments = []
         for index, (label, width) in enumerate(zip(self._labels(), self._render_widths())):
             style = header + chosen if self._column_chosen and index == self._column else header
-            segments.append(Segment(" " + set_cell_size(label, width - 2) + " ", style))
+            text = " " + set_cell_size(label, width - 2) + " "
+            segments.append(Segment(text, style + _COLUMN_META[index]))
         segments.append(Segment(" " * self.size.width, header))
         return segments
 
@@ -466,7 +468,10 @@ class KeyedTable(ScrollView, can_focus=True):
             after = Style.from_color(color=cursor_style.color)
         segments = []
         cells = self._store.cells[key] if key is not None else ()
-        for cell, width in zip(cells, self._render_widths()):
+        for column, (cell, width) in enumerate(zip(cells, self._render_widths())):
+            # Each column's segments carry its number (as Textual's DataTable's do), so
+            # neighbouring cells stay apart in exports and screenshots.
+            own = base + _COLUMN_META[column]
             room = width - 2
             text = cell_text(cell)
             used = text_width(text)
@@ -474,12 +479,12 @@ class KeyedTable(ScrollView, can_focus=True):
                 text, used = set_cell_size(text, room), room
             pad = " " * (room - used + 1)
             if isinstance(cell, str):
-                segments.append(Segment(f" {text}{pad}", base))
+                segments.append(Segment(f" {text}{pad}", own))
             else:
                 # The cell's style on its words only, as Textual's DataTable draws a Text.
-                segments.append(Segment(" ", base))
-                segments.append(Segment(text, base + self._style(cell[1]) + after))
-                segments.append(Segment(pad, base))
+                segments.append(Segment(" ", own))
+                segments.append(Segment(text, own + self._style(cell[1]) + after))
+                segments.append(Segment(pad, own))
         segments.append(Segment(" " * self.size.width, base))
         return segments
 
