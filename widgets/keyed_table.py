@@ -32,7 +32,15 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from acrfence.widgets.row_store import Cell, Rank, Row, RowStore, cell_text, number_or_text, text_width
+from acrfence.widgets.row_store import (
+    Cell,
+    Rank,
+    Row,
+    RowStore,
+    cell_text,
+    number_or_text,
+    text_width,
+)
 
 __all__ = ["Cell", "KeyedTable", "Row"]
 
@@ -208,7 +216,10 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def column_render_widths(self) -> list[tuple[str, int]]:
         """Each column's key and width on screen (padding included), left to right."""
-        return [(key, width) for (key, _), width in zip(self.COLUMNS, self._render_widths())]
+        return [
+            (key, width)
+            for (key, _), width in zip(self.COLUMNS, self._render_widths(), strict=True)
+        ]
 
     # ---- changing -----------------------------------------------------------------------------
 
@@ -450,7 +461,9 @@ class KeyedTable(ScrollView, can_focus=True):
         header = self.get_component_styles("datatable--header").rich_style
         chosen = self.get_component_rich_style("datatable--header-cursor")
         segments = []
-        for index, (label, width) in enumerate(zip(self._labels(), self._render_widths())):
+        for index, (label, width) in enumerate(
+            zip(self._labels(), self._render_widths(), strict=True)
+        ):
             style = header + chosen if self._column_chosen and index == self._column else header
             text = " " + set_cell_size(label, width - 2) + " "
             segments.append(Segment(text, style + _COLUMN_META[index]))
@@ -468,7 +481,7 @@ class KeyedTable(ScrollView, can_focus=True):
             after = Style.from_color(color=cursor_style.color)
         segments = []
         cells = self._store.cells[key] if key is not None else ()
-        for column, (cell, width) in enumerate(zip(cells, self._render_widths())):
+        for column, (cell, width) in enumerate(zip(cells, self._render_widths(), strict=False)):
             # Each column's segments carry its number (as Textual's DataTable's do), so
             # neighbouring cells stay apart in exports and screenshots.
             own = base + _COLUMN_META[column]

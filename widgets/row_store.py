@@ -22,7 +22,17 @@ from typing import Any
 from rich.cells import cell_len
 from rich.text import Text
 
-__all__ = ["Cell", "Rank", "Row", "RowStore", "cell_text", "compact", "number_or_text", "styled", "text_width"]
+__all__ = [
+    "Cell",
+    "Rank",
+    "Row",
+    "RowStore",
+    "cell_text",
+    "compact",
+    "number_or_text",
+    "styled",
+    "text_width",
+]
 
 Styled = tuple[str, str]  # (text, style name)
 Cell = str | Styled
