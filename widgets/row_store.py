@@ -104,8 +104,11 @@ class RowStore:
         self._extra: dict[str, str] = {}  # text the filter matches beyond the cells
         self.sort_column: int | None = None
         self.descending = False
-        # How many cells of each width, per column, so the widest is known after any change.
-        self._widths: list[dict[int, int]] = [{} for _ in range(columns)]
+        # The widest cell per column so far. A row that shrinks or goes leaves it as it was
+        # (as Textual's DataTable does) until the rows are replaced whole: counting widths
+        # exactly cost a third of a streamed batch.
+        self._widths = [0] * columns
+        self._widths_stale = False
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -144,7 +147,12 @@ class RowStore:
         return len(keys) - 1 - index if self.descending else index
 
     def widths(self) -> list[int]:
-        return [max(counts) if counts else 0 for counts in self._widths]
+        if self._widths_stale:
+            self._widths = [0] * self.columns
+            for cells in self.cells.values():
+                self._widen(cells)
+            self._widths_stale = False
+        return self._widths
 
     # ---- ranks ---------------------------------------------------------------------------
 
@@ -175,6 +183,7 @@ class RowStore:
             self.clear()
         elif stale:
             self.remove(stale)
+            self._widths_stale = True  # measured again when next drawn
         self.upsert(rows, also_search)
 
     def clear(self) -> None:
@@ -185,7 +194,7 @@ class RowStore:
         self._ranks.clear()
         self._order.reset(())
         self._view = None if not self._needle else SortedKeys(self._ranks.__getitem__)
-        self._widths = [{} for _ in range(self.columns)]
+        self._widths = [0] * self.columns
 
     def upsert(self, rows: Iterable[Row], also_search: Mapping[str, str] | None = None) -> bool:
         """Add new rows and change existing ones by key; True when anything changed."""
@@ -200,7 +209,7 @@ class RowStore:
                 continue  # the very same cells: nothing to do (a refresh of unchanged data)
             cells = (
                 given
-                if type(given) is tuple and all(type(c) is not Text for c in given)
+                if type(given) is tuple and Text not in map(type, given)
                 else tuple(map(compact, given))
             )
             if old is not None and old == cells and not new_extra:
@@ -215,14 +224,13 @@ class RowStore:
                     self._arrivals += 1
                 new.append(key)
             else:
-                self._count_widths(old, -1)
                 self.cells[key] = cells
                 rank = self._compute_rank(key)
                 if rank != self._ranks[key]:
                     self._drop_sorted(key)  # found by its old rank
                     self._ranks[key] = rank
                     moved.append(key)
-            self._count_widths(cells, +1)
+            self._widen(cells)
             if key in extra:
                 self._extra[key] = extra[key]
             self._search[key] = self._search_text(key)
@@ -240,7 +248,7 @@ class RowStore:
             return
         for key in gone:
             self._drop_sorted(key)
-            self._count_widths(self.cells.pop(key), -1)
+            del self.cells[key]
             self._given.pop(key, None)
             self._extra.pop(key, None)
             self._search.pop(key, None)
@@ -278,18 +286,16 @@ class RowStore:
 
     # ---- inside --------------------------------------------------------------------------
 
-    def _count_widths(self, cells: Sequence[Cell], step: int) -> None:
-        for counts, cell in zip(self._widths, cells, strict=False):
+    def _widen(self, cells: Sequence[Cell]) -> None:
+        widths = self._widths
+        for column, cell in enumerate(cells):
             text = cell if type(cell) is str else cell[0]
             width = len(text) if text.isascii() else cell_len(text)
-            count = counts.get(width, 0) + step
-            if count > 0:
-                counts[width] = count
-            else:
-                del counts[width]
+            if width > widths[column]:
+                widths[column] = width
 
     def _search_text(self, key: str) -> str:
-        texts = [cell_text(cell) for cell in self.cells[key]]
+        texts = [cell if type(cell) is str else cell[0] for cell in self.cells[key]]
         texts.append(self._extra.get(key, ""))
         return " ".join(texts).casefold()
 
