@@ -9,7 +9,7 @@ from acrfence.services.models import Finding, Registry
 from acrfence.widgets.keyed_table import KeyedTable
 from acrfence.widgets.markers import findings_marker
 from acrfence.widgets.palette import WARNING
-from acrfence.widgets.row_store import Cell, Rank, compact, number_or_text, styled
+from acrfence.widgets.row_store import Cell, Rank, cell_text, compact, number_or_text, styled
 
 __all__ = ["RegistryTable"]
 
@@ -83,8 +83,10 @@ class RegistryTable(KeyedTable):
 
 
 def _by_name(key: str, cells: tuple[Cell, ...]) -> Rank:
-    name = cells[0]
-    return ((name if isinstance(name, str) else name[0]).casefold(), key)
+    name = cell_text(cells[0])
+    folded = name.casefold()
+    # Registry names are lower case: share the cell's string rather than keep a copy per row.
+    return (name if folded == name else folded, key)
 
 
 _COUNTS = tuple(str(n) for n in range(201))  # one string per count, shared by every row
