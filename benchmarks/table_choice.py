@@ -7,22 +7,30 @@ rows, the longest single blocking step while loading (one batch added plus the r
 causes), the RSS the loaded table added, the cost of a cursor move and a page down above the
 harness's own per-key cost (a key press on an empty app), filter time and sort time.
 
-The choice, from a run on the 2-core development machine (figures in ms, MB):
+The choice: KeyedTable. A run on the shared 2-core development machine (load average near 5,
+so every figure is inflated alike; ms and MB):
 
-    candidate        rows     load  worst step  RSS   move  page  filter  sort
-    KeyedTable       50,000   1106      28      +27    0.9   1.0    39     278
-    fastdatatable    50,000   2009     160      +61    3.9   4.1   108      94
-    KeyedTable      100,000   1911      33      +38    1.0   1.1    66     541
-    fastdatatable   100,000   6052     299      +81    4.1   4.0   176     124
+    harness: 45.0 ms a key press on an empty app, 66.7 ms a move in a bare 300-row DataTable
+    candidate          rows   load  worst  median  call  RSS   move  page  filter  sort
+    KeyedTable       50,000   3514    166      65    39  +31   18.2  18.8    148    200
+    fastdatatable    50,000   7267    424     127    14  +25   33.5 159.7    361    153
+    KeyedTable      100,000   6963    240      57    70  +51   19.9  23.0    382    585
+    fastdatatable   100,000  18867    677     169   156  +26   36.6 157.3    421    161
 
-(fastdatatable also costs 48 MB of RSS for importing pyarrow.) KeyedTable: every batch costs
-O(batch · log rows) and a redraw of the lines on screen, where fastdatatable rebuilds its
-Arrow table and re-measures every column per batch (a stall growing with the table: 160 ms
-at 50,000 rows, over the 50 ms budget); KeyedTable has row keys (the app finds rows by
-resource ID; fastdatatable only by position), changes one cell in O(1) where fastdatatable
-rewrites the whole column from Python, and filters without rebuilding the table. Arrow sorts
-faster (one C pass), but a sort is one key press the user asked for, not a stall while data
-streams in. pyarrow is also a 40 MB wheel the app would carry for this alone.
+(worst/median: one batch of 1,000 added and drawn; call: the add_rows call alone; move/page:
+above the empty app's key press; fastdatatable also costs 27 MB of RSS importing pyarrow.)
+
+Why: while rows stream in, fastdatatable re-measures every column of every row after each
+batch, so its stall grows with the table (424 ms at 50,000 rows, 677 at 100,000); KeyedTable's
+batch costs O(batch · log rows) plus a redraw of the lines on screen. A page down costs
+fastdatatable 160 ms above the harness against KeyedTable's 19, and a cursor move in
+KeyedTable at 50,000 rows costs less than one in Textual's own DataTable at 300. KeyedTable has
+row keys (the app finds rows by resource ID; fastdatatable only by position), changes a row in
+place where fastdatatable rewrites a whole column from Python, and filters without building a
+new table. Arrow sorts faster (one pass in C: 153 ms against 200, 161 against 585) and holds
+rows in less memory (25 MB against 31 at 50,000 rows, though pyarrow's import brings that to 52),
+but a sort is a key press the user asked for, not a stall while data streams in, and pyarrow
+(170 MB installed) is a dependency the app would carry for this alone.
 
 Run: ``.venv/bin/python benchmarks/table_choice.py`` (fastdatatable is measured when
 ``textual-fastdatatable`` is installed: ``.venv/bin/pip install textual-fastdatatable``).
