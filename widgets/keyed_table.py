@@ -211,6 +211,10 @@ class KeyedTable(ScrollView, can_focus=True):
     def sort_descending(self) -> bool:
         return self._store.descending
 
+    def row_cells(self, key: str) -> tuple[Cell, ...] | None:
+        """The cells held for ``key`` (shown or filtered out); None when there is no such row."""
+        return self._store.cells.get(key)
+
     def get_cell(self, key: str, column: str) -> Text:
         index = [name for name, _ in self.COLUMNS].index(column)
         return self._as_text(self._store.cells[key][index])
