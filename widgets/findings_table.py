@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from acrfence.services.models import Finding, Severity
 from acrfence.widgets.keyed_table import KeyedTable, Row
-from acrfence.widgets.markers import severity_marker
-from acrfence.widgets.row_store import compact
+from acrfence.widgets.markers import marker_rank, severity_marker
+from acrfence.widgets.row_store import compact, number_or_text
 
 __all__ = ["FindingsTable", "finding_key"]
 
@@ -24,6 +25,11 @@ class FindingsTable(KeyedTable):
         ("subject", "Registry / subnet"),
         ("title", "Finding"),
     )
+
+    def sort_value(self, column: int, text: str) -> Any:
+        if self.COLUMNS[column][0] == "severity":
+            return (marker_rank(text), "")  # errors first, not the symbols' code points
+        return number_or_text(column, text)
 
     def show(self, findings: Iterable[Finding], subjects: Mapping[str, str]) -> dict[str, Finding]:
         """Show ``findings``; ``subjects`` names each resource ID. Returns row key -> finding."""
