@@ -315,6 +315,8 @@ def _endpoint(ctx: ArmContext) -> dict:
     endpoint = ctx.tenant.private_endpoints.get(_endpoint_id(ctx).lower())
     if endpoint is None:
         raise not_found_resource(PE_TYPE, ctx.params["endpoint"], ctx.params["resource_group"])
+    # A seeded endpoint may be just {id, location, subnetId}: it has no zone groups yet.
+    endpoint.setdefault("zoneGroups", {})
     return endpoint
 
 

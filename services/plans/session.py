@@ -35,7 +35,9 @@ from acrfence.services.plans.executor import (
 from acrfence.services.plans.inputs import PlanInputError
 from acrfence.services.plans.journal import Journal, JournalError
 from acrfence.services.plans.lockdown import LockdownRequest, build_lockdown_plan
+from acrfence.services.plans.migrate import MigrateRequest, build_migration_plan
 from acrfence.services.plans.restore import build_open_plan, build_undo_plan
+from acrfence.services.private_link.writes import PrivateLinkWrites
 from acrfence.services.providers import ProviderService
 from acrfence.services.registry_rules import RegistryRuleService, raw_json
 from acrfence.services.subnet_endpoints import SubnetEndpointService, virtual_network_from_arm
@@ -70,6 +72,7 @@ class PlanSession:
             rules=RegistryRuleService(clients),
             subnets=SubnetEndpointService(clients),
             providers=ProviderService(clients),
+            private_link=PrivateLinkWrites(clients),
         )
         self.journal = journal
         # How long a run's verification waits for what Azure is still applying.
@@ -204,6 +207,16 @@ class PlanSession:
             subnets=subnets,
             inventory=await self.inventory() if remove_endpoints else None,
         )
+
+    async def migration_plan(
+        self, request: MigrateRequest, registry: Registry, client_ip: str | None = None
+    ) -> Plan:
+        """The migration of ``registry`` to a private endpoint (services.plans.migrate), from
+        facts read fresh now; blocked plans carry their reasons in ``checks``."""
+        from acrfence.services.plans.migration_reads import read_migration_facts
+
+        facts = await read_migration_facts(self, request, registry, client_ip)
+        return build_migration_plan(request, facts)
 
     def undo_plan(self, run_id: str, kind: str = "rollback") -> Plan:
         return build_undo_plan(self.journal.load(run_id), kind=kind)

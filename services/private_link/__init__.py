@@ -1,0 +1,1 @@
+"""Private endpoints, private DNS zones and their links: reads and writes."""
