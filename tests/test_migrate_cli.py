@@ -1,0 +1,269 @@
+"""`acrfence migrate` against the emulator: the tutorial's registry, locked down to its VM
+subnet, moved to a private endpoint headless; --plan writes nothing; rollback ends exactly
+where it started; pre-flight refuses a full endpoint subnet; an existing zone is reused; a
+geo-replicated registry gets a record per data endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+
+import pytest
+from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
+
+from acrfence.emulator.arm.replications import add_replication
+from acrfence.emulator.seeds import SUB_PRODUCTION
+from acrfence.services.models.resource_id import subnet_id
+from helpers import (
+    ACR,
+    DOCKER_SUBNET,
+    MYREGISTRY,
+    StaticTokenCredential,
+    cli_env,
+    journal_runs,
+    lock_down,
+    registry_view,
+    run_cli,
+    sdk_kwargs,
+    subnet_view,
+)
+
+PE_SUBNET = subnet_id(SUB_PRODUCTION, "app-rg", "app-vnet", "private-endpoints")
+DOCKER_VNET = DOCKER_SUBNET.rsplit("/subnets/", 1)[0]
+MIGRATE = ["migrate", "mycontainerregistry", "--pe-subnet", PE_SUBNET]
+ZONE = "privatelink.azurecr.io"
+
+
+def world(handle) -> dict:
+    """Everything a migration touches, as comparable plain data."""
+    state = handle.state
+    with state.lock:
+        registry = copy.deepcopy(state.registries[MYREGISTRY.lower()])
+        endpoints = {
+            key: (e["subnetId"].lower(), sorted(e.get("zoneGroups") or {}))
+            for key, e in state.private_endpoints.items()
+        }
+        zones = {
+            key: {"links": sorted(z["links"]), "records": sorted(z["records"])}
+            for key, z in state.private_dns_zones.items()
+        }
+        subnets = {
+            key: sorted(e["id"].lower() for e in s["properties"].get("privateEndpoints") or ())
+            for key, s in state.subnets.items()
+        }
+    props = registry["properties"]
+    return {
+        "registry": registry_view(handle, MYREGISTRY),
+        "connections": sorted(
+            c["properties"]["privateEndpoint"]["id"].lower()
+            for c in props.get("privateEndpointConnections") or ()
+        ),
+        "data_endpoint_enabled": bool(props.get("dataEndpointEnabled")),
+        "endpoints": endpoints,
+        "zones": zones,
+        "subnet_endpoints": subnets,
+        "docker_subnet": subnet_view(handle, DOCKER_SUBNET),
+    }
+
+
+def _zone_of(handle, group: str = "myresourcegroup") -> dict:
+    with handle.state.lock:
+        return copy.deepcopy(
+            next(
+                z
+                for k, z in handle.state.private_dns_zones.items()
+                if f"/resourcegroups/{group}/" in k and k.endswith(ZONE)
+            )
+        )
+
+
+def _our_endpoint(handle) -> dict:
+    with handle.state.lock:
+        return copy.deepcopy(
+            next(
+                e
+                for k, e in handle.state.private_endpoints.items()
+                if "mycontainerregistry-pe" in k
+            )
+        )
+
+
+def assert_migrated(handle, *, regions: tuple[str, ...] = ("westus",)) -> None:
+    """Rules gone, the private endpoint serving: approved, every name's A record = its IP,
+    the zone linked to the network that pulled through the rule."""
+    view = registry_view(handle, MYREGISTRY)
+    assert view["vnet_rules"] == []
+    endpoint = _our_endpoint(handle)
+    assert endpoint["properties"]["provisioningState"] == "Succeeded"
+    link = endpoint["properties"]["privateLinkServiceConnections"][0]["properties"]
+    assert link["privateLinkServiceConnectionState"]["status"] == "Approved"
+    zone = _zone_of(handle)
+    names = {c["fqdn"]: c["ipAddresses"] for c in endpoint["properties"]["customDnsConfigs"]}
+    expected = {"mycontainerregistry.azurecr.io"} | {
+        f"mycontainerregistry.{r}.data.azurecr.io" for r in regions
+    }
+    assert set(names) == expected
+    for fqdn, ips in names.items():
+        relative = fqdn.removesuffix(".azurecr.io")
+        record = zone["records"][f"a/{relative}"]
+        assert [a["ipv4Address"] for a in record["properties"]["aRecords"]] == ips
+    linked = [link["properties"]["virtualNetwork"]["id"].lower() for link in zone["links"].values()]
+    assert DOCKER_VNET.lower() in linked
+
+
+def _only_run(state_dir, kind: str = "migrate") -> dict:
+    [run] = [r for r in journal_runs(state_dir) if r["kind"] == kind]
+    return run
+
+
+def test_headless_migration_after_the_lockdown(emulator, tmp_path, monkeypatch, capsys):
+    asyncio.run(lock_down(emulator))
+    env = cli_env(emulator, tmp_path)
+    assert run_cli(monkeypatch, env, *MIGRATE, "--yes", "--json") == 0, capsys.readouterr().err
+    document = json.loads(capsys.readouterr().out)
+    assert document["state"] == "done" and document["verified"] is True
+    kinds = [s["kind"] for s in document["steps"]]
+    assert kinds == [
+        "create-dns-zone",
+        "link-dns-zone",
+        "create-private-endpoint",
+        "verify-private-link",
+        "write-rules",
+        "verify",
+    ]
+    assert_migrated(emulator)
+    # The endpoint stays on the subnet (nobody asked to remove it); public access untouched.
+    assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
+    assert registry_view(emulator, MYREGISTRY)["public"] == "Enabled"
+    # The journal says what the run created and removed (rollback's material).
+    run = _only_run(tmp_path)
+    applied = {s["kind"]: s["applied"] for s in run["steps"]}
+    assert applied["create-private-endpoint"]["endpoint_id"].endswith("/mycontainerregistry-pe")
+    assert applied["write-rules"]["remove_virtual_network_rules"] == [DOCKER_SUBNET]
+
+
+def test_public_access_disabled_last_with_the_bypass_said(emulator, tmp_path, monkeypatch):
+    asyncio.run(lock_down(emulator))
+    env = cli_env(emulator, tmp_path)
+    args = [*MIGRATE, "--disable-public-access", "--bypass", "none", "--yes"]
+    args += ["--remove-service-endpoints"]
+    assert run_cli(monkeypatch, env, *args) == 0
+    assert_migrated(emulator)
+    view = registry_view(emulator, MYREGISTRY)
+    assert (view["public"], view["bypass"]) == ("Disabled", "None")
+    assert ACR not in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
+    kinds = [s["kind"] for s in _only_run(tmp_path)["steps"]]
+    assert kinds[-4:] == ["disable-endpoint", "write-rules", "verify-public-refused", "verify"]
+    # Rollback puts back every rule, endpoint and setting it moved.
+    run = _only_run(tmp_path)
+    assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
+    view = registry_view(emulator, MYREGISTRY)
+    assert view["vnet_rules"] == [DOCKER_SUBNET.lower()]
+    assert (view["public"], view["bypass"]) == ("Enabled", "AzureServices")
+    assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
+
+
+def test_plan_writes_nothing(emulator, tmp_path, monkeypatch, capsys):
+    asyncio.run(lock_down(emulator))
+    before = world(emulator)
+    env = cli_env(emulator, tmp_path)
+    assert run_cli(monkeypatch, env, *MIGRATE, "--plan") == 0
+    out = capsys.readouterr().out
+    for command in (
+        "az network private-dns zone create",
+        "az network private-dns link vnet create",
+        "az network private-endpoint create",
+        "az network private-endpoint dns-zone-group create",
+        "az acr network-rule remove",
+    ):
+        assert command in out
+    assert world(emulator) == before
+    assert journal_runs(tmp_path) == []
+
+
+def test_rollback_ends_exactly_where_it_started(emulator, tmp_path, monkeypatch):
+    asyncio.run(lock_down(emulator))
+    before = world(emulator)
+    env = cli_env(emulator, tmp_path)
+    assert run_cli(monkeypatch, env, *MIGRATE, "--yes") == 0
+    assert world(emulator) != before
+    run = _only_run(tmp_path)
+    assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
+    after = world(emulator)
+    # Azure leaves dedicated data endpoints on once a private endpoint turned them on.
+    assert {**after, "data_endpoint_enabled": None} == {**before, "data_endpoint_enabled": None}
+    assert _only_run(tmp_path)["state"] == "rolled-back"
+
+
+def test_a_full_endpoint_subnet_is_refused_in_pre_flight(emulator, tmp_path, monkeypatch, capsys):
+    asyncio.run(lock_down(emulator))
+    with emulator.state.changing():
+        props = emulator.state.subnets[PE_SUBNET.lower()]["properties"]
+        props["addressPrefix"] = "10.1.8.0/29"  # 8 addresses, Azure keeps 5: 3 free
+        props.pop("addressPrefixes", None)
+    add_replication(emulator.state, MYREGISTRY, "eastus")
+    add_replication(emulator.state, MYREGISTRY, "northeurope")  # 4 names now
+    before = world(emulator)
+    env = cli_env(emulator, tmp_path)
+    assert run_cli(monkeypatch, env, *MIGRATE, "--yes") == 1
+    err = capsys.readouterr().err
+    assert "blocked" in err and "3 free address(es); the endpoint needs 4" in err
+    assert world(emulator) == before
+    assert journal_runs(tmp_path) == []
+
+
+def test_an_existing_zone_is_reused_and_kept_by_rollback(emulator, tmp_path, monkeypatch):
+    asyncio.run(lock_down(emulator))
+    asyncio.run(_create_zone(emulator, "app-rg"))
+    before = world(emulator)
+    env = cli_env(emulator, tmp_path)
+    assert run_cli(monkeypatch, env, *MIGRATE, "--yes") == 0
+    run = _only_run(tmp_path)
+    assert "create-dns-zone" not in [s["kind"] for s in run["steps"]]
+    assert "zone-reused" in [c["code"] for c in run["checks"]]
+    zones = [k for k in emulator.state.private_dns_zones if k.endswith(ZONE)]
+    assert zones == [k for k in before["zones"]]  # one zone, the one that was there
+    zone = _zone_of(emulator, "app-rg")
+    assert "a/mycontainerregistry" in zone["records"]
+    assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
+    after = world(emulator)
+    assert {**after, "data_endpoint_enabled": None} == {**before, "data_endpoint_enabled": None}
+
+
+def test_a_geo_replicated_registry_gets_a_record_per_data_endpoint(emulator, tmp_path, monkeypatch):
+    asyncio.run(lock_down(emulator))
+    add_replication(emulator.state, MYREGISTRY, "eastus")
+    env = cli_env(emulator, tmp_path)
+    assert run_cli(monkeypatch, env, *MIGRATE, "--yes") == 0
+    assert_migrated(emulator, regions=("westus", "eastus"))
+    records = sorted(_zone_of(emulator)["records"])
+    assert records == [
+        "a/mycontainerregistry",
+        "a/mycontainerregistry.eastus.data",
+        "a/mycontainerregistry.westus.data",
+        "soa/@",
+    ]
+
+
+async def _create_zone(handle, group: str) -> None:
+    credential = StaticTokenCredential(handle.token)
+    async with PrivateDnsManagementClient(credential, SUB_PRODUCTION, **sdk_kwargs(handle)) as dns:
+        poller = await dns.private_zones.begin_create_or_update(group, ZONE, {"location": "global"})
+        await poller.result()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--pe-subnet", "not-a-subnet"], "give a subnet resource ID or VNET/SUBNET"),
+        (["--pe-subnet", PE_SUBNET, "--link-vnet", "/nope"], "malformed virtual network ID"),
+        (["--pe-subnet", PE_SUBNET, "--bypass", "none"], "only with --disable-public-access"),
+        (["--pe-subnet", PE_SUBNET, "--zone-resource-group", "bad/rg"], "not a resource group"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(emulator, tmp_path, monkeypatch, capsys, argv, message):
+    env = cli_env(emulator, tmp_path)
+    assert run_cli(monkeypatch, env, "migrate", "mycontainerregistry", *argv, "--yes") == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
