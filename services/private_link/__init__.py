@@ -1,1 +1,1 @@
-"""Private endpoints, private DNS zones and their links: reads and writes."""
+"""Private link: reads of private endpoints, private DNS zones and replications (``reads``)."""
