@@ -17,11 +17,7 @@ __all__ = [
     "ZoneLinkChange",
     "PrivateEndpointChange",
     "PrivateLinkVerifyChange",
-    "PRIVATE_LINK_ZONE",
 ]
-
-# The private DNS zone ACR's private endpoints answer in (public cloud).
-PRIVATE_LINK_ZONE = "privatelink.azurecr.io"
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,11 @@ from acrfence.services.models import (
     ZoneLinkChange,
     normalize_resource_id,
 )
-from acrfence.services.models.migration_change import PRIVATE_LINK_ZONE
+from acrfence.services.models.private_link import (
+    PrivateDnsZone,
+    private_link_zone_name,
+    registry_private_names,
+)
 from acrfence.services.plans import az_commands
 from acrfence.services.plans.checks import any_rule_admits
 from acrfence.services.plans.restore import _disable_step, _subnets_needed
@@ -51,7 +55,7 @@ from acrfence.services.plans.snapshot import registry_state
 __all__ = [
     "MigrateRequest",
     "MigrationFacts",
-    "ExistingZone",
+    "zone_name_for",
     "build_migration_plan",
     "migration_fqdns",
     "pulling_networks",
@@ -90,16 +94,6 @@ class MigrateRequest:
 
 
 @dataclass(frozen=True)
-class ExistingZone:
-    """A ``privatelink.azurecr.io`` zone already in the tenant, and which networks it links."""
-
-    zone_id: str
-    linked_network_ids: tuple[str, ...] = ()
-    link_names: tuple[str, ...] = ()
-    a_records: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class MigrationFacts:
     """What the plan is built from, read fresh (see ``PlanSession.migration_plan``)."""
 
@@ -110,7 +104,9 @@ class MigrationFacts:
     free_addresses: int | None = None
     # Regions the registry is replicated to (its home region first); one data endpoint each.
     regions: tuple[str, ...] = ()
-    zones: tuple[ExistingZone, ...] = ()
+    # The registry's private link zones already there (``privatelink.azurecr.io``), with
+    # their links and records (services.private_link.reads).
+    zones: tuple[PrivateDnsZone, ...] = ()
     # Each network that pulls (vnet ID as the rules or --link-vnet give it) -> found or not.
     networks_found: Mapping[str, bool] = field(default_factory=dict)
     # The subnets the registry's rules name (for the endpoint removal), None when unreadable.
@@ -121,15 +117,24 @@ class MigrationFacts:
     existing_endpoint_target: str | None = None  # what a PE of the chosen name connects to
 
 
+def _login_server(registry: Registry) -> str:
+    return (registry.login_server or f"{registry.name}.azurecr.io").lower()
+
+
+def zone_name_for(registry: Registry) -> str:
+    """``privatelink.azurecr.io`` (``.us``, ``.cn`` in the sovereign clouds)."""
+    return private_link_zone_name(_login_server(registry))
+
+
 def migration_fqdns(registry: Registry, regions: Sequence[str] = ()) -> tuple[str, ...]:
     """The names a private endpoint to the registry answers for: its login server and one
     data endpoint per region (a private endpoint turns dedicated data endpoints on)."""
-    login = (registry.login_server or f"{registry.name}.azurecr.io").lower()
-    hosts = [h.lower() for h in registry.data_endpoint_host_names]
-    if not hosts:
-        regions = list(regions) or [registry.location]
-        hosts = [f"{registry.name.lower()}.{r.lower()}.data.azurecr.io" for r in regions]
-    return (login, *hosts)
+    return registry_private_names(
+        _login_server(registry),
+        registry.name,
+        list(regions) or [registry.location],
+        registry.data_endpoint_host_names,
+    )
 
 
 def pulling_networks(registry: Registry, link_vnet_ids: Sequence[str] = ()) -> list[str]:
@@ -152,27 +157,27 @@ def endpoint_id_of(request: MigrateRequest, registry: Registry, subnet: Subnet) 
     )
 
 
-def chosen_zone(request: MigrateRequest, facts: MigrationFacts) -> tuple[str, ExistingZone | None]:
+def chosen_zone(
+    request: MigrateRequest, facts: MigrationFacts
+) -> tuple[str, PrivateDnsZone | None]:
     """The zone the plan uses: an existing one (in --zone-resource-group when given, else the
     one most of the pulling networks already use), or the ID of the one to create."""
     registry = facts.registry
     group = request.zone_resource_group or registry.resource_group
     zones = list(facts.zones)
     if request.zone_resource_group:
-        zones = [
-            z for z in zones if z.zone_id.split("/")[4].casefold() == group.casefold()
-        ] or zones
+        zones = [z for z in zones if z.resource_group.casefold() == group.casefold()] or zones
     if zones:
-        networks = {normalize_resource_id(n) for n in pulling_networks(registry)}
+        networks = pulling_networks(registry)
 
-        def linked(zone: ExistingZone) -> int:
-            return sum(1 for n in zone.linked_network_ids if normalize_resource_id(n) in networks)
+        def linked(zone: PrivateDnsZone) -> int:
+            return sum(1 for n in networks if zone.linked_to(n))
 
         best = max(zones, key=linked)
-        return best.zone_id, best
+        return best.id, best
     zone_id = (
         f"/subscriptions/{registry.subscription_id}/resourceGroups/{group}"
-        f"/providers/Microsoft.Network/privateDnsZones/{PRIVATE_LINK_ZONE}"
+        f"/providers/Microsoft.Network/privateDnsZones/{zone_name_for(registry)}"
     )
     return zone_id, None
 
@@ -212,12 +217,6 @@ def _blocks(
         block(
             "not-premium",
             f"{registry.name} is {registry.sku}: private endpoints need the Premium tier",
-        )
-    if facts.sovereign:
-        block(
-            "sovereign-cloud",
-            "the migration knows the public cloud's zone (privatelink.azurecr.io) only; sovereign "
-            "clouds use another zone name",
         )
     subnet = facts.pe_subnet
     if subnet is None:
@@ -283,25 +282,25 @@ def _warnings(
     request: MigrateRequest,
     facts: MigrationFacts,
     networks: Sequence[str],
-    zone: ExistingZone | None,
+    zone: PrivateDnsZone | None,
     fqdns: Sequence[str],
 ) -> list[Check]:
     registry = facts.registry
     checks: list[Check] = []
+    zone_name = zone_name_for(registry)
     if zone is not None:
         checks.append(
             _info(
                 "zone-reused",
-                f"the existing {PRIVATE_LINK_ZONE} zone {zone.zone_id.split('/')[4]}/"
-                f"{PRIVATE_LINK_ZONE} is reused, not duplicated",
+                f"the existing {zone_name} zone in {zone.resource_group} is reused, not duplicated",
             )
         )
     if len(facts.zones) > 1:
         checks.append(
             _warn(
                 "several-zones",
-                f"{len(facts.zones)} {PRIVATE_LINK_ZONE} zones exist; a network resolves through "
-                "the one linked to it only",
+                f"{len(facts.zones)} {zone_name} zones exist; a network resolves through the one "
+                "linked to it only",
             )
         )
     if not networks:
@@ -382,7 +381,7 @@ def _steps(
     fqdns: tuple[str, ...],
     networks: Sequence[str],
     zone_id: str,
-    zone: ExistingZone | None,
+    zone: PrivateDnsZone | None,
 ) -> list[Step]:
     registry = facts.registry
     subnet = facts.pe_subnet
@@ -392,7 +391,7 @@ def _steps(
     def add(kind: StepKind, target: str, title: str, **kw: Any) -> None:
         steps.append(Step(index=len(steps) + 1, kind=kind, target=target, title=title, **kw))
 
-    zone_label = f"{zone_id.split('/')[4]}/{PRIVATE_LINK_ZONE}"
+    zone_label = f"{zone_id.split('/')[4]}/{zone_id.rsplit('/', 1)[-1]}"
     # 2. the zone, then a link to every network that pulls.
     if zone is None:
         add(
@@ -404,12 +403,11 @@ def _steps(
             change=DnsZoneChange(zone_id),
             az=(az_commands.private_dns_zone_create(zone_id),),
         )
-    linked = {normalize_resource_id(n) for n in (zone.linked_network_ids if zone else ())}
-    taken = {n.casefold() for n in (zone.link_names if zone else ())}
-    links_before = [n.rsplit("/", 1)[-1] for n in (zone.linked_network_ids if zone else ())]
-    links_now = list(links_before)
+    links = zone.links if zone is not None else ()
+    taken = {link.name.casefold() for link in links}
+    links_now = [link.virtual_network_id.rsplit("/", 1)[-1] for link in links]
     for network in networks:
-        if normalize_resource_id(network) in linked:
+        if zone is not None and zone.linked_to(network):
             continue
         vnet_name = network.rsplit("/", 1)[-1]
         link_name = _free_name(f"{vnet_name}-link", taken)

@@ -31,8 +31,9 @@ from acrfence.services.models import (
 
 if TYPE_CHECKING:
     from acrfence.services.models import RunRecord
+    from acrfence.services.models.private_link import PrivateEndpoint
     from acrfence.services.plans.executor import PlanExecutor, PlanServices
-    from acrfence.services.private_link.writes import EndpointState, PrivateLinkWrites
+    from acrfence.services.private_link.writes import PrivateLinkWrites
 
 __all__ = ["StepHandler", "VantageCheck", "handler_for", "MIGRATION_KINDS"]
 
@@ -85,7 +86,7 @@ class _ZoneHandler:
         return await _writes(services).zone(step.change.zone_id)
 
     def state(self, current: Any) -> dict[str, Any] | None:
-        return {"private_dns_zone": current.get("name") if current else None}
+        return {"private_dns_zone": current.id if current else None}
 
     async def write(
         self, executor: PlanExecutor, run: RunRecord, step: Step, current: Any, writes: Any
@@ -126,7 +127,7 @@ class _LinkHandler:
         return await _writes(services).link_to(change.zone_id, change.virtual_network_id)
 
     def state(self, current: Any) -> dict[str, Any] | None:
-        return {"zone_link": current.get("name") if current else None}
+        return {"zone_link": current.name if current else None}
 
     async def write(
         self, executor: PlanExecutor, run: RunRecord, step: Step, current: Any, writes: Any
@@ -155,15 +156,15 @@ class _LinkHandler:
         return made if there == self.create else None
 
 
-def _endpoint_json(state: EndpointState | None) -> dict[str, Any]:
+def _endpoint_json(state: PrivateEndpoint | None) -> dict[str, Any]:
     if state is None:
         return {"private_endpoint": None}
     return {
-        "private_endpoint": state.endpoint_id,
+        "private_endpoint": state.id,
         "provisioning_state": state.provisioning_state,
-        "connection": state.connection_status,
-        "addresses": {fqdn: list(ips) for fqdn, ips in sorted(state.addresses.items())},
-        "zone_groups": list(state.zone_groups),
+        "connections": {c.name: c.status for c in state.connections},
+        "addresses": {c.fqdn: list(c.ip_addresses) for c in state.dns_configs},
+        "zone_groups": [g.name for g in state.zone_groups or ()],
     }
 
 
@@ -257,7 +258,7 @@ class _VerifyHandler:
 async def _private_link_serving(
     services: PlanServices, change: PrivateLinkVerifyChange
 ) -> tuple[dict[str, Any], list[str]]:
-    from acrfence.services.private_link.writes import record_problems
+    from acrfence.services.private_link.writes import endpoint_addresses, record_problems
 
     service = _writes(services)
     problems: list[str] = []
@@ -266,21 +267,26 @@ async def _private_link_serving(
         return {"private_endpoint": None}, [f"private endpoint {change.endpoint_id} is gone"]
     if (state.provisioning_state or "") != "Succeeded":
         problems.append(f"the private endpoint is {state.provisioning_state}")
-    if (state.connection_status or "") != "Approved":
-        problems.append(f"the registry's connection is {state.connection_status}, not Approved")
-    records = await service.a_records(change.zone_id)
-    problems += record_problems(records, state, change.fqdns)
+    connection = state.connection_to(change.registry_id)
+    if connection is None or not connection.approved:
+        status = connection.status if connection else "missing"
+        problems.append(f"the registry's connection is {status}, not Approved")
+    zone = await service.zone(change.zone_id)
+    problems += record_problems(zone, state, change.fqdns)
+    addresses = endpoint_addresses(state)
     networks: dict[str, str] = {}
     for network in change.network_ids:
-        link = await service.link_to(change.zone_id, network)
+        link = zone.link_to(network) if zone is not None else None
         name = network.rsplit("/", 1)[-1]
         if link is None:
             problems.append(f"the zone is not linked to network {name}")
             networks[name] = "not linked"
             continue
-        networks[name] = str(link.get("provisioning_state") or "linked")
+        networks[name] = link.provisioning_state or "linked"
+        if link.provisioning_state not in (None, "Succeeded"):
+            problems.append(f"the zone's link to {name} is {link.provisioning_state}")
         if services.vantage_check is not None:
-            expected = {f: state.addresses.get(f, ()) for f in change.fqdns}
+            expected = {f: addresses.get(f, ()) for f in change.fqdns}
             seen = await services.vantage_check.from_network(network, expected)
             problems += [f"from {name}: {p}" for p in seen]
     seen_state = _endpoint_json(state)

@@ -2,11 +2,12 @@
 links, the private endpoint with its DNS zone group, the connection's approval, and their
 deletion (a rollback's).
 
-Every write starts from a fresh read and is idempotent: what the read shows already done is
-not written again (a resumed step), and what someone else made is left alone. Creates are
-guarded with ``If-None-Match: *`` and deletes with the etag just read (``If-Match``) where
-Azure gives one (zones, links), so a change someone made between our read and our write makes
-the write fail instead of overwriting theirs. Every write is read back.
+Every write starts from a fresh read (services.private_link.reads) and is idempotent: what the
+read shows already done is not written again (a resumed step), and what someone else made is
+left alone. Creates are guarded with ``If-None-Match: *`` and deletes with the etag just read
+(``If-Match``) where Azure gives one (zones, links), so a change someone made between our
+read and our write makes the write fail instead of overwriting theirs. Every write is read
+back.
 
 ``on_write`` is awaited right before each write goes out (the plan executor journals what
 that write changes first, so a kill -9 at any point leaves the journal knowing).
@@ -21,34 +22,34 @@ import asyncio
 import os
 import signal
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceNotFoundError
-from azure.mgmt.network.models import PrivateDnsZoneGroup, PrivateEndpoint
-from azure.mgmt.privatedns.models import PrivateZone, VirtualNetworkLink
+from azure.mgmt.network.models import PrivateDnsZoneGroup
+from azure.mgmt.network.models import PrivateEndpoint as PrivateEndpointBody
+from azure.mgmt.privatedns.models import PrivateZone
+from azure.mgmt.privatedns.models import VirtualNetworkLink as LinkBody
 
 from acrfence.services.azure import AzureClients
 from acrfence.services.errors import VerificationFailed
-from acrfence.services.models.migration_change import (
-    PRIVATE_LINK_ZONE,
-    PrivateEndpointChange,
-    ZoneLinkChange,
+from acrfence.services.models.migration_change import PrivateEndpointChange, ZoneLinkChange
+from acrfence.services.models.private_link import (
+    PrivateDnsZone,
+    PrivateEndpoint,
+    VirtualNetworkLink,
+    relative_record_name,
 )
 from acrfence.services.models.resource_id import (
     ResourceId,
     normalize_resource_id,
     parse_resource_id,
 )
-from acrfence.services.registry_rules import raw_json
+from acrfence.services.private_link.reads import PrivateLinkReads
 
 __all__ = [
     "PrivateLinkWrites",
-    "EndpointState",
-    "zone_id_for",
-    "endpoint_id_for",
-    "relative_record_name",
+    "endpoint_addresses",
+    "record_problems",
     "CRASH_MID_WRITE",
 ]
 
@@ -63,42 +64,6 @@ RECORDS_WAIT_S = 60.0
 RECORDS_POLL_S = 0.5
 
 
-def zone_id_for(subscription_id: str, resource_group: str, name: str = PRIVATE_LINK_ZONE) -> str:
-    return (
-        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-        f"/providers/{ZONE_TYPE}/{name}"
-    )
-
-
-def endpoint_id_for(subscription_id: str, resource_group: str, name: str) -> str:
-    return (
-        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-        f"/providers/{ENDPOINT_TYPE}/{name}"
-    )
-
-
-def relative_record_name(fqdn: str, zone_name: str = PRIVATE_LINK_ZONE) -> str | None:
-    """``x.azurecr.io`` lives in ``privatelink.azurecr.io`` as ``x`` (and the data endpoint
-    ``x.eastus.data.azurecr.io`` as ``x.eastus.data``), as Azure's zone groups write them."""
-    suffix = "." + zone_name.lower().removeprefix("privatelink.")
-    name = fqdn.lower().rstrip(".")
-    return name[: -len(suffix)] if name.endswith(suffix) else None
-
-
-@dataclass(frozen=True)
-class EndpointState:
-    """A private endpoint as the migration needs it: is it there and serving, with which
-    private IP per name, and how its connection to the registry stands."""
-
-    endpoint_id: str
-    provisioning_state: str | None
-    addresses: dict[str, tuple[str, ...]]  # fqdn (lower case) -> private IPs
-    connection_status: str | None  # Approved / Pending / Rejected / Disconnected
-    zone_groups: tuple[str, ...] = ()
-    subnet_id: str = ""
-    target_id: str = ""  # the private link resource (the registry)
-
-
 def _parse(resource_id: str, kind: str) -> ResourceId:
     return parse_resource_id(resource_id, kind)
 
@@ -108,129 +73,28 @@ def _crash_if_asked() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _endpoint_state(raw: dict[str, Any]) -> EndpointState:
-    props = raw.get("properties") or {}
-    addresses = {
-        str(c.get("fqdn", "")).lower(): tuple(c.get("ipAddresses") or ())
-        for c in props.get("customDnsConfigs") or ()
-    }
-    status = None
-    target = ""
-    for kind in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
-        for link in props.get(kind) or ():
-            link_props = link.get("properties") or {}
-            status = (link_props.get("privateLinkServiceConnectionState") or {}).get("status")
-            target = link_props.get("privateLinkServiceId") or target
-    return EndpointState(
-        endpoint_id=raw.get("id", ""),
-        provisioning_state=props.get("provisioningState"),
-        addresses=addresses,
-        connection_status=status,
-        subnet_id=(props.get("subnet") or {}).get("id", ""),
-        target_id=target,
-    )
+def endpoint_addresses(endpoint: PrivateEndpoint) -> dict[str, tuple[str, ...]]:
+    """{fqdn (lower case): private IPs} the endpoint answers with."""
+    return {c.fqdn.lower(): c.ip_addresses for c in endpoint.dns_configs}
 
 
 class PrivateLinkWrites:
     """The private-link writes, each from a fresh read, checked and read back."""
 
-    def __init__(self, clients: AzureClients) -> None:
+    def __init__(self, clients: AzureClients, reads: PrivateLinkReads | None = None) -> None:
         self._clients = clients
+        self.reads = reads or PrivateLinkReads(clients)
 
-    # -- reads the writes are built on ------------------------------------------------------
+    async def zone(self, zone_id: str) -> PrivateDnsZone | None:
+        return await self.reads.private_dns_zone(zone_id)
 
-    async def zone(self, zone_id: str) -> dict[str, Any] | None:
-        parsed = _parse(zone_id, ZONE_TYPE)
-        client = self._clients.private_dns(parsed.subscription_id)
-        try:
-            raw = await client.private_zones.get(parsed.resource_group, parsed.name, cls=raw_json)
-        except ResourceNotFoundError:
-            return None
-        return cast("dict[str, Any]", raw)
-
-    async def links(self, zone_id: str) -> list[dict[str, Any]]:
-        parsed = _parse(zone_id, ZONE_TYPE)
-        client = self._clients.private_dns(parsed.subscription_id)
-        found: list[dict[str, Any]] = []
-        try:
-            async for link in client.virtual_network_links.list(parsed.resource_group, parsed.name):
-                network = link.virtual_network.id if link.virtual_network else None
-                found.append(
-                    {
-                        "id": link.id,
-                        "name": link.name,
-                        "etag": link.etag,
-                        "virtual_network_id": network or "",
-                        "provisioning_state": link.provisioning_state,
-                    }
-                )
-        except ResourceNotFoundError:
-            return []
-        return found
-
-    async def link_to(self, zone_id: str, vnet_id: str) -> dict[str, Any] | None:
+    async def link_to(self, zone_id: str, vnet_id: str) -> VirtualNetworkLink | None:
         """The zone's link to ``vnet_id`` (whatever its name), or None."""
-        key = normalize_resource_id(vnet_id)
-        for link in await self.links(zone_id):
-            if normalize_resource_id(link["virtual_network_id"]) == key:
-                return link
-        return None
+        zone = await self.zone(zone_id)
+        return zone.link_to(vnet_id) if zone is not None else None
 
-    async def a_records(self, zone_id: str) -> dict[str, tuple[str, ...]]:
-        """{relative name (lower case): IPv4 addresses} of the zone's A record sets."""
-        parsed = _parse(zone_id, ZONE_TYPE)
-        client = self._clients.private_dns(parsed.subscription_id)
-        records: dict[str, tuple[str, ...]] = {}
-        try:
-            async for record in client.record_sets.list_by_type(
-                parsed.resource_group, parsed.name, "A"
-            ):
-                records[str(record.name).lower()] = tuple(
-                    str(a.ipv4_address) for a in record.a_records or ()
-                )
-        except ResourceNotFoundError:
-            return {}
-        return records
-
-    async def record_set_count(self, zone_id: str) -> int:
-        parsed = _parse(zone_id, ZONE_TYPE)
-        client = self._clients.private_dns(parsed.subscription_id)
-        count = 0
-        async for _record in client.record_sets.list(parsed.resource_group, parsed.name):
-            count += 1
-        return count
-
-    async def endpoint(self, endpoint_id: str) -> EndpointState | None:
-        raw = await self.endpoint_raw(endpoint_id)
-        if raw is None:
-            return None
-        state = _endpoint_state(raw)
-        groups = await self._zone_groups(endpoint_id)
-        return EndpointState(**{**state.__dict__, "zone_groups": groups})
-
-    async def endpoint_raw(self, endpoint_id: str) -> dict[str, Any] | None:
-        parsed = _parse(endpoint_id, ENDPOINT_TYPE)
-        client = self._clients.network(parsed.subscription_id)
-        try:
-            raw = await client.private_endpoints.get(
-                parsed.resource_group, parsed.name, cls=raw_json
-            )
-        except ResourceNotFoundError:
-            return None
-        return cast("dict[str, Any]", raw)
-
-    async def _zone_groups(self, endpoint_id: str) -> tuple[str, ...]:
-        parsed = _parse(endpoint_id, ENDPOINT_TYPE)
-        client = self._clients.network(parsed.subscription_id)
-        names = []
-        try:
-            async for group in client.private_dns_zone_groups.list(
-                parsed.name, parsed.resource_group
-            ):
-                names.append(str(group.name))
-        except ResourceNotFoundError:
-            return ()
-        return tuple(names)
+    async def endpoint(self, endpoint_id: str) -> PrivateEndpoint | None:
+        return await self.reads.private_endpoint(endpoint_id)
 
     # -- the zone ---------------------------------------------------------------------------
 
@@ -257,22 +121,21 @@ class PrivateLinkWrites:
     async def delete_zone(self, zone_id: str, on_write: OnWrite = None) -> str | None:
         """Delete the zone when it holds nothing but its SOA record and has no links; else
         keep it and say why (someone else's records or links are in it)."""
-        raw = await self.zone(zone_id)
-        if raw is None:
+        zone = await self.zone(zone_id)
+        if zone is None:
             return "already gone"
-        links = await self.links(zone_id)
-        if links:
-            return f"kept: the zone has {len(links)} virtual network link(s) someone else made"
-        if await self.record_set_count(zone_id) > 1:
+        if zone.links:
+            return f"kept: the zone has {len(zone.links)} virtual network link(s) someone else made"
+        if zone.a_records or zone.cname_records:
             return "kept: the zone holds record sets someone else made"
         parsed = _parse(zone_id, ZONE_TYPE)
         client = self._clients.private_dns(parsed.subscription_id)
         if on_write is not None:
-            await on_write(raw)
+            await on_write(zone)
         poller = await client.private_zones.begin_delete(
             parsed.resource_group,
             parsed.name,
-            etag=raw.get("etag"),
+            etag=zone.etag,
             match_condition=MatchConditions.IfNotModified,
         )
         await poller.result()
@@ -296,7 +159,7 @@ class PrivateLinkWrites:
             parsed.resource_group,
             parsed.name,
             change.link_name,
-            VirtualNetworkLink(
+            LinkBody(
                 {
                     "location": "global",
                     "properties": {
@@ -314,23 +177,27 @@ class PrivateLinkWrites:
         await self._wait_link(change, made)
         return True
 
-    async def _wait_link(self, change: ZoneLinkChange, link: dict[str, Any]) -> None:
-        state = link.get("provisioning_state")
+    async def _wait_link(self, change: ZoneLinkChange, link: VirtualNetworkLink) -> None:
+        state = link.provisioning_state
         if state not in (None, "Succeeded"):
-            raise VerificationFailed(f"link {link.get('name')} to the network is {state}")
+            raise VerificationFailed(f"link {link.name} to the network is {state}")
 
     async def unlink(self, change: ZoneLinkChange, on_write: OnWrite = None) -> str | None:
         """Delete the link by name, only while it still links that network (etag-guarded)."""
         parsed = _parse(change.zone_id, ZONE_TYPE)
         client = self._clients.private_dns(parsed.subscription_id)
-        try:
-            link = await client.virtual_network_links.get(
-                parsed.resource_group, parsed.name, change.link_name
-            )
-        except ResourceNotFoundError:
+        zone = await self.zone(change.zone_id)
+        link = next(
+            (
+                k
+                for k in (zone.links if zone else ())
+                if k.name.casefold() == change.link_name.casefold()
+            ),
+            None,
+        )
+        if link is None:
             return "already gone"
-        linked = (link.virtual_network.id if link.virtual_network else "") or ""
-        if normalize_resource_id(linked) != normalize_resource_id(change.virtual_network_id):
+        if link.virtual_network_key != normalize_resource_id(change.virtual_network_id):
             return "kept: the link now points at another network (someone else's)"
         if on_write is not None:
             await on_write(link)
@@ -350,14 +217,12 @@ class PrivateLinkWrites:
 
     async def create_endpoint(
         self, change: PrivateEndpointChange, on_write: OnWrite = None
-    ) -> tuple[bool, EndpointState]:
+    ) -> tuple[bool, PrivateEndpoint]:
         """The endpoint (created unless there), its zone group, its connection approved, and
         the zone's A records in place for every name. (created by this call, final state)."""
         created = False
         state = await self.endpoint(change.endpoint_id)
-        if state is not None and normalize_resource_id(state.target_id) != normalize_resource_id(
-            change.registry_id
-        ):
+        if state is not None and state.connection_to(change.registry_id) is None:
             raise VerificationFailed(
                 f"private endpoint {change.endpoint_id} exists and connects to another resource"
             )
@@ -384,7 +249,7 @@ class PrivateLinkWrites:
             if change.location:
                 body["location"] = change.location
             poller = await network.private_endpoints.begin_create_or_update(
-                parsed.resource_group, parsed.name, PrivateEndpoint(body)
+                parsed.resource_group, parsed.name, PrivateEndpointBody(body)
             )
             created = True
             _crash_if_asked()
@@ -392,7 +257,9 @@ class PrivateLinkWrites:
             state = await self.endpoint(change.endpoint_id)
             if state is None:
                 raise VerificationFailed(f"private endpoint {parsed.name} is not there")
-        if change.zone_group_name not in state.zone_groups:
+        if change.zone_group_name.casefold() not in {
+            g.name.casefold() for g in state.zone_groups or ()
+        }:
             zone = _parse(change.zone_id, ZONE_TYPE)
             config = {
                 "name": zone.name.replace(".", "-"),
@@ -403,7 +270,8 @@ class PrivateLinkWrites:
                 parsed.resource_group, parsed.name, change.zone_group_name, group
             )
             await group_poller.result()
-        if (state.connection_status or "").casefold() == "pending":
+        ours = state.connection_to(change.registry_id)
+        if ours is not None and (ours.status or "").casefold() == "pending":
             await self.approve(change.registry_id, change.endpoint_id)
         state = await self.endpoint(change.endpoint_id)
         if state is None:
@@ -443,15 +311,15 @@ class PrivateLinkWrites:
         raise VerificationFailed(f"{registry.name} lists no connection from {endpoint_id}")
 
     async def wait_for_records(
-        self, zone_id: str, state: EndpointState, fqdns: tuple[str, ...]
-    ) -> dict[str, tuple[str, ...]]:
+        self, zone_id: str, state: PrivateEndpoint, fqdns: tuple[str, ...]
+    ) -> None:
         """Wait (bounded) until the zone answers every name with the endpoint's IPs."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + RECORDS_WAIT_S
         while True:
-            problems = record_problems(await self.a_records(zone_id), state, fqdns)
+            problems = record_problems(await self.zone(zone_id), state, fqdns)
             if not problems:
-                return state.addresses
+                return
             if loop.time() >= deadline:
                 raise VerificationFailed("; ".join(problems))
             await asyncio.sleep(RECORDS_POLL_S)
@@ -472,22 +340,25 @@ class PrivateLinkWrites:
             await on_write(state)
         poller = await network.private_endpoints.begin_delete(parsed.resource_group, parsed.name)
         await poller.result()
-        if await self.endpoint_raw(change.endpoint_id) is not None:
+        if await self.endpoint(change.endpoint_id) is not None:
             raise VerificationFailed(f"private endpoint {parsed.name} is still there")
         return None
 
 
 def record_problems(
-    records: dict[str, tuple[str, ...]], state: EndpointState, fqdns: tuple[str, ...]
+    zone: PrivateDnsZone | None, endpoint: PrivateEndpoint, fqdns: tuple[str, ...]
 ) -> list[str]:
     """What the zone's A records lack for the endpoint's names (empty: all in place)."""
+    if zone is None:
+        return ["the private DNS zone is gone"]
+    addresses = endpoint_addresses(endpoint)
     problems = []
-    for fqdn in fqdns or tuple(state.addresses):
-        wanted = set(state.addresses.get(fqdn.lower(), ()))
-        name = relative_record_name(fqdn)
+    for fqdn in fqdns or tuple(addresses):
+        wanted = set(addresses.get(fqdn.lower(), ()))
+        have = zone.addresses_of(fqdn) if relative_record_name(fqdn, zone.name) else ()
         if not wanted:
             problems.append(f"the endpoint has no private IP for {fqdn}")
-        elif name is None or set(records.get(name, ())) != wanted:
-            have = ", ".join(records.get(name or "", ())) or "no record"
-            problems.append(f"{fqdn}: zone says {have}, endpoint has {', '.join(sorted(wanted))}")
+        elif set(have) != wanted:
+            said = ", ".join(have) or "no record"
+            problems.append(f"{fqdn}: zone says {said}, endpoint has {', '.join(sorted(wanted))}")
     return problems
