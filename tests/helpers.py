@@ -113,8 +113,11 @@ class ConnectToTransport(httpx.AsyncBaseTransport):
     """An httpx transport that keeps the URL's host (Host header and SNI) but connects to the
     emulator from a given source address (the vantage)."""
 
-    def __init__(self, handle: EmulatorHandle, local_address: str) -> None:
+    def __init__(
+        self, handle: EmulatorHandle, local_address: str, address: str | None = None
+    ) -> None:
         host, port = handle.registry_endpoint.rsplit(":", 1)
+        host = address or host  # a private endpoint's loopback address: its path in
         context = ssl.create_default_context(cafile=handle.ca_cert)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=context,
@@ -147,10 +150,14 @@ class ConnectToTransport(httpx.AsyncBaseTransport):
         await self._pool.aclose()
 
 
-def dataplane_client(handle: EmulatorHandle, vantage: str = "internet") -> httpx.AsyncClient:
+def dataplane_client(
+    handle: EmulatorHandle, vantage: str = "internet", address: str | None = None
+) -> httpx.AsyncClient:
     """An httpx client whose requests to *.azurecr.io reach the emulator from `vantage`
-    ("internet" or a subnet resource ID)."""
-    return httpx.AsyncClient(transport=ConnectToTransport(handle, handle.vantage(vantage)))
+    ("internet" or a subnet resource ID); at `address` (a private endpoint's loopback
+    address) instead of the public listener when given."""
+    transport = ConnectToTransport(handle, handle.vantage(vantage), address)
+    return httpx.AsyncClient(transport=transport)
 
 
 PREVIEW = "2021-08-01-preview"
@@ -486,3 +493,65 @@ async def open_registry(pilot: Pilot[Any], name: str) -> str:
     await pilot.pause()
     assert isinstance(app.screen, RegistryDetailScreen)
     return detail_text(app)
+
+
+PRIVATE_LINK_ZONE = "privatelink.azurecr.io"
+
+
+async def private_link_for(
+    handle: EmulatorHandle,
+    registry: str = "mycontainerregistry",
+    endpoint_group: str = "app-rg",
+    endpoint_subnet: str = "private-endpoints",
+    link_vnets: tuple[str, ...] = ("app-vnet",),
+) -> dict[str, str]:
+    """A private endpoint for `registry` in app-vnet's `endpoint_subnet`, a
+    privatelink.azurecr.io zone (in `endpoint_group`) linked to `link_vnets` (app-vnet's
+    subscription), and a zone group writing the A records; all through Microsoft's SDKs.
+    Returns {fqdn: private IP}."""
+    from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
+
+    credential = StaticTokenCredential(handle.token)
+    with handle.state.lock:
+        target = next(r for r in handle.state.registries.values() if r["name"] == registry)
+        subnet_id = next(
+            s["id"]
+            for s in handle.state.subnets.values()
+            if s["name"] == endpoint_subnet and "/virtualNetworks/app-vnet/" in s["id"]
+        )
+        vnet_ids = [v["id"] for v in handle.state.vnets.values() if v["name"] in link_vnets]
+    dns = PrivateDnsManagementClient(credential, SUB_PRODUCTION, **sdk_kwargs(handle))
+    async with network(handle) as net, dns:
+        zone = await (
+            await dns.private_zones.begin_create_or_update(
+                endpoint_group, PRIVATE_LINK_ZONE, {"location": "global"}
+            )
+        ).result()
+        for vnet_id in vnet_ids:
+            await (
+                await dns.virtual_network_links.begin_create_or_update(
+                    endpoint_group, PRIVATE_LINK_ZONE, vnet_id.rsplit("/", 1)[1] + "-link",
+                    {"location": "global", "properties": {
+                        "virtualNetwork": {"id": vnet_id}, "registrationEnabled": False}},
+                )
+            ).result()  # fmt: skip
+        name = f"{registry}-pe"
+        connection = {
+            "name": "conn",
+            "properties": {"privateLinkServiceId": target["id"], "groupIds": ["registry"]},
+        }
+        endpoint = await (
+            await net.private_endpoints.begin_create_or_update(
+                endpoint_group, name,
+                {"location": "westus", "properties": {"subnet": {"id": subnet_id},
+                 "privateLinkServiceConnections": [connection]}},
+            )
+        ).result()  # fmt: skip
+        await (
+            await net.private_dns_zone_groups.begin_create_or_update(
+                endpoint_group, name, "default",
+                {"properties": {"privateDnsZoneConfigs": [
+                    {"name": "acr", "properties": {"privateDnsZoneId": zone.id}}]}},
+            )
+        ).result()  # fmt: skip
+    return {c.fqdn: c.ip_addresses[0] for c in endpoint.custom_dns_configs}

@@ -206,6 +206,8 @@ def put_endpoint(ctx: ArmContext) -> Reply:
         fqdns = _fqdns(registry)
         addresses = _allocate(ctx.tenant, subnet, len(fqdns))
         registry["properties"]["dataEndpointEnabled"] = True
+        # The data endpoint hosts exist from now on (DNS and the data plane look them up).
+        registry["properties"]["dataEndpointHostNames"] = fqdns[1:]
         status = "Approved" if automatic else "Pending"
         name = ctx.params["endpoint"]
         nic_id = (
