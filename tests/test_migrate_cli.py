@@ -117,9 +117,15 @@ def _only_run(state_dir, kind: str = "migrate") -> dict:
     return run
 
 
+def with_vantages(handle, env: dict[str, str]) -> dict[str, str]:
+    """This machine may stand in every subnet (the emulator's vantages), as --demo sets."""
+    vantages = {k: v for k, v in handle.info["vantages"].items() if k.startswith("/")}
+    return {**env, "ACRFENCE_VANTAGES": json.dumps(vantages)}
+
+
 def test_headless_migration_after_the_lockdown(emulator, tmp_path, monkeypatch, capsys):
     asyncio.run(lock_down(emulator))
-    env = cli_env(emulator, tmp_path)
+    env = with_vantages(emulator, cli_env(emulator, tmp_path))
     assert run_cli(monkeypatch, env, *MIGRATE, "--yes", "--json") == 0, capsys.readouterr().err
     document = json.loads(capsys.readouterr().out)
     assert document["state"] == "done" and document["verified"] is True
@@ -133,6 +139,10 @@ def test_headless_migration_after_the_lockdown(emulator, tmp_path, monkeypatch, 
         "verify",
     ]
     assert_migrated(emulator)
+    # Verified from the network that pulls: its DNS answered the endpoint's IPs, and a probe
+    # from there went through the private endpoint.
+    verify = next(s for s in document["steps"] if s["kind"] == "verify-private-link")
+    assert "resolved and probed from myDockerVMVNET" in verify["note"]
     # The endpoint stays on the subnet (nobody asked to remove it); public access untouched.
     assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
     assert registry_view(emulator, MYREGISTRY)["public"] == "Enabled"
@@ -145,7 +155,7 @@ def test_headless_migration_after_the_lockdown(emulator, tmp_path, monkeypatch, 
 
 def test_public_access_disabled_last_with_the_bypass_said(emulator, tmp_path, monkeypatch):
     asyncio.run(lock_down(emulator))
-    env = cli_env(emulator, tmp_path)
+    env = with_vantages(emulator, cli_env(emulator, tmp_path))
     args = [*MIGRATE, "--disable-public-access", "--bypass", "none", "--yes"]
     args += ["--remove-service-endpoints"]
     assert run_cli(monkeypatch, env, *args) == 0
@@ -153,8 +163,14 @@ def test_public_access_disabled_last_with_the_bypass_said(emulator, tmp_path, mo
     view = registry_view(emulator, MYREGISTRY)
     assert (view["public"], view["bypass"]) == ("Disabled", "None")
     assert ACR not in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
-    kinds = [s["kind"] for s in _only_run(tmp_path)["steps"]]
-    assert kinds[-4:] == ["disable-endpoint", "write-rules", "verify-public-refused", "verify"]
+    steps = _only_run(tmp_path)["steps"]
+    assert [s["kind"] for s in steps][-4:] == [
+        "disable-endpoint",
+        "write-rules",
+        "verify-public-refused",
+        "verify",
+    ]
+    assert "a probe from the internet was refused" in steps[-2]["note"]
     # Rollback puts back every rule, endpoint and setting it moved.
     run = _only_run(tmp_path)
     assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
