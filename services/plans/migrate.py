@@ -448,6 +448,7 @@ def _steps(
             location=facts.pe_location,
             zone_group_name=ZONE_GROUP_NAME,
             fqdns=fqdns,
+            data_endpoint_was_enabled=registry.data_endpoint_enabled,
         ),
         az=(
             az_commands.private_endpoint_create(
