@@ -6,7 +6,6 @@ geo-replicated registry gets a record per data endpoint."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 
 import pytest
@@ -14,12 +13,14 @@ from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
 
 from acrfence.emulator.arm.replications import add_replication
 from acrfence.emulator.seeds import SUB_PRODUCTION
-from acrfence.services.models.resource_id import subnet_id
 from helpers import (
     ACR,
     DOCKER_SUBNET,
     MYREGISTRY,
+    PE_SUBNET,
+    PRIVATE_LINK_ZONE,
     StaticTokenCredential,
+    assert_migrated,
     cli_env,
     journal_runs,
     lock_down,
@@ -27,100 +28,17 @@ from helpers import (
     run_cli,
     sdk_kwargs,
     subnet_view,
+    with_vantages,
+    world,
+    zone_of,
 )
 
-PE_SUBNET = subnet_id(SUB_PRODUCTION, "app-rg", "app-vnet", "private-endpoints")
-DOCKER_VNET = DOCKER_SUBNET.rsplit("/subnets/", 1)[0]
 MIGRATE = ["migrate", "mycontainerregistry", "--pe-subnet", PE_SUBNET]
-ZONE = "privatelink.azurecr.io"
-
-
-def world(handle) -> dict:
-    """Everything a migration touches, as comparable plain data."""
-    state = handle.state
-    with state.lock:
-        registry = copy.deepcopy(state.registries[MYREGISTRY.lower()])
-        endpoints = {
-            key: (e["subnetId"].lower(), sorted(e.get("zoneGroups") or {}))
-            for key, e in state.private_endpoints.items()
-        }
-        zones = {
-            key: {"links": sorted(z["links"]), "records": sorted(z["records"])}
-            for key, z in state.private_dns_zones.items()
-        }
-        subnets = {
-            key: sorted(e["id"].lower() for e in s["properties"].get("privateEndpoints") or ())
-            for key, s in state.subnets.items()
-        }
-    props = registry["properties"]
-    return {
-        "registry": registry_view(handle, MYREGISTRY),
-        "connections": sorted(
-            c["properties"]["privateEndpoint"]["id"].lower()
-            for c in props.get("privateEndpointConnections") or ()
-        ),
-        "data_endpoint_enabled": bool(props.get("dataEndpointEnabled")),
-        "endpoints": endpoints,
-        "zones": zones,
-        "subnet_endpoints": subnets,
-        "docker_subnet": subnet_view(handle, DOCKER_SUBNET),
-    }
-
-
-def _zone_of(handle, group: str = "myresourcegroup") -> dict:
-    with handle.state.lock:
-        return copy.deepcopy(
-            next(
-                z
-                for k, z in handle.state.private_dns_zones.items()
-                if f"/resourcegroups/{group}/" in k and k.endswith(ZONE)
-            )
-        )
-
-
-def _our_endpoint(handle) -> dict:
-    with handle.state.lock:
-        return copy.deepcopy(
-            next(
-                e
-                for k, e in handle.state.private_endpoints.items()
-                if "mycontainerregistry-pe" in k
-            )
-        )
-
-
-def assert_migrated(handle, *, regions: tuple[str, ...] = ("westus",)) -> None:
-    """Rules gone, the private endpoint serving: approved, every name's A record = its IP,
-    the zone linked to the network that pulled through the rule."""
-    view = registry_view(handle, MYREGISTRY)
-    assert view["vnet_rules"] == []
-    endpoint = _our_endpoint(handle)
-    assert endpoint["properties"]["provisioningState"] == "Succeeded"
-    link = endpoint["properties"]["privateLinkServiceConnections"][0]["properties"]
-    assert link["privateLinkServiceConnectionState"]["status"] == "Approved"
-    zone = _zone_of(handle)
-    names = {c["fqdn"]: c["ipAddresses"] for c in endpoint["properties"]["customDnsConfigs"]}
-    expected = {"mycontainerregistry.azurecr.io"} | {
-        f"mycontainerregistry.{r}.data.azurecr.io" for r in regions
-    }
-    assert set(names) == expected
-    for fqdn, ips in names.items():
-        relative = fqdn.removesuffix(".azurecr.io")
-        record = zone["records"][f"a/{relative}"]
-        assert [a["ipv4Address"] for a in record["properties"]["aRecords"]] == ips
-    linked = [link["properties"]["virtualNetwork"]["id"].lower() for link in zone["links"].values()]
-    assert DOCKER_VNET.lower() in linked
 
 
 def _only_run(state_dir, kind: str = "migrate") -> dict:
     [run] = [r for r in journal_runs(state_dir) if r["kind"] == kind]
     return run
-
-
-def with_vantages(handle, env: dict[str, str]) -> dict[str, str]:
-    """This machine may stand in every subnet (the emulator's vantages), as --demo sets."""
-    vantages = {k: v for k, v in handle.info["vantages"].items() if k.startswith("/")}
-    return {**env, "ACRFENCE_VANTAGES": json.dumps(vantages)}
 
 
 def test_headless_migration_after_the_lockdown(emulator, tmp_path, monkeypatch, capsys):
@@ -236,9 +154,9 @@ def test_an_existing_zone_is_reused_and_kept_by_rollback(emulator, tmp_path, mon
     run = _only_run(tmp_path)
     assert "create-dns-zone" not in [s["kind"] for s in run["steps"]]
     assert "zone-reused" in [c["code"] for c in run["checks"]]
-    zones = [k for k in emulator.state.private_dns_zones if k.endswith(ZONE)]
+    zones = [k for k in emulator.state.private_dns_zones if k.endswith(PRIVATE_LINK_ZONE)]
     assert zones == [k for k in before["zones"]]  # one zone, the one that was there
-    zone = _zone_of(emulator, "app-rg")
+    zone = zone_of(emulator, "app-rg")
     assert "a/mycontainerregistry" in zone["records"]
     assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
     assert world(emulator) == before
@@ -250,7 +168,7 @@ def test_a_geo_replicated_registry_gets_a_record_per_data_endpoint(emulator, tmp
     env = cli_env(emulator, tmp_path)
     assert run_cli(monkeypatch, env, *MIGRATE, "--yes") == 0
     assert_migrated(emulator, regions=("westus", "eastus"))
-    records = sorted(_zone_of(emulator)["records"])
+    records = sorted(zone_of(emulator)["records"])
     assert records == [
         "a/mycontainerregistry",
         "a/mycontainerregistry.eastus.data",
@@ -262,7 +180,9 @@ def test_a_geo_replicated_registry_gets_a_record_per_data_endpoint(emulator, tmp
 async def _create_zone(handle, group: str) -> None:
     credential = StaticTokenCredential(handle.token)
     async with PrivateDnsManagementClient(credential, SUB_PRODUCTION, **sdk_kwargs(handle)) as dns:
-        poller = await dns.private_zones.begin_create_or_update(group, ZONE, {"location": "global"})
+        poller = await dns.private_zones.begin_create_or_update(
+            group, PRIVATE_LINK_ZONE, {"location": "global"}
+        )
         await poller.result()
 
 
