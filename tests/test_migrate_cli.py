@@ -200,3 +200,54 @@ def test_bad_input_is_one_line_and_exit_2(emulator, tmp_path, monkeypatch, capsy
     assert run_cli(monkeypatch, env, "migrate", "mycontainerregistry", *argv, "--yes") == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+async def _someone_elses_dns(handle) -> None:
+    """Another team's record and link in the zone the migration created."""
+    credential = StaticTokenCredential(handle.token)
+    async with PrivateDnsManagementClient(credential, SUB_PRODUCTION, **sdk_kwargs(handle)) as dns:
+        await dns.record_sets.create_or_update(
+            "myResourceGroup", PRIVATE_LINK_ZONE, "A", "theirregistry",
+            {"properties": {"ttl": 10, "aRecords": [{"ipv4Address": "10.1.8.200"}]}},
+        )  # fmt: skip
+        app_vnet = PE_SUBNET.rsplit("/subnets/", 1)[0]
+        link = {"location": "global", "properties": {"virtualNetwork": {"id": app_vnet}}}
+        poller = await dns.virtual_network_links.begin_create_or_update(
+            "myResourceGroup", PRIVATE_LINK_ZONE, "their-link", link
+        )
+        await poller.result()
+
+
+def test_rollback_keeps_what_someone_else_added(emulator, tmp_path, monkeypatch, capsys):
+    asyncio.run(lock_down(emulator))
+    env = cli_env(emulator, tmp_path)
+    assert run_cli(monkeypatch, env, *MIGRATE, "--yes") == 0
+    asyncio.run(_someone_elses_dns(emulator))
+    run = next(r for r in journal_runs(tmp_path) if r["kind"] == "migrate")
+    assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
+    capsys.readouterr()
+    view = registry_view(emulator, MYREGISTRY)
+    assert view["vnet_rules"] == [DOCKER_SUBNET.lower()]  # ours back
+    zone = zone_of(emulator)  # the zone we made stays: it holds their record and link
+    assert sorted(zone["records"]) == ["a/theirregistry", "soa/@"]
+    assert sorted(zone["links"]) == ["their-link"]
+    assert not [k for k in emulator.state.private_endpoints if "mycontainerregistry-pe" in k]
+    undo = next(r for r in journal_runs(tmp_path) if r["kind"] == "rollback")
+    notes = [s["note"] or "" for s in undo["steps"] if s["kind"] == "delete-dns-zone"]
+    assert notes and notes[0].startswith("kept:")
+
+
+def test_an_azure_failure_is_one_sentence_with_its_code_then_resume(
+    emulator, tmp_path, monkeypatch, capsys
+):
+    asyncio.run(lock_down(emulator))
+    env = cli_env(emulator, tmp_path)
+    emulator.faults.fail_next_lro(1, "ZoneProvisioningFailed", "The zone could not be made.")
+    assert run_cli(monkeypatch, env, *MIGRATE, "--yes") == 1
+    err = capsys.readouterr().err
+    assert "ZoneProvisioningFailed" in err and "Traceback" not in err
+    assert registry_view(emulator, MYREGISTRY)["vnet_rules"] == [DOCKER_SUBNET.lower()]
+    run = next(r for r in journal_runs(tmp_path) if r["kind"] == "migrate")
+    assert run["state"] == "failed"
+    assert run_cli(monkeypatch, env, "resume", run["id"], "--yes") == 0
+    assert_migrated(emulator)

@@ -398,7 +398,7 @@ def _steps(
             StepKind.CREATE_DNS_ZONE,
             zone_id,
             f"create the private DNS zone {zone_label}",
-            before={"private_dns_zone": None},
+            before={"private_dns_zone": "(none)"},
             after={"private_dns_zone": zone_label},
             change=DnsZoneChange(zone_id),
             az=(az_commands.private_dns_zone_create(zone_id),),
