@@ -303,6 +303,17 @@ def _warnings(
                 "linked to it only",
             )
         )
+    for network in networks:
+        others = [z for z in facts.zones if z is not zone and z.linked_to(network)]
+        if others:
+            checks.append(
+                _warn(
+                    "network-linked-to-other-zone",
+                    f"network {network.rsplit('/', 1)[-1]} is linked to another {zone_name} zone "
+                    f"(in {others[0].resource_group}): Azure links a network to one zone of a "
+                    "name, so its link step will fail until that link goes",
+                )
+            )
     if not networks:
         checks.append(
             _warn(
