@@ -5,25 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from acrfence.emulator.seeds import SUB_PRODUCTION
 from acrfence.services.config import Target
 from acrfence.services.models import RunState
 from acrfence.services.models.private_link import PrivateDnsZone, VirtualNetworkLink
-from acrfence.services.models.resource_id import subnet_id
 from acrfence.services.plans.journal import Journal
 from acrfence.services.plans.migrate import MigrateRequest, MigrationFacts, build_migration_plan
 from acrfence.services.plans.session import PlanSession
 from helpers import (
     DOCKER_SUBNET,
     MYREGISTRY,
+    PE_SUBNET,
     SUB,
     lock_down,
     make_registry,
     make_subnet,
     registry_view,
 )
-
-PE_SUBNET = subnet_id(SUB_PRODUCTION, "app-rg", "app-vnet", "private-endpoints")
 
 
 async def test_migration_plan_then_apply_then_rollback(emulator, tmp_path: Path) -> None:
