@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
     from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
     from azure.mgmt.network.aio import NetworkManagementClient
+    from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
     from azure.mgmt.resource.resources.aio import ResourceManagementClient
     from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
 
@@ -290,6 +291,15 @@ class AzureClients:
             "network",
             subscription_id,
             lambda: NetworkManagementClient(self.credential, subscription_id, **self._options()),
+        )
+
+    def private_dns(self, subscription_id: str) -> PrivateDnsManagementClient:
+        from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
+
+        return self._cached(
+            "private_dns",
+            subscription_id,
+            lambda: PrivateDnsManagementClient(self.credential, subscription_id, **self._options()),
         )
 
     def resources(self, subscription_id: str) -> ResourceManagementClient:

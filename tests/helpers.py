@@ -555,3 +555,92 @@ async def private_link_for(
             )
         ).result()  # fmt: skip
     return {c.fqdn: c.ip_addresses[0] for c in endpoint.custom_dns_configs}
+
+
+# ---- the migration to a private endpoint (acrfence migrate) ----------------------------------
+
+PE_SUBNET = subnet_id(SUB_PRODUCTION, "app-rg", "app-vnet", "private-endpoints")
+DOCKER_VNET = DOCKER_SUBNET.rsplit("/subnets/", 1)[0]
+
+
+def world(handle) -> dict:
+    """Everything a migration touches, as comparable plain data."""
+    state = handle.state
+    with state.lock:
+        registry = copy.deepcopy(state.registries[MYREGISTRY.lower()])
+        endpoints = {
+            key: (e["subnetId"].lower(), sorted(e.get("zoneGroups") or {}))
+            for key, e in state.private_endpoints.items()
+        }
+        zones = {
+            key: {"links": sorted(z["links"]), "records": sorted(z["records"])}
+            for key, z in state.private_dns_zones.items()
+        }
+        subnets = {
+            key: sorted(e["id"].lower() for e in s["properties"].get("privateEndpoints") or ())
+            for key, s in state.subnets.items()
+        }
+    props = registry["properties"]
+    return {
+        "registry": registry_view(handle, MYREGISTRY),
+        "connections": sorted(
+            c["properties"]["privateEndpoint"]["id"].lower()
+            for c in props.get("privateEndpointConnections") or ()
+        ),
+        "data_endpoint_enabled": bool(props.get("dataEndpointEnabled")),
+        "endpoints": endpoints,
+        "zones": zones,
+        "subnet_endpoints": subnets,
+        "docker_subnet": subnet_view(handle, DOCKER_SUBNET),
+    }
+
+
+def zone_of(handle, group: str = "myresourcegroup") -> dict:
+    with handle.state.lock:
+        return copy.deepcopy(
+            next(
+                z
+                for k, z in handle.state.private_dns_zones.items()
+                if f"/resourcegroups/{group}/" in k and k.endswith(PRIVATE_LINK_ZONE)
+            )
+        )
+
+
+def our_endpoint(handle) -> dict:
+    with handle.state.lock:
+        return copy.deepcopy(
+            next(
+                e
+                for k, e in handle.state.private_endpoints.items()
+                if "mycontainerregistry-pe" in k
+            )
+        )
+
+
+def assert_migrated(handle, *, regions: tuple[str, ...] = ("westus",)) -> None:
+    """Rules gone, the private endpoint serving: approved, every name's A record = its IP,
+    the zone linked to the network that pulled through the rule."""
+    view = registry_view(handle, MYREGISTRY)
+    assert view["vnet_rules"] == []
+    endpoint = our_endpoint(handle)
+    assert endpoint["properties"]["provisioningState"] == "Succeeded"
+    link = endpoint["properties"]["privateLinkServiceConnections"][0]["properties"]
+    assert link["privateLinkServiceConnectionState"]["status"] == "Approved"
+    zone = zone_of(handle)
+    names = {c["fqdn"]: c["ipAddresses"] for c in endpoint["properties"]["customDnsConfigs"]}
+    expected = {"mycontainerregistry.azurecr.io"} | {
+        f"mycontainerregistry.{r}.data.azurecr.io" for r in regions
+    }
+    assert set(names) == expected
+    for fqdn, ips in names.items():
+        relative = fqdn.removesuffix(".azurecr.io")
+        record = zone["records"][f"a/{relative}"]
+        assert [a["ipv4Address"] for a in record["properties"]["aRecords"]] == ips
+    linked = [link["properties"]["virtualNetwork"]["id"].lower() for link in zone["links"].values()]
+    assert DOCKER_VNET.lower() in linked
+
+
+def with_vantages(handle, env: dict[str, str]) -> dict[str, str]:
+    """This machine may stand in every subnet (the emulator's vantages), as --demo sets."""
+    vantages = {k: v for k, v in handle.info["vantages"].items() if k.startswith("/")}
+    return {**env, "ACRFENCE_VANTAGES": json.dumps(vantages)}

@@ -55,13 +55,19 @@ async def test_filter_grammar(emulator) -> None:
     assert joined == ["contosolegacy"]
     located = await _names(emulator, filter="location eq 'westus' and name eq 'app-vnet'")
     assert located == ["app-vnet"]
-    assert await _names(emulator, filter="substringof('dangl', name)") == ["contosodangling"]
+    # A Premium registry's replications are resources of their own, named registry/region.
+    dangling = await _names(emulator, filter="substringof('dangl', name)")
+    assert dangling == ["contosodangling", "contosodangling/westus"]
     either = await _names(
         emulator, filter="substringof('dangl', name) or substringof('halfd', name)"
     )
-    assert sorted(either) == ["contosodangling", "contosohalfdone"]
+    assert {name.split("/")[0] for name in either} == {"contosodangling", "contosohalfdone"}
     in_group = await _group_names(emulator, "MYRESOURCEGROUP")  # group names: any case
-    assert sorted(in_group) == ["myDockerVMVNET", "mycontainerregistry"]
+    assert sorted(in_group) == [
+        "myDockerVMVNET",
+        "mycontainerregistry",
+        "mycontainerregistry/westus",
+    ]
     assert await _names(emulator, filter="tagName eq 'owner'") == []
 
 

@@ -317,6 +317,8 @@ def _endpoint(ctx: ArmContext) -> dict:
     endpoint = ctx.tenant.private_endpoints.get(_endpoint_id(ctx).lower())
     if endpoint is None:
         raise not_found_resource(PE_TYPE, ctx.params["endpoint"], ctx.params["resource_group"])
+    # A seeded endpoint may be just {id, location, subnetId}: it has no zone groups yet.
+    endpoint.setdefault("zoneGroups", {})
     return endpoint
 
 
@@ -459,7 +461,8 @@ def put_zone_group(ctx: ArmContext) -> Reply:
 
 
 def _zone_group(ctx: ArmContext) -> dict:
-    group = _endpoint(ctx)["zoneGroups"].get(ctx.params["group"].lower())
+    # A seeded endpoint may carry no zone groups at all.
+    group = _endpoint(ctx).get("zoneGroups", {}).get(ctx.params["group"].lower())
     if group is None:
         raise not_found_resource(ZONE_GROUP_TYPE, ctx.params["group"], ctx.params["resource_group"])
     return group
@@ -476,7 +479,8 @@ def list_zone_groups(ctx: ArmContext) -> Reply:
     ctx.require_version("virtualNetworks")
     ctx.subscription(READ)
     with ctx.tenant.lock:
-        return Reply(200, ctx.page(list(_endpoint(ctx)["zoneGroups"].values()), copy.deepcopy))
+        groups = _endpoint(ctx).get("zoneGroups", {})  # a seeded endpoint may carry none
+        return Reply(200, ctx.page(list(groups.values()), copy.deepcopy))
 
 
 def delete_zone_group(ctx: ArmContext) -> Reply:

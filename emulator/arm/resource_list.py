@@ -198,6 +198,29 @@ def _generic(resource: dict, drop_tags: bool) -> dict:
     return item
 
 
+def _replications(ctx: ArmContext) -> list[dict]:
+    """Registries' replications, which ARM lists as resources of their own (named
+    ``registry/region``): a Premium registry's home region, and every region it is replicated
+    to. Caller holds the tenant lock."""
+    bodies = []
+    for key, registry in ctx.tenant.registries.items():
+        regions = ctx.tenant.replications.get(key)
+        if regions is None:
+            if (registry.get("sku") or {}).get("name") != "Premium":
+                continue
+            regions = [registry.get("location", "")]
+        for region in regions:
+            bodies.append(
+                {
+                    "id": f"{registry['id']}/replications/{region}",
+                    "name": f"{registry['name']}/{region}",
+                    "type": "Microsoft.ContainerRegistry/registries/replications",
+                    "location": region,
+                }
+            )
+    return bodies
+
+
 def _resources(ctx: ArmContext) -> list[_Item]:
     """Every resource of the URL's subscription (and group), in a stable order."""
     prefix = f"/subscriptions/{ctx.params['subscription']}/".lower()
@@ -215,6 +238,7 @@ def _resources(ctx: ArmContext) -> list[_Item]:
             }
             for endpoint in ctx.tenant.private_endpoints.values()
         ]
+        bodies += _replications(ctx)
         items = [
             _Item(body, body["id"].split("/")[4])
             for body in bodies

@@ -1,0 +1,1 @@
+"""Private link: reads of private endpoints, private DNS zones and replications (``reads``)."""

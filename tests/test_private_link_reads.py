@@ -1,0 +1,130 @@
+"""services.private_link.reads against the emulator: endpoints, zone groups, zones (records,
+links) and replications built with Microsoft's SDKs, then read back into acrfence's models."""
+
+from __future__ import annotations
+
+from azure.mgmt.network.aio import NetworkManagementClient
+from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
+
+from acrfence.emulator.arm.replications import add_replication
+from acrfence.emulator.seeds import SUB_PRODUCTION
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.models.private_link import registry_private_names
+from acrfence.services.private_link.reads import PrivateLinkReads
+from helpers import StaticTokenCredential, sdk_kwargs
+
+GROUP = "app-rg"
+ZONE = "privatelink.azurecr.io"
+
+
+def _ids(handle) -> tuple[dict, str, str]:
+    with handle.state.lock:
+        registry = next(
+            r for r in handle.state.registries.values() if r["name"] == "mycontainerregistry"
+        )
+        subnet = next(
+            s["id"]
+            for s in handle.state.subnets.values()
+            if s["name"] == "private-endpoints" and "/virtualNetworks/app-vnet/" in s["id"]
+        )
+        vnet = subnet.rsplit("/subnets/", 1)[0]
+    return registry, subnet, vnet
+
+
+async def build_private_link(handle, *, zone_group: bool = True, link: bool = True) -> dict:
+    """mycontainerregistry replicated to eastus, a private endpoint in app-vnet's
+    private-endpoints subnet, a privatelink.azurecr.io zone (linked to app-vnet) and, when
+    asked, the endpoint's zone group writing the records. Returns the IDs made."""
+    registry, subnet_id, vnet_id = _ids(handle)
+    add_replication(handle.state, registry["id"], "eastus")
+    credential = StaticTokenCredential(handle.token)
+    kwargs = sdk_kwargs(handle)
+    network = NetworkManagementClient(credential, SUB_PRODUCTION, **kwargs)
+    dns = PrivateDnsManagementClient(credential, SUB_PRODUCTION, **kwargs)
+    async with network, dns:
+        zone = await (
+            await dns.private_zones.begin_create_or_update(GROUP, ZONE, {"location": "global"})
+        ).result()
+        if link:
+            await (
+                await dns.virtual_network_links.begin_create_or_update(
+                    GROUP, ZONE, "app-vnet-link",
+                    {"location": "global", "properties": {
+                        "virtualNetwork": {"id": vnet_id}, "registrationEnabled": False}},
+                )
+            ).result()  # fmt: skip
+        connection = {
+            "name": "conn",
+            "properties": {"privateLinkServiceId": registry["id"], "groupIds": ["registry"]},
+        }
+        endpoint = await (
+            await network.private_endpoints.begin_create_or_update(
+                GROUP, "myacr-pe",
+                {"location": "westus", "properties": {
+                    "subnet": {"id": subnet_id}, "privateLinkServiceConnections": [connection]}},
+            )
+        ).result()  # fmt: skip
+        if zone_group:
+            await (
+                await network.private_dns_zone_groups.begin_create_or_update(
+                    GROUP, "myacr-pe", "default",
+                    {"properties": {"privateDnsZoneConfigs": [
+                        {"name": "acr", "properties": {"privateDnsZoneId": zone.id}}]}},
+                )
+            ).result()  # fmt: skip
+    return {
+        "registry": registry["id"],
+        "endpoint": endpoint.id,
+        "zone": zone.id,
+        "vnet": vnet_id,
+        "subnet": subnet_id,
+    }
+
+
+async def test_reads_turn_endpoints_zones_and_replications_into_models(emulator) -> None:
+    made = await build_private_link(emulator)
+    async with AzureClients(Target.from_env(emulator.env), polling_interval=0.02) as clients:
+        reads = PrivateLinkReads(clients)
+        endpoints = await reads.list_private_endpoints(SUB_PRODUCTION)
+        endpoint = next(e for e in endpoints if e.name == "myacr-pe")
+        assert endpoint.id == made["endpoint"]
+        assert endpoint.subnet_key == made["subnet"].lower()
+        assert endpoint.connection_to(made["registry"]).status == "Approved"
+        assert endpoint.has_zone_group is True
+        assert [z.lower() for z in endpoint.zone_ids] == [made["zone"].lower()]
+        fqdns = {c.fqdn for c in endpoint.dns_configs}
+        assert fqdns == {
+            "mycontainerregistry.azurecr.io",
+            "mycontainerregistry.westus.data.azurecr.io",
+            "mycontainerregistry.eastus.data.azurecr.io",
+        }
+        assert endpoint.address_count == 3
+        # The seeded contosoprivate endpoint lists too (no zone group: Azure keeps no records).
+        seeded = next(e for e in endpoints if e.name == "contosoprivate-pe")
+        assert seeded.has_zone_group is False
+
+        zones = await reads.list_private_dns_zones(SUB_PRODUCTION)
+        zone = next(z for z in zones if z.key == made["zone"].lower())
+        assert zone.name == ZONE
+        login = endpoint.addresses_of("mycontainerregistry.azurecr.io")
+        assert zone.addresses_of("mycontainerregistry.azurecr.io") == login
+        assert zone.a_record("mycontainerregistry.eastus.data").etag
+        assert zone.linked_to(made["vnet"])
+        assert zone.link_to(made["vnet"]).provisioning_state == "Succeeded"
+
+        again = await reads.private_endpoint(made["endpoint"])
+        assert again == endpoint
+        assert await reads.private_dns_zone(made["zone"]) == zone
+        assert await reads.private_endpoint(made["endpoint"] + "-gone") is None
+
+        replications = await reads.replications(made["registry"], "mycontainerregistry.azurecr.io")
+        assert [r.region for r in replications] == ["eastus", "westus"]
+        assert replications[0].data_endpoint_host == "mycontainerregistry.eastus.data.azurecr.io"
+        by_registry = await reads.list_replications(SUB_PRODUCTION)
+        listed = by_registry[made["registry"].lower()]
+        assert [r.region for r in listed] == ["eastus", "westus"]
+        names = registry_private_names(
+            "mycontainerregistry.azurecr.io", "mycontainerregistry", [r.region for r in listed]
+        )
+        assert set(names) == fqdns
