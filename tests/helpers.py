@@ -557,10 +557,97 @@ async def private_link_for(
     return {c.fqdn: c.ip_addresses[0] for c in endpoint.custom_dns_configs}
 
 
-# ---- the migration to a private endpoint (issue 12's kill, fault and property tests) ---------
+# ---- the migration to a private endpoint (acrfence migrate) ----------------------------------
 
-# The endpoint subnet the migration of mycontainerregistry uses (app-vnet, not the rules' network).
 PE_SUBNET = subnet_id(SUB_PRODUCTION, "app-rg", "app-vnet", "private-endpoints")
+DOCKER_VNET = DOCKER_SUBNET.rsplit("/subnets/", 1)[0]
+
+
+def world(handle) -> dict:
+    """Everything a migration touches, as comparable plain data."""
+    state = handle.state
+    with state.lock:
+        registry = copy.deepcopy(state.registries[MYREGISTRY.lower()])
+        endpoints = {
+            key: (e["subnetId"].lower(), sorted(e.get("zoneGroups") or {}))
+            for key, e in state.private_endpoints.items()
+        }
+        zones = {
+            key: {"links": sorted(z["links"]), "records": sorted(z["records"])}
+            for key, z in state.private_dns_zones.items()
+        }
+        subnets = {
+            key: sorted(e["id"].lower() for e in s["properties"].get("privateEndpoints") or ())
+            for key, s in state.subnets.items()
+        }
+    props = registry["properties"]
+    return {
+        "registry": registry_view(handle, MYREGISTRY),
+        "connections": sorted(
+            c["properties"]["privateEndpoint"]["id"].lower()
+            for c in props.get("privateEndpointConnections") or ()
+        ),
+        "data_endpoint_enabled": bool(props.get("dataEndpointEnabled")),
+        "endpoints": endpoints,
+        "zones": zones,
+        "subnet_endpoints": subnets,
+        "docker_subnet": subnet_view(handle, DOCKER_SUBNET),
+    }
+
+
+def zone_of(handle, group: str = "myresourcegroup") -> dict:
+    with handle.state.lock:
+        return copy.deepcopy(
+            next(
+                z
+                for k, z in handle.state.private_dns_zones.items()
+                if f"/resourcegroups/{group}/" in k and k.endswith(PRIVATE_LINK_ZONE)
+            )
+        )
+
+
+def our_endpoint(handle) -> dict:
+    with handle.state.lock:
+        return copy.deepcopy(
+            next(
+                e
+                for k, e in handle.state.private_endpoints.items()
+                if "mycontainerregistry-pe" in k
+            )
+        )
+
+
+def assert_migrated(handle, *, regions: tuple[str, ...] = ("westus",)) -> None:
+    """Rules gone, the private endpoint serving: approved, every name's A record = its IP,
+    the zone linked to the network that pulled through the rule."""
+    view = registry_view(handle, MYREGISTRY)
+    assert view["vnet_rules"] == []
+    endpoint = our_endpoint(handle)
+    assert endpoint["properties"]["provisioningState"] == "Succeeded"
+    link = endpoint["properties"]["privateLinkServiceConnections"][0]["properties"]
+    assert link["privateLinkServiceConnectionState"]["status"] == "Approved"
+    zone = zone_of(handle)
+    names = {c["fqdn"]: c["ipAddresses"] for c in endpoint["properties"]["customDnsConfigs"]}
+    expected = {"mycontainerregistry.azurecr.io"} | {
+        f"mycontainerregistry.{r}.data.azurecr.io" for r in regions
+    }
+    assert set(names) == expected
+    for fqdn, ips in names.items():
+        relative = fqdn.removesuffix(".azurecr.io")
+        record = zone["records"][f"a/{relative}"]
+        assert [a["ipv4Address"] for a in record["properties"]["aRecords"]] == ips
+    linked = [link["properties"]["virtualNetwork"]["id"].lower() for link in zone["links"].values()]
+    assert DOCKER_VNET.lower() in linked
+
+
+def with_vantages(handle, env: dict[str, str]) -> dict[str, str]:
+    """This machine may stand in every subnet (the emulator's vantages), as --demo sets."""
+    vantages = {k: v for k, v in handle.info["vantages"].items() if k.startswith("/")}
+    return {**env, "ACRFENCE_VANTAGES": json.dumps(vantages)}
+
+
+# ---- the migration: every boundary, faults, scenarios, property (the whole tenant compared) -----
+
 # The fullest migration: every step kind (zone, link, endpoint, both verifications, rules,
 # the subnet's endpoint, public access) is in its plan.
 FULL_MIGRATION = {"disable_public_access": True, "remove_service_endpoints": True}
@@ -645,7 +732,7 @@ def _lower_sorted(values: Any) -> list[str]:
     return sorted(str(v).lower() for v in values or ())
 
 
-def _registry_view(raw: dict, data_endpoints: bool) -> dict:
+def _registry_view(raw: dict) -> dict:
     props = raw["properties"]
     rules = props.get("networkRuleSet") or {}
     view = {
@@ -667,9 +754,8 @@ def _registry_view(raw: dict, data_endpoints: bool) -> dict:
             for c in props.get("privateEndpointConnections") or ()
         ),
     }
-    if data_endpoints:
-        view["data_endpoint_enabled"] = bool(props.get("dataEndpointEnabled"))
-        view["data_endpoints"] = _lower_sorted(props.get("dataEndpointHostNames"))
+    # A private endpoint turns dedicated data endpoints on; an exact rollback turns them off.
+    view["data_endpoint_enabled"] = bool(props.get("dataEndpointEnabled"))
     return view
 
 
@@ -721,19 +807,16 @@ def _zone_view(zone: dict) -> dict:
     }
 
 
-def migration_view(handle: EmulatorHandle, *, data_endpoints: bool = False) -> dict:
+def migration_view(handle: EmulatorHandle) -> dict:
     """Everything a migration may touch, across the whole tenant, as the emulator holds it:
     every registry's network settings and private endpoint connections, every subnet's service
     endpoints and private endpoints, every private endpoint, every private DNS zone with its
     links and record sets. Without what ARM makes anew on each write (etags, timestamps, the
-    GUIDs in generated names), so two runs that end alike compare equal. ``data_endpoints``
-    adds the registries' dedicated data endpoint switch (a private endpoint turns it on)."""
+    GUIDs in generated names), so two runs that end alike compare equal."""
     tenant = handle.state
     with tenant.lock:
         return {
-            "registries": {
-                key: _registry_view(raw, data_endpoints) for key, raw in tenant.registries.items()
-            },
+            "registries": {key: _registry_view(raw) for key, raw in tenant.registries.items()},
             "subnets": {
                 key: {
                     "endpoints": sorted(

@@ -6,7 +6,6 @@ geo-replicated registry gets a record per data endpoint."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 
 import pytest
@@ -14,12 +13,14 @@ from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
 
 from acrfence.emulator.arm.replications import add_replication
 from acrfence.emulator.seeds import SUB_PRODUCTION
-from acrfence.services.models.resource_id import subnet_id
 from helpers import (
     ACR,
     DOCKER_SUBNET,
     MYREGISTRY,
+    PE_SUBNET,
+    PRIVATE_LINK_ZONE,
     StaticTokenCredential,
+    assert_migrated,
     cli_env,
     journal_runs,
     lock_down,
@@ -27,89 +28,12 @@ from helpers import (
     run_cli,
     sdk_kwargs,
     subnet_view,
+    with_vantages,
+    world,
+    zone_of,
 )
 
-PE_SUBNET = subnet_id(SUB_PRODUCTION, "app-rg", "app-vnet", "private-endpoints")
-DOCKER_VNET = DOCKER_SUBNET.rsplit("/subnets/", 1)[0]
 MIGRATE = ["migrate", "mycontainerregistry", "--pe-subnet", PE_SUBNET]
-ZONE = "privatelink.azurecr.io"
-
-
-def world(handle) -> dict:
-    """Everything a migration touches, as comparable plain data."""
-    state = handle.state
-    with state.lock:
-        registry = copy.deepcopy(state.registries[MYREGISTRY.lower()])
-        endpoints = {
-            key: (e["subnetId"].lower(), sorted(e.get("zoneGroups") or {}))
-            for key, e in state.private_endpoints.items()
-        }
-        zones = {
-            key: {"links": sorted(z["links"]), "records": sorted(z["records"])}
-            for key, z in state.private_dns_zones.items()
-        }
-        subnets = {
-            key: sorted(e["id"].lower() for e in s["properties"].get("privateEndpoints") or ())
-            for key, s in state.subnets.items()
-        }
-    props = registry["properties"]
-    return {
-        "registry": registry_view(handle, MYREGISTRY),
-        "connections": sorted(
-            c["properties"]["privateEndpoint"]["id"].lower()
-            for c in props.get("privateEndpointConnections") or ()
-        ),
-        "data_endpoint_enabled": bool(props.get("dataEndpointEnabled")),
-        "endpoints": endpoints,
-        "zones": zones,
-        "subnet_endpoints": subnets,
-        "docker_subnet": subnet_view(handle, DOCKER_SUBNET),
-    }
-
-
-def _zone_of(handle, group: str = "myresourcegroup") -> dict:
-    with handle.state.lock:
-        return copy.deepcopy(
-            next(
-                z
-                for k, z in handle.state.private_dns_zones.items()
-                if f"/resourcegroups/{group}/" in k and k.endswith(ZONE)
-            )
-        )
-
-
-def _our_endpoint(handle) -> dict:
-    with handle.state.lock:
-        return copy.deepcopy(
-            next(
-                e
-                for k, e in handle.state.private_endpoints.items()
-                if "mycontainerregistry-pe" in k
-            )
-        )
-
-
-def assert_migrated(handle, *, regions: tuple[str, ...] = ("westus",)) -> None:
-    """Rules gone, the private endpoint serving: approved, every name's A record = its IP,
-    the zone linked to the network that pulled through the rule."""
-    view = registry_view(handle, MYREGISTRY)
-    assert view["vnet_rules"] == []
-    endpoint = _our_endpoint(handle)
-    assert endpoint["properties"]["provisioningState"] == "Succeeded"
-    link = endpoint["properties"]["privateLinkServiceConnections"][0]["properties"]
-    assert link["privateLinkServiceConnectionState"]["status"] == "Approved"
-    zone = _zone_of(handle)
-    names = {c["fqdn"]: c["ipAddresses"] for c in endpoint["properties"]["customDnsConfigs"]}
-    expected = {"mycontainerregistry.azurecr.io"} | {
-        f"mycontainerregistry.{r}.data.azurecr.io" for r in regions
-    }
-    assert set(names) == expected
-    for fqdn, ips in names.items():
-        relative = fqdn.removesuffix(".azurecr.io")
-        record = zone["records"][f"a/{relative}"]
-        assert [a["ipv4Address"] for a in record["properties"]["aRecords"]] == ips
-    linked = [link["properties"]["virtualNetwork"]["id"].lower() for link in zone["links"].values()]
-    assert DOCKER_VNET.lower() in linked
 
 
 def _only_run(state_dir, kind: str = "migrate") -> dict:
@@ -119,7 +43,7 @@ def _only_run(state_dir, kind: str = "migrate") -> dict:
 
 def test_headless_migration_after_the_lockdown(emulator, tmp_path, monkeypatch, capsys):
     asyncio.run(lock_down(emulator))
-    env = cli_env(emulator, tmp_path)
+    env = with_vantages(emulator, cli_env(emulator, tmp_path))
     assert run_cli(monkeypatch, env, *MIGRATE, "--yes", "--json") == 0, capsys.readouterr().err
     document = json.loads(capsys.readouterr().out)
     assert document["state"] == "done" and document["verified"] is True
@@ -133,6 +57,10 @@ def test_headless_migration_after_the_lockdown(emulator, tmp_path, monkeypatch, 
         "verify",
     ]
     assert_migrated(emulator)
+    # Verified from the network that pulls: its DNS answered the endpoint's IPs, and a probe
+    # from there went through the private endpoint.
+    verify = next(s for s in document["steps"] if s["kind"] == "verify-private-link")
+    assert "resolved and probed from myDockerVMVNET" in verify["note"]
     # The endpoint stays on the subnet (nobody asked to remove it); public access untouched.
     assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
     assert registry_view(emulator, MYREGISTRY)["public"] == "Enabled"
@@ -145,7 +73,7 @@ def test_headless_migration_after_the_lockdown(emulator, tmp_path, monkeypatch, 
 
 def test_public_access_disabled_last_with_the_bypass_said(emulator, tmp_path, monkeypatch):
     asyncio.run(lock_down(emulator))
-    env = cli_env(emulator, tmp_path)
+    env = with_vantages(emulator, cli_env(emulator, tmp_path))
     args = [*MIGRATE, "--disable-public-access", "--bypass", "none", "--yes"]
     args += ["--remove-service-endpoints"]
     assert run_cli(monkeypatch, env, *args) == 0
@@ -153,8 +81,14 @@ def test_public_access_disabled_last_with_the_bypass_said(emulator, tmp_path, mo
     view = registry_view(emulator, MYREGISTRY)
     assert (view["public"], view["bypass"]) == ("Disabled", "None")
     assert ACR not in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
-    kinds = [s["kind"] for s in _only_run(tmp_path)["steps"]]
-    assert kinds[-4:] == ["disable-endpoint", "write-rules", "verify-public-refused", "verify"]
+    steps = _only_run(tmp_path)["steps"]
+    assert [s["kind"] for s in steps][-4:] == [
+        "disable-endpoint",
+        "write-rules",
+        "verify-public-refused",
+        "verify",
+    ]
+    assert "a probe from the internet was refused" in steps[-2]["note"]
     # Rollback puts back every rule, endpoint and setting it moved.
     run = _only_run(tmp_path)
     assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
@@ -190,9 +124,7 @@ def test_rollback_ends_exactly_where_it_started(emulator, tmp_path, monkeypatch)
     assert world(emulator) != before
     run = _only_run(tmp_path)
     assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
-    after = world(emulator)
-    # Azure leaves dedicated data endpoints on once a private endpoint turned them on.
-    assert {**after, "data_endpoint_enabled": None} == {**before, "data_endpoint_enabled": None}
+    assert world(emulator) == before
     assert _only_run(tmp_path)["state"] == "rolled-back"
 
 
@@ -222,13 +154,12 @@ def test_an_existing_zone_is_reused_and_kept_by_rollback(emulator, tmp_path, mon
     run = _only_run(tmp_path)
     assert "create-dns-zone" not in [s["kind"] for s in run["steps"]]
     assert "zone-reused" in [c["code"] for c in run["checks"]]
-    zones = [k for k in emulator.state.private_dns_zones if k.endswith(ZONE)]
+    zones = [k for k in emulator.state.private_dns_zones if k.endswith(PRIVATE_LINK_ZONE)]
     assert zones == [k for k in before["zones"]]  # one zone, the one that was there
-    zone = _zone_of(emulator, "app-rg")
+    zone = zone_of(emulator, "app-rg")
     assert "a/mycontainerregistry" in zone["records"]
     assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
-    after = world(emulator)
-    assert {**after, "data_endpoint_enabled": None} == {**before, "data_endpoint_enabled": None}
+    assert world(emulator) == before
 
 
 def test_a_geo_replicated_registry_gets_a_record_per_data_endpoint(emulator, tmp_path, monkeypatch):
@@ -237,7 +168,7 @@ def test_a_geo_replicated_registry_gets_a_record_per_data_endpoint(emulator, tmp
     env = cli_env(emulator, tmp_path)
     assert run_cli(monkeypatch, env, *MIGRATE, "--yes") == 0
     assert_migrated(emulator, regions=("westus", "eastus"))
-    records = sorted(_zone_of(emulator)["records"])
+    records = sorted(zone_of(emulator)["records"])
     assert records == [
         "a/mycontainerregistry",
         "a/mycontainerregistry.eastus.data",
@@ -249,7 +180,9 @@ def test_a_geo_replicated_registry_gets_a_record_per_data_endpoint(emulator, tmp
 async def _create_zone(handle, group: str) -> None:
     credential = StaticTokenCredential(handle.token)
     async with PrivateDnsManagementClient(credential, SUB_PRODUCTION, **sdk_kwargs(handle)) as dns:
-        poller = await dns.private_zones.begin_create_or_update(group, ZONE, {"location": "global"})
+        poller = await dns.private_zones.begin_create_or_update(
+            group, PRIVATE_LINK_ZONE, {"location": "global"}
+        )
         await poller.result()
 
 
@@ -267,3 +200,54 @@ def test_bad_input_is_one_line_and_exit_2(emulator, tmp_path, monkeypatch, capsy
     assert run_cli(monkeypatch, env, "migrate", "mycontainerregistry", *argv, "--yes") == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+async def _someone_elses_dns(handle) -> None:
+    """Another team's record and link in the zone the migration created."""
+    credential = StaticTokenCredential(handle.token)
+    async with PrivateDnsManagementClient(credential, SUB_PRODUCTION, **sdk_kwargs(handle)) as dns:
+        await dns.record_sets.create_or_update(
+            "myResourceGroup", PRIVATE_LINK_ZONE, "A", "theirregistry",
+            {"properties": {"ttl": 10, "aRecords": [{"ipv4Address": "10.1.8.200"}]}},
+        )  # fmt: skip
+        app_vnet = PE_SUBNET.rsplit("/subnets/", 1)[0]
+        link = {"location": "global", "properties": {"virtualNetwork": {"id": app_vnet}}}
+        poller = await dns.virtual_network_links.begin_create_or_update(
+            "myResourceGroup", PRIVATE_LINK_ZONE, "their-link", link
+        )
+        await poller.result()
+
+
+def test_rollback_keeps_what_someone_else_added(emulator, tmp_path, monkeypatch, capsys):
+    asyncio.run(lock_down(emulator))
+    env = cli_env(emulator, tmp_path)
+    assert run_cli(monkeypatch, env, *MIGRATE, "--yes") == 0
+    asyncio.run(_someone_elses_dns(emulator))
+    run = next(r for r in journal_runs(tmp_path) if r["kind"] == "migrate")
+    assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
+    capsys.readouterr()
+    view = registry_view(emulator, MYREGISTRY)
+    assert view["vnet_rules"] == [DOCKER_SUBNET.lower()]  # ours back
+    zone = zone_of(emulator)  # the zone we made stays: it holds their record and link
+    assert sorted(zone["records"]) == ["a/theirregistry", "soa/@"]
+    assert sorted(zone["links"]) == ["their-link"]
+    assert not [k for k in emulator.state.private_endpoints if "mycontainerregistry-pe" in k]
+    undo = next(r for r in journal_runs(tmp_path) if r["kind"] == "rollback")
+    notes = [s["note"] or "" for s in undo["steps"] if s["kind"] == "delete-dns-zone"]
+    assert notes and notes[0].startswith("kept:")
+
+
+def test_an_azure_failure_is_one_sentence_with_its_code_then_resume(
+    emulator, tmp_path, monkeypatch, capsys
+):
+    asyncio.run(lock_down(emulator))
+    env = cli_env(emulator, tmp_path)
+    emulator.faults.fail_next_lro(1, "ZoneProvisioningFailed", "The zone could not be made.")
+    assert run_cli(monkeypatch, env, *MIGRATE, "--yes") == 1
+    err = capsys.readouterr().err
+    assert "ZoneProvisioningFailed" in err and "Traceback" not in err
+    assert registry_view(emulator, MYREGISTRY)["vnet_rules"] == [DOCKER_SUBNET.lower()]
+    run = next(r for r in journal_runs(tmp_path) if r["kind"] == "migrate")
+    assert run["state"] == "failed"
+    assert run_cli(monkeypatch, env, "resume", run["id"], "--yes") == 0
+    assert_migrated(emulator)

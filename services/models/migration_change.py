@@ -74,9 +74,13 @@ class PrivateEndpointChange:
     location: str = ""
     zone_group_name: str = "default"
     fqdns: tuple[str, ...] = ()
+    # The registry's dedicated data endpoints before the run (a private endpoint turns them
+    # on): rollback turns them off again when they were off and no other endpoint remains.
+    data_endpoint_was_enabled: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "data_endpoint_was_enabled": self.data_endpoint_was_enabled,
             "endpoint_id": self.endpoint_id,
             "subnet_id": self.subnet_id,
             "registry_id": self.registry_id,
@@ -96,6 +100,7 @@ class PrivateEndpointChange:
             location=data.get("location") or "",
             zone_group_name=data.get("zone_group_name") or "default",
             fqdns=tuple(data.get("fqdns") or ()),
+            data_endpoint_was_enabled=data.get("data_endpoint_was_enabled"),
         )
 
 

@@ -303,6 +303,17 @@ def _warnings(
                 "linked to it only",
             )
         )
+    for network in networks:
+        others = [z for z in facts.zones if z is not zone and z.linked_to(network)]
+        if others:
+            checks.append(
+                _warn(
+                    "network-linked-to-other-zone",
+                    f"network {network.rsplit('/', 1)[-1]} is linked to another {zone_name} zone "
+                    f"(in {others[0].resource_group}): Azure links a network to one zone of a "
+                    "name, so its link step will fail until that link goes",
+                )
+            )
     if not networks:
         checks.append(
             _warn(
@@ -398,7 +409,7 @@ def _steps(
             StepKind.CREATE_DNS_ZONE,
             zone_id,
             f"create the private DNS zone {zone_label}",
-            before={"private_dns_zone": None},
+            before={"private_dns_zone": "(none)"},
             after={"private_dns_zone": zone_label},
             change=DnsZoneChange(zone_id),
             az=(az_commands.private_dns_zone_create(zone_id),),
@@ -448,6 +459,7 @@ def _steps(
             location=facts.pe_location,
             zone_group_name=ZONE_GROUP_NAME,
             fqdns=fqdns,
+            data_endpoint_was_enabled=registry.data_endpoint_enabled,
         ),
         az=(
             az_commands.private_endpoint_create(

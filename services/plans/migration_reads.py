@@ -43,7 +43,7 @@ async def read_migration_facts(
         _location(session, pe_subnet),
         free_addresses(reads, pe_subnet),
         _regions(reads, registry),
-        _zones(reads, registry),
+        _zones(reads, registry, [*networks, request.pe_subnet_id]),
     )
     rule_subnets: dict[str, Subnet | None] = {}
     inventory = None
@@ -127,5 +127,14 @@ async def _regions(reads: PrivateLinkReads, registry: Registry) -> tuple[str, ..
     return tuple(regions)
 
 
-async def _zones(reads: PrivateLinkReads, registry: Registry) -> tuple[PrivateDnsZone, ...]:
-    return await reads.find_private_dns_zones([registry.subscription_id], zone_name_for(registry))
+async def _zones(
+    reads: PrivateLinkReads, registry: Registry, related: list[str]
+) -> tuple[PrivateDnsZone, ...]:
+    """The registry's private link zones in its subscription and in those of the networks
+    involved (a hub subscription often holds the zone), each once."""
+    subscriptions = [registry.subscription_id]
+    for resource_id in related:
+        parts = resource_id.split("/")
+        if len(parts) > 2 and parts[2].casefold() not in {s.casefold() for s in subscriptions}:
+            subscriptions.append(parts[2])
+    return await reads.find_private_dns_zones(subscriptions, zone_name_for(registry))

@@ -237,12 +237,7 @@ class _VerifyHandler:
         while True:
             seen, problems = await self._once(executor.services, change)
             if not problems:
-                how = (
-                    "DNS and a pull per network"
-                    if executor.services.vantage_check
-                    else ("Azure's configuration (zone records, links, approval)")
-                )
-                return seen, f"checked through {how}"
+                return seen, _how_checked(seen)
             if loop.time() >= deadline:
                 raise VerificationFailed("verification failed: " + "; ".join(problems))
             await asyncio.sleep(POLL_S)
@@ -287,8 +282,10 @@ async def _private_link_serving(
             problems.append(f"the zone's link to {name} is {link.provisioning_state}")
         if services.vantage_check is not None:
             expected = {f: addresses.get(f, ()) for f in change.fqdns}
-            seen = await services.vantage_check.from_network(network, expected)
-            problems += [f"from {name}: {p}" for p in seen]
+            seen = await services.vantage_check.from_network(change.registry_id, network, expected)
+            if seen is not None:
+                networks[name] = "resolved and probed through the private endpoint"
+            problems += [f"from {name}: {p}" for p in seen or ()]
     seen_state = _endpoint_json(state)
     seen_state["networks"] = networks
     return seen_state, problems
@@ -301,9 +298,30 @@ async def _public_refused(
     problems = []
     if registry.public_network_access.casefold() != "disabled":
         problems.append(f"public network access is {registry.public_network_access}")
-    if services.vantage_check is not None:
-        problems += await services.vantage_check.from_internet(change.registry_id)
-    return {"public_network_access": registry.public_network_access}, problems
+    seen: dict[str, Any] = {"public_network_access": registry.public_network_access}
+    if services.vantage_check is not None and not problems:
+        found = await services.vantage_check.from_internet(change.registry_id)
+        if found is not None:
+            seen["internet"] = "refused" if not found else "; ".join(found)
+        problems += found or []
+    return seen, problems
+
+
+def _how_checked(seen: dict[str, Any]) -> str:
+    """The verification note: what was asked, per network (or from the internet)."""
+    if "public_network_access" in seen:
+        if seen.get("internet") == "refused":
+            return "public access Disabled; a probe from the internet was refused"
+        return "public access Disabled (no probe from the internet from here)"
+    networks = seen.get("networks") or {}
+    probed = [n for n, how in networks.items() if how.startswith("resolved")]
+    note = "zone records, links and approval read back"
+    if probed:
+        note += f"; resolved and probed from {', '.join(probed)}"
+    unprobed = [n for n in networks if n not in probed]
+    if unprobed:
+        note += f"; not probed from {', '.join(unprobed)} (no vantage here)"
+    return note
 
 
 _HANDLERS: dict[StepKind, StepHandler] = {

@@ -26,6 +26,7 @@ from acrfence.services.models import (
     normalize_resource_id,
     parse_resource_id,
 )
+from acrfence.services.plans.effect import vantages_from_env
 from acrfence.services.plans.executor import (
     VERIFY_SETTLE_S,
     PlanExecutor,
@@ -37,6 +38,7 @@ from acrfence.services.plans.journal import Journal, JournalError
 from acrfence.services.plans.lockdown import LockdownRequest, build_lockdown_plan
 from acrfence.services.plans.migrate import MigrateRequest, build_migration_plan
 from acrfence.services.plans.restore import build_open_plan, build_undo_plan
+from acrfence.services.plans.vantage_check import ProbeVantageCheck
 from acrfence.services.private_link.writes import PrivateLinkWrites
 from acrfence.services.providers import ProviderService
 from acrfence.services.registry_rules import RegistryRuleService, raw_json
@@ -68,11 +70,14 @@ class PlanSession:
         inventory: Inventory | None = None,
     ) -> None:
         self.clients = clients
+        rules = RegistryRuleService(clients)
         self.services = PlanServices(
-            rules=RegistryRuleService(clients),
+            rules=rules,
             subnets=SubnetEndpointService(clients),
             providers=ProviderService(clients),
             private_link=PrivateLinkWrites(clients),
+            # The migration's per-network check: DNS as each network asks it, then a probe.
+            vantage_check=ProbeVantageCheck(rules, target, vantages_from_env()),
         )
         self.journal = journal
         # How long a run's verification waits for what Azure is still applying.

@@ -342,6 +342,30 @@ class PrivateLinkWrites:
         await poller.result()
         if await self.endpoint(change.endpoint_id) is not None:
             raise VerificationFailed(f"private endpoint {parsed.name} is still there")
+        if change.data_endpoint_was_enabled is False:
+            return await self._data_endpoints_off(change.registry_id)
+        return None
+
+    async def _data_endpoints_off(self, registry_id: str) -> str | None:
+        """Dedicated data endpoints off again (the endpoint turned them on), unless another
+        private endpoint still uses them; read back."""
+        registry = parse_resource_id(registry_id)
+        client = self._clients.registries(registry.subscription_id)
+        current = await client.registries.get(registry.resource_group, registry.name)
+        if current.private_endpoint_connections:
+            return "dedicated data endpoints kept on: another private endpoint uses them"
+        if not current.data_endpoint_enabled:
+            return None
+        poller = await client.registries.begin_update(
+            registry.resource_group,
+            registry.name,
+            {"properties": {"dataEndpointEnabled": False}},
+            content_type="application/json",
+        )
+        await poller.result()
+        after = await client.registries.get(registry.resource_group, registry.name)
+        if after.data_endpoint_enabled:
+            raise VerificationFailed(f"{registry.name}'s dedicated data endpoints are still on")
         return None
 
 
