@@ -46,12 +46,16 @@ async def _plan_steps() -> list[tuple[int, str]]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every step boundary of the plan itself: before step N's write, after step N."""
+    """Every step boundary of the plan itself: before step N's write, after step N (and the
+    one point inside a write the hook has for the migration)."""
     if "boundary" not in metafunc.fixturenames:
         return
     steps = asyncio.run(_plan_steps())
     points = [f"{when}:{index}" for index, _ in steps for when in ("before-write", "after-step")]
     ids = [f"{p}:{index}-{kind}" for (index, kind) in steps for p in ("before", "after")]
+    # And inside the endpoint's PUT: Azure accepted it, its operation hadn't finished.
+    points.append("mid-write:private-endpoint")
+    ids.append("inside-the-endpoint-put")
     metafunc.parametrize("boundary", points, ids=ids)
 
 
@@ -78,6 +82,12 @@ def _killed(emulator, journal_dir: Path, crash_at: str):
     return run
 
 
+def _settled(view: dict) -> dict:
+    for endpoint in view["private_endpoints"].values():
+        endpoint["state"] = "Succeeded"
+    return view
+
+
 def _same(got: dict, want: dict, what: str) -> None:
     assert got == want, f"{what}:\n" + "\n".join(view_diff(got, want))
 
@@ -98,7 +108,9 @@ async def test_killed_at_a_step_boundary_then_rolled_back_or_resumed(
     shutil.copy(tmp_path / "tenant.json", tmp_path / "tenant-copy.json")
     twin = make_emulator(state_file=tmp_path / "tenant-copy.json")
     killed = migration_view(emulator)
-    _same(migration_view(twin), killed, "the copy of the tenant the kill left")
+    # The same, but for an operation the kill left in flight: loading finishes it, as Azure
+    # finishes an accepted operation whatever becomes of its client.
+    _same(_settled(migration_view(twin)), _settled(killed), "the copy of the tenant the kill left")
 
     async with fast_session(emulator, tmp_path / "journal") as session:
         try:
