@@ -28,7 +28,8 @@ def load_state(path: Path) -> Tenant | None:
 
 
 def settle_operations(tenant: Tenant) -> int:
-    """Mark every resource (and service endpoint) still "Updating" as "Succeeded"; the count."""
+    """Mark every resource (and service endpoint, zone group, zone link) still "Updating" as
+    "Succeeded"; the count."""
     settled = 0
 
     def settle(item: dict) -> None:
@@ -45,6 +46,14 @@ def settle_operations(tenant: Tenant) -> int:
                 settle(endpoint)
         for registry in tenant.registries.values():
             settle(registry.get("properties") or {})
+        for endpoint in tenant.private_endpoints.values():
+            settle(endpoint.get("properties") or {})
+            for group in (endpoint.get("zoneGroups") or {}).values():
+                settle(group.get("properties") or {})
+        for zone in tenant.private_dns_zones.values():
+            settle(zone.get("properties") or {})
+            for link in (zone.get("links") or {}).values():
+                settle(link.get("properties") or {})
     return settled
 
 

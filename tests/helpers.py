@@ -644,3 +644,207 @@ def with_vantages(handle, env: dict[str, str]) -> dict[str, str]:
     """This machine may stand in every subnet (the emulator's vantages), as --demo sets."""
     vantages = {k: v for k, v in handle.info["vantages"].items() if k.startswith("/")}
     return {**env, "ACRFENCE_VANTAGES": json.dumps(vantages)}
+
+
+# ---- the migration: every boundary, faults, scenarios, property (the whole tenant compared) -----
+
+# The fullest migration: every step kind (zone, link, endpoint, both verifications, rules,
+# the subnet's endpoint, public access) is in its plan.
+FULL_MIGRATION = {"disable_public_access": True, "remove_service_endpoints": True}
+# Seconds between LRO polls for tests' own sessions (the CLI polls every second).
+FAST_POLL_S = 0.02
+
+
+def fast_session(handle: EmulatorHandle, journal_dir: Path) -> Any:
+    """A PlanSession on ``handle`` that polls long-running operations every 20 ms, journaling
+    in ``journal_dir`` (close it, or use ``async with``)."""
+    from acrfence.services.azure import AzureClients
+    from acrfence.services.config import Target
+    from acrfence.services.plans.journal import Journal
+    from acrfence.services.plans.session import PlanSession
+
+    target = Target.from_env(handle.env)
+    clients = AzureClients(target, polling_interval=FAST_POLL_S)
+    session = PlanSession(clients, target, Journal(journal_dir), owns_clients=True)
+    session.settle_seconds = 20.0
+    return session
+
+
+async def migration_plan_of(session: Any, **request: Any) -> Any:
+    """mycontainerregistry's migration to PE_SUBNET as ``session`` plans it from a fresh read."""
+    from acrfence.services.plans.migrate import MigrateRequest
+
+    registry = await session.resolve_registry("mycontainerregistry")
+    return await session.migration_plan(MigrateRequest(registry.id, PE_SUBNET, **request), registry)
+
+
+# The migration run in a child process (so the crash hook's SIGKILL takes only it) with the
+# tests' fast polling, importing no more than the command would; argv[1] is JSON. Exit 0 done,
+# 1 failed.
+MIGRATION_CHILD = """
+import asyncio, json, sys
+from pathlib import Path
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+from acrfence.services.plans.journal import Journal
+from acrfence.services.plans.migrate import MigrateRequest
+from acrfence.services.plans.session import PlanSession
+
+async def main(args):
+    target = Target.from_env()
+    clients = AzureClients(target, polling_interval=args["poll"])
+    journal = Journal(Path(args["journal"]))
+    async with PlanSession(clients, target, journal, owns_clients=True) as session:
+        session.settle_seconds = 20.0
+        registry = await session.resolve_registry("mycontainerregistry")
+        request = MigrateRequest(registry.id, args["pe_subnet"], **args["request"])
+        run = await session.execute(await session.migration_plan(request, registry))
+    return 0 if run.state.value == "done" else 1
+
+sys.exit(asyncio.run(main(json.loads(sys.argv[1]))))
+"""
+
+
+def run_migration_child(
+    handle: EmulatorHandle, journal_dir: Path, crash_at: str | None = None, **request: Any
+) -> subprocess.CompletedProcess[str]:
+    """The migration in a child process on ``handle``'s tenant; ``crash_at`` arms
+    ACRFENCE_TEST_CRASH_AT (services.plans.executor)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACRFENCE_")}
+    env.update(handle.env)
+    if crash_at:
+        env["ACRFENCE_TEST_CRASH_AT"] = crash_at
+    args = json.dumps(
+        {
+            "journal": str(journal_dir),
+            "pe_subnet": PE_SUBNET,
+            "poll": FAST_POLL_S,
+            "request": request,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-c", MIGRATION_CHILD, args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def _lower_sorted(values: Any) -> list[str]:
+    return sorted(str(v).lower() for v in values or ())
+
+
+def _registry_view(raw: dict) -> dict:
+    props = raw["properties"]
+    rules = props.get("networkRuleSet") or {}
+    view = {
+        "default_action": rules.get("defaultAction"),
+        "vnet_rules": _lower_sorted(
+            r.get("virtualNetworkSubnetResourceId") or r.get("id")
+            for r in rules.get("virtualNetworkRules") or ()
+        ),
+        "ip_rules": sorted(r["value"] for r in rules.get("ipRules") or ()),
+        "public": props.get("publicNetworkAccess"),
+        "bypass": props.get("networkRuleBypassOptions"),
+        "tasks_bypass": props.get("networkRuleBypassAllowedForTasks"),
+        # (endpoint, status): the connection's own name carries a GUID ARM makes up.
+        "connections": sorted(
+            (
+                c["properties"]["privateEndpoint"]["id"].lower(),
+                c["properties"]["privateLinkServiceConnectionState"]["status"],
+            )
+            for c in props.get("privateEndpointConnections") or ()
+        ),
+    }
+    # A private endpoint turns dedicated data endpoints on; an exact rollback turns them off.
+    view["data_endpoint_enabled"] = bool(props.get("dataEndpointEnabled"))
+    return view
+
+
+def _endpoint_view(raw: dict) -> dict:
+    props = raw.get("properties") or {}
+    connections = [
+        (c.get("properties") or {})
+        for kind in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections")
+        for c in props.get(kind) or ()
+    ]
+    return {
+        "subnet": raw.get("subnetId", "").lower(),
+        "state": props.get("provisioningState", "Succeeded"),
+        "targets": _lower_sorted(c.get("privateLinkServiceId") for c in connections),
+        "addresses": sorted(
+            (c["fqdn"].lower(), tuple(c.get("ipAddresses") or ()))
+            for c in props.get("customDnsConfigs") or ()
+        ),
+        "zone_groups": sorted(
+            (
+                name,
+                tuple(
+                    _lower_sorted(
+                        z["properties"]["privateDnsZoneId"]
+                        for z in group["properties"].get("privateDnsZoneConfigs") or ()
+                    )
+                ),
+            )
+            for name, group in (raw.get("zoneGroups") or {}).items()
+        ),  # fmt: skip
+    }
+
+
+def _zone_view(zone: dict) -> dict:
+    def record(raw: dict) -> dict:
+        props = {k: v for k, v in raw["properties"].items() if k not in ("fqdn", "etag")}
+        return copy.deepcopy(props)
+
+    return {
+        "links": {
+            name.lower(): (
+                link["properties"]["virtualNetwork"]["id"].lower(),
+                link["properties"].get("registrationEnabled"),
+            )
+            for name, link in zone["links"].items()
+        },
+        "records": {key.lower(): record(raw) for key, raw in zone["records"].items()},
+        "tags": copy.deepcopy(zone.get("tags") or {}),
+    }
+
+
+def migration_view(handle: EmulatorHandle) -> dict:
+    """Everything a migration may touch, across the whole tenant, as the emulator holds it:
+    every registry's network settings and private endpoint connections, every subnet's service
+    endpoints and private endpoints, every private endpoint, every private DNS zone with its
+    links and record sets. Without what ARM makes anew on each write (etags, timestamps, the
+    GUIDs in generated names), so two runs that end alike compare equal."""
+    tenant = handle.state
+    with tenant.lock:
+        return {
+            "registries": {key: _registry_view(raw) for key, raw in tenant.registries.items()},
+            "subnets": {
+                key: {
+                    "endpoints": sorted(
+                        e["service"] for e in raw["properties"].get("serviceEndpoints") or ()
+                    ),
+                    "private_endpoints": _lower_sorted(
+                        e["id"] for e in raw["properties"].get("privateEndpoints") or ()
+                    ),
+                }
+                for key, raw in tenant.subnets.items()
+            },
+            "private_endpoints": {
+                key: _endpoint_view(raw) for key, raw in tenant.private_endpoints.items()
+            },
+            "zones": {key: _zone_view(zone) for key, zone in tenant.private_dns_zones.items()},
+        }
+
+
+def view_diff(got: dict, want: dict, path: str = "") -> list[str]:
+    """Where two views differ, one line each (for assertion messages)."""
+    if isinstance(got, dict) and isinstance(want, dict):
+        lines = []
+        for key in sorted(set(got) | set(want), key=str):
+            if key not in got or key not in want:
+                lines.append(
+                    f"{path}/{key}: {got.get(key, '<absent>')!r} != {want.get(key, '<absent>')!r}"
+                )
+            else:
+                lines += view_diff(got[key], want[key], f"{path}/{key}")
+        return lines
+    return [] if got == want else [f"{path}: {got!r} != {want!r}"]

@@ -203,6 +203,10 @@ class _EndpointHandler:
             there = await self.read(services, step) is not None
         except Exception:
             return made
+        if self.create and isinstance(made, PrivateEndpointChange):
+            # Its operation failed and the endpoint is gone, but the PUT may have turned the
+            # registry's data endpoints on: the undo (a delete, "already gone") turns them off.
+            return made if there or made.data_endpoint_was_enabled is False else None
         return made if there == self.create else None
 
 

@@ -331,6 +331,10 @@ class PrivateLinkWrites:
         with it), only while it is still the one this run made: same subnet, same registry."""
         state = await self.endpoint(change.endpoint_id)
         if state is None:
+            # Gone (a failed create, or an earlier rollback killed before this point): the data
+            # endpoints it turned on may still be on.
+            if change.data_endpoint_was_enabled is False:
+                return await self._data_endpoints_off(change.registry_id) or "already gone"
             return "already gone"
         if normalize_resource_id(state.subnet_id) != normalize_resource_id(change.subnet_id):
             return "kept: the endpoint is not the one this run made (another subnet)"
