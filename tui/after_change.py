@@ -115,4 +115,8 @@ def fold_reread(inventory: Inventory, reread: Reread) -> Inventory:
         registries=_replaced(inventory.registries, reread.registries),
         virtual_networks=_replaced(inventory.virtual_networks, reread.virtual_networks),
         failures=inventory.failures,
+        private_endpoints=inventory.private_endpoints,
+        private_dns_zones=inventory.private_dns_zones,
+        replications=inventory.replications,
+        private_link_read=inventory.private_link_read,
     )
