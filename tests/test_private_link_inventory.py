@@ -80,6 +80,4 @@ def test_inventory_json_lists_private_link(emulator, monkeypatch, capsys) -> Non
         "mycontainerregistry.westus.data",
         "mycontainerregistry.eastus.data",
     }
-    assert [link["virtual_network_id"] for link in zone["virtual_network_links"]] == [
-        made["vnet"]
-    ]
+    assert [link["virtual_network_id"] for link in zone["virtual_network_links"]] == [made["vnet"]]
