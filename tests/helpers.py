@@ -33,16 +33,20 @@ from acrfence.emulator.runner import EmulatorHandle
 from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
 from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
+    DnsConfig,
     Inventory,
     IpRule,
     NetworkRuleSet,
+    PrivateEndpoint,
     PrivateEndpointConnection,
+    PrivateLinkConnection,
     Registry,
     ServiceEndpoint,
     Subnet,
     Subscription,
     VirtualNetwork,
     VirtualNetworkRule,
+    ZoneGroup,
     registry_id,
     subnet_id,
 )
@@ -362,7 +366,39 @@ def private_endpoint_id(name: str) -> str:
     )
 
 
-def make_inventory(registries=(), subnets=()) -> Inventory:
+def make_private_endpoint(
+    name: str,
+    subnet: Subnet,
+    registry: Registry,
+    *,
+    zone_ids: tuple[str, ...] | None = (),
+    addresses: tuple[tuple[str, str], ...] = (),
+) -> PrivateEndpoint:
+    """A private endpoint model to ``registry`` in ``subnet``; ``zone_ids`` its zone group's
+    zones (None: zone groups not read); ``addresses`` (fqdn, ip) pairs."""
+    groups = None
+    if zone_ids is not None:
+        groups = (
+            (ZoneGroup(f"{private_endpoint_id(name)}/g", "default", zone_ids),) if zone_ids else ()
+        )
+    return PrivateEndpoint(
+        id=private_endpoint_id(name),
+        name=name,
+        resource_group=RG,
+        subscription_id=SUB,
+        location="westus",
+        subnet_id=subnet.id,
+        dns_configs=tuple(DnsConfig(fqdn, (ip,)) for fqdn, ip in addresses),
+        connections=(
+            PrivateLinkConnection(f"{name}-conn", registry.id, ("registry",), "Approved"),
+        ),
+        zone_groups=groups,
+    )
+
+
+def make_inventory(
+    registries=(), subnets=(), private_endpoints=(), private_dns_zones=()
+) -> Inventory:
     by_vnet: dict[str, list[Subnet]] = {}
     for subnet in subnets:
         by_vnet.setdefault(subnet.virtual_network_id, []).append(subnet)
@@ -381,6 +417,9 @@ def make_inventory(registries=(), subnets=()) -> Inventory:
         subscriptions=(Subscription(SUB, "Main"),),
         registries=tuple(registries),
         virtual_networks=vnets,
+        private_endpoints=tuple(private_endpoints),
+        private_dns_zones=tuple(private_dns_zones),
+        private_link_read=frozenset({SUB.casefold()}),
     )
 
 
