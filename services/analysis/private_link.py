@@ -15,13 +15,22 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from acrfence.services.analysis.context import AnalysisContext, RegistryRules, subnet_label
+from acrfence.services.analysis.context import (
+    AnalysisContext,
+    RegistryRules,
+    classify,
+    context_for,
+    subnet_label,
+)
 from acrfence.services.analysis.text import join_words, plural
 from acrfence.services.models import (
     RESERVED_ADDRESSES_PER_SUBNET,
     Finding,
+    Inventory,
     PrivateDnsZone,
     PrivateEndpoint,
+    PrivateEndpointView,
+    PrivateNameView,
     Registry,
     Severity,
     normalize_resource_id,
@@ -30,7 +39,13 @@ from acrfence.services.models import (
     relative_record_name,
 )
 
-__all__ = ["PRIVATE_LINK_CODES", "private_link_findings", "endpoint_status", "expected_names"]
+__all__ = [
+    "PRIVATE_LINK_CODES",
+    "private_link_findings",
+    "private_endpoint_views",
+    "endpoint_status",
+    "expected_names",
+]
 
 PRIVATE_LINK_CODES = (
     "private-dns-record-missing",
@@ -356,3 +371,68 @@ def _other_ip_configurations(raw: Mapping[str, Any] | None) -> int:
     props = (raw or {}).get("properties") or {}
     configs = props.get("ipConfigurations") or ()
     return sum(1 for c in configs if "/privateendpoints/" not in str(c.get("id", "")).lower())
+
+
+def private_endpoint_views(
+    registry: Registry, inventory: Inventory
+) -> tuple[PrivateEndpointView, ...]:
+    """Each of the registry's private endpoints for the detail pane: the connection's state,
+    the IP per name and whether its zone holds the record; connections whose endpoint wasn't
+    read are listed with what the registry says."""
+    context = context_for(inventory)
+    rules = classify(registry, context)
+    endpoints = list(rules.private_endpoints)
+    regions = [r.region for r in inventory.replications_of(registry)]
+    names = expected_names(registry, endpoints, regions)
+    views = []
+    for endpoint in endpoints:
+        zones = _zones(registry, [endpoint], context)
+        mine = {c.fqdn: c.ip_addresses for c in endpoint.dns_configs}
+        views.append(
+            PrivateEndpointView(
+                name=endpoint.name,
+                endpoint_id=endpoint.id,
+                subnet_label=subnet_label(endpoint.subnet_id, inventory.subnet(endpoint.subnet_id)),
+                status=endpoint_status(registry, endpoint),
+                has_zone_group=endpoint.has_zone_group,
+                zone_names=tuple(f"{z.name} ({z.resource_group})" for z in zones),
+                names=tuple(
+                    PrivateNameView(fqdn, mine.get(fqdn, ()), _record_state(fqdn, zones, mine))
+                    for fqdn in names
+                ),
+            )
+        )
+    read = {e.key for e in endpoints}
+    for connection in registry.private_endpoint_connections:
+        endpoint_id = connection.private_endpoint_id
+        if endpoint_id and normalize_resource_id(endpoint_id) in read:
+            continue
+        views.append(
+            PrivateEndpointView(
+                name=(endpoint_id or connection.name).rsplit("/", 1)[-1],
+                endpoint_id=None,
+                subnet_label="",
+                status=connection.status,
+                has_zone_group=None,
+                zone_names=(),
+            )
+        )
+    return tuple(views)
+
+
+def _record_state(
+    fqdn: str, zones: list[PrivateDnsZone], mine: Mapping[str, tuple[str, ...]]
+) -> str:
+    if not zones:
+        return "unknown"
+    states = []
+    for zone in zones:
+        relative = relative_record_name(fqdn, zone.name)
+        record = zone.a_record(relative) if relative is not None else None
+        if record is None or not record.addresses:
+            states.append("missing")
+        elif mine.get(fqdn) and not set(record.addresses) & set(mine[fqdn]):
+            states.append("stale")
+        else:
+            states.append("present")
+    return next((s for s in ("missing", "stale") if s in states), "present")
