@@ -122,7 +122,7 @@ _RECORD = {
     "present": ("✓ record", OK),
     "missing": ("✗ no record", ERROR),
     "stale": ("✗ record points elsewhere", ERROR),
-    "unknown": ("? zone not read", MUTED),
+    "unknown": ("? no zone found", MUTED),
 }
 
 
