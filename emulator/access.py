@@ -1,9 +1,11 @@
 """ACR's network decision for one data-plane request, as a pure function.
 
 Rules (ACR docs "Restrict access using a service endpoint / private endpoint / IP rules"):
-- a caller whose virtual network holds an approved private endpoint of the registry comes in
-  over private link, whatever the public firewall says;
-- otherwise public network access Disabled denies;
+- a connection that arrived through a private endpoint (at one of its addresses) comes in when
+  that endpoint's connection to the registry is Approved, whatever the public firewall says:
+  "IP network rules do not apply to private endpoints", nor do virtual network rules or public
+  network access; through an endpoint of another registry (or one not approved) it is refused;
+- on the public endpoint, public network access Disabled denies;
 - default action Allow admits everyone (and network rules only exist on Premium);
 - default action Deny admits a caller whose subnet has a virtual network rule AND the
   Microsoft.ContainerRegistry service endpoint, or whose public IP matches an IP rule. A subnet
@@ -25,8 +27,14 @@ class Caller:
     subnet_id: str | None = None
     private_ip: str | None = None
     has_registry_endpoint: bool = False
-    # lower-cased IDs of the private endpoints that live in the caller's virtual network
+    # Lower-cased IDs of the address-less private endpoints in the caller's virtual network: a
+    # seed's shorthand for an endpoint the network resolves privately (no DNS, no addresses
+    # modelled), admitted from that network on any path. Endpoints made through the Network
+    # API have addresses and are only reached at them (`private_endpoint`).
     vnet_private_endpoints: frozenset[str] = field(default_factory=frozenset)
+    # The lower-cased ID of the private endpoint the connection came through; "" for a private
+    # address no endpoint holds; None for the registry's public endpoint.
+    private_endpoint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,12 +61,24 @@ def decide(view: dict, caller: Caller) -> Decision:
     via_endpoint = caller.subnet_id is not None and caller.has_registry_endpoint
     seen_ip = caller.private_ip if via_endpoint and caller.private_ip else caller.public_ip
 
+    if caller.private_endpoint is not None:
+        client_ip = caller.private_ip or caller.public_ip
+        for connection in view.get("privateEndpointConnections") or []:
+            props = connection.get("properties", {})
+            endpoint_id = (props.get("privateEndpoint") or {}).get("id", "").lower()
+            status = (props.get("privateLinkServiceConnectionState") or {}).get("status")
+            if endpoint_id == caller.private_endpoint and caller.private_endpoint:
+                if status == "Approved":
+                    return Decision(True, client_ip, "private endpoint")
+                return Decision(False, client_ip, f"private endpoint connection {status}")
+        return Decision(False, client_ip, "private endpoint of another registry")
+
     for connection in view.get("privateEndpointConnections") or []:
         props = connection.get("properties", {})
         endpoint_id = (props.get("privateEndpoint") or {}).get("id", "").lower()
         status = (props.get("privateLinkServiceConnectionState") or {}).get("status")
         if status == "Approved" and endpoint_id in caller.vnet_private_endpoints:
-            return Decision(True, caller.private_ip or seen_ip, "private endpoint")
+            return Decision(True, caller.private_ip or seen_ip, "private endpoint (seeded)")
 
     if view.get("sku", "Premium") != "Premium":
         return Decision(True, seen_ip, "network rules need Premium; none apply")

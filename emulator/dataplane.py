@@ -2,8 +2,12 @@
 data endpoint (`<name>.<region>.data.azurecr.io`), told apart by the Host header.
 
 Every request first passes the registry's network rules for the caller's vantage (its source
-address): a refusal is ACR's 403 DENIED naming the client IP, before anything else is looked
-at. Then the token endpoints (docker's token protocol as ACR extends it):
+address) and the path it came by (the local address it reached: the public listener, or a
+private endpoint's loopback address, see private_addresses.py): a refusal is ACR's 403 DENIED
+naming the client IP, before anything else is looked at. ACR documents no other body for
+public network access Disabled: it is the same DENIED naming the client's public IP.
+
+Then the token endpoints (docker's token protocol as ACR extends it):
 
 - `POST /oauth2/exchange`: an AAD (here: the emulator's ARM) access token, or a refresh token,
   for an ACR refresh token;
@@ -27,6 +31,7 @@ import json
 from aiohttp import web
 
 from acrfence.emulator.access import Caller, decide
+from acrfence.emulator.private_addresses import endpoint_at
 from acrfence.emulator.registry_api import RegistryApi
 from acrfence.emulator.registry_content import DEFAULT_REPOSITORIES, Repository, build_repositories
 from acrfence.emulator.registry_http import (
@@ -54,16 +59,27 @@ class DataPlane:
         self.arm_token = arm_token
         self.tokens = TokenSigner()
         self._content: dict[str, tuple[object, dict[str, Repository]]] = {}
+        # The addresses of the public listener; a connection accepted anywhere else came to a
+        # private endpoint's loopback address (server.py fills this in once listening).
+        self.public_addresses: set[str] = {INTERNET_VANTAGE}
 
     # ---- the network decision --------------------------------------------------------------
 
-    def caller(self, peer: str) -> Caller:
+    def caller(self, peer: str, local: str | None = None) -> Caller:
+        """Who `peer` is; `local` (the address the connection reached) says which path it
+        took: the public endpoint, or the private endpoint holding that address."""
+        private_endpoint = None
+        if local is not None and local not in self.public_addresses:
+            with self.tenant.lock:
+                subnet_key = self.tenant.subnet_by_vantage.get(peer)
+            vnet = subnet_key.rsplit("/subnets/", 1)[0] if subnet_key else None
+            private_endpoint = endpoint_at(self.tenant, local, vnet) or ""
         with self.tenant.lock:
             subnet_key = self.tenant.subnet_by_vantage.get(peer)
             subnet = self.tenant.subnets.get(subnet_key) if subnet_key else None
             if subnet is None:
                 # 127.0.0.1 (and any unknown address) is the public internet.
-                return Caller(public_ip=self.tenant.public_ip)
+                return Caller(public_ip=self.tenant.public_ip, private_endpoint=private_endpoint)
             props = subnet["properties"]
             endpoint = any(
                 e.get("service", "").lower() == CONTAINER_REGISTRY.lower()
@@ -71,10 +87,11 @@ class DataPlane:
                 for e in props.get("serviceEndpoints") or []
             )
             vnet_key = subnet_key.rsplit("/subnets/", 1)[0]
-            endpoints = frozenset(
+            shorthand = frozenset(
                 key
                 for key, pe in self.tenant.private_endpoints.items()
-                if pe["subnetId"].lower().rsplit("/subnets/", 1)[0] == vnet_key
+                if not pe.get("ipAddresses")
+                and pe["subnetId"].lower().rsplit("/subnets/", 1)[0] == vnet_key
             )
             prefix = props.get("addressPrefix") or (props.get("addressPrefixes") or [""])[0]
             try:
@@ -86,7 +103,8 @@ class DataPlane:
                 subnet_id=subnet["id"],
                 private_ip=private_ip,
                 has_registry_endpoint=endpoint,
-                vnet_private_endpoints=endpoints,
+                vnet_private_endpoints=shorthand,
+                private_endpoint=private_endpoint,
             )
 
     @web.middleware
@@ -100,8 +118,9 @@ class DataPlane:
             # judge or answer.
             raise ConnectionResetError("the client closed the connection")
         peer = (request.transport.get_extra_info("peername") or (INTERNET_VANTAGE, 0))[0]
+        local = (request.transport.get_extra_info("sockname") or (INTERNET_VANTAGE, 0))[0]
         view = self.tenant.effective_network_view(registry["id"].lower())
-        decision = decide(view, self.caller(peer))
+        decision = decide(view, self.caller(peer, local))
         if not decision.allowed:
             message = (
                 f"client with IP '{decision.client_ip}' is not allowed access. "

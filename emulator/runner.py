@@ -11,6 +11,9 @@ with start_emulator(seed="demo") as handle:
     handle.resource_graph  # emulator.resource_graph.ResourceGraph (.quota: queries per window)
     handle.state     # emulator.state.Tenant (thread-safe: get_subnet, update_subnet, ...)
     handle.vantage(subnet_id)  # the loopback source address for a subnet ("internet" too)
+    handle.dns_server  # ("127.0.0.1", PORT): the DNS server (UDP and TCP) answering per vantage
+    handle.private_addresses()  # {private endpoint IP: loopback address}, now
+    handle.private_address(ip)  # the loopback address a private IP is reached at
 ```
 """
 
@@ -26,6 +29,11 @@ from acrfence.emulator.connect_proxy import ConnectProxy
 from acrfence.emulator.faults import FaultController
 from acrfence.emulator.identity import IDENTITY_PATH, make_token
 from acrfence.emulator.persistence import StateFile, load_state
+from acrfence.emulator.private_addresses import (
+    PRIVATE_ADDRESS_RULE,
+    loopback_for,
+    private_address_map,
+)
 from acrfence.emulator.resource_graph import ResourceGraph
 from acrfence.emulator.seeds import build_tenant
 from acrfence.emulator.server import EmulatorServer
@@ -57,6 +65,8 @@ class EmulatorHandle:
         host = server.host
         arm = f"https://{host}:{server.arm_port}"
         registry = f"{host}:{server.registry_port}"
+        self.dns_server: tuple[str, int] = (server.dns.host, server.dns.port)
+        dns = f"{server.dns.host}:{server.dns.port}"
         with self.state.lock:
             vantages = {"internet": INTERNET_VANTAGE}
             vantages.update(
@@ -70,6 +80,9 @@ class EmulatorHandle:
             "ACRFENCE_CONNECT_TO": f"::{registry}",
             # The address the emulated internet sees us as: the app's public-IP discovery.
             "ACRFENCE_PUBLIC_IP": self.state.public_ip,
+            # The vantages' resolver, and how a private IP it answers is reached here.
+            "ACRFENCE_DNS_SERVER": dns,
+            "ACRFENCE_PRIVATE_ADDRESS_RULE": PRIVATE_ADDRESS_RULE,
         }
         # What the Azure CLI (or any Azure SDK client) needs: the managed-identity endpoint
         # for `az login --identity`, the CA, and the proxy that routes *.azurecr.io here.
@@ -92,6 +105,11 @@ class EmulatorHandle:
             "env": env,
             "proxy_port": proxy.port,
             "az_env": az_env,
+            "dns": dns,
+            "dns_port": server.dns.port,
+            # Private endpoint IPs at start (more come with new endpoints, by the rule).
+            "private_addresses": private_address_map(self.state),
+            "private_address_rule": PRIVATE_ADDRESS_RULE,
         }
         self.env: dict[str, str] = env
         self.az_env: dict[str, str] = az_env
@@ -105,6 +123,23 @@ class EmulatorHandle:
             return INTERNET_VANTAGE
         with self.state.lock:
             return self.state.vantages[subnet_id.lower()]
+
+    def private_addresses(self) -> dict[str, str]:
+        """{private endpoint IP: the loopback address the data plane listens on for it}."""
+        return private_address_map(self.state)
+
+    def private_address(self, private_ip: str) -> str:
+        """The loopback address a private IP is reached at (private_addresses.py's rule)."""
+        loopback = loopback_for(private_ip)
+        if loopback is None:
+            raise ValueError(f"{private_ip!r} is not an IPv4 address")
+        return loopback
+
+    def listening_private_addresses(self) -> list[str]:
+        """The loopback addresses the data plane listens on for private endpoints now."""
+        future = asyncio.run_coroutine_threadsafe(self._server.sync_private_sites(), self._loop)
+        future.result(timeout=10)
+        return self._server.private_sites
 
     def stop(self) -> None:
         if not self._thread.is_alive():
@@ -132,6 +167,7 @@ def start_emulator(
     token: str | None = None,
     settings: Settings | None = None,
     throttle: ThrottleSettings | None = None,
+    dns_port: int = 0,
 ) -> EmulatorHandle:
     """Start an emulator (ports 0 = any free port); raise ValueError for a bad seed."""
     tenant = None
@@ -155,6 +191,7 @@ def start_emulator(
         arm_port=arm_port,
         registry_port=registry_port,
         throttle=throttle,
+        dns_port=dns_port,
     )
     loop = asyncio.new_event_loop()
     proxy = ConnectProxy(host, 0, INTERNET_VANTAGE)

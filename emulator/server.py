@@ -21,10 +21,12 @@ from acrfence.emulator.arm.registries import render as render_registry
 from acrfence.emulator.arm.routes import arm_router
 from acrfence.emulator.certs import registry_names, server_context
 from acrfence.emulator.dataplane import DataPlane
+from acrfence.emulator.dns_server import DnsServer
 from acrfence.emulator.errors import ArmError
 from acrfence.emulator.faults import FaultController
 from acrfence.emulator.identity import IDENTITY_PATH, identity_answer
 from acrfence.emulator.lro import OperationStore
+from acrfence.emulator.private_addresses import private_address_map
 from acrfence.emulator.resource_graph import STABLE_REGISTRY_VERSION, GraphQuota, ResourceGraph
 from acrfence.emulator.state import Tenant
 from acrfence.emulator.tenant_json import tenant_to_json
@@ -90,6 +92,7 @@ class EmulatorServer:
         arm_port: int = 0,
         registry_port: int = 0,
         throttle: ThrottleSettings | None = None,
+        dns_port: int = 0,
     ) -> None:
         self.tenant = tenant
         self.token = token
@@ -110,6 +113,13 @@ class EmulatorServer:
             GraphQuota(),
         )
         self._runners: list[web.AppRunner] = []
+        self.dns = DnsServer(tenant, "127.0.0.1", dns_port, before_answer=self.sync_private_sites)
+        # Data-plane listeners on private endpoints' loopback addresses (private_addresses.py).
+        self._private_sites: dict[str, web.TCPSite] = {}
+        self._registry_runner: web.AppRunner | None = None
+        self._registry_tls = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sync_lock = asyncio.Lock()
 
     # ---- ARM -------------------------------------------------------------------------------
 
@@ -283,11 +293,53 @@ class EmulatorServer:
             await site.start()
             self._runners.append(runner)
             setattr(self, attr, runner.addresses[0][1])
+        self._registry_runner, self._registry_tls = self._runners[-1], registry_tls
+        self.dataplane.public_addresses = {str(a[0]) for a in self._registry_runner.addresses}
+        await self.dns.start()
+        await self.sync_private_sites()
+        self._loop = asyncio.get_running_loop()
+        self.tenant.on_change(self._tenant_changed)
+
+    def _tenant_changed(self) -> None:
+        """A change (maybe a private endpoint made or removed) from any thread: resync the
+        private listeners on the server's loop."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self.sync_private_sites()))
+
+    async def sync_private_sites(self) -> None:
+        """Listen on the loopback address of every private endpoint IP, and on no other."""
+        if self._registry_runner is None:
+            return
+        async with self._sync_lock:
+            wanted = set(private_address_map(self.tenant).values())
+            for address in set(self._private_sites) - wanted:
+                await self._private_sites.pop(address).stop()
+            for address in sorted(wanted - set(self._private_sites)):
+                site = web.TCPSite(
+                    self._registry_runner,
+                    address,
+                    self.registry_port,
+                    ssl_context=self._registry_tls,
+                    reuse_address=True,
+                )
+                try:
+                    await site.start()
+                except OSError:
+                    continue  # taken by something else: that endpoint stays unreachable
+                self._private_sites[address] = site
+
+    @property
+    def private_sites(self) -> list[str]:
+        return sorted(self._private_sites)
 
     async def stop(self) -> None:
         # Operations accepted but not finished finish now, so a saved state holds no
         # "Updating" resource (and the data plane agrees with ARM on the next start).
         self.operations.complete_all()
+        self._loop = None
+        await self.dns.stop()
+        self._private_sites.clear()  # the registry runner's cleanup stops them
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()

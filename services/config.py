@@ -2,7 +2,9 @@
 (the emulator) with its CA bundle, read from the environment.
 
 Environment: ACRFENCE_ARM_ENDPOINT, ACRFENCE_CA_CERT, ACRFENCE_TOKEN (a static bearer token;
-never printed or logged), ACRFENCE_CONNECT_TO (data plane only), ACRFENCE_CLOUD.
+never printed or logged), ACRFENCE_CONNECT_TO (data plane only), ACRFENCE_CLOUD,
+ACRFENCE_DNS_SERVER (HOST:PORT: the resolver probes ask, from their vantage) and
+ACRFENCE_PRIVATE_ADDRESS_RULE (how a private IP is reached on this machine: the emulator's).
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class Target:
     token: str | None = field(default=None, repr=False)  # never printed or logged
     connect_to: tuple[ConnectTo, ...] = ()  # data plane only
     cloud: str = "AzureCloud"
+    dns_server: tuple[str, int] | None = None  # the probe's resolver (the emulator's)
+    private_address_rule: str | None = None  # e.g. the emulator's "a.b.c.d -> 127.b.c.d"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Target:
@@ -88,12 +92,31 @@ class Target:
             connect_to = parse_connect_to_list(env.get("ACRFENCE_CONNECT_TO"))
         except ConnectToError as error:
             raise ConfigError(f"ACRFENCE_CONNECT_TO: {error}") from None
+        dns_server = None
+        raw_dns = env.get("ACRFENCE_DNS_SERVER", "").strip()
+        if raw_dns:
+            from acrfence.services.probe.dns_server import parse_dns_server
+
+            try:
+                dns_server = parse_dns_server(raw_dns)
+            except ValueError as error:
+                raise ConfigError(f"ACRFENCE_DNS_SERVER: {error}") from None
+        rule = env.get("ACRFENCE_PRIVATE_ADDRESS_RULE", "").strip() or None
+        if rule is not None:
+            from acrfence.services.probe.dns_server import address_map_for_rule
+
+            try:
+                address_map_for_rule(rule)
+            except ValueError as error:
+                raise ConfigError(f"ACRFENCE_PRIVATE_ADDRESS_RULE: {error}") from None
         return cls(
             arm_endpoint=endpoint or CLOUD_ARM_ENDPOINTS[cloud],
             ca_cert=ca_cert,
             token=env.get("ACRFENCE_TOKEN", "").strip() or None,
             connect_to=connect_to,
             cloud=cloud,
+            dns_server=dns_server,
+            private_address_rule=rule,
         )
 
     @property

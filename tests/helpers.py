@@ -117,8 +117,11 @@ class ConnectToTransport(httpx.AsyncBaseTransport):
     """An httpx transport that keeps the URL's host (Host header and SNI) but connects to the
     emulator from a given source address (the vantage)."""
 
-    def __init__(self, handle: EmulatorHandle, local_address: str) -> None:
+    def __init__(
+        self, handle: EmulatorHandle, local_address: str, address: str | None = None
+    ) -> None:
         host, port = handle.registry_endpoint.rsplit(":", 1)
+        host = address or host  # a private endpoint's loopback address: its path in
         context = ssl.create_default_context(cafile=handle.ca_cert)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=context,
@@ -151,10 +154,14 @@ class ConnectToTransport(httpx.AsyncBaseTransport):
         await self._pool.aclose()
 
 
-def dataplane_client(handle: EmulatorHandle, vantage: str = "internet") -> httpx.AsyncClient:
+def dataplane_client(
+    handle: EmulatorHandle, vantage: str = "internet", address: str | None = None
+) -> httpx.AsyncClient:
     """An httpx client whose requests to *.azurecr.io reach the emulator from `vantage`
-    ("internet" or a subnet resource ID)."""
-    return httpx.AsyncClient(transport=ConnectToTransport(handle, handle.vantage(vantage)))
+    ("internet" or a subnet resource ID); at `address` (a private endpoint's loopback
+    address) instead of the public listener when given."""
+    transport = ConnectToTransport(handle, handle.vantage(vantage), address)
+    return httpx.AsyncClient(transport=transport)
 
 
 PREVIEW = "2021-08-01-preview"
@@ -626,3 +633,151 @@ async def delete_a_record(handle: EmulatorHandle, zone_id: str, name: str) -> No
     credential = StaticTokenCredential(handle.token)
     async with PrivateDnsManagementClient(credential, parts[2], **sdk_kwargs(handle)) as dns:
         await dns.record_sets.delete(parts[4], parts[-1], "A", name)
+
+
+async def private_link_for(
+    handle: EmulatorHandle,
+    registry: str = "mycontainerregistry",
+    endpoint_group: str = "app-rg",
+    endpoint_subnet: str = "private-endpoints",
+    link_vnets: tuple[str, ...] = ("app-vnet",),
+) -> dict[str, str]:
+    """A private endpoint for `registry` in app-vnet's `endpoint_subnet`, a
+    privatelink.azurecr.io zone (in `endpoint_group`) linked to `link_vnets` (app-vnet's
+    subscription), and a zone group writing the A records; all through Microsoft's SDKs.
+    Returns {fqdn: private IP}."""
+    from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
+
+    credential = StaticTokenCredential(handle.token)
+    with handle.state.lock:
+        target = next(r for r in handle.state.registries.values() if r["name"] == registry)
+        subnet_id = next(
+            s["id"]
+            for s in handle.state.subnets.values()
+            if s["name"] == endpoint_subnet and "/virtualNetworks/app-vnet/" in s["id"]
+        )
+        vnet_ids = [v["id"] for v in handle.state.vnets.values() if v["name"] in link_vnets]
+    dns = PrivateDnsManagementClient(credential, SUB_PRODUCTION, **sdk_kwargs(handle))
+    async with network(handle) as net, dns:
+        zone = await (
+            await dns.private_zones.begin_create_or_update(
+                endpoint_group, PRIVATE_LINK_ZONE, {"location": "global"}
+            )
+        ).result()
+        for vnet_id in vnet_ids:
+            await (
+                await dns.virtual_network_links.begin_create_or_update(
+                    endpoint_group, PRIVATE_LINK_ZONE, vnet_id.rsplit("/", 1)[1] + "-link",
+                    {"location": "global", "properties": {
+                        "virtualNetwork": {"id": vnet_id}, "registrationEnabled": False}},
+                )
+            ).result()  # fmt: skip
+        name = f"{registry}-pe"
+        connection = {
+            "name": "conn",
+            "properties": {"privateLinkServiceId": target["id"], "groupIds": ["registry"]},
+        }
+        endpoint = await (
+            await net.private_endpoints.begin_create_or_update(
+                endpoint_group, name,
+                {"location": "westus", "properties": {"subnet": {"id": subnet_id},
+                 "privateLinkServiceConnections": [connection]}},
+            )
+        ).result()  # fmt: skip
+        await (
+            await net.private_dns_zone_groups.begin_create_or_update(
+                endpoint_group, name, "default",
+                {"properties": {"privateDnsZoneConfigs": [
+                    {"name": "acr", "properties": {"privateDnsZoneId": zone.id}}]}},
+            )
+        ).result()  # fmt: skip
+    return {c.fqdn: c.ip_addresses[0] for c in endpoint.custom_dns_configs}
+
+
+# ---- the migration to a private endpoint (acrfence migrate) ----------------------------------
+
+PE_SUBNET = subnet_id(SUB_PRODUCTION, "app-rg", "app-vnet", "private-endpoints")
+DOCKER_VNET = DOCKER_SUBNET.rsplit("/subnets/", 1)[0]
+
+
+def world(handle) -> dict:
+    """Everything a migration touches, as comparable plain data."""
+    state = handle.state
+    with state.lock:
+        registry = copy.deepcopy(state.registries[MYREGISTRY.lower()])
+        endpoints = {
+            key: (e["subnetId"].lower(), sorted(e.get("zoneGroups") or {}))
+            for key, e in state.private_endpoints.items()
+        }
+        zones = {
+            key: {"links": sorted(z["links"]), "records": sorted(z["records"])}
+            for key, z in state.private_dns_zones.items()
+        }
+        subnets = {
+            key: sorted(e["id"].lower() for e in s["properties"].get("privateEndpoints") or ())
+            for key, s in state.subnets.items()
+        }
+    props = registry["properties"]
+    return {
+        "registry": registry_view(handle, MYREGISTRY),
+        "connections": sorted(
+            c["properties"]["privateEndpoint"]["id"].lower()
+            for c in props.get("privateEndpointConnections") or ()
+        ),
+        "data_endpoint_enabled": bool(props.get("dataEndpointEnabled")),
+        "endpoints": endpoints,
+        "zones": zones,
+        "subnet_endpoints": subnets,
+        "docker_subnet": subnet_view(handle, DOCKER_SUBNET),
+    }
+
+
+def zone_of(handle, group: str = "myresourcegroup") -> dict:
+    with handle.state.lock:
+        return copy.deepcopy(
+            next(
+                z
+                for k, z in handle.state.private_dns_zones.items()
+                if f"/resourcegroups/{group}/" in k and k.endswith(PRIVATE_LINK_ZONE)
+            )
+        )
+
+
+def our_endpoint(handle) -> dict:
+    with handle.state.lock:
+        return copy.deepcopy(
+            next(
+                e
+                for k, e in handle.state.private_endpoints.items()
+                if "mycontainerregistry-pe" in k
+            )
+        )
+
+
+def assert_migrated(handle, *, regions: tuple[str, ...] = ("westus",)) -> None:
+    """Rules gone, the private endpoint serving: approved, every name's A record = its IP,
+    the zone linked to the network that pulled through the rule."""
+    view = registry_view(handle, MYREGISTRY)
+    assert view["vnet_rules"] == []
+    endpoint = our_endpoint(handle)
+    assert endpoint["properties"]["provisioningState"] == "Succeeded"
+    link = endpoint["properties"]["privateLinkServiceConnections"][0]["properties"]
+    assert link["privateLinkServiceConnectionState"]["status"] == "Approved"
+    zone = zone_of(handle)
+    names = {c["fqdn"]: c["ipAddresses"] for c in endpoint["properties"]["customDnsConfigs"]}
+    expected = {"mycontainerregistry.azurecr.io"} | {
+        f"mycontainerregistry.{r}.data.azurecr.io" for r in regions
+    }
+    assert set(names) == expected
+    for fqdn, ips in names.items():
+        relative = fqdn.removesuffix(".azurecr.io")
+        record = zone["records"][f"a/{relative}"]
+        assert [a["ipv4Address"] for a in record["properties"]["aRecords"]] == ips
+    linked = [link["properties"]["virtualNetwork"]["id"].lower() for link in zone["links"].values()]
+    assert DOCKER_VNET.lower() in linked
+
+
+def with_vantages(handle, env: dict[str, str]) -> dict[str, str]:
+    """This machine may stand in every subnet (the emulator's vantages), as --demo sets."""
+    vantages = {k: v for k, v in handle.info["vantages"].items() if k.startswith("/")}
+    return {**env, "ACRFENCE_VANTAGES": json.dumps(vantages)}

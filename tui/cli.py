@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "probe",
     "lockdown",
     "restore",
+    "migrate",
     "journal",
     "resume",
     "rollback",

@@ -206,6 +206,8 @@ def put_endpoint(ctx: ArmContext) -> Reply:
         fqdns = _fqdns(registry)
         addresses = _allocate(ctx.tenant, subnet, len(fqdns))
         registry["properties"]["dataEndpointEnabled"] = True
+        # The data endpoint hosts exist from now on (DNS and the data plane look them up).
+        registry["properties"]["dataEndpointHostNames"] = fqdns[1:]
         status = "Approved" if automatic else "Pending"
         name = ctx.params["endpoint"]
         nic_id = (
@@ -315,6 +317,8 @@ def _endpoint(ctx: ArmContext) -> dict:
     endpoint = ctx.tenant.private_endpoints.get(_endpoint_id(ctx).lower())
     if endpoint is None:
         raise not_found_resource(PE_TYPE, ctx.params["endpoint"], ctx.params["resource_group"])
+    # A seeded endpoint may be just {id, location, subnetId}: it has no zone groups yet.
+    endpoint.setdefault("zoneGroups", {})
     return endpoint
 
 

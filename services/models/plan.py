@@ -61,6 +61,25 @@ class StepKind(StrEnum):
     DISABLE_ENDPOINT = "disable-endpoint"
     WRITE_RULES = "write-rules"
     VERIFY = "verify"
+    # The migration to a private endpoint (services.plans.migrate) and its undo.
+    CREATE_DNS_ZONE = "create-dns-zone"
+    DELETE_DNS_ZONE = "delete-dns-zone"
+    LINK_DNS_ZONE = "link-dns-zone"
+    UNLINK_DNS_ZONE = "unlink-dns-zone"
+    CREATE_PRIVATE_ENDPOINT = "create-private-endpoint"
+    DELETE_PRIVATE_ENDPOINT = "delete-private-endpoint"
+    VERIFY_PRIVATE_LINK = "verify-private-link"  # from every network that pulls
+    VERIFY_PUBLIC_REFUSED = "verify-public-refused"  # the internet is refused
+
+    @property
+    def verifies(self) -> bool:
+        """A step that reads and checks, writing nothing."""
+        return self in _VERIFY_KINDS
+
+
+_VERIFY_KINDS = frozenset(
+    {StepKind.VERIFY, StepKind.VERIFY_PRIVATE_LINK, StepKind.VERIFY_PUBLIC_REFUSED}
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +102,7 @@ class Step:
 
     @property
     def writes(self) -> bool:
-        return self.kind is not StepKind.VERIFY
+        return not self.kind.verifies
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,7 +134,7 @@ class Step:
 class Plan:
     """What a lockdown, restore or rollback will do, after pre-flight checks."""
 
-    kind: str  # "lockdown", "restore" or "rollback"
+    kind: str  # "lockdown", "restore", "rollback" or "migrate"
     registry_id: str
     registry_name: str
     checks: tuple[Check, ...] = ()

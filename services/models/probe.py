@@ -14,6 +14,7 @@ from enum import StrEnum
 __all__ = [
     "Stage",
     "Verdict",
+    "ProbePath",
     "ProbeExpectation",
     "StageResult",
     "HostProbe",
@@ -62,6 +63,14 @@ _NETWORK_ALLOWED = frozenset(
 )
 
 
+class ProbePath(StrEnum):
+    """The way a probe's connection reached the registry."""
+
+    PRIVATE_ENDPOINT = "private endpoint"  # to a private endpoint's address (private link)
+    SERVICE_ENDPOINT = "service endpoint"  # from a subnet with the ACR service endpoint
+    PUBLIC = "public"  # the public endpoint, from a public address
+
+
 class ProbeExpectation(StrEnum):
     """What ``--expect`` asks for."""
 
@@ -96,6 +105,10 @@ class HostProbe:
     detail: str  # why, in one sentence
     addresses: tuple[str, ...] = ()
     client_ip: str | None = None  # as ACR saw us, parsed from a 403 DENIED message
+    # With a DNS server to ask: the answer's chain, e.g. ("CNAME x.privatelink.azurecr.io",
+    # "A 10.1.8.5"); () with the system resolver (it shows only the addresses).
+    dns_chain: tuple[str, ...] = ()
+    path: ProbePath | None = None  # None: no connection was made
 
     @property
     def elapsed_ms(self) -> float:
@@ -119,6 +132,7 @@ class ProbeResult:
     image: str | None = None  # with --pull: the image whose manifest the probe fetched
     # The firewall's answer contradicts what the rules certainly say (None: rules not read).
     rules_disagree: bool | None = None
+    path: ProbePath | None = None  # the deciding host's path (None: never connected)
 
     @property
     def elapsed_ms(self) -> float:

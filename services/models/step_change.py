@@ -15,6 +15,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from acrfence.services.models.inventory import ACR_SERVICE_ENDPOINT, ip_rule_key
+from acrfence.services.models.migration_change import (
+    DnsZoneChange,
+    PrivateEndpointChange,
+    PrivateLinkVerifyChange,
+    ZoneLinkChange,
+)
 from acrfence.services.models.resource_id import normalize_resource_id
 
 __all__ = [
@@ -23,6 +29,10 @@ __all__ = [
     "EndpointChange",
     "ProviderChange",
     "VerifyChange",
+    "DnsZoneChange",
+    "ZoneLinkChange",
+    "PrivateEndpointChange",
+    "PrivateLinkVerifyChange",
     "StepChange",
     "change_from_json",
     "change_to_json",
@@ -187,20 +197,40 @@ class VerifyChange:
         return cls(tuple(data.get("subnet_ids") or ()))
 
 
-StepChange = RulesChange | EndpointChange | ProviderChange | VerifyChange
+StepChange = (
+    RulesChange
+    | EndpointChange
+    | ProviderChange
+    | VerifyChange
+    | DnsZoneChange
+    | ZoneLinkChange
+    | PrivateEndpointChange
+    | PrivateLinkVerifyChange
+)
 
-_BY_KIND: dict[str, type[RulesChange | EndpointChange | ProviderChange | VerifyChange]] = {
+_BY_KIND: dict[str, Any] = {
     "write-rules": RulesChange,
     "enable-endpoint": EndpointChange,
     "disable-endpoint": EndpointChange,
     "register-provider": ProviderChange,
     "verify": VerifyChange,
+    # The migration to a private endpoint (services.plans.migrate): the same record type
+    # creates and, undoing, deletes.
+    "create-dns-zone": DnsZoneChange,
+    "delete-dns-zone": DnsZoneChange,
+    "link-dns-zone": ZoneLinkChange,
+    "unlink-dns-zone": ZoneLinkChange,
+    "create-private-endpoint": PrivateEndpointChange,
+    "delete-private-endpoint": PrivateEndpointChange,
+    "verify-private-link": PrivateLinkVerifyChange,
+    "verify-public-refused": PrivateLinkVerifyChange,
 }
 
 
 def change_from_json(kind: str, data: Mapping[str, Any] | None) -> StepChange:
     """The typed change of a step of ``kind`` (a StepKind value) from its journal JSON."""
-    return _BY_KIND[str(kind)].from_json(data or {})
+    change: StepChange = _BY_KIND[str(kind)].from_json(data or {})
+    return change
 
 
 def change_to_json(change: StepChange) -> dict[str, Any]:

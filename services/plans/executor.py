@@ -14,7 +14,11 @@ Testing hook (documented, not a mock): ``ACRFENCE_TEST_CRASH_AT=before-write:N``
 ``after-step:N`` makes the process SIGKILL itself right after journaling step N's intent, or
 right after journaling its outcome, so tests can prove resume and rollback from each boundary;
 ``mid-write:endpoint`` kills it inside a subnet write, after Azure accepted the PUT and before
-its long-running operation finished (services.subnet_endpoints).
+its long-running operation finished (services.subnet_endpoints); ``mid-write:private-endpoint``
+likewise inside the migration's endpoint PUT (services.private_link.writes).
+
+The migration's step kinds (zone, links, private endpoint, their undo, and the private-link
+verifications) have their handlers in ``services.plans.migration_steps``, looked up by kind.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from acrfence.services.models import (
     provisioned,
 )
 from acrfence.services.plans.journal import Journal, now_text
+from acrfence.services.plans.migration_steps import handler_for
 from acrfence.services.plans.snapshot import has_ip, ip_values, registry_state, subnet_state
 
 __all__ = ["PlanServices", "PlanExecutor", "StepProblem", "CRASH_HOOK"]
@@ -94,11 +99,15 @@ class _Providers(Protocol):
 
 @dataclass(frozen=True)
 class PlanServices:
-    """The three services a plan writes through (all pointed at the same target)."""
+    """The services a plan writes through (all pointed at the same target). ``private_link``
+    (services.private_link.writes) and ``vantage_check`` (the per-network DNS and pull check,
+    see services.plans.migration_steps) serve the migration's steps only."""
 
     rules: _Rules
     subnets: _Subnets
     providers: _Providers
+    private_link: Any = None
+    vantage_check: Any = None
 
 
 ProgressCallback = Callable[[RunRecord, int], None]
@@ -195,7 +204,9 @@ class PlanExecutor:
             record,
             status=StepStatus.APPLYING,
             # The state before our first write: a resumed step keeps the one it journaled.
-            replaced=record.replaced if record.replaced is not None else _state_of(current),
+            replaced=record.replaced
+            if record.replaced is not None
+            else self._state_of(step, current),
             applied=prior,
             started_at=record.started_at or now_text(),
             error=None,
@@ -208,7 +219,7 @@ class PlanExecutor:
             # happens to the process or the request.
             nonlocal run, record
             carried = writes.carries or step.change
-            writes.made = merge_changes(writes.made, _what_write_changes(carried, basis))
+            writes.made = merge_changes(writes.made, self._write_changes(step, carried, basis))
             record = replace(record, applied=merge_changes(prior, writes.made))
             run = await self._save(run.with_record(record), step.index)
 
@@ -243,6 +254,9 @@ class PlanExecutor:
     async def _still_in_place(self, step: Step, made: StepChange | None) -> StepChange | None:
         """The part of ``made`` a fresh read shows in place, after an operation that failed
         for good; when the read fails too, all of ``made`` (it may have landed)."""
+        handler = handler_for(step.kind)
+        if handler is not None:
+            return await handler.in_place(self.services, step, made)
         try:
             fresh = await self._read(step)
         except Exception:  # the failure being journaled matters more than this read
@@ -265,8 +279,21 @@ class PlanExecutor:
             return made if fresh.has_acr_endpoint == made.enabled else None
         return made
 
+    def _state_of(self, step: Step, current: Any) -> dict[str, Any] | None:
+        handler = handler_for(step.kind)
+        return handler.state(current) if handler is not None else _state_of(current)
+
+    def _write_changes(self, step: Step, change: StepChange, basis: Any) -> StepChange | None:
+        handler = handler_for(step.kind)
+        if handler is not None:
+            return handler.made(change, basis)
+        return _what_write_changes(change, basis)
+
     async def _read(self, step: Step) -> Any:
         """The live object the step changes: a Registry, a Subnet or a registration state."""
+        handler = handler_for(step.kind)
+        if handler is not None:
+            return await handler.read(self.services, step)
         change = step.change
         if isinstance(change, EndpointChange):
             return await self.services.subnets.get(step.target)
@@ -279,6 +306,9 @@ class PlanExecutor:
     async def _write(
         self, run: RunRecord, step: Step, current: Any, writes: _Writes
     ) -> tuple[dict[str, Any] | None, str | None]:
+        handler = handler_for(step.kind)
+        if handler is not None:
+            return await handler.write(self, run, step, current, writes)
         change = step.change
         if isinstance(change, ProviderChange):
             return await self._register(change, current, writes)

@@ -29,6 +29,8 @@ __all__ = [
     "check_public_access",
     "check_bypass",
     "check_tasks_bypass",
+    "check_vnet_ids",
+    "check_resource_group",
 ]
 
 
@@ -128,3 +130,29 @@ def check_bypass(value: str | None) -> str | None:
     if value.casefold() not in choices:
         raise PlanInputError(f"bypass must be azure-services or none, not {value!r}")
     return choices[value.casefold()]
+
+
+def check_vnet_ids(values: Iterable[str]) -> tuple[str, ...]:
+    """Virtual network IDs (--link-vnet), validated and de-duplicated as ARM compares them."""
+    from acrfence.services.models.resource_id import VIRTUAL_NETWORK_TYPE
+
+    seen: dict[str, str] = {}
+    for value in values:
+        try:
+            parse_resource_id(value, VIRTUAL_NETWORK_TYPE)
+        except ResourceIdError as exc:
+            raise PlanInputError(f"malformed virtual network ID: {exc}") from None
+        seen.setdefault(normalize_resource_id(value), value.strip().rstrip("/"))
+    return tuple(seen.values())
+
+
+# ARM's rule for resource group names: 1-90 letters, digits, _ - . ( ), not ending in a dot.
+_RESOURCE_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]$")
+
+
+def check_resource_group(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _RESOURCE_GROUP.fullmatch(value.strip()):
+        raise PlanInputError(f"{value!r} is not a resource group name")
+    return value.strip()

@@ -21,6 +21,11 @@ _LABELS = {
     "virtual_network_rules": "subnet rules",
     "service_endpoints": "service endpoints",
     "registration_state": "registration",
+    # The migration to a private endpoint.
+    "private_dns_zone": "private DNS zone",
+    "zone_links": "zone linked to",
+    "private_endpoints": "private endpoints",
+    "a_records": "A records",
 }
 # Shown for context but never changed by a plan: proves they are kept.
 _KEPT = ("delegations", "network_security_group", "route_table")

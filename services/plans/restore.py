@@ -16,9 +16,11 @@ from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
     Check,
     CheckLevel,
+    DnsZoneChange,
     EndpointChange,
     Inventory,
     Plan,
+    PrivateEndpointChange,
     ProviderChange,
     Registry,
     RulesChange,
@@ -28,6 +30,7 @@ from acrfence.services.models import (
     StepKind,
     StepStatus,
     Subnet,
+    ZoneLinkChange,
     normalize_resource_id,
 )
 from acrfence.services.plans import az_commands
@@ -194,6 +197,10 @@ def build_undo_plan(run: RunRecord, kind: str = "rollback") -> Plan:
                 steps.append(_undo_rules(len(steps) + 1, step, applied, replaced, name))
         elif isinstance(applied, EndpointChange):
             steps.append(_undo_endpoint(len(steps) + 1, step, applied, replaced, run))
+        elif isinstance(applied, DnsZoneChange | ZoneLinkChange | PrivateEndpointChange):
+            undo = _undo_private_link(len(steps) + 1, step, applied)
+            if undo is not None:
+                steps.append(undo)
         elif isinstance(applied, ProviderChange):
             checks.append(
                 Check(
@@ -213,6 +220,50 @@ def build_undo_plan(run: RunRecord, kind: str = "rollback") -> Plan:
         checks=tuple(checks),
         steps=tuple(steps),
         source_run_id=run.id,
+    )
+
+
+# What each migration step created, and the step kind that deletes it again.
+_DELETES = {
+    StepKind.CREATE_DNS_ZONE: StepKind.DELETE_DNS_ZONE,
+    StepKind.LINK_DNS_ZONE: StepKind.UNLINK_DNS_ZONE,
+    StepKind.CREATE_PRIVATE_ENDPOINT: StepKind.DELETE_PRIVATE_ENDPOINT,
+}
+
+
+def _undo_private_link(
+    index: int, step: Step, applied: DnsZoneChange | ZoneLinkChange | PrivateEndpointChange
+) -> Step | None:
+    """Delete what a migration step created (only that: ``applied`` names it). A delete
+    step (a rollback's own) is not undone again."""
+    kind = _DELETES.get(step.kind)
+    if kind is None:
+        return None
+    if isinstance(applied, DnsZoneChange):
+        name = "/".join(applied.zone_id.split("/")[4::4])
+        title = f"undo step {step.index}: delete the private DNS zone {name} it created"
+        az = (az_commands.private_dns_zone_delete(applied.zone_id),)
+    elif isinstance(applied, ZoneLinkChange):
+        title = (
+            f"undo step {step.index}: delete link {applied.link_name} to network "
+            f"{applied.virtual_network_id.rsplit('/', 1)[-1]}"
+        )
+        az = (az_commands.private_dns_link_delete(applied.zone_id, applied.link_name),)
+    else:
+        title = (
+            f"undo step {step.index}: delete private endpoint "
+            f"{applied.endpoint_id.rsplit('/', 1)[-1]} (its A records and connection go with it)"
+        )
+        az = (az_commands.private_endpoint_delete(applied.endpoint_id),)
+    return Step(
+        index=index,
+        kind=kind,
+        target=step.target,
+        title=title,
+        before=dict(step.after),
+        after=dict(step.before),
+        change=applied,
+        az=az,
     )
 
 

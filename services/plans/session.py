@@ -26,6 +26,7 @@ from acrfence.services.models import (
     normalize_resource_id,
     parse_resource_id,
 )
+from acrfence.services.plans.effect import vantages_from_env
 from acrfence.services.plans.executor import (
     VERIFY_SETTLE_S,
     PlanExecutor,
@@ -35,7 +36,10 @@ from acrfence.services.plans.executor import (
 from acrfence.services.plans.inputs import PlanInputError
 from acrfence.services.plans.journal import Journal, JournalError
 from acrfence.services.plans.lockdown import LockdownRequest, build_lockdown_plan
+from acrfence.services.plans.migrate import MigrateRequest, build_migration_plan
 from acrfence.services.plans.restore import build_open_plan, build_undo_plan
+from acrfence.services.plans.vantage_check import ProbeVantageCheck
+from acrfence.services.private_link.writes import PrivateLinkWrites
 from acrfence.services.providers import ProviderService
 from acrfence.services.registry_rules import RegistryRuleService, raw_json
 from acrfence.services.subnet_endpoints import SubnetEndpointService, virtual_network_from_arm
@@ -66,10 +70,14 @@ class PlanSession:
         inventory: Inventory | None = None,
     ) -> None:
         self.clients = clients
+        rules = RegistryRuleService(clients)
         self.services = PlanServices(
-            rules=RegistryRuleService(clients),
+            rules=rules,
             subnets=SubnetEndpointService(clients),
             providers=ProviderService(clients),
+            private_link=PrivateLinkWrites(clients),
+            # The migration's per-network check: DNS as each network asks it, then a probe.
+            vantage_check=ProbeVantageCheck(rules, target, vantages_from_env()),
         )
         self.journal = journal
         # How long a run's verification waits for what Azure is still applying.
@@ -204,6 +212,16 @@ class PlanSession:
             subnets=subnets,
             inventory=await self.inventory() if remove_endpoints else None,
         )
+
+    async def migration_plan(
+        self, request: MigrateRequest, registry: Registry, client_ip: str | None = None
+    ) -> Plan:
+        """The migration of ``registry`` to a private endpoint (services.plans.migrate), from
+        facts read fresh now; blocked plans carry their reasons in ``checks``."""
+        from acrfence.services.plans.migration_reads import read_migration_facts
+
+        facts = await read_migration_facts(self, request, registry, client_ip)
+        return build_migration_plan(request, facts)
 
     def undo_plan(self, run_id: str, kind: str = "rollback") -> Plan:
         return build_undo_plan(self.journal.load(run_id), kind=kind)

@@ -37,6 +37,12 @@ class ProbeOptions:
     source_address: str | None = None  # bind the local address (a subnet vantage in the demo)
     ca_cert: str | None = None  # CA bundle for the data plane's certificates (the emulator's)
     resolver: Resolver = system_resolver
+    # Ask this DNS server (host, port) instead, from ``source_address``: the vantage's own
+    # resolver, so private DNS zones linked to its network answer; the chain is shown.
+    dns_server: tuple[str, int] | None = None
+    # Where an answered address is really reached (the emulator maps private IPs onto
+    # loopback addresses); None: connect to the address itself.
+    address_map: Callable[[str], str | None] | None = None
     token_provider: TokenProvider | None = None
     # With a token provider: fetch this image's manifest (a pull) instead of reading the catalog.
     pull: ImageReference | None = None

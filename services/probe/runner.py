@@ -13,13 +13,19 @@ from acrfence.services.connect_to import resolve_connect_to
 from acrfence.services.models import (
     HostProbe,
     Inventory,
+    ProbePath,
     ProbeResult,
     Registry,
     Stage,
     StageResult,
     Verdict,
 )
-from acrfence.services.probe.dns import is_private_address
+from acrfence.services.probe.dns import Resolver, is_private_address
+from acrfence.services.probe.dns_server import (
+    DnsServerResolver,
+    dns_server_resolver,
+    raise_for_failure,
+)
 from acrfence.services.probe.options import ProbeOptions
 from acrfence.services.probe.stages import HttpOutcome, run_http_stages
 from acrfence.services.probe.transport import StageFailed, StageRecorder, TimedTransport
@@ -48,6 +54,13 @@ class ProbeRunner:
         self.options = options or ProbeOptions()
         self.inventory = inventory  # when given, each verdict is explained beside the rules
         self._ssl_context = self.options.ssl_context()
+        # A DNS server to ask is asked from the probe's own source address: a vantage's
+        # resolver answers by where the question comes from.
+        self._resolver: Resolver = self.options.resolver
+        if self.options.dns_server is not None:
+            self._resolver = dns_server_resolver(
+                self.options.dns_server, self.options.source_address, self.options.timeouts.dns
+            )
 
     async def probe(self, registry: Registry, listener: EventListener | None = None) -> ProbeResult:
         hosts = [(registry.login_server, "login server")]
@@ -56,7 +69,9 @@ class ProbeRunner:
             *(self.probe_host(registry.name, host, role, listener) for host, role in hosts)
         )
         deciding = combine_hosts(tuple(probes))
-        via_private = any(is_private_address(a) for p in probes for a in p.addresses)
+        via_private = any(p.path is ProbePath.PRIVATE_ENDPOINT for p in probes) or any(
+            is_private_address(a) for p in probes for a in p.addresses
+        )
         explanation, disagree = judge(
             deciding,
             registry,
@@ -78,6 +93,7 @@ class ProbeRunner:
             registry_id=registry.id,
             image=str(self.options.pull) if self.options.pull is not None else None,
             rules_disagree=disagree,
+            path=deciding.path,
         )
 
     async def probe_many(
@@ -118,11 +134,13 @@ class ProbeRunner:
                 listener(ProbeEvent(registry_name, host, stage, result))
 
         recorder = StageRecorder(tell)
+        path: ProbePath | None = None
         try:
-            addresses, target_port = await self._resolve(host, recorder)
-            address = _pick_address(addresses, self.options.source_address)
+            addresses, address, target_port = await self._resolve(host, recorder)
+            path = self._path(addresses, address)
             outcome = await self._http(host, role, address, target_port, recorder)
         except StageFailed as failure:
+            reached = failure.stage not in (Stage.DNS, Stage.TCP)
             return HostProbe(
                 host,
                 role,
@@ -131,6 +149,8 @@ class ProbeRunner:
                 failure.stage,
                 failure.detail,
                 recorder.addresses,
+                dns_chain=recorder.chain,
+                path=path if reached else None,
             )
         return HostProbe(
             host,
@@ -141,34 +161,78 @@ class ProbeRunner:
             outcome.detail,
             addresses,
             outcome.client_ip,
+            dns_chain=recorder.chain,
+            path=_seen_path(path, outcome.client_ip),
         )
 
-    async def _resolve(self, host: str, recorder: StageRecorder) -> tuple[tuple[str, ...], int]:
+    def _path(self, addresses: tuple[str, ...], address: str) -> ProbePath:
+        """How the connection reaches the registry: to a private endpoint's address, or the
+        public endpoint (from a subnet with the ACR service endpoint, or from a public IP)."""
+        if is_private_address(address) or (
+            address not in addresses and all(is_private_address(a) for a in addresses)
+        ):
+            return ProbePath.PRIVATE_ENDPOINT
+        subnet = (
+            self.inventory.subnet(self.options.subnet_id)
+            if self.inventory is not None and self.options.subnet_id
+            else None
+        )
+        if subnet is not None and subnet.has_acr_endpoint:
+            return ProbePath.SERVICE_ENDPOINT
+        return ProbePath.PUBLIC
+
+    async def _resolve(
+        self, host: str, recorder: StageRecorder
+    ) -> tuple[tuple[str, ...], str, int]:
+        """(the addresses DNS answered, the address to connect to, its port)."""
         options = self.options
         target_host, target_port = resolve_connect_to(options.connect_to, host, options.port)
         redirected = (target_host, target_port) != (host, options.port)
+        resolver = self._resolver
+        # A DNS server resolves the registry's own name (that is the point of asking it);
+        # --connect-to then only says where a public answer is really reached.
+        by_server = isinstance(resolver, DnsServerResolver)
+        asked = host if by_server else target_host
         began = recorder.started(Stage.DNS)
         try:
             async with asyncio.timeout(options.timeouts.dns):
-                addresses = tuple(await options.resolver(target_host, target_port))
+                if isinstance(resolver, DnsServerResolver):
+                    chain = await resolver.chain(asked)
+                    recorder.chain = tuple(str(link) for link in chain.links)
+                    addresses = raise_for_failure(chain).addresses
+                else:
+                    addresses = tuple(await resolver(asked, target_port))
         except TimeoutError:
-            detail = f"{target_host} did not resolve within {options.timeouts.dns:g}s"
+            detail = f"{asked} did not resolve within {options.timeouts.dns:g}s"
             recorder.finish(Stage.DNS, began, False, detail)
             raise StageFailed(Stage.DNS, Verdict.TIMEOUT, detail) from None
         except (socket.gaierror, OSError, UnicodeError) as error:
-            detail = f"{target_host} does not resolve: {getattr(error, 'strerror', None) or error}"
+            detail = f"{asked} does not resolve: {getattr(error, 'strerror', None) or error}"
             recorder.finish(Stage.DNS, began, False, detail)
             raise StageFailed(Stage.DNS, Verdict.DNS_FAILURE, detail) from None
         if not addresses:
-            detail = f"{target_host} resolves to no address"
+            detail = f"{asked} resolves to no address"
             recorder.finish(Stage.DNS, began, False, detail)
             raise StageFailed(Stage.DNS, Verdict.DNS_FAILURE, detail)
         recorder.addresses = addresses
-        shown = ", ".join(addresses)
-        via = f" (--connect-to {target_host}:{target_port})" if redirected else ""
+        picked = _pick_address(addresses, options.source_address)
+        mapped = options.address_map(picked) if options.address_map is not None else None
+        shown = ", ".join(recorder.chain) if recorder.chain else ", ".join(addresses)
+        server = (
+            f" (DNS {resolver.server[0]}:{resolver.server[1]})"
+            if isinstance(resolver, DnsServerResolver)
+            else ""
+        )
         private = all(is_private_address(a) for a in addresses)
+        if mapped is not None:
+            # The emulator's private endpoint address, reached at its loopback stand-in.
+            note = f" (private: private endpoint, reached at {mapped}:{target_port})"
+            recorder.finish(Stage.DNS, began, True, f"{shown}{note}{server}")
+            return addresses, mapped, target_port
+        via = f" (--connect-to {target_host}:{target_port})" if redirected else ""
         # An explicit --connect-to is the operator choosing the address: always follow it.
-        if private and not redirected and not options.follow_private:
+        # A DNS server's private answer is only followed where it is mapped (above).
+        if private and (by_server or not redirected) and not options.follow_private:
             detail = (
                 f"{host} resolves only to private addresses ({shown}): private link; "
                 "probe from a linked network or pass --follow-private"
@@ -176,8 +240,13 @@ class ProbeRunner:
             recorder.finish(Stage.DNS, began, True, detail)
             raise StageFailed(Stage.DNS, Verdict.PRIVATE_ONLY, detail)
         note = " (private: private link)" if private else ""
-        recorder.finish(Stage.DNS, began, True, f"{shown}{note}{via}")
-        return addresses, target_port
+        recorder.finish(Stage.DNS, began, True, f"{shown}{note}{via}{server}")
+        if by_server and redirected and not private:
+            # The answer is the public endpoint: --connect-to says where it really is.
+            return addresses, target_host, target_port
+        if by_server:
+            return addresses, picked, options.port
+        return addresses, _pick_address(addresses, options.source_address), target_port
 
     async def _http(
         self, host: str, role: str, address: str, port: int, recorder: StageRecorder
@@ -215,3 +284,11 @@ def _pick_address(addresses: tuple[str, ...], source_address: str | None) -> str
         return addresses[0]
     want_v6 = ":" in source_address
     return next((a for a in addresses if (":" in a) == want_v6), addresses[0])
+
+
+def _seen_path(path: ProbePath | None, client_ip: str | None) -> ProbePath | None:
+    """The path, corrected by what ACR's 403 says it saw: a private client IP on the public
+    endpoint means the subnet came over its service endpoint."""
+    if path is ProbePath.PUBLIC and client_ip is not None and is_private_address(client_ip):
+        return ProbePath.SERVICE_ENDPOINT
+    return path

@@ -38,6 +38,7 @@ class StageRecorder:
     def __init__(self, listener: Callable[[Stage, StageResult | None], None] | None = None):
         self.results: list[StageResult] = []
         self.addresses: tuple[str, ...] = ()  # what DNS answered, kept even when a stage fails
+        self.chain: tuple[str, ...] = ()  # a DNS server's chain ("CNAME ...", "A ..."), if asked
         self._listener = listener
 
     def started(self, stage: Stage) -> tuple[float, int]:

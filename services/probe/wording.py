@@ -16,6 +16,7 @@ __all__ = [
     "EXPECT_NOT_MET",
     "EXPECT_RULES_DISAGREE",
     "expectation_status",
+    "path_line",
     "probe_advice",
     "verdict_words",
 ]
@@ -97,3 +98,14 @@ def probe_advice(
             )
         return Advice("lock it down", "lockdown")
     return None
+
+
+def path_line(result: ProbeResult) -> str | None:
+    """``path: private endpoint (CNAME x.privatelink.azurecr.io, A 10.1.8.5)``: the way the
+    deciding host was reached, with the DNS chain when a DNS server was asked; None when the
+    probe never connected."""
+    if result.path is None:
+        return None
+    deciding = next((h for h in result.hosts if h.host == result.decided_host), None)
+    chain = f" ({', '.join(deciding.dns_chain)})" if deciding and deciding.dns_chain else ""
+    return f"path: {result.path}{chain}"

@@ -1,7 +1,7 @@
 """`acrfence emulator`: run the local Azure (ARM + ACR data plane) in the foreground.
 
 Prints exactly one JSON line on stdout when ready (arm_endpoint, ca_cert, registry_endpoint,
-vantages, public_ip, token, env) and exits 0 on SIGTERM or SIGINT.
+vantages, public_ip, token, env, dns, private_addresses) and exits 0 on SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -24,6 +24,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=port_number, default=0, help="ARM port (0: any free port)")
     parser.add_argument(
         "--registry-port", type=port_number, default=0, help="data-plane port (0: any free port)"
+    )
+    parser.add_argument(
+        "--dns-port",
+        type=port_number,
+        default=0,
+        help="DNS server port on 127.0.0.1, UDP and TCP (0: any free port)",
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="latency added to each request")
     parser.add_argument("--state", default=None, help="state file: loaded if present, kept saved")
@@ -91,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             arm_port=args.port,
             registry_port=args.registry_port,
+            dns_port=args.dns_port,
             token=args.token,
             # Retry-After: 1 on long-running operations, not 0: the Azure CLI waits its
             # default 30 s between polls when told 0, which would stall a rehearsed script.

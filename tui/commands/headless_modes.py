@@ -20,7 +20,7 @@ from acrfence.tui.commands.exit_codes import Exit
 __all__ = ["run_headless", "read_only_refusal"]
 
 # Commands that change Azure; with their --plan flag (where they have one) they only read.
-_CHANGING = ("lockdown", "restore", "resume", "rollback")
+_CHANGING = ("lockdown", "restore", "migrate", "resume", "rollback")
 JOURNAL_VARIABLE = "ACRFENCE_JOURNAL_DIR"
 
 

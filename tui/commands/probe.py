@@ -5,6 +5,7 @@
     acrfence probe myregistry --expect denied --wait 300   # CI after a lockdown
     acrfence probe myregistry --connect-to ::10.1.8.4:     # a private endpoint IP, no DNS yet
     acrfence probe myregistry --pull hello-world:latest --expect reachable   # can we pull?
+    acrfence probe myregistry --dns-server 168.63.129.16:53   # ask this resolver; show the chain
 
 Exit codes: 0 done (and, with --expect, every verdict met); 1 some verdict didn't match, or
 matched against what the registry's rules say (RULES DISAGREE);
@@ -51,6 +52,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--source-address", metavar="IP", help="bind the probe's local address to IP"
+    )
+    parser.add_argument(
+        "--dns-server",
+        metavar="HOST:PORT",
+        help="resolve through this DNS server (from --source-address) and show the chain, "
+        "e.g. CNAME x.privatelink.azurecr.io then A 10.1.8.5 (also ACRFENCE_DNS_SERVER)",
     )
     parser.add_argument(
         "--from-subnet",
@@ -131,6 +138,13 @@ def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
             ImageReference.parse(args.pull)
         except ImageReferenceError as error:
             return (), f"--pull {args.pull!r}: {error}"
+    if getattr(args, "dns_server", None) is not None:
+        from acrfence.services.probe.dns_server import parse_dns_server
+
+        try:
+            parse_dns_server(args.dns_server)
+        except ValueError as error:
+            return (), f"--dns-server: {error}"
     if args.from_subnet:
         try:
             parse_resource_id(args.from_subnet, "Microsoft.Network/virtualNetworks/subnets")

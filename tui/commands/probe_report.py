@@ -6,7 +6,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from acrfence.services.models import ProbeExpectation, ProbeResult
-from acrfence.services.probe.wording import EXPECT_MET, Advice, expectation_status, verdict_words
+from acrfence.services.probe.wording import (
+    EXPECT_MET,
+    Advice,
+    expectation_status,
+    path_line,
+    verdict_words,
+)
 
 __all__ = ["result_to_json", "render_table"]
 
@@ -34,6 +40,8 @@ def result_to_json(
                 "verdict": str(host.verdict),
                 "decided_at": str(host.decided_at),
                 "client_ip": host.client_ip,
+                "dns_chain": list(host.dns_chain),
+                "path": str(host.path) if host.path else None,
                 "stages": [
                     {
                         "stage": str(stage.stage),
@@ -48,6 +56,7 @@ def result_to_json(
             for host in result.hosts
         ],
     }
+    data["path"] = str(result.path) if result.path else None
     data["verdict_words"] = verdict_words(result.verdict)
     data["rules_disagree"] = result.rules_disagree
     if expectation is not None:
@@ -87,6 +96,7 @@ def render_table(
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
         lines.append("  ".join([*cells, str(row[-1])]).rstrip())
     notes = [f"  {r.registry_name}: {r.explanation}" for r in results if r.explanation]
+    notes += [f"  {r.registry_name}: {line}" for r in results if (line := path_line(r))]
     for name, item in (advice or {}).items():
         notes.append(f"  {name}: {'next: ' if item.offer else ''}{item.text}")
     if any(r.decided_host != r.login_server for r in results):

@@ -22,6 +22,7 @@ from acrfence.tui.commands.probe_report import render_table, result_to_json
 
 if TYPE_CHECKING:
     from acrfence.services.azure import AzureClients
+    from acrfence.services.config import Target
 
 __all__ = ["ProbeInputError", "run_probe_command", "pick_registries", "exit_code"]
 
@@ -89,9 +90,19 @@ def _advice(results: Sequence[ProbeResult], *, from_subnet: bool) -> dict[str, A
 
 
 def options_from_args(
-    args: argparse.Namespace, connect_to: tuple[ConnectTo, ...], ca_cert: str | None
+    args: argparse.Namespace,
+    connect_to: tuple[ConnectTo, ...],
+    ca_cert: str | None,
+    target: Target | None = None,
 ) -> ProbeOptions:
+    from acrfence.services.probe.dns_server import address_map_for_rule, parse_dns_server
+
+    given = getattr(args, "dns_server", None)
+    dns_server = parse_dns_server(given) if given else (target.dns_server if target else None)
+    rule = target.private_address_rule if target else None
     return ProbeOptions(
+        dns_server=dns_server,
+        address_map=address_map_for_rule(rule) if rule else None,
         timeouts=StageTimeouts.uniform(args.timeout),
         connect_to=connect_to,
         source_address=args.source_address,
@@ -168,7 +179,7 @@ async def run_probe_command(args: argparse.Namespace, connect_to: tuple[ConnectT
     async with AzureClients(target) as clients:
         inventory = await InventoryService(clients).load()
         registries = await pick_registries(clients, inventory, args.registries, args.all)
-        options = options_from_args(args, connect_to, target.ca_cert)
+        options = options_from_args(args, connect_to, target.ca_cert, target)
         if args.token or getattr(args, "pull", None):
             options = _with_token(options, clients.arm_token)
         if getattr(args, "pull", None):

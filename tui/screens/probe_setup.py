@@ -38,14 +38,22 @@ class ProbeSetup:
     public_ip: str | None = None
     vantages: Sequence[Vantage] = field(default_factory=tuple)
     timeouts: StageTimeouts = field(default_factory=StageTimeouts)
+    # The target's resolver (the emulator's DNS server in the demo) and its address rule.
+    dns_server: tuple[str, int] | None = None
+    private_address_rule: str | None = None
 
     def options(self) -> ProbeOptions:
         """Probe options from this machine, without the token (sending it is a choice)."""
+        from acrfence.services.probe.dns_server import address_map_for_rule
+
+        rule = self.private_address_rule
         return ProbeOptions(
             timeouts=self.timeouts,
             connect_to=self.connect_to,
             ca_cert=self.ca_cert,
             public_ip=self.public_ip,
+            dns_server=self.dns_server,
+            address_map=address_map_for_rule(rule) if rule else None,
         )
 
     def vantage_for(self, subnet_id: str) -> Vantage | None:
@@ -68,6 +76,8 @@ def setup_from_services(services: AppServices) -> ProbeSetup:
         token_provider=services.clients.arm_token,
         public_ip=services.public_ip,
         vantages=tuple(vantages),
+        dns_server=services.target.dns_server,
+        private_address_rule=services.target.private_address_rule,
     )
 
 

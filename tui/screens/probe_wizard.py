@@ -39,7 +39,7 @@ from textual.worker import Worker, WorkerState
 from acrfence.services.models import Inventory, ProbeResult, Registry, Stage, StageResult
 from acrfence.services.probe.options import ProbeOptions
 from acrfence.services.probe.runner import ProbeEvent, ProbeRunner
-from acrfence.services.probe.wording import probe_advice, verdict_words
+from acrfence.services.probe.wording import path_line, probe_advice, verdict_words
 from acrfence.tui.screens.probe_offers import offers_lockdown, open_lockdown
 from acrfence.tui.screens.probe_setup import ProbeSetup, Vantage, address_rule, setup_from_services
 from acrfence.tui.screens.wizard_widgets import (
@@ -331,6 +331,8 @@ class ProbeWizardScreen(Screen[None]):
         ]
         if result.explanation:
             lines.append(escape(result.explanation))
+        if (path := path_line(result)) is not None:
+            lines.append(escape(path))
         # The same advice as `acrfence probe`, following the journal's record of what the
         # operator intends (a lockdown still in force is never offered to be undone).
         advice = probe_advice(
