@@ -155,6 +155,14 @@ ACTIONS: tuple[AppAction, ...] = (
         changes_azure=True,
     ),
     AppAction(
+        "wizard('migrate')",
+        "m",
+        "Migrate",
+        "Move the selected registry to a private endpoint: DNS zone and links, the endpoint, "
+        "verify from every network that pulls, then remove the service endpoint rules.",
+        changes_azure=True,
+    ),
+    AppAction(
         "wizard('restore')",
         "u",
         "Restore",
