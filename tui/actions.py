@@ -150,7 +150,7 @@ ACTIONS: tuple[AppAction, ...] = (
     AppAction(
         "wizard('lockdown')",
         "l",
-        "Lock down",
+        "Lock",  # short: at 80 columns the footer holds l, m and p only so
         "Lock the selected registry down to a subnet (service endpoint route, preview).",
         changes_azure=True,
     ),
