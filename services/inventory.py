@@ -509,7 +509,7 @@ class InventoryBuilder:
             private_endpoints=tuple(e for link in links for e in link.private_endpoints),
             private_dns_zones=tuple(z for link in links for z in link.private_dns_zones),
             replications=tuple(r for link in links for r in link.replications),
-            private_link_read=frozenset(self._private_link),
+            private_link_read=tuple(sorted(self._private_link)),
         )
 
 

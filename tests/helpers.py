@@ -426,7 +426,7 @@ def make_inventory(
         virtual_networks=vnets,
         private_endpoints=tuple(private_endpoints),
         private_dns_zones=tuple(private_dns_zones),
-        private_link_read=frozenset({SUB.casefold()}),
+        private_link_read=(SUB.casefold(),),
     )
 
 

@@ -313,7 +313,7 @@ class Inventory:
     private_endpoints: tuple[PrivateEndpoint, ...] = ()
     private_dns_zones: tuple[PrivateDnsZone, ...] = ()
     replications: tuple[Replication, ...] = ()
-    private_link_read: frozenset[str] = frozenset()
+    private_link_read: tuple[str, ...] = ()
     _subnet_index: dict[str, Subnet] = field(default_factory=dict, compare=False, repr=False)
     _endpoint_index: dict[str, PrivateEndpoint] = field(
         default_factory=dict, compare=False, repr=False
