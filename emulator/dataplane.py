@@ -4,8 +4,11 @@ data endpoint (`<name>.<region>.data.azurecr.io`), told apart by the Host header
 Every request first passes the registry's network rules for the caller's vantage (its source
 address) and the path it came by (the local address it reached: the public listener, or a
 private endpoint's loopback address, see private_addresses.py): a refusal is ACR's 403 DENIED
-naming the client IP, before anything else is looked at. ACR documents no other body for
-public network access Disabled: it is the same DENIED naming the client's public IP.
+naming the client IP, before anything else is looked at. Public network access Disabled gets
+the same DENIED naming the client's public IP: Microsoft's support article "Client with IP
+<address> is not allowed access" gives that one message for a firewall that blocks the device
+"or disables public network access" (MicrosoftDocs/SupportArticles-docs,
+support/azure/azure-container-registry/client-ip-address-not-allowed-access.md).
 
 Then the token endpoints (docker's token protocol as ACR extends it):
 

@@ -105,12 +105,24 @@ class DnsServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        # TCP first on the asked port (0: any free one), then UDP on the same number.
-        self._tcp = await asyncio.start_server(self._serve_tcp, self.host, self.port)
-        self.port = self._tcp.sockets[0].getsockname()[1]
-        self._udp, _ = await loop.create_datagram_endpoint(
-            lambda: _UdpProtocol(self), local_addr=(self.host, self.port)
-        )
+        asked = self.port
+        # TCP first on the asked port (0: any free one), then UDP on the same number; a free
+        # TCP port whose UDP twin is taken is given back and another one tried.
+        for _attempt in range(1 if asked else 20):
+            self._tcp = await asyncio.start_server(self._serve_tcp, self.host, asked)
+            self.port = self._tcp.sockets[0].getsockname()[1]
+            try:
+                self._udp, _ = await loop.create_datagram_endpoint(
+                    lambda: _UdpProtocol(self), local_addr=(self.host, self.port)
+                )
+                return
+            except OSError:
+                self._tcp.close()
+                await self._tcp.wait_closed()
+                self._tcp = None
+                if asked:
+                    raise
+        raise OSError(f"no port free for both UDP and TCP on {self.host}")
 
     async def stop(self) -> None:
         if self._udp is not None:

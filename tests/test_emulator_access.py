@@ -85,3 +85,24 @@ def test_approved_private_endpoint_in_the_callers_vnet_admits() -> None:
 
 def test_network_rules_do_not_apply_below_premium() -> None:
     assert decide(view(sku="Standard"), INTERNET).allowed
+
+
+def test_the_private_endpoint_path_skips_the_public_firewall_for_its_own_registry() -> None:
+    from dataclasses import replace
+
+    locked = view(public="Disabled", ip_rules=("192.0.2.1",), pe=PE)
+    through = replace(subnet_caller(endpoint=True), private_endpoint=PE)
+    decision = decide(locked, through)
+    assert decision.allowed and decision.client_ip == "10.0.0.4"
+    # Another registry's endpoint (or an address no endpoint holds): refused, private IP named.
+    other = decide(locked, replace(through, private_endpoint=PE + "-other"))
+    assert not other.allowed and other.client_ip == "10.0.0.4"
+    assert not decide(locked, replace(through, private_endpoint="")).allowed
+    # A connection still Pending lets nothing through.
+    pending = view(pe=PE)
+    pending["privateEndpointConnections"][0]["properties"]["privateLinkServiceConnectionState"] = {
+        "status": "Pending"
+    }
+    assert not decide(pending, through).allowed
+    # The same caller on the public path meets public network access Disabled.
+    assert not decide(locked, subnet_caller(endpoint=True)).allowed

@@ -61,7 +61,10 @@ def test_prints_one_json_line_and_exits_cleanly(signum, tmp_path) -> None:
         "ACRFENCE_TOKEN": info["token"],
         "ACRFENCE_CONNECT_TO": f"::127.0.0.1:{port}",
         "ACRFENCE_PUBLIC_IP": "203.0.113.10",
+        "ACRFENCE_DNS_SERVER": info["dns"],
+        "ACRFENCE_PRIVATE_ADDRESS_RULE": "a.b.c.d -> 127.b.c.d",
     }
+    assert info["dns"] == f"127.0.0.1:{info['dns_port']}"
     assert state.exists()
 
 

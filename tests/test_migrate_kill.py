@@ -16,15 +16,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
 
+from acrfence.emulator.seeds import SUB_PRODUCTION
 from helpers import (
     PE_SUBNET,
+    PRIVATE_LINK_ZONE,
     ROOT,
+    StaticTokenCredential,
     assert_migrated,
     cli_env,
     journal_runs,
     lock_down,
     run_cli,
+    sdk_kwargs,
     with_vantages,
     world,
 )
@@ -93,3 +98,30 @@ def test_killed_then_rolled_back_or_resumed(emulator, tmp_path, monkeypatch, cra
     [run] = [r for r in journal_runs_in(resume_env) if r["kind"] == "migrate"]
     assert run["state"] == "done"
     assert [s["kind"] for s in run["steps"]] == list(MIGRATION_STEPS)
+
+
+async def _unlink(handle, link_name: str) -> None:
+    credential = StaticTokenCredential(handle.token)
+    async with PrivateDnsManagementClient(credential, SUB_PRODUCTION, **sdk_kwargs(handle)) as dns:
+        poller = await dns.virtual_network_links.begin_delete(
+            "myResourceGroup", PRIVATE_LINK_ZONE, link_name
+        )
+        await poller.result()
+
+
+def test_a_link_removed_while_the_run_lay_dead_fails_verification_then_rolls_back(
+    emulator, tmp_path, monkeypatch, capsys
+):
+    asyncio.run(lock_down(emulator))
+    before = world(emulator)
+    env = cli_env(emulator, tmp_path)
+    run = _killed_run(env, "after-step:3")  # zone, link and endpoint made
+    asyncio.run(_unlink(emulator, "myDockerVMVNET-link"))  # someone takes the link away
+    # Resumed, the verification finds the network unlinked and stops before any rule goes
+    # (at once: waiting can't bring a link back).
+    assert run_cli(monkeypatch, env, "resume", run["id"], "--yes") == 1
+    err = capsys.readouterr().err
+    assert "the zone is not linked to network myDockerVMVNET" in err
+    assert world(emulator)["registry"] == before["registry"]  # the rules are all still there
+    assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
+    assert world(emulator) == before

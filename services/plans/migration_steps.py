@@ -235,16 +235,19 @@ class _VerifyHandler:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + executor.settle_seconds
         while True:
-            seen, problems = await self._once(executor.services, change)
+            seen, problems, final = await self._once(executor.services, change)
             if not problems:
                 return seen, _how_checked(seen)
-            if loop.time() >= deadline:
+            # What Azure or DNS may still be settling is waited for (bounded, as `az` waits);
+            # what waiting can't mend (a rejected connection, a missing link) fails at once.
+            if final or loop.time() >= deadline:
                 raise VerificationFailed("verification failed: " + "; ".join(problems))
             await asyncio.sleep(POLL_S)
 
     async def _once(
         self, services: PlanServices, change: PrivateLinkVerifyChange
-    ) -> tuple[dict[str, Any], list[str]]:
+    ) -> tuple[dict[str, Any], list[str], list[str]]:
+        """(what was seen, every problem, the problems waiting can't mend)."""
         if self.public:
             return await _public_refused(services, change)
         return await _private_link_serving(services, change)
@@ -252,21 +255,30 @@ class _VerifyHandler:
 
 async def _private_link_serving(
     services: PlanServices, change: PrivateLinkVerifyChange
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    from acrfence.services.plans.executor import still_applying
     from acrfence.services.private_link.writes import endpoint_addresses, record_problems
 
     service = _writes(services)
     problems: list[str] = []
+    final: list[str] = []
     state = await service.endpoint(change.endpoint_id)
     if state is None:
-        return {"private_endpoint": None}, [f"private endpoint {change.endpoint_id} is gone"]
+        gone = [f"private endpoint {change.endpoint_id} is gone"]
+        return {"private_endpoint": None}, gone, gone
     if (state.provisioning_state or "") != "Succeeded":
         problems.append(f"the private endpoint is {state.provisioning_state}")
+        if not still_applying(state.provisioning_state):
+            final.append(problems[-1])
     connection = state.connection_to(change.registry_id)
     if connection is None or not connection.approved:
         status = connection.status if connection else "missing"
         problems.append(f"the registry's connection is {status}, not Approved")
+        if (status or "").casefold() != "pending":
+            final.append(problems[-1])
     zone = await service.zone(change.zone_id)
+    if zone is None:
+        final.append("the private DNS zone is gone")
     problems += record_problems(zone, state, change.fqdns)
     addresses = endpoint_addresses(state)
     networks: dict[str, str] = {}
@@ -275,6 +287,7 @@ async def _private_link_serving(
         name = network.rsplit("/", 1)[-1]
         if link is None:
             problems.append(f"the zone is not linked to network {name}")
+            final.append(problems[-1])
             networks[name] = "not linked"
             continue
         networks[name] = link.provisioning_state or "linked"
@@ -288,23 +301,26 @@ async def _private_link_serving(
             problems += [f"from {name}: {p}" for p in seen or ()]
     seen_state = _endpoint_json(state)
     seen_state["networks"] = networks
-    return seen_state, problems
+    return seen_state, problems, final
 
 
 async def _public_refused(
     services: PlanServices, change: PrivateLinkVerifyChange
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[dict[str, Any], list[str], list[str]]:
     registry = await services.rules.get(change.registry_id)
     problems = []
+    final = []
     if registry.public_network_access.casefold() != "disabled":
+        # Written and read back by the step before: someone else has moved it since.
         problems.append(f"public network access is {registry.public_network_access}")
+        final.append(problems[-1])
     seen: dict[str, Any] = {"public_network_access": registry.public_network_access}
     if services.vantage_check is not None and not problems:
         found = await services.vantage_check.from_internet(change.registry_id)
         if found is not None:
             seen["internet"] = "refused" if not found else "; ".join(found)
         problems += found or []
-    return seen, problems
+    return seen, problems, final
 
 
 def _how_checked(seen: dict[str, Any]) -> str:
