@@ -298,11 +298,12 @@ class InventoryService:
         self,
         subscription_id: str,
         registries: tuple[Registry, ...] | None,
-        networks: tuple[VirtualNetwork, ...],
+        networks: tuple[VirtualNetwork, ...] | None,
         limit: asyncio.Semaphore | None = None,
     ) -> PrivateLinkLoaded:
         """One subscription's private link, read only where there is some, given the
-        subscription's registries (None: that listing failed) and networks as just listed.
+        subscription's registries (None: that listing failed) and networks as just listed
+        (None: read the endpoints anyway, as after a change that made one).
 
         A private endpoint lives in its network's subscription and every subnet lists the
         endpoints in it, so a subscription whose subnets hold none costs no read at all (a
@@ -318,7 +319,7 @@ class InventoryService:
 
         limit = limit or asyncio.Semaphore(self._max_in_flight)
         reads = PrivateLinkReads(self._clients)
-        has_endpoints = any(
+        has_endpoints = networks is None or any(
             subnet.private_endpoint_ids for vnet in networks for subnet in vnet.subnets
         )
 

@@ -264,18 +264,21 @@ def _records_missing(
 
 def _pulling_networks(
     registry: Registry, endpoints: list[PrivateEndpoint]
-) -> dict[str, tuple[str, str]]:
-    """Network key -> (network ID, why it pulls): its subnets' rules, or an endpoint in it."""
-    networks: dict[str, tuple[str, str]] = {}
-    for endpoint in endpoints:
-        vnet_id = endpoint.virtual_network_id
-        networks.setdefault(normalize_resource_id(vnet_id), (vnet_id, f"holds {endpoint.name}"))
+) -> dict[str, tuple[str, str, bool]]:
+    """Network key -> (network ID, why it pulls, whether a rule says it pulls): the networks
+    of the subnets the rules name (they pull today), then those holding an endpoint (their
+    hosts would pull through it, if any pull: the configuration can't tell)."""
+    networks: dict[str, tuple[str, str, bool]] = {}
     for rule in registry.rules.virtual_network_rules:
         if "/subnets/" not in rule.subnet_id:
             continue
         vnet_id = rule.subnet_id.rsplit("/subnets/", 1)[0]
         why = f"has a rule for {subnet_label(rule.subnet_id)}"
-        networks.setdefault(normalize_resource_id(vnet_id), (vnet_id, why))
+        networks.setdefault(normalize_resource_id(vnet_id), (vnet_id, why, True))
+    for endpoint in endpoints:
+        vnet_id = endpoint.virtual_network_id
+        why = f"holds {endpoint.name}"
+        networks.setdefault(normalize_resource_id(vnet_id), (vnet_id, why, False))
     return networks
 
 
@@ -288,7 +291,7 @@ def _zones_not_linked(
     found = []
     networks = _pulling_networks(registry, endpoints)
     for zone in zones:
-        for vnet_id, why in networks.values():
+        for vnet_id, why, ruled in networks.values():
             if zone.linked_to(vnet_id):
                 continue
             vnet = context.inventory_vnet(vnet_id)
@@ -300,11 +303,17 @@ def _zones_not_linked(
                 else "resolve the public address and never use the private endpoint; they "
                 "are cut off the moment public access or their rules go"
             )
+            if not ruled:
+                # Only the endpoint is there: whether its hosts pull, nothing here says.
+                consequence = f"would {consequence.split(' and ', 1)[0]}, if any pull"
+            severity = (
+                Severity.INFO if not ruled else Severity.ERROR if cut_off else Severity.WARNING
+            )
             found.append(
                 _finding(
                     registry,
                     "private-dns-zone-not-linked",
-                    Severity.ERROR if cut_off else Severity.WARNING,
+                    severity,
                     f"{registry.name}: {zone.name} is not linked to {name}",
                     f"Network {name} {why}, but the zone {zone.name} ({zone.resource_group}) "
                     f"has no virtual network link to it, so its hosts {consequence}. Link it "
