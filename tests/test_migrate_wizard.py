@@ -4,8 +4,6 @@ progress, journaled and verified; refused in read-only mode. Pilot against the e
 
 from __future__ import annotations
 
-import json
-
 from textual.widgets import Button, Input, SelectionList
 
 from acrfence.tui.actions import WizardContext
@@ -25,15 +23,8 @@ from helpers import (
 )
 
 
-def _vantages(handle, monkeypatch) -> None:
-    # This machine may stand in every subnet (the emulator's vantages), as --demo arranges.
-    vantages = {k: v for k, v in handle.info["vantages"].items() if k.startswith("/")}
-    monkeypatch.setenv("ACRFENCE_VANTAGES", json.dumps(vantages))
-
-
 async def test_the_wizard_migrates_after_the_tutorials_lockdown(emulator, tmp_path, monkeypatch):
     await lock_down(emulator)
-    _vantages(emulator, monkeypatch)
     app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
@@ -103,6 +94,9 @@ async def test_the_wizard_migrates_after_the_tutorials_lockdown(emulator, tmp_pa
     assert_migrated(emulator)
     [run] = [r for r in journal_runs(tmp_path) if r["kind"] == "migrate"]
     assert run["state"] == "done"
+    # Verified from the network that pulls, through the app's vantages (as the demo has them).
+    verify = next(s for s in run["steps"] if s["kind"] == "verify-private-link")
+    assert "resolved and probed from myDockerVMVNET" in verify["note"], verify
 
 
 async def test_the_wizard_is_refused_in_read_only(emulator, tmp_path, monkeypatch):

@@ -59,6 +59,27 @@ class MigrateWizardScreen(PlanWizardScreen):
         self.pulling: frozenset[str] = frozenset()  # the rules' networks: always linked
         self._prefill_links()
 
+    def session(self) -> PlanSession:
+        """The wizard's session; where this machine can stand in subnets (the demo's vantages),
+        the migration's verification resolves and probes from each network that pulls, as
+        ``acrfence --demo migrate`` does (PlanSession takes them from the environment there)."""
+        fresh = self._session is None
+        session = super().session()
+        services = self.context.app.services
+        vantages = {
+            normalize_resource_id(key): address
+            for key, address in (getattr(services, "vantages", None) or {}).items()
+            if key.startswith("/")
+        }
+        if fresh and vantages:
+            from dataclasses import replace
+
+            from acrfence.services.plans.vantage_check import ProbeVantageCheck
+
+            check = ProbeVantageCheck(session.services.rules, services.target, vantages)
+            session.services = replace(session.services, vantage_check=check)
+        return session
+
     # ---- choose ------------------------------------------------------------------------------
 
     def compose_choose(self) -> ComposeResult:
@@ -197,6 +218,16 @@ class MigrateWizardScreen(PlanWizardScreen):
                 for other in list(listing.selected):
                     if other != subnet_id:
                         listing.deselect(other)
+            if self.pe_subnet is not None:
+                # Hosts beside the endpoint resolve through the zone only when it is linked
+                # to their network too (untick it if none pull from there).
+                key = normalize_resource_id(self.pe_subnet.virtual_network_id)
+                links = self.query_one("#link-vnets", MarkedSelectionList)
+                for index in range(links.option_count):
+                    value = str(links.get_option_at_index(index).value)
+                    if normalize_resource_id(value) == key:
+                        self.linked.setdefault(key, value)
+                        links.select(value)
         else:
             self.pe_subnet = None
         self._show_pe_chosen()
