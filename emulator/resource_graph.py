@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from acrfence.emulator.arm.private_endpoints import render as render_endpoint
 from acrfence.emulator.errors import ArmError
 from acrfence.emulator.json_copy import copy_json
 from acrfence.emulator.state import Tenant
@@ -266,13 +267,8 @@ def _rows(tenant: Tenant, render_registry: Callable[[dict], dict]) -> list[dict]
                 rows.append(_row(vnet, _VNET_TYPE, tid))
         for endpoint in tenant.private_endpoints.values():
             if (tid := tenant_of(endpoint["id"])) is not None:
-                body = {
-                    "id": endpoint["id"],
-                    "name": endpoint["id"].rsplit("/", 1)[-1],
-                    "location": endpoint.get("location", ""),
-                    "properties": {"subnet": {"id": endpoint["subnetId"]}},
-                }
-                rows.append(_row(body, _PE_TYPE, tid))
+                # As the Network API answers it: subnet, connections, customDnsConfigs.
+                rows.append(_row(render_endpoint(endpoint), _PE_TYPE, tid))
     rows.sort(key=lambda row: row["id"].lower())  # a stable order for paging
     return rows
 

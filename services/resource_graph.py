@@ -33,12 +33,14 @@ from acrfence.services.inventory import (
     InventoryBuilder,
     InventoryEvent,
     InventoryService,
+    PrivateLinkLoaded,
     RegistriesLoaded,
     SubscriptionsLoaded,
     VirtualNetworksLoaded,
     chosen_subscriptions,
 )
 from acrfence.services.models.inventory import Inventory, Registry
+from acrfence.services.models.private_link import PrivateDnsZone, private_endpoint_from_arm
 from acrfence.services.models.resource_id import subscription_of
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.services.registry_rules import registry_from_arm
@@ -47,6 +49,7 @@ from acrfence.services.subnet_endpoints import virtual_network_from_arm
 __all__ = [
     "LAG_NOTE",
     "NETWORK_QUERY",
+    "PRIVATE_ENDPOINT_QUERY",
     "REGISTRY_QUERY",
     "ResourceGraphInventory",
     "needs_preview_read",
@@ -70,6 +73,11 @@ REGISTRY_QUERY = (
 )
 NETWORK_QUERY = (
     "Resources | where type =~ 'microsoft.network/virtualnetworks' "
+    "| project id, name, type, location, tags, properties, subscriptionId, resourceGroup "
+    "| order by id asc"
+)
+PRIVATE_ENDPOINT_QUERY = (
+    "Resources | where type =~ 'microsoft.network/privateendpoints' "
     "| project id, name, type, location, tags, properties, subscriptionId, resourceGroup "
     "| order by id asc"
 )
@@ -226,6 +234,42 @@ class ResourceGraphInventory:
             groups.append((by_key.get(key, key), [build(row) for row in items]))
         return groups
 
+    async def _private_link(self, batch: list[str]) -> AsyncIterator[InventoryEvent]:
+        """Private endpoints through Resource Graph; then through ARM only what it can't show:
+        the zone groups of endpoints to registries and the zones they name (with records and
+        links). Replications aren't read on this path (a registry's data endpoint host names
+        still list its regions once it has a private endpoint)."""
+        from acrfence.services.private_link.reads import PrivateLinkReads, registry_endpoint
+
+        reads = PrivateLinkReads(self._clients)
+        endpoints = []
+        async for page in self._pages(PRIVATE_ENDPOINT_QUERY, batch):
+            endpoints += [private_endpoint_from_arm(row) for row in page]
+        endpoints = [e for e in endpoints if registry_endpoint(e)]
+        groups = await asyncio.gather(*(reads.zone_groups(e.id) for e in endpoints))
+        endpoints = [replace(e, zone_groups=g) for e, g in zip(endpoints, groups, strict=True)]
+        zone_ids = {z.casefold(): z for e in endpoints for z in e.zone_ids}
+        zones = await asyncio.gather(*(reads.private_dns_zone(z) for z in zone_ids.values()))
+        found: list[PrivateDnsZone] = [z for z in zones if z is not None]
+        in_batch = {s.casefold() for s in batch}
+
+        def home(zone: PrivateDnsZone) -> str:
+            """A zone goes with its own subscription, or (outside this batch) with the first
+            endpoint's that names it."""
+            if zone.subscription_id.casefold() in in_batch:
+                return zone.subscription_id.casefold()
+            naming = (e for e in endpoints if zone.key in {z.casefold() for z in e.zone_ids})
+            return next(naming).subscription_id.casefold()
+
+        for subscription_id in batch:
+            key = subscription_id.casefold()
+            yield PrivateLinkLoaded(
+                subscription_id,
+                tuple(e for e in endpoints if e.subscription_id.casefold() == key),
+                tuple(z for z in found if home(z) == key),
+                (),
+            )
+
     async def stream(
         self, subscription_ids: Iterable[str] | None = None
     ) -> AsyncIterator[InventoryEvent]:
@@ -240,7 +284,9 @@ class ResourceGraphInventory:
         for start in range(0, len(ids), SUBSCRIPTIONS_PER_QUERY):
             batch = ids[start : start + SUBSCRIPTIONS_PER_QUERY]
             try:
-                async for event in _merged(self._registries(batch), self._networks(batch)):
+                async for event in _merged(
+                    self._registries(batch), self._networks(batch), self._private_link(batch)
+                ):
                     yield event
             except Exception as exc:
                 raise AcrfenceError(

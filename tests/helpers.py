@@ -33,16 +33,20 @@ from acrfence.emulator.runner import EmulatorHandle
 from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
 from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
+    DnsConfig,
     Inventory,
     IpRule,
     NetworkRuleSet,
+    PrivateEndpoint,
     PrivateEndpointConnection,
+    PrivateLinkConnection,
     Registry,
     ServiceEndpoint,
     Subnet,
     Subscription,
     VirtualNetwork,
     VirtualNetworkRule,
+    ZoneGroup,
     registry_id,
     subnet_id,
 )
@@ -369,7 +373,39 @@ def private_endpoint_id(name: str) -> str:
     )
 
 
-def make_inventory(registries=(), subnets=()) -> Inventory:
+def make_private_endpoint(
+    name: str,
+    subnet: Subnet,
+    registry: Registry,
+    *,
+    zone_ids: tuple[str, ...] | None = (),
+    addresses: tuple[tuple[str, str], ...] = (),
+) -> PrivateEndpoint:
+    """A private endpoint model to ``registry`` in ``subnet``; ``zone_ids`` its zone group's
+    zones (None: zone groups not read); ``addresses`` (fqdn, ip) pairs."""
+    groups = None
+    if zone_ids is not None:
+        groups = (
+            (ZoneGroup(f"{private_endpoint_id(name)}/g", "default", zone_ids),) if zone_ids else ()
+        )
+    return PrivateEndpoint(
+        id=private_endpoint_id(name),
+        name=name,
+        resource_group=RG,
+        subscription_id=SUB,
+        location="westus",
+        subnet_id=subnet.id,
+        dns_configs=tuple(DnsConfig(fqdn, (ip,)) for fqdn, ip in addresses),
+        connections=(
+            PrivateLinkConnection(f"{name}-conn", registry.id, ("registry",), "Approved"),
+        ),
+        zone_groups=groups,
+    )
+
+
+def make_inventory(
+    registries=(), subnets=(), private_endpoints=(), private_dns_zones=()
+) -> Inventory:
     by_vnet: dict[str, list[Subnet]] = {}
     for subnet in subnets:
         by_vnet.setdefault(subnet.virtual_network_id, []).append(subnet)
@@ -388,6 +424,9 @@ def make_inventory(registries=(), subnets=()) -> Inventory:
         subscriptions=(Subscription(SUB, "Main"),),
         registries=tuple(registries),
         virtual_networks=vnets,
+        private_endpoints=tuple(private_endpoints),
+        private_dns_zones=tuple(private_dns_zones),
+        private_link_read=(SUB.casefold(),),
     )
 
 
@@ -495,7 +534,105 @@ async def open_registry(pilot: Pilot[Any], name: str) -> str:
     return detail_text(app)
 
 
+# ---- private link (issue 12): situations built with Microsoft's SDKs -----------------------
+
 PRIVATE_LINK_ZONE = "privatelink.azurecr.io"
+
+
+def emulated_subnet_id(handle: EmulatorHandle, vnet: str, subnet: str) -> str:
+    with handle.state.lock:
+        return next(
+            s["id"]
+            for s in handle.state.subnets.values()
+            if s["name"] == subnet and f"/virtualNetworks/{vnet}/" in s["id"]
+        )
+
+
+def emulated_vnet_id(handle: EmulatorHandle, vnet: str) -> str:
+    with handle.state.lock:
+        return next(v["id"] for v in handle.state.vnets.values() if v["name"] == vnet)
+
+
+async def build_private_link(
+    handle: EmulatorHandle,
+    *,
+    registry: str = "mycontainerregistry",
+    subnet: tuple[str, str] = ("app-vnet", "private-endpoints"),
+    endpoint: str = "myacr-pe",
+    group: str = "app-rg",
+    replicate_to: tuple[str, ...] = ("eastus",),
+    link_vnets: tuple[str, ...] = ("app-vnet",),
+    zone_group: bool = True,
+    subscription: str = SUB_PRODUCTION,
+) -> dict[str, str]:
+    """A private endpoint to ``registry`` as an operator makes it with the SDKs: the registry
+    replicated to ``replicate_to``, a privatelink.azurecr.io zone in ``group`` (reused when
+    there) linked to ``link_vnets``, the endpoint in ``subnet`` and, when asked, its zone group
+    (which writes the A records). Returns the IDs made."""
+    from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
+
+    from acrfence.emulator.arm.replications import add_replication
+
+    with handle.state.lock:
+        target = next(r for r in handle.state.registries.values() if r["name"] == registry)
+    for region in replicate_to:
+        add_replication(handle.state, target["id"], region)
+    subnet_id = emulated_subnet_id(handle, *subnet)
+    credential = StaticTokenCredential(handle.token)
+    kwargs = sdk_kwargs(handle)
+    network_client = NetworkManagementClient(credential, subscription, **kwargs)
+    dns = PrivateDnsManagementClient(credential, subscription, **kwargs)
+    async with network_client, dns:
+        zone = await (
+            await dns.private_zones.begin_create_or_update(
+                group, PRIVATE_LINK_ZONE, {"location": "global"}
+            )
+        ).result()
+        for vnet in link_vnets:
+            await (
+                await dns.virtual_network_links.begin_create_or_update(
+                    group, PRIVATE_LINK_ZONE, f"{vnet}-link",
+                    {"location": "global", "properties": {
+                        "virtualNetwork": {"id": emulated_vnet_id(handle, vnet)},
+                        "registrationEnabled": False}},
+                )
+            ).result()  # fmt: skip
+        connection = {
+            "name": f"{endpoint}-conn",
+            "properties": {"privateLinkServiceId": target["id"], "groupIds": ["registry"]},
+        }
+        made = await (
+            await network_client.private_endpoints.begin_create_or_update(
+                group, endpoint,
+                {"location": "westus", "properties": {
+                    "subnet": {"id": subnet_id}, "privateLinkServiceConnections": [connection]}},
+            )
+        ).result()  # fmt: skip
+        if zone_group:
+            await (
+                await network_client.private_dns_zone_groups.begin_create_or_update(
+                    group, endpoint, "default",
+                    {"properties": {"privateDnsZoneConfigs": [
+                        {"name": "acr", "properties": {"privateDnsZoneId": zone.id}}]}},
+                )
+            ).result()  # fmt: skip
+    return {
+        "registry": target["id"],
+        "endpoint": made.id,
+        "zone": zone.id,
+        "subnet": subnet_id,
+        "vnet": subnet_id.rsplit("/subnets/", 1)[0],
+    }
+
+
+async def delete_a_record(handle: EmulatorHandle, zone_id: str, name: str) -> None:
+    """Take one A record out of a private DNS zone, as an operator's slip would."""
+    from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
+
+    parts = zone_id.split("/")
+    credential = StaticTokenCredential(handle.token)
+    async with PrivateDnsManagementClient(credential, parts[2], **sdk_kwargs(handle)) as dns:
+        await dns.record_sets.delete(parts[4], parts[-1], "A", name)
 
 
 async def private_link_for(

@@ -52,7 +52,12 @@ def parity_tenant() -> Tenant:
         tenant.add_registry(registry)
         return registry
 
-    def private_endpoint(registry: dict, status: str) -> None:
+    zone_id = (
+        f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/"
+        "privateDnsZones/privatelink.azurecr.io"
+    )
+
+    def private_endpoint(registry: dict, status: str, zone_group: bool = False) -> None:
         pe_id = (
             f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/"
             f"privateEndpoints/{registry['name']}-pe"
@@ -61,9 +66,24 @@ def parity_tenant() -> Tenant:
             make_private_endpoint_connection(registry, f"{registry['name']}-pe.conn", pe_id, status)
         ]
         tenant.add_registry(registry)
-        tenant.add_private_endpoint(
-            {"id": pe_id, "location": "westus", "subnetId": endpoints["id"]}
-        )
+        endpoint: dict = {"id": pe_id, "location": "westus", "subnetId": endpoints["id"]}
+        if zone_group:
+            # Azure Policy e9585a95 looks for the zone group only; the zone it names isn't in
+            # this tenant, so acrfence has no zone to judge records or links by.
+            endpoint["zoneGroups"] = {
+                "default": {
+                    "id": f"{pe_id}/privateDnsZoneGroups/default",
+                    "name": "default",
+                    "type": "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+                    "properties": {
+                        "provisioningState": "Succeeded",
+                        "privateDnsZoneConfigs": [
+                            {"name": "acr", "properties": {"privateDnsZoneId": zone_id}}
+                        ],
+                    },
+                }
+            }
+        tenant.add_private_endpoint(endpoint)
 
     add("parityopen", bypass="None")
     add("paritylocked", default_action="Deny")
@@ -71,7 +91,7 @@ def parity_tenant() -> Tenant:
     private_endpoint(
         add("parityprivate", default_action="Deny", public_network_access="Disabled",
             data_endpoint=True),
-        "Approved",
+        "Approved", zone_group=True,
     )  # fmt: skip
     private_endpoint(
         add("paritypending", default_action="Deny", subnet_rules=[pulls["id"]]), "Pending"

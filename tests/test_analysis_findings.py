@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from acrfence.services.analysis import (
@@ -10,12 +12,13 @@ from acrfence.services.analysis import (
     registry_findings,
     subnet_findings,
 )
-from acrfence.services.models import Severity, subnet_id
+from acrfence.services.models import PrivateDnsZone, Severity, subnet_id
 from helpers import (
     OTHER_SUB,
     RG,
     make_connection,
     make_inventory,
+    make_private_endpoint,
     make_registry,
     make_subnet,
     private_endpoint_id,
@@ -281,13 +284,33 @@ def test_every_detail_says_what_to_do() -> None:
         ),
         make_registry("locked", tasks=False),
         make_registry("basic", sku="Basic", ips=("203.0.113.1",)),
-        make_registry("closed", public="Disabled"),
+        make_registry("closed", public="Disabled", subnets=(with_endpoint.id,)),
         make_registry("allowy", default_action="Allow", ips=("203.0.113.1",)),
         many,
         near,
     ]
+    # Private link: mixed's endpoint has no zone group; dns's has one, to a zone that lacks
+    # its records and isn't linked to its network, in a subnet with no room left.
+    dns = make_registry(
+        "dns", connections=(make_connection("pe-dns", private_endpoint_id("pe-dns")),)
+    )
+    small = replace(make_subnet("v4", "small", acr=False), address_prefixes=("10.4.0.0/29",))
+    zone = PrivateDnsZone(f"/subscriptions/{OTHER_SUB}/resourceGroups/rg/providers/"
+                          "Microsoft.Network/privateDnsZones/privatelink.azurecr.io",
+                          "privatelink.azurecr.io", "rg", OTHER_SUB)  # fmt: skip
+    endpoints = [
+        make_private_endpoint("pe-acr", pe_subnet, registries[0]),
+        make_private_endpoint(
+            "pe-dns", small, dns, zone_ids=(zone.id,),
+            addresses=(("dns.azurecr.io", "10.4.0.4"), ("dns.westus.data.azurecr.io", "10.4.0.5"),
+                       ("dns.eastus.data.azurecr.io", "10.4.0.6")),
+        ),
+    ]  # fmt: skip
     inventory = make_inventory(
-        registries, [pe_subnet, with_endpoint, without, unused, *many_subnets, *near_subnets]
+        [*registries, dns],
+        [pe_subnet, with_endpoint, without, unused, small, *many_subnets, *near_subnets],
+        endpoints,
+        [zone],
     )
     found = find_findings(inventory)
     assert set(codes(found)) == set(FINDING_CODES)

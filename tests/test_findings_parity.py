@@ -41,18 +41,15 @@ def test_every_peer_check_passes_and_fails_somewhere_and_maps_to_a_finding(parit
     catalog = {c["check_id"]: c for c in document["catalog"]}
     assert set(catalog) == {check.check_id for check in PEER_CHECKS}
     assert (
-        "private DNS zone groups"
+        "nor that it is linked to the networks that pull"
         in catalog["e9585a95-5b8c-4d03-b193-dc7eb5ac4c32"]["acrfence_knows_better"]
     )
     assert {r["registry"] for r in rows} == set(PARITY_REGISTRIES)
     assert len(rows) == len(PARITY_REGISTRIES) * len(PEER_CHECKS)
     for check in PEER_CHECKS:
         outcomes = {r["outcome"] for r in rows if r["check_id"] == check.check_id}
-        if check.key == "e9585a95":
-            # No private DNS data: said honestly, never a pass or a fail.
-            assert outcomes == {"not-evaluated", "not-applicable"}
-        else:
-            assert {"pass", "fail"} <= outcomes, check.check_id
+        # e9585a95 too, now that the endpoints' zone groups are read (issue 12).
+        assert {"pass", "fail"} <= outcomes, check.check_id
         for row in rows:
             if row["check_id"] == check.check_id and row["outcome"] == "fail":
                 # Every failing peer check is carried by an acrfence finding, or acrfence
@@ -110,14 +107,16 @@ def test_where_acrfence_knows_better_it_says_so_beside_the_mapping(parity) -> No
     dark = found["paritydark"]["public-access-disabled-no-private-endpoint"]
     assert peer(dark, "CKV_AZURE_139")["outcome"] == "pass"
     assert "nothing can pull" in peer(dark, "acrPublicAccess")["acrfence_note"]
-    # Private DNS: mapped honestly as not evaluated.
+    # Private DNS: the pending registry's endpoint has no zone group (e9585a95 fails, carried
+    # by acrfence's finding); the healthy private registry's has one.
     dns = peer(
-        found["parityprivate"]["private-dns-unchecked"], "e9585a95-5b8c-4d03-b193-dc7eb5ac4c32"
+        found["paritypending"]["private-endpoint-no-zone-group"],
+        "e9585a95-5b8c-4d03-b193-dc7eb5ac4c32",
     )
-    assert dns["outcome"] == "not-evaluated" and "private DNS zone groups" in dns["acrfence_note"]
+    assert dns["outcome"] == "fail"
     # The healthy private registry passes every check but c4857be7 (it has no service
-    # endpoint rule: it needs none) and the DNS one acrfence can't evaluate.
-    assert set(found["parityprivate"]) == {"private-dns-unchecked", "no-vnet-rule"}
+    # endpoint rule: it needs none).
+    assert set(found["parityprivate"]) == {"no-vnet-rule"}
 
 
 def test_a_registry_declared_open_is_information_with_its_reason(parity) -> None:
@@ -135,7 +134,7 @@ def test_profiles_choose_which_checks_apply(parity, tmp_path) -> None:
     assert "registry-open" in default and "public-access-enabled" not in default
     policy = findings_json(parity, "--profile", "azure-policy")
     codes = {f["code"] for f in policy["findings"]}
-    assert {"public-access-enabled", "no-private-link", "private-dns-unchecked"} <= codes
+    assert {"public-access-enabled", "no-private-link"} <= codes
     assert "data-endpoint-disabled" not in codes
     checkov = {f["code"] for f in findings_json(parity, "--profile", "checkov")["findings"]}
     assert "data-endpoint-disabled" in checkov and "no-private-link" not in checkov

@@ -30,6 +30,8 @@ def test_json_document(emulator, monkeypatch, capsys) -> None:
         "subscriptions",
         "registries",
         "virtual_networks",
+        "private_endpoints",
+        "private_dns_zones",
         "failures",
     }
     assert document["source"] == "arm"

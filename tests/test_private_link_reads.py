@@ -3,83 +3,13 @@ links) and replications built with Microsoft's SDKs, then read back into acrfenc
 
 from __future__ import annotations
 
-from azure.mgmt.network.aio import NetworkManagementClient
-from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
-
-from acrfence.emulator.arm.replications import add_replication
 from acrfence.emulator.seeds import SUB_PRODUCTION
 from acrfence.services.azure import AzureClients
 from acrfence.services.config import Target
 from acrfence.services.models.private_link import registry_private_names
 from acrfence.services.private_link.reads import PrivateLinkReads
-from helpers import StaticTokenCredential, sdk_kwargs
-
-GROUP = "app-rg"
-ZONE = "privatelink.azurecr.io"
-
-
-def _ids(handle) -> tuple[dict, str, str]:
-    with handle.state.lock:
-        registry = next(
-            r for r in handle.state.registries.values() if r["name"] == "mycontainerregistry"
-        )
-        subnet = next(
-            s["id"]
-            for s in handle.state.subnets.values()
-            if s["name"] == "private-endpoints" and "/virtualNetworks/app-vnet/" in s["id"]
-        )
-        vnet = subnet.rsplit("/subnets/", 1)[0]
-    return registry, subnet, vnet
-
-
-async def build_private_link(handle, *, zone_group: bool = True, link: bool = True) -> dict:
-    """mycontainerregistry replicated to eastus, a private endpoint in app-vnet's
-    private-endpoints subnet, a privatelink.azurecr.io zone (linked to app-vnet) and, when
-    asked, the endpoint's zone group writing the records. Returns the IDs made."""
-    registry, subnet_id, vnet_id = _ids(handle)
-    add_replication(handle.state, registry["id"], "eastus")
-    credential = StaticTokenCredential(handle.token)
-    kwargs = sdk_kwargs(handle)
-    network = NetworkManagementClient(credential, SUB_PRODUCTION, **kwargs)
-    dns = PrivateDnsManagementClient(credential, SUB_PRODUCTION, **kwargs)
-    async with network, dns:
-        zone = await (
-            await dns.private_zones.begin_create_or_update(GROUP, ZONE, {"location": "global"})
-        ).result()
-        if link:
-            await (
-                await dns.virtual_network_links.begin_create_or_update(
-                    GROUP, ZONE, "app-vnet-link",
-                    {"location": "global", "properties": {
-                        "virtualNetwork": {"id": vnet_id}, "registrationEnabled": False}},
-                )
-            ).result()  # fmt: skip
-        connection = {
-            "name": "conn",
-            "properties": {"privateLinkServiceId": registry["id"], "groupIds": ["registry"]},
-        }
-        endpoint = await (
-            await network.private_endpoints.begin_create_or_update(
-                GROUP, "myacr-pe",
-                {"location": "westus", "properties": {
-                    "subnet": {"id": subnet_id}, "privateLinkServiceConnections": [connection]}},
-            )
-        ).result()  # fmt: skip
-        if zone_group:
-            await (
-                await network.private_dns_zone_groups.begin_create_or_update(
-                    GROUP, "myacr-pe", "default",
-                    {"properties": {"privateDnsZoneConfigs": [
-                        {"name": "acr", "properties": {"privateDnsZoneId": zone.id}}]}},
-                )
-            ).result()  # fmt: skip
-    return {
-        "registry": registry["id"],
-        "endpoint": endpoint.id,
-        "zone": zone.id,
-        "vnet": vnet_id,
-        "subnet": subnet_id,
-    }
+from helpers import PRIVATE_LINK_ZONE as ZONE
+from helpers import build_private_link
 
 
 async def test_reads_turn_endpoints_zones_and_replications_into_models(emulator) -> None:

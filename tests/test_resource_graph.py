@@ -168,11 +168,12 @@ async def test_the_fleet_inventory_matches_the_arm_path(emulator) -> None:
 async def test_the_fleet_inventory_waits_for_the_quota_instead_of_failing(make_emulator) -> None:
     handle = make_emulator(seed="generate:2x30x1x1")
     quota: GraphQuota = handle.resource_graph.quota
-    quota.limit, quota.window_s = 2, 1.0
+    quota.limit, quota.window_s = 3, 1.0
     async with clients_for(handle) as clients:
         arm = InventoryService(clients)
         graph = ResourceGraphInventory(arm)
-        # Pages of 1000 rows: 2 queries (registries, networks); a third would exceed it.
+        # Pages of 1000 rows: 3 queries (registries, networks, private endpoints); a fourth
+        # would exceed it.
         inventory = await graph.load()
         again = await graph.load()
     assert len(inventory.registries) == len(again.registries) == 60

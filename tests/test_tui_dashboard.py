@@ -229,7 +229,7 @@ async def test_registry_detail_puts_each_rule_beside_its_endpoint_status(emulato
         assert "hub-vnet/hub-agents" in text and "✓ enabled" in text
         await pilot.press("escape")
         text = await open_registry(pilot, "platformacr")
-        assert "Private endpoint connections (1)" in text and "Approved" in text
+        assert "Private endpoints (1)" in text and "Approved" in text
         assert "Dedicated data endpoints: ✓ on" in text
         await pilot.press("escape")
         text = await open_registry(pilot, "contosoiprules")
@@ -269,7 +269,7 @@ async def test_every_demo_finding_is_in_the_findings_view_and_its_detail(emulato
             found.setdefault(subject, set()).add(finding.code)
         for subject, codes in {**DEMO_REGISTRIES_WITH_FINDINGS, **DEMO_SUBNET_FINDINGS}.items():
             assert codes <= found.get(subject, set()), subject
-        assert not found.get("contosoprivate")  # the healthy one stays quiet
+        assert not found.get("contosocrosssub")  # the healthy one stays quiet
 
         await pilot.press("f")
         assert isinstance(app.screen, FindingsScreen)

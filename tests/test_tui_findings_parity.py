@@ -79,4 +79,4 @@ async def test_demo_dashboard_warns_about_the_open_tutorial_registry(emulator) -
         await inventory_loaded(pilot)
         await pilot.press("2")
         assert findings_cell(app, "mycontainerregistry") == "▲ 1 warn"
-        assert findings_cell(app, "contosoprivate") == "✓ ok"
+        assert findings_cell(app, "contosocrosssub") == "✓ ok"

@@ -150,8 +150,16 @@ ACTIONS: tuple[AppAction, ...] = (
     AppAction(
         "wizard('lockdown')",
         "l",
-        "Lock down",
+        "Lock",  # short: at 80 columns the footer holds l, m and p only so
         "Lock the selected registry down to a subnet (service endpoint route, preview).",
+        changes_azure=True,
+    ),
+    AppAction(
+        "wizard('migrate')",
+        "m",
+        "Migrate",
+        "Move the selected registry to a private endpoint: DNS zone and links, the endpoint, "
+        "verify from every network that pulls, then remove the service endpoint rules.",
         changes_azure=True,
     ),
     AppAction(

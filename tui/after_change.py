@@ -14,11 +14,12 @@ import asyncio
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acrfence.services.models import (
     Inventory,
     Plan,
+    PrivateEndpointChange,
     Registry,
     StepKind,
     VirtualNetwork,
@@ -26,9 +27,24 @@ from acrfence.services.models import (
 )
 from acrfence.services.models.resource_id import subscription_of
 
+if TYPE_CHECKING:
+    from acrfence.services.inventory import PrivateLinkLoaded
+
 __all__ = ["Reread", "fold_reread", "reread_touched", "touched_subnet_ids"]
 
 _ENDPOINT_STEPS = (StepKind.ENABLE_ENDPOINT, StepKind.DISABLE_ENDPOINT)
+# Steps that change private link: after them the private endpoints, zones and replicas of
+# the subscriptions they touched are read again too.
+_PRIVATE_LINK_STEPS = frozenset(
+    {
+        StepKind.CREATE_DNS_ZONE,
+        StepKind.DELETE_DNS_ZONE,
+        StepKind.LINK_DNS_ZONE,
+        StepKind.UNLINK_DNS_ZONE,
+        StepKind.CREATE_PRIVATE_ENDPOINT,
+        StepKind.DELETE_PRIVATE_ENDPOINT,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -39,12 +55,16 @@ class Reread:
     registries: tuple[Registry, ...] = ()
     virtual_networks: tuple[VirtualNetwork, ...] = ()
     problems: tuple[str, ...] = ()
+    # Private link read again, per subscription (services.inventory's events).
+    private_link: tuple[PrivateLinkLoaded, ...] = ()
 
 
 def touched_subnet_ids(plan: Plan, registry: Registry | None) -> dict[str, str]:
     """Subnets the plan wrote, and those the registry's rules name: normalised ID -> ID as
     Azure spells it (requests use the latter)."""
     ids = [s.target for s in plan.steps if s.kind in _ENDPOINT_STEPS]
+    # A private endpoint's subnet: its network lists the endpoint, and its room changes.
+    ids += [s.change.subnet_id for s in plan.steps if isinstance(s.change, PrivateEndpointChange)]
     if registry is not None:
         ids += [rule.subnet_id for rule in registry.rules.virtual_network_rules]
     return {normalize_resource_id(subnet_id): subnet_id for subnet_id in ids}
@@ -93,11 +113,54 @@ async def reread_touched(clients: Any, plan: Plan, inventory: Inventory) -> Rere
             return None
 
     vnets = await asyncio.gather(*(read_vnet(v) for v in vnet_ids))
+    fresh = [v for v in vnets if v is not None]
+    private_link = await _reread_private_link(
+        clients, plan, inventory, registries, fresh, readable, problems
+    )
     return Reread(
         registries=tuple(registries),
-        virtual_networks=tuple(v for v in vnets if v is not None),
+        virtual_networks=tuple(fresh),
         problems=tuple(problems),
+        private_link=private_link,
     )
+
+
+async def _reread_private_link(
+    clients: Any,
+    plan: Plan,
+    inventory: Inventory,
+    registries: list[Registry],
+    vnets: list[VirtualNetwork],
+    readable: frozenset[str],
+    problems: list[str],
+) -> tuple[PrivateLinkLoaded, ...]:
+    """After a change to private link, each touched subscription's private link (the
+    registry's, and those of every zone, link and endpoint the plan wrote)."""
+    from acrfence.services.errors import describe_error
+    from acrfence.services.inventory import InventoryService
+
+    if not any(step.kind in _PRIVATE_LINK_STEPS for step in plan.steps):
+        return ()
+    subscriptions = {subscription_of(plan.registry_id).casefold(): plan.registry_id}
+    for step in plan.steps:
+        if step.kind in _PRIVATE_LINK_STEPS and step.target.startswith("/subscriptions/"):
+            subscriptions.setdefault(subscription_of(step.target).casefold(), step.target)
+    service = InventoryService(clients)
+
+    async def one(key: str) -> PrivateLinkLoaded | None:
+        subscription_id = subscription_of(subscriptions[key])
+        # The registries read again win over the inventory's copies of them.
+        mine = {r.key: r for r in inventory.registries if r.subscription_id.casefold() == key}
+        mine.update((r.key, r) for r in registries if r.subscription_id.casefold() == key)
+        try:
+            # Networks None: read the endpoints whatever the subnets listed before.
+            return await service.list_private_link(subscription_id, tuple(mine.values()), None)
+        except Exception as exc:  # the rest of the re-read still stands
+            problems.append(f"private link of {subscription_id}: {describe_error(exc)}")
+            return None
+
+    found = await asyncio.gather(*(one(k) for k in subscriptions if k in readable))
+    return tuple(event for event in found if event is not None)
 
 
 def _replaced(items: Iterable[Any], fresh: Iterable[Any]) -> tuple[Any, ...]:
@@ -108,11 +171,20 @@ def _replaced(items: Iterable[Any], fresh: Iterable[Any]) -> tuple[Any, ...]:
 
 def fold_reread(inventory: Inventory, reread: Reread) -> Inventory:
     """The inventory with the re-read registries and networks in place of the old copies."""
-    if not reread.registries and not reread.virtual_networks:
+    if not reread.registries and not reread.virtual_networks and not reread.private_link:
         return inventory
-    return Inventory(
+    folded = Inventory(
         subscriptions=inventory.subscriptions,
         registries=_replaced(inventory.registries, reread.registries),
         virtual_networks=_replaced(inventory.virtual_networks, reread.virtual_networks),
         failures=inventory.failures,
+        private_endpoints=inventory.private_endpoints,
+        private_dns_zones=inventory.private_dns_zones,
+        replications=inventory.replications,
+        private_link_read=inventory.private_link_read,
     )
+    if reread.private_link:
+        from acrfence.services.inventory import fold_events
+
+        return fold_events(folded, reread.private_link)
+    return folded

@@ -187,6 +187,10 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             subscriptions=self._inventory.subscriptions,
             registries=self._inventory.registries,
             virtual_networks=self._inventory.virtual_networks,
+            private_endpoints=self._inventory.private_endpoints,
+            private_dns_zones=self._inventory.private_dns_zones,
+            replications=self._inventory.replications,
+            private_link_read=self._inventory.private_link_read,
         )
         self._publish()
 

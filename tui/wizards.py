@@ -1,4 +1,4 @@
-"""The dashboard's four wizards, by the name their action passes (``wizard('lockdown')``).
+"""The dashboard's wizards, by the name their action passes (``wizard('lockdown')``).
 
 Imported when a wizard key is first pressed (``AcrFenceApp.action_wizard``), so the dashboard
 starts without loading the plan and probe machinery.
@@ -13,6 +13,7 @@ from textual.screen import Screen
 
 from acrfence.tui.actions import WizardContext
 from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
+from acrfence.tui.screens.migrate_wizard import MigrateWizardScreen
 from acrfence.tui.screens.probe_wizard import probe_wizard
 from acrfence.tui.screens.restore_wizard import OPEN, UNDO, RestoreWizardScreen
 
@@ -25,6 +26,7 @@ WIZARDS: dict[str, WizardFactory] = {
     "restore": lambda context: RestoreWizardScreen(context, mode=UNDO),
     "open": lambda context: RestoreWizardScreen(context, mode=OPEN),
     "probe": probe_wizard,
+    "migrate": MigrateWizardScreen,
 }
 
 

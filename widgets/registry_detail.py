@@ -7,10 +7,17 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from acrfence.services.models import AccessSummary, EndpointStatus, Finding, Registry, Severity
+from acrfence.services.models import (
+    AccessSummary,
+    EndpointStatus,
+    Finding,
+    PrivateEndpointView,
+    Registry,
+    Severity,
+)
 from acrfence.widgets.detail_text import DetailText
 from acrfence.widgets.markers import endpoint_marker, severity_marker, yes_no
-from acrfence.widgets.palette import MUTED, OK, WARNING
+from acrfence.widgets.palette import ERROR, MUTED, OK, WARNING
 
 __all__ = ["RegistryDetail", "RuleStatus"]
 
@@ -33,6 +40,8 @@ class RegistryDetail(Static):
         rule_statuses: Sequence[RuleStatus],
         access: AccessSummary,
         findings: Sequence[Finding],
+        private_endpoints: Sequence[PrivateEndpointView] = (),
+        regions: Sequence[str] = (),
     ) -> None:
         out = DetailText()
         out.title(
@@ -89,15 +98,12 @@ class RegistryDetail(Static):
         for rule in rules.ip_rules:
             out.line(rule.value.ljust(20), rule.action)
 
-        out.heading(f"Private endpoint connections ({len(registry.private_endpoint_connections)})")
-        if not registry.private_endpoint_connections:
-            out.none("private endpoint connections")
-        for connection in registry.private_endpoint_connections:
-            endpoint = (connection.private_endpoint_id or "").rsplit("/", 1)[-1] or "-"
-            out.line(connection.name, f"  endpoint {endpoint}", f"  {connection.status or '?'}")
+        _private_endpoints(out, registry, private_endpoints)
 
         out.heading("Data endpoints")
         out.field("Dedicated data endpoints", yes_no(registry.data_endpoint_enabled, "on", "off"))
+        if len(regions) > 1:
+            out.field("Replicas", ", ".join(regions))
         for host in registry.data_endpoint_host_names:
             out.line(host, indent=4)
 
@@ -109,3 +115,50 @@ class RegistryDetail(Static):
             out.line(Text(finding.detail), indent=6)
         self.plain = out.plain
         self.update(out.renderable())
+
+
+# A name's DNS record in the endpoint's zone: a word beside every colour.
+_RECORD = {
+    "present": ("✓ record", OK),
+    "missing": ("✗ no record", ERROR),
+    "stale": ("✗ record points elsewhere", ERROR),
+    "unknown": ("? no zone found", MUTED),
+}
+
+
+def _private_endpoints(
+    out: DetailText, registry: Registry, views: Sequence[PrivateEndpointView]
+) -> None:
+    """Each private endpoint: its connection state, zone group, and per name the IP and
+    whether the zone holds the record (what a pull from a linked network depends on)."""
+    shown = views or ()
+    count = len(shown) or len(registry.private_endpoint_connections)
+    out.heading(f"Private endpoints ({count})")
+    if not shown and not registry.private_endpoint_connections:
+        out.none("private endpoints")
+    if not shown:
+        for connection in registry.private_endpoint_connections:
+            endpoint = (connection.private_endpoint_id or "").rsplit("/", 1)[-1] or "-"
+            out.line(connection.name, f"  endpoint {endpoint}", f"  {connection.status or '?'}")
+        return
+    for view in shown:
+        status = view.status or "?"
+        approved = status.casefold() == "approved"
+        where = f"  {view.subnet_label}" if view.subnet_label else "  (endpoint not read)"
+        out.line(
+            Text(view.name, style="bold"),
+            where,
+            "  ",
+            Text(f"{'✓' if approved else '✗'} {status}", style=OK if approved else WARNING),
+        )
+        if view.endpoint_id is None:
+            continue
+        if view.has_zone_group is False:
+            out.line(Text("✗ no DNS zone group: Azure keeps no records", style=WARNING), indent=4)
+        elif view.zone_names:
+            out.line(Text("zone ", style="dim"), ", ".join(view.zone_names), indent=4)
+        width = max((len(name.fqdn) for name in view.names), default=0)
+        for name in view.names:
+            word, style = _RECORD.get(name.record, _RECORD["unknown"])
+            ips = ", ".join(name.addresses) or "-"
+            out.line(name.fqdn.ljust(width + 2), ips.ljust(16), Text(word, style=style), indent=4)

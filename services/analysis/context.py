@@ -13,12 +13,15 @@ from ipaddress import IPv4Network
 
 from acrfence.services.analysis.cidr import IpRuleError, non_routable_block, parse_ip_rule
 from acrfence.services.models import (
+    PRIVATE_LINK_LISTING,
     EndpointStatus,
     Inventory,
     IpRule,
+    PrivateEndpoint,
     PrivateEndpointConnection,
     Registry,
     Subnet,
+    VirtualNetwork,
     VirtualNetworkRule,
     endpoint_status_of,
     id_segment,
@@ -59,6 +62,11 @@ class RegistryRules:
     subnet_rules: tuple[ClassifiedSubnetRule, ...]
     ip_rules: tuple[ClassifiedIpRule, ...]
     approved_private_endpoints: tuple[PrivateEndpointConnection, ...]
+    # The private endpoints read that connect to the registry (services.private_link), and
+    # whether every connection's endpoint was read with its DNS zone groups: only then can
+    # acrfence judge the registry's private DNS.
+    private_endpoints: tuple[PrivateEndpoint, ...] = ()
+    zone_groups_known: bool = False
 
     @property
     def rule_count(self) -> int:
@@ -83,12 +91,20 @@ class AnalysisContext:
         self.inventory = inventory
         self.readable_subscriptions = inventory.readable_subscription_ids()
         self.failed_subscriptions = frozenset(
-            f.subscription_id.casefold() for f in inventory.failures
+            f.subscription_id.casefold()
+            for f in inventory.failures
+            if f.what != PRIVATE_LINK_LISTING  # its networks were still read
         )
         self.subnet_by_private_endpoint: dict[str, Subnet] = {}
         for subnet in inventory.subnets:
             for endpoint_id in subnet.private_endpoint_ids:
                 self.subnet_by_private_endpoint[normalize_resource_id(endpoint_id)] = subnet
+        self._vnets: dict[str, VirtualNetwork] | None = None  # built when first asked
+        self.private_endpoints_by_registry: dict[str, list[PrivateEndpoint]] = {}
+        for endpoint in inventory.private_endpoints:
+            for target in endpoint.registry_ids:
+                key = normalize_resource_id(target)
+                self.private_endpoints_by_registry.setdefault(key, []).append(endpoint)
         # Keyed by id() and holding the registry, so the id can't be reused while cached.
         self.classified: dict[int, tuple[Registry, RegistryRules]] = {}
         self.rule_subnet_keys = frozenset(
@@ -109,6 +125,28 @@ class AnalysisContext:
         ):
             return EndpointStatus.UNREADABLE
         return EndpointStatus.SUBNET_NOT_FOUND
+
+    def inventory_vnet(self, vnet_id: str) -> VirtualNetwork | None:
+        if self._vnets is None:
+            self._vnets = {v.key: v for v in self.inventory.virtual_networks}
+        return self._vnets.get(normalize_resource_id(vnet_id))
+
+    def private_endpoints_of(self, registry: Registry) -> tuple[tuple[PrivateEndpoint, ...], bool]:
+        """The endpoints read that connect to ``registry`` (named by its connections or naming
+        it), and whether each of its connections' endpoints was read with its zone groups."""
+        found = {e.key: e for e in self.private_endpoints_by_registry.get(registry.key, ())}
+        known = True
+        for connection in registry.private_endpoint_connections:
+            if not connection.private_endpoint_id:
+                continue
+            endpoint = self.inventory.private_endpoint(connection.private_endpoint_id)
+            if endpoint is None or endpoint.zone_groups is None:
+                known = False
+            else:
+                found.setdefault(endpoint.key, endpoint)
+        if any(endpoint.zone_groups is None for endpoint in found.values()):
+            known = False
+        return tuple(found.values()), known and bool(found)
 
     def private_endpoint_subnet(self, connection: PrivateEndpointConnection) -> Subnet | None:
         if not connection.private_endpoint_id:
@@ -191,8 +229,15 @@ def _classify(registry: Registry, context: AnalysisContext) -> RegistryRules:
         for c in registry.private_endpoint_connections
         if (c.status or "").casefold() == "approved"
     )
+    endpoints, zone_groups_known = (
+        context.private_endpoints_of(registry)
+        if registry.private_endpoint_connections or context.private_endpoints_by_registry
+        else ((), False)
+    )
     return RegistryRules(
         tuple(subnet_rules),
         tuple(_classify_ip_rule(rule) for rule in registry.rules.ip_rules),
         approved,
+        endpoints,
+        zone_groups_known,
     )

@@ -17,6 +17,7 @@ from acrfence.services.analysis.context import (
     subnet_label,
 )
 from acrfence.services.analysis.posture import complete_registry_findings
+from acrfence.services.analysis.private_link import PRIVATE_LINK_CODES, private_link_findings
 from acrfence.services.analysis.profiles import DEFAULT_PROFILE, Profile
 from acrfence.services.analysis.text import does, join_words, plural
 from acrfence.services.models import (
@@ -59,6 +60,7 @@ FINDING_CODES = (
     "public-access-disabled-no-private-endpoint",
     "default-allow-with-rules",
     "tasks-bypass-disabled",
+    *PRIVATE_LINK_CODES,
 )
 
 _INACTIVE_CONNECTION_STATES = {"rejected", "disconnected"}
@@ -106,6 +108,7 @@ def _registry_findings(
         found.extend(_bypass_off(registry))
         found.extend(_tasks_bypass_off(registry))
         found.extend(_same_vnet_private_link(registry, context))
+        found.extend(private_link_findings(registry, rules, context))
     found.extend(_public_access_disabled(registry, rules))
     # Posture findings and the peer tools' verdicts (services.analysis.posture / peers).
     return complete_registry_findings(found, registry, rules, context, profile.applies)

@@ -34,6 +34,18 @@ _FIXES = {
     "Tasks push or pull here",
     "public-access-disabled-no-private-endpoint": "approve (or create) a private endpoint, or "
     "enable public access with a default Deny and rules",
+    "private-dns-record-missing": "give the private endpoint a DNS zone group (az network "
+    "private-endpoint dns-zone-group create), or add the missing A records",
+    "private-dns-zone-not-linked": "link the zone to the network (az network private-dns link "
+    "vnet create)",
+    "private-endpoint-no-zone-group": "az network private-endpoint dns-zone-group create "
+    "--private-dns-zone privatelink.azurecr.io, so Azure keeps every record",
+    "service-endpoint-rules-with-private-endpoint": "once every network resolves to the "
+    "private endpoint, remove the rules (acrfence migrate REGISTRY)",
+    "public-access-disabled-with-vnet-rules": "move the rules' networks to the private "
+    "endpoint (acrfence migrate REGISTRY), or enable public access again",
+    "private-endpoint-subnet-full": "add address space to the endpoint subnet before adding a "
+    "replica",
     "default-allow-with-rules": "az acr update --default-action Deny once the rules cover "
     "every host that pulls (or acrfence lockdown)",
     "registry-open": "acrfence lockdown REGISTRY --subnet SUBNET_ID (or the l key); if open on "

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from acrfence.services.analysis.context import classify, context_for
 from acrfence.services.analysis.findings import find_findings
-from acrfence.services.analysis.peers import PEER_CHECKS, peer_verdicts
+from acrfence.services.analysis.peers import PEER_CHECKS, not_evaluated_note, peer_verdicts
 from acrfence.services.analysis.profiles import PROFILES, Profile
 from acrfence.services.models import Finding, Inventory, PeerOutcome
 
@@ -59,7 +59,7 @@ def peer_table(
                 else:
                     note = check.caveat or "acrfence finds nothing wrong here"
             elif outcome is PeerOutcome.NOT_EVALUATED:
-                note = check.caveat
+                note = not_evaluated_note(check)
             elif outcome is PeerOutcome.NOT_APPLICABLE:
                 note = "no private endpoint to check"
             rows.append(

@@ -43,6 +43,7 @@ __all__ = [
     "PeerCheck",
     "RELATED_CHECKS",
     "attach_peers",
+    "not_evaluated_note",
     "peer_verdicts",
 ]
 
@@ -91,12 +92,15 @@ def _e8eef0a8(registry: Registry, rules: RegistryRules) -> PeerOutcome:
     return _verdict(not rules.approved_private_endpoints)
 
 
-def _e9585a95(registry: Registry, _: RegistryRules) -> PeerOutcome:
-    # DeployIfNotExists on Microsoft.Network/privateEndpoints with groupId "registry": it
-    # looks for the endpoint's privateDnsZoneGroups, which acrfence does not read.
+def _e9585a95(registry: Registry, rules: RegistryRules) -> PeerOutcome:
+    # DeployIfNotExists on Microsoft.Network/privateEndpoints with groupId "registry": its
+    # existenceCondition is a privateDnsZoneGroups child. Non-compliant: an endpoint without
+    # one. Judged only when every connection's endpoint was read with its zone groups.
     if not registry.private_endpoint_connections:
         return PeerOutcome.NOT_APPLICABLE
-    return PeerOutcome.NOT_EVALUATED
+    if not rules.zone_groups_known:
+        return PeerOutcome.NOT_EVALUATED
+    return _verdict(any(e.has_zone_group is False for e in rules.private_endpoints))
 
 
 def _c4857be7(registry: Registry, _: RegistryRules) -> PeerOutcome:
@@ -192,8 +196,9 @@ PEER_CHECKS: tuple[PeerCheck, ...] = (
         "Configure Container registries to use private DNS zones",
         "DeployIfNotExists on each private endpoint of group 'registry': adds a "
         "privateDnsZoneGroups entry when none exists.",
-        "Not evaluated: needs the private endpoints' private DNS zone groups, which acrfence "
-        "does not read yet.",
+        "Checks only that a private DNS zone group exists: not that the zone holds an A record "
+        "for the login server and every data endpoint, nor that it is linked to the networks "
+        "that pull.",
         _e9585a95,
     ),
     PeerCheck(
@@ -293,6 +298,10 @@ RELATED_CHECKS: dict[str, tuple[str, ...]] = {
     "public-access-disabled-no-private-endpoint": (*_PUBLIC, *_PRIVATE_LINK),
     "no-private-link": _PRIVATE_LINK,
     "private-dns-unchecked": ("e9585a95",),
+    "private-endpoint-no-zone-group": ("e9585a95",),
+    "private-dns-record-missing": ("e9585a95",),
+    "private-dns-zone-not-linked": ("e9585a95",),
+    "public-access-disabled-with-vnet-rules": _PUBLIC,
     "no-vnet-rule": ("c4857be7", "prowler-network"),
     "data-endpoint-disabled": ("ckv-azure-237",),
     "bypass-off": ("cloudsploit-trusted",),
@@ -312,7 +321,23 @@ _PASSES_YET = {
     "no-private-link": "passes on a connection that is not Approved: nobody gets in through it",
     "rules-on-non-premium": "passes on a default Deny that this tier ignores: the registry is "
     "open to the internet",
+    "private-dns-record-missing": "passes because a zone group exists, yet the zone lacks a "
+    "record: those names don't resolve to the private endpoint",
+    "private-dns-zone-not-linked": "passes because a zone group exists, yet the zone isn't "
+    "linked to a network that pulls: it resolves the public address",
+    "public-access-disabled-with-vnet-rules": "passes, yet with public access Disabled the "
+    "service endpoint rules admit nobody: their clients are cut off",
 }
+
+# Said for a check acrfence couldn't evaluate on a registry (in place of its caveat).
+NOT_EVALUATED_NOTES = {
+    "e9585a95": "not evaluated: the private endpoints' private DNS zone groups couldn't be "
+    "read (an endpoint in a subscription this identity can't read, or its listing failed)",
+}
+
+
+def not_evaluated_note(check: PeerCheck) -> str:
+    return NOT_EVALUATED_NOTES.get(check.key, check.caveat)
 
 
 def peer_check(key: str) -> PeerCheck:
@@ -328,7 +353,7 @@ def _note(
     check: PeerCheck, outcome: PeerOutcome, code: str, public_enabled: bool, private_way_in: bool
 ) -> str:
     if outcome is PeerOutcome.NOT_EVALUATED:
-        return check.caveat
+        return not_evaluated_note(check)
     if outcome is PeerOutcome.NOT_APPLICABLE and check.key == "psrule-firewall":
         return "skips this tier, which has no firewall: the registry is open to everyone"
     if outcome is PASS and code == "registry-locked-out" and private_way_in:

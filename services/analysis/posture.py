@@ -63,7 +63,8 @@ def posture_findings(
         found += _public_access_enabled(registry, rules)
     if applies("no-private-link"):
         found += _no_private_link(registry)
-    if applies("private-dns-unchecked"):
+    if applies("private-dns-unchecked") and not rules.zone_groups_known:
+        # Once the endpoints' zone groups are read, the private link findings judge them.
         found += _private_dns_unchecked(registry)
     if applies("no-vnet-rule"):
         found += _no_vnet_rule(registry, rules, already)
@@ -188,8 +189,8 @@ def _private_dns_unchecked(registry: Registry) -> list[Finding]:
             f"{registry.name}: private DNS of its private endpoints not checked",
             "Azure Policy e9585a95 gives each private endpoint a private DNS zone group for "
             "privatelink.azurecr.io, without which clients resolve the public address. acrfence "
-            f"doesn't read DNS zone groups yet: check {names} with az network private-endpoint "
-            "dns-zone-group list.",
+            f"couldn't read the zone groups of {names} (not visible to this identity, or the "
+            "listing failed): check them with az network private-endpoint dns-zone-group list.",
         )
     ]
 

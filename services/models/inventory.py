@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from acrfence.services.models.private_link import (
+    PrivateDnsZone,
+    PrivateEndpoint,
+    Replication,
+    data_endpoint_host,
+)
 from acrfence.services.models.resource_id import normalize_resource_id, subscription_of
 
 __all__ = [
@@ -32,6 +38,7 @@ __all__ = [
     "Subnet",
     "VirtualNetwork",
     "SubscriptionFailure",
+    "PRIVATE_LINK_LISTING",
     "Inventory",
     "EndpointStatus",
     "endpoint_status_of",
@@ -268,6 +275,11 @@ class SubscriptionFailure:
     message: str
 
 
+# SubscriptionFailure.what of a subscription whose private endpoints, private DNS zones or
+# replications couldn't be read (its registries and networks may still be).
+PRIVATE_LINK_LISTING = "private link"
+
+
 class EndpointStatus(StrEnum):
     """The state of a registry rule's subnet, as far as this identity can see."""
 
@@ -294,12 +306,33 @@ class Inventory:
     registries: tuple[Registry, ...] = ()
     virtual_networks: tuple[VirtualNetwork, ...] = ()
     failures: tuple[SubscriptionFailure, ...] = ()
+    # Private link, per subscription read (services.private_link): endpoints to registries,
+    # ACR's private DNS zones with records and links, and replications (a Premium registry's
+    # home region included). ``private_link_read``: the subscriptions (casefolded) whose private
+    # link listings arrived, so "none" can be told from "not read".
+    private_endpoints: tuple[PrivateEndpoint, ...] = ()
+    private_dns_zones: tuple[PrivateDnsZone, ...] = ()
+    replications: tuple[Replication, ...] = ()
+    private_link_read: tuple[str, ...] = ()
     _subnet_index: dict[str, Subnet] = field(default_factory=dict, compare=False, repr=False)
+    _endpoint_index: dict[str, PrivateEndpoint] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _zone_index: dict[str, PrivateDnsZone] = field(default_factory=dict, compare=False, repr=False)
+    _replication_index: dict[str, list[Replication]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         for vnet in self.virtual_networks:
             for subnet in vnet.subnets:
                 self._subnet_index[subnet.key] = subnet
+        for endpoint in self.private_endpoints:
+            self._endpoint_index[endpoint.key] = endpoint
+        for zone in self.private_dns_zones:
+            self._zone_index[zone.key] = zone
+        for replication in self.replications:
+            self._replication_index.setdefault(replication.registry_key, []).append(replication)
 
     @property
     def subnets(self) -> tuple[Subnet, ...]:
@@ -321,7 +354,63 @@ class Inventory:
         if subnet is not None:
             return endpoint_status_of(subnet)
         subscription = subscription_of(subnet_id).casefold()
-        failed = {f.subscription_id.casefold() for f in self.failures}
+        failed = {
+            f.subscription_id.casefold()
+            for f in self.failures
+            if f.what != PRIVATE_LINK_LISTING  # networks still read
+        }
         if subscription not in self.readable_subscription_ids() or subscription in failed:
             return EndpointStatus.UNREADABLE
         return EndpointStatus.SUBNET_NOT_FOUND
+
+    # ---- private link ------------------------------------------------------------------------
+
+    def private_endpoint(self, endpoint_id: str) -> PrivateEndpoint | None:
+        return self._endpoint_index.get(normalize_resource_id(endpoint_id))
+
+    def private_dns_zone(self, zone_id: str) -> PrivateDnsZone | None:
+        return self._zone_index.get(normalize_resource_id(zone_id))
+
+    def private_endpoints_of(self, registry: Registry) -> tuple[PrivateEndpoint, ...]:
+        """The endpoints read that connect to ``registry``: named by its connections, or
+        naming it in theirs."""
+        named = {
+            normalize_resource_id(c.private_endpoint_id)
+            for c in registry.private_endpoint_connections
+            if c.private_endpoint_id
+        }
+        return tuple(
+            endpoint
+            for endpoint in self.private_endpoints
+            if endpoint.key in named or endpoint.connection_to(registry.id) is not None
+        )
+
+    def private_link_known(self, subscription_id: str) -> bool:
+        """Whether this subscription's private link listings were read."""
+        return subscription_id.casefold() in self.private_link_read
+
+    def replications_of(self, registry: Registry) -> tuple[Replication, ...]:
+        """The registry's regions, home first: its replications as read, else (not
+        replicated, or not read) its home region alone. Data endpoint hosts follow the login
+        server's cloud."""
+        listed = self._replication_index.get(registry.key, [])
+        regions = [registry.location.lower().replace(" ", "")]
+        regions += [r.region for r in listed if r.region not in regions]
+        by_region = {r.region: r for r in listed}
+        return tuple(
+            Replication(
+                registry_id=registry.id,
+                region=region,
+                data_endpoint_host=data_endpoint_host(registry.login_server, registry.name, region),
+                id=by_region[region].id if region in by_region else None,
+                provisioning_state=(
+                    by_region[region].provisioning_state if region in by_region else None
+                ),
+            )
+            for region in regions
+            if region
+        )
+
+    def registry_zones(self) -> tuple[PrivateDnsZone, ...]:
+        """ACR's private link zones read (``privatelink.azurecr.io`` and its sovereign kin)."""
+        return tuple(zone for zone in self.private_dns_zones if zone.is_registry_zone)

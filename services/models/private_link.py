@@ -44,6 +44,8 @@ __all__ = [
     "cname_record_set_from_arm",
     "virtual_network_link_from_arm",
     "replication_from_arm",
+    "PrivateNameView",
+    "PrivateEndpointView",
 ]
 
 # The private link sub-resource (groupId) of a container registry.
@@ -440,3 +442,30 @@ def replication_from_arm(raw: Mapping[str, Any], login_server: str | None = None
         provisioning_state=props.get("provisioningState"),
         region_endpoint_enabled=props.get("regionEndpointEnabled", True) is not False,
     )
+
+
+# ---- what the detail pane shows (built by services.analysis.private_link) ------------------
+
+
+@dataclass(frozen=True)
+class PrivateNameView:
+    """One name a registry's private endpoint answers for, its IPs, and its DNS record."""
+
+    fqdn: str
+    addresses: tuple[str, ...]
+    # "present", "missing", "stale" (points at none of the registry's endpoints), or
+    # "unknown" (no zone read for it)
+    record: str
+
+
+@dataclass(frozen=True)
+class PrivateEndpointView:
+    """A registry's private endpoint as the detail pane shows it."""
+
+    name: str
+    endpoint_id: str | None  # None: the connection's endpoint wasn't read
+    subnet_label: str
+    status: str | None  # the connection's state
+    has_zone_group: bool | None  # None: not read
+    zone_names: tuple[str, ...]  # the zones its names resolve through
+    names: tuple[PrivateNameView, ...] = ()

@@ -78,6 +78,8 @@ def inventory_to_json(inventory: Any, via: str = "arm") -> dict[str, Any]:
             }
             for v in inventory.virtual_networks
         ],
+        "private_endpoints": [_endpoint_json(e) for e in inventory.private_endpoints],
+        "private_dns_zones": [_zone_json(z) for z in inventory.private_dns_zones],
         "failures": [
             {
                 "subscription_id": f.subscription_id,
@@ -117,6 +119,56 @@ def _registry_json(inventory: Any, registry: Any) -> dict[str, Any]:
         ],
         "private_endpoint_connections": [
             {"id": c.id, "status": c.status} for c in registry.private_endpoint_connections
+        ],
+        "private_endpoints": [e.id for e in inventory.private_endpoints_of(registry)],
+        "data_endpoint_enabled": registry.data_endpoint_enabled,
+        "data_endpoint_host_names": list(registry.data_endpoint_host_names),
+        # Null when the subscription's private link wasn't read (the home region alone then).
+        "replications": (
+            [
+                {"region": r.region, "data_endpoint_host": r.data_endpoint_host}
+                for r in inventory.replications_of(registry)
+            ]
+            if inventory.private_link_known(registry.subscription_id)
+            else None
+        ),
+    }
+
+
+def _endpoint_json(endpoint: Any) -> dict[str, Any]:
+    groups = endpoint.zone_groups
+    return {
+        "id": endpoint.id,
+        "name": endpoint.name,
+        "location": endpoint.location,
+        "subnet_id": endpoint.subnet_id,
+        "provisioning_state": endpoint.provisioning_state,
+        "addresses": {c.fqdn: list(c.ip_addresses) for c in endpoint.dns_configs},
+        "connections": [
+            {"target_id": c.target_id, "status": c.status, "manual": c.manual}
+            for c in endpoint.connections
+        ],
+        # Null: not read; [] : none (Azure keeps no DNS records for the endpoint).
+        "zone_groups": None
+        if groups is None
+        else [{"name": g.name, "zone_ids": list(g.zone_ids)} for g in groups],
+    }
+
+
+def _zone_json(zone: Any) -> dict[str, Any]:
+    return {
+        "id": zone.id,
+        "name": zone.name,
+        "a_records": {r.name: list(r.addresses) for r in zone.a_records},
+        "cname_records": {r.name: r.target for r in zone.cname_records},
+        "virtual_network_links": [
+            {
+                "name": link.name,
+                "virtual_network_id": link.virtual_network_id,
+                "provisioning_state": link.provisioning_state,
+                "registration_enabled": link.registration_enabled,
+            }
+            for link in zone.links
         ],
     }
 
@@ -161,6 +213,11 @@ def render_text(inventory: Any) -> str:
             lines.append(f"      vnet rule {_subnet_label(rule.subnet_id)}: endpoint {status}")
         for ip_rule in rules.ip_rules:
             lines.append(f"      ip rule {ip_rule.value}")
+        for endpoint in inventory.private_endpoints_of(r):
+            addresses = ", ".join(
+                f"{c.fqdn} {'/'.join(c.ip_addresses)}" for c in endpoint.dns_configs
+            )
+            lines.append(f"      private endpoint {endpoint.name}: {addresses or 'no addresses'}")
     lines.append("")
     lines.append(f"Virtual networks ({len(inventory.virtual_networks)})")
     for v in inventory.virtual_networks:
@@ -170,6 +227,16 @@ def render_text(inventory: Any) -> str:
                 ", ".join(_endpoint_text(e) for e in s.service_endpoints) or "no service endpoints"
             )
             lines.append(f"    {s.name}  {', '.join(s.address_prefixes)}  {endpoints}")
+    zones = inventory.private_dns_zones
+    if zones:
+        lines.append("")
+        lines.append(f"Private DNS zones ({len(zones)})")
+        for zone in zones:
+            linked = ", ".join(link.virtual_network_id.rsplit("/", 1)[-1] for link in zone.links)
+            lines.append(
+                f"  {zone.name}  ({zone.resource_group})  {len(zone.a_records)} A records, "
+                f"linked to {linked or 'no network'}"
+            )
     if inventory.failures:
         lines.append("")
         lines.append(f"Could not read ({len(inventory.failures)})")

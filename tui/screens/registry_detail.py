@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from acrfence.services.analysis import effective_access
 from acrfence.services.analysis.context import subnet_label
+from acrfence.services.analysis.private_link import private_endpoint_views
 from acrfence.services.models import Inventory, Registry, Subnet
 from acrfence.tui.screens import acrfence_app
 from acrfence.tui.screens.data_screen import DetailScreen
@@ -45,6 +46,8 @@ class RegistryDetailScreen(DetailScreen[Registry]):
             statuses,
             effective_access(registry, inventory),
             data.findings_by_registry.get(registry.key, ()),
+            private_endpoint_views(registry, inventory),
+            [r.region for r in inventory.replications_of(registry)],
         )
 
     def selection(self) -> tuple[Registry | None, Subnet | None]:
