@@ -54,8 +54,10 @@ def check_subnet_ids(values: Iterable[str]) -> tuple[str, ...]:
 _SUBNET_NAME = re.compile(r"^[^/\s]+/[^/\s]+$")
 
 
-def split_subnet_args(values: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(resource IDs, VNET/SUBNET names) from --subnet values; PlanInputError for neither."""
+def split_subnet_args(
+    values: Iterable[str], option: str = "--subnet"
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(resource IDs, VNET/SUBNET names) from ``option``'s values; PlanInputError for neither."""
     ids: list[str] = []
     names: list[str] = []
     for value in values:
@@ -65,14 +67,14 @@ def split_subnet_args(values: Iterable[str]) -> tuple[tuple[str, ...], tuple[str
         elif text.startswith("/"):
             ids.append(text)
         else:
-            raise PlanInputError(f"--subnet {value!r}: give a subnet resource ID or VNET/SUBNET")
+            raise PlanInputError(f"{option} {value!r}: give a subnet resource ID or VNET/SUBNET")
     return check_subnet_ids(ids), tuple(names)
 
 
-def resolve_subnet_name(name: str, inventory: Inventory | None) -> str:
+def resolve_subnet_name(name: str, inventory: Inventory | None, option: str = "--subnet") -> str:
     """The ID of the one visible subnet ``name`` (VNET/SUBNET) names; one line otherwise."""
     if inventory is None:
-        raise PlanInputError(f"--subnet {name}: the subnets couldn't be listed; give its ID")
+        raise PlanInputError(f"{option} {name}: the subnets couldn't be listed; give its ID")
     vnet, _, subnet = name.partition("/")
     matches = [
         s
@@ -84,11 +86,11 @@ def resolve_subnet_name(name: str, inventory: Inventory | None) -> str:
         return matches[0].id
     if matches:
         ids = ", ".join(s.id for s in matches)
-        raise PlanInputError(f"--subnet {name} names {len(matches)} subnets; give one ID: {ids}")
+        raise PlanInputError(f"{option} {name} names {len(matches)} subnets; give one ID: {ids}")
     from acrfence.services.lookup import did_you_mean
 
     hint = did_you_mean(name, (s.label for s in inventory.subnets))
-    raise PlanInputError(f"--subnet {name}: no such subnet in the visible subscriptions{hint}")
+    raise PlanInputError(f"{option} {name}: no such subnet in the visible subscriptions{hint}")
 
 
 def check_ip_ranges(values: Iterable[str]) -> tuple[str, ...]:

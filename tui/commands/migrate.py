@@ -89,7 +89,7 @@ async def _run(args: argparse.Namespace) -> int:
 
     command = "migrate"
     try:
-        given_ids, subnet_names = split_subnet_args([args.pe_subnet])
+        given_ids, subnet_names = split_subnet_args([args.pe_subnet], "--pe-subnet")
         link_vnets = check_vnet_ids(args.link_vnet)
         zone_group = check_resource_group(args.zone_resource_group)
         bypass = check_bypass(args.bypass)
@@ -109,7 +109,7 @@ async def _run(args: argparse.Namespace) -> int:
         try:
             registry = await session.resolve_registry(args.registry)
             inventory = await session.inventory() if subnet_names else None
-            named = [resolve_subnet_name(n, inventory) for n in subnet_names]
+            named = [resolve_subnet_name(n, inventory, "--pe-subnet") for n in subnet_names]
         except PlanInputError as exc:
             return console.fail(command, str(exc))
         request = MigrateRequest(
