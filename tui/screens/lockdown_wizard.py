@@ -21,7 +21,7 @@ from acrfence.services.plans.checks import any_rule_admits
 from acrfence.tui.actions import WizardContext
 from acrfence.tui.screens.plan_wizard import PlanWizardScreen, ProbeTarget
 from acrfence.tui.screens.probe_setup import setup_from_services
-from acrfence.tui.screens.wizard_widgets import MarkedSelectionList
+from acrfence.tui.screens.wizard_widgets import MarkedSelectionList, premium_registry_select
 
 if TYPE_CHECKING:
     from acrfence.services.plans.session import PlanSession
@@ -72,18 +72,9 @@ class LockdownWizardScreen(PlanWizardScreen):
             classes="hint",
         )
         yield Static("", id="unfinished", classes="error", markup=False)
-        chosen = self.registry.id if self.registry and self.registry.is_premium else Select.NULL
-        premium = sorted((r for r in self.context.inventory.registries if r.is_premium),
-                         key=lambda r: r.name.casefold())  # fmt: skip
         with Horizontal(classes="field"):
             yield Label("Registry")
-            yield Select(
-                [(r.name, r.id) for r in premium],
-                id="registry",
-                value=chosen,
-                prompt="choose a Premium registry",
-                compact=True,
-            )
+            yield premium_registry_select(self.context.inventory.registries, self.registry)
         with Horizontal(classes="field"):
             yield Label("Subnets")
             yield Input(id="subnet-filter", placeholder="type to filter subnets", compact=True)

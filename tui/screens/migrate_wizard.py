@@ -28,7 +28,11 @@ from acrfence.services.models import (
 )
 from acrfence.tui.actions import WizardContext
 from acrfence.tui.screens.plan_wizard import PlanWizardScreen
-from acrfence.tui.screens.wizard_widgets import MarkedCheckbox, MarkedSelectionList
+from acrfence.tui.screens.wizard_widgets import (
+    MarkedCheckbox,
+    MarkedSelectionList,
+    premium_registry_select,
+)
 
 if TYPE_CHECKING:
     from acrfence.services.plans.session import PlanSession
@@ -88,18 +92,9 @@ class MigrateWizardScreen(PlanWizardScreen):
             "that pulls resolves to it.",
             classes="hint",
         )
-        premium = sorted((r for r in self.context.inventory.registries if r.is_premium),
-                         key=lambda r: r.name.casefold())  # fmt: skip
-        chosen = self.registry.id if self.registry and self.registry.is_premium else Select.NULL
         with Horizontal(classes="field"):
             yield Label("Registry")
-            yield Select(
-                [(r.name, r.id) for r in premium],
-                id="registry",
-                value=chosen,
-                prompt="choose a Premium registry",
-                compact=True,
-            )
+            yield premium_registry_select(self.context.inventory.registries, self.registry)
         with Horizontal(classes="field"):
             yield Label("Endpoint in")
             yield Input(id="subnet-filter", placeholder="type to filter subnets", compact=True)

@@ -7,15 +7,18 @@ state, and the highlighted row of a list, with characters.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.content import Content
 from textual.geometry import Size
 from textual.strip import Strip
-from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
+from textual.widgets import Checkbox, OptionList, RadioButton, Select, SelectionList
 from textual.widgets.option_list import OptionDoesNotExist
 
+from acrfence.services.models import Registry
 from acrfence.tui.actions import wizard_shadowed_keys
 
 __all__ = [
@@ -87,3 +90,15 @@ def shadow_dashboard_keys(*keep: str) -> list[Binding]:
     return [
         Binding(key, "ignore_key", show=False) for key in wizard_shadowed_keys() if key not in keep
     ]
+
+
+def premium_registry_select(registries: Iterable[Registry], chosen: Registry | None) -> Select[str]:
+    """The wizards' registry field: Premium registries by name, the chosen one picked if Premium."""
+    premium = sorted((r for r in registries if r.is_premium), key=lambda r: r.name.casefold())
+    return Select(
+        [(r.name, r.id) for r in premium],
+        id="registry",
+        value=chosen.id if chosen and chosen.is_premium else Select.NULL,
+        prompt="choose a Premium registry",
+        compact=True,
+    )
