@@ -51,4 +51,5 @@ def test_the_wheel_holds_only_the_acrfence_package(tmp_path: Path) -> None:
     assert tops == {"acrfence", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1]
                     + ".dist-info"}  # fmt: skip
     assert "acrfence/tui/acrfence.tcss" in names
+    assert "acrfence/widgets/keyed_table.tcss" in names  # the table's look, read at import
     assert "acrfence/services/models/__init__.py" in names

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.cells import set_cell_size
@@ -60,49 +61,10 @@ class KeyedTable(ScrollView, can_focus=True):
         "datatable--even-row",
         "datatable--odd-row",
     }
-    DEFAULT_CSS = """
-    KeyedTable {
-        background: $surface;
-        color: $foreground;
-        height: auto;
-        max-height: 100%;
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .datatable--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-            & > .datatable--header {
-                background-tint: $foreground 5%;
-            }
-        }
-        &:dark > .datatable--even-row {
-            background: $surface-darken-1 40%;
-        }
-        & > .datatable--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        &:ansi > .datatable--header {
-            background: ansi_bright_blue;
-            color: ansi_default;
-        }
-        & > .datatable--even-row {
-            background: $surface-lighten-1 50%;
-        }
-        & > .datatable--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        & > .datatable--header-cursor {
-            background: $accent-darken-1;
-            color: $foreground;
-        }
-    }
-    """
+    # The widget's default look lives in keyed_table.tcss beside it (CSS goes in .tcss files);
+    # read as DEFAULT_CSS, not an app's CSS_PATH, so it keeps default-rule precedence (the
+    # app's stylesheet still wins) and the widget looks the same in any app.
+    DEFAULT_CSS = (Path(__file__).with_name("keyed_table.tcss")).read_text(encoding="utf-8")
     BINDINGS = [
         Binding("up,k", "cursor_up", "Up", show=False),
         Binding("down,j", "cursor_down", "Down", show=False),
