@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 
 from demo_tenant import DEMO_REGISTRIES_WITH_FINDINGS
+from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input, OptionList
 
@@ -24,6 +25,7 @@ from acrfence.tui.screens.help import HelpScreen
 from acrfence.tui.screens.registry_detail import RegistryDetailScreen
 from acrfence.tui.screens.subnet_detail import SubnetDetailScreen
 from acrfence.tui.wizards import WIZARDS
+from acrfence.widgets.filter_input import FilterInput
 from acrfence.widgets.findings_table import FindingsTable
 from acrfence.widgets.registry_table import RegistryTable
 from acrfence.widgets.subnet_table import SubnetTable
@@ -131,6 +133,47 @@ async def test_slash_filters_the_focused_table_and_escape_clears_it(emulator):
         assert labels == {"hub-vnet/hub-agents", "hub-vnet/hub-spare"}
         await pilot.press("2", "slash", "escape")
         assert len(registry_names(app)) == everything and table.filter_text == ""
+
+
+def keys_at_once(app: AcrFenceApp, text: str) -> None:
+    """Post ``text`` as key presses with no pause between them, as a paste into a terminal
+    without bracketed paste or tmux's ``send-keys '/' 'contoso'`` arrive: all queued before
+    the app has handled the first (``pilot.press`` waits for the app after every key)."""
+    for char in text:
+        app.post_message(events.Key("slash" if char == "/" else char, char))
+
+
+async def test_keys_typed_at_once_after_slash_all_reach_the_filter(emulator):
+    app = demo_app(emulator)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await inventory_loaded(pilot)
+        await pilot.press("2")
+        table = app.screen.query_one(RegistryTable)
+        # "contoso" holds c (copy), o (open wizard) and s (sort): none may reach the table.
+        keys_at_once(app, "/contoso")
+        await until(pilot, lambda: table.filter_text == "contoso", "the filter to hold contoso")
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.focused is app.screen.query_one(FilterInput)
+        assert app.focused.value == "contoso"
+        names = registry_names(app)
+        assert names and all("contoso" in name for name in names)
+        # A paste (bracketed) right after the slash lands in the filter too.
+        await pilot.press("escape", "escape")
+        keys_at_once(app, "/")
+        app.post_message(events.Paste("locked"))
+        await until(pilot, lambda: table.filter_text == "locked", "the pasted filter")
+        assert registry_names(app) == ["contosolocked"]
+        # On the findings view as well.
+        await pilot.press("escape", "escape", "f")
+        findings = app.screen.query_one(FindingsTable)
+        keys_at_once(app, "/not-found")
+        await until(pilot, lambda: findings.filter_text == "not-found", "the findings filter")
+        assert len(findings.row_keys) == 1
+        # In the filter, `/` is a character: a subnet is typed as vnet/subnet.
+        await pilot.press("escape")
+        keys_at_once(app, "/app-vnet/batch-jobs")
+        await until(pilot, lambda: findings.filter_text == "app-vnet/batch-jobs", "vnet/subnet")
+        assert len(findings.row_keys) == 1
 
 
 async def test_refresh_reads_azure_again_and_keeps_the_cursor(emulator):

@@ -42,6 +42,9 @@ class AppAction:
     changes_azure: bool = False  # hidden and refused in read-only mode
     show: bool = True  # shown in the footer
     key_display: str | None = None
+    # Handled by the app as the key arrives, before it queues the next keys for the focused
+    # widget: the `/` filter, so keys typed or pasted right after it reach the filter input.
+    priority: bool = False
 
     @property
     def binding_id(self) -> str:
@@ -55,6 +58,7 @@ class AppAction:
             show=self.show,
             key_display=self.key_display,
             id=self.binding_id,
+            priority=self.priority,
         )
 
 
@@ -107,6 +111,7 @@ ACTIONS: tuple[AppAction, ...] = (
         "Filter the focused table by text.",
         "dashboard",
         key_display="/",
+        priority=True,
     ),
     AppAction(
         "clear_filter",
@@ -126,7 +131,13 @@ ACTIONS: tuple[AppAction, ...] = (
         "pane('networks')", "3", "Networks", "Go to networks and subnets.", "dashboard", show=False
     ),
     AppAction(
-        "filter", "slash", "Filter", "Filter the findings by text.", "findings", key_display="/"
+        "filter",
+        "slash",
+        "Filter",
+        "Filter the findings by text.",
+        "findings",
+        key_display="/",
+        priority=True,
     ),
     AppAction("close", "escape", "Back", "Close this view.", "findings"),
     AppAction("close", "escape", "Back", "Close this view.", "detail"),

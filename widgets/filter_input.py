@@ -36,7 +36,10 @@ class FilterInput(Input):
         self.placeholder = f"filter {name or 'rows'}: type to narrow, Enter keeps, Escape clears"
         self.value = table.filter_text
         self.add_class("-open")
-        self.focus()
+        # Focused now, not after the queued keys (Widget.focus waits its turn): keys typed or
+        # pasted right after `/` are already queued, and the app hands each to whatever is
+        # focused when it gets to it; they must reach this input, not the table (c, o, s...).
+        self.screen.set_focus(self)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

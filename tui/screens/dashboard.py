@@ -8,7 +8,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, Tab, Tabs
+from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
 
 from acrfence.services.models import Registry, Subnet
 from acrfence.tui.actions import bindings_for
@@ -200,6 +200,10 @@ class DashboardScreen(Screen[None]):
             focused.set_filter("")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":
+            # `/` is a priority key (it must beat the keys queued after it): in an input it
+            # is a character, so that `vnet/subnet` can be typed into the filter.
+            return not isinstance(self.focused, Input)
         if action == "clear_filter":
             # Only when there is a kept filter: Escape stays free otherwise.
             focused = self.focused

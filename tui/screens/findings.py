@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from acrfence.services.models import Finding, Registry, Subnet
 from acrfence.tui.actions import bindings_for
@@ -84,6 +84,11 @@ class FindingsScreen(DataScreen):
 
     def action_filter(self) -> None:
         self.query_one(FilterInput).open_for(self.query_one(FindingsTable))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `/` is a priority key (it must beat the keys queued after it): in the filter input
+        # it is a character.
+        return not (action == "filter" and isinstance(self.focused, Input))
 
     def selection(self) -> tuple[Registry | None, Subnet | None]:
         finding = self._by_key.get(self.query_one(FindingsTable).selected_key or "")
