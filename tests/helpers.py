@@ -25,6 +25,8 @@ from azure.core.credentials import AccessToken
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
 from azure.mgmt.network.aio import NetworkManagementClient
+from textual import events
+from textual.app import App
 from textual.notifications import Notify
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -448,6 +450,15 @@ async def until(
             raise AssertionError(f"timed out waiting for {what or 'the condition'}")
         await pilot.pause(POLL_SECONDS)
     await pilot.pause()  # and let the screens redraw from it
+
+
+def keys_at_once(app: App[Any], text: str) -> None:
+    """Post ``text`` as key presses with no pause between them, as a paste into a terminal
+    without bracketed paste or tmux's ``send-keys '/' 'contoso'`` arrive: all queued before
+    the app has handled the first (``pilot.press`` waits for the app after every key)."""
+    names = {"/": "slash", ":": "colon", "-": "minus", ".": "full_stop", "\r": "enter"}
+    for char in text:
+        app.post_message(events.Key(names.get(char, char), char))
 
 
 async def inventory_loaded(pilot: Pilot[Any]) -> None:

@@ -34,6 +34,7 @@ from helpers import (
     demo_app,
     detail_text,
     inventory_loaded,
+    keys_at_once,
     notes,
     open_registry,
     registry_names,
@@ -133,14 +134,6 @@ async def test_slash_filters_the_focused_table_and_escape_clears_it(emulator):
         assert labels == {"hub-vnet/hub-agents", "hub-vnet/hub-spare"}
         await pilot.press("2", "slash", "escape")
         assert len(registry_names(app)) == everything and table.filter_text == ""
-
-
-def keys_at_once(app: AcrFenceApp, text: str) -> None:
-    """Post ``text`` as key presses with no pause between them, as a paste into a terminal
-    without bracketed paste or tmux's ``send-keys '/' 'contoso'`` arrive: all queued before
-    the app has handled the first (``pilot.press`` waits for the app after every key)."""
-    for char in text:
-        app.post_message(events.Key("slash" if char == "/" else char, char))
 
 
 async def test_keys_typed_at_once_after_slash_all_reach_the_filter(emulator):

@@ -17,7 +17,15 @@ from acrfence.widgets.filter_input import FilterInput
 from acrfence.widgets.registry_table import RegistryTable
 from acrfence.widgets.subnet_table import SubnetTable
 from acrfence.widgets.subscription_table import SubscriptionTable
-from helpers import demo_app, inventory_loaded, notes, open_registry, registry_names
+from helpers import (
+    demo_app,
+    inventory_loaded,
+    keys_at_once,
+    notes,
+    open_registry,
+    registry_names,
+    until,
+)
 
 
 async def test_the_filter_line_shows_what_is_typed(emulator):
@@ -232,3 +240,16 @@ def test_a_terminal_without_colours_counts_as_no_color():
     assert colourless(False, Console(color_system=None, force_terminal=True))
     assert not colourless(False, Console(color_system="truecolor", force_terminal=True))
     assert colourless(True, Console(color_system="truecolor", force_terminal=True))
+
+
+async def test_a_view_name_typed_at_once_after_colon_reaches_the_prompt(emulator):
+    app = demo_app(emulator)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await inventory_loaded(pilot)
+        keys_at_once(app, ":findings\r")
+        await until(pilot, lambda: isinstance(app.screen, FindingsScreen), "the findings view")
+        # In the filter, `:` is a character, not the prompt.
+        keys_at_once(app, "/a:b")
+        line = app.screen.query_one(FilterInput)
+        await until(pilot, lambda: line.value == "a:b", "a:b in the filter")
+        assert isinstance(app.screen, FindingsScreen)

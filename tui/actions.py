@@ -42,8 +42,8 @@ class AppAction:
     changes_azure: bool = False  # hidden and refused in read-only mode
     show: bool = True  # shown in the footer
     key_display: str | None = None
-    # Handled by the app as the key arrives, before it queues the next keys for the focused
-    # widget: the `/` filter, so keys typed or pasted right after it reach the filter input.
+    # Handled by the app as the key arrives, before it hands the next keys to the focused
+    # widget: `/` and `:`, so keys typed or pasted right after them reach their input.
     priority: bool = False
 
     @property
@@ -88,6 +88,7 @@ ACTIONS: tuple[AppAction, ...] = (
         "Jump to a view by name: registries, networks, subscriptions, findings, help.",
         show=False,
         key_display=":",
+        priority=True,  # `:findings` typed at once: the prompt gets every letter
     ),
     AppAction(
         "show_runs",

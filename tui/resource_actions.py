@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import App
+from textual.widgets import Input
 
 from acrfence.tui.screens.jump import JumpScreen, find_view
 
@@ -37,6 +38,8 @@ class ResourceActions(App[None]):
 
     def resource_action_allowed(self, action: str) -> bool | None:
         """For check_action: on only where the screen on top offers a resource."""
+        if action == "jump" and isinstance(self.focused, Input):
+            return False  # `:` is a priority key; in the filter it is a character
         return callable(getattr(self.screen, "resource_under_cursor", None))
 
     def action_copy_id(self) -> None:
@@ -56,8 +59,10 @@ class ResourceActions(App[None]):
             return
         self.push_screen(RawJsonScreen(resource_title(resource), resource.id, resource.raw))
 
-    def action_jump(self) -> None:
-        self.push_screen(JumpScreen(), self._jump_to)
+    async def action_jump(self) -> None:
+        # Awaited, so the prompt is mounted and focused (JumpScreen.on_mount) before the app
+        # hands out the keys typed right after `:`; otherwise they went nowhere.
+        await self.push_screen(JumpScreen(), self._jump_to)
 
     def _jump_to(self, typed: str | None) -> None:
         if not typed:

@@ -54,6 +54,11 @@ class JumpScreen(ModalScreen[str | None]):
                 id="jump",
             )
 
+    def on_mount(self) -> None:
+        # Focused now, not when the screen is first shown: keys typed right after `:` are
+        # handed to whatever is focused as soon as the app's `:` action returns.
+        self.set_focus(self.query_one("#jump", Input))
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(event.value)
