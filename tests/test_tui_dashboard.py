@@ -270,6 +270,14 @@ async def test_registry_detail_puts_each_rule_beside_its_endpoint_status(emulato
         await pilot.press("escape")
         text = await open_registry(pilot, "contosoiprules")
         assert "10.20.0.0/16" in text
+        await pilot.press("escape")
+        # The Tasks bypass matters only behind a firewall: an open registry refuses no task.
+        text = await open_registry(pilot, "mycontainerregistry")
+        assert "ACR Tasks bypass: ✗ off (no effect while the registry is open)" in text
+        assert "tasks get 403" not in text
+        await pilot.press("escape")
+        text = await open_registry(pilot, "contosoiprules")  # Deny, Tasks bypass off
+        assert "ACR Tasks bypass: ✗ off (tasks get 403)" in text
 
 
 async def test_subnet_detail_says_which_registries_it_reaches(emulator):

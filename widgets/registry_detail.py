@@ -72,11 +72,16 @@ class RegistryDetail(Static):
             ),
         )
         tasks = registry.network_rule_bypass_allowed_for_tasks
+        # Tasks are refused only behind a firewall: on an open registry "tasks get 403" was false.
+        firewalled = deny or not registry.public_access_enabled
+        tasks_off = (
+            "off (tasks get 403)" if firewalled else "off (no effect while the registry is open)"
+        )
         out.field(
             "ACR Tasks bypass",
             Text("? unknown (older API)", style=MUTED)
             if registry.api_version_note
-            else yes_no(tasks, "allowed", "off (tasks get 403)", good=True if deny else None),
+            else yes_no(tasks, "allowed", tasks_off, good=True if firewalled else None),
         )
         if registry.api_version:
             out.field("Registry API", registry.api_version)
