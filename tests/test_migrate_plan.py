@@ -82,6 +82,15 @@ def test_an_unknown_network_to_link_blocks() -> None:
     assert "network-not-found" in {c.code for c in plan.blocks}
 
 
+def test_no_network_to_link_is_said_in_words_the_wizard_user_knows() -> None:
+    registry = make_registry(subnets=())
+    plan = build_migration_plan(
+        MigrateRequest(registry.id, ENDPOINT_SUBNET.id), _facts(registry, ENDPOINT_SUBNET)
+    )
+    [warning] = [c for c in plan.checks if c.code == "no-pulling-network"]
+    assert "no network to link was chosen (--link-vnet, or a tick in the wizard)" in warning.message
+
+
 def test_an_existing_linked_zone_needs_no_zone_or_link_step() -> None:
     registry = make_registry(subnets=(RULE_SUBNET.id,))
     zone_id = (

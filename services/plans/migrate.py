@@ -318,8 +318,10 @@ def _warnings(
         checks.append(
             _warn(
                 "no-pulling-network",
-                f"{registry.name} has no service endpoint rule and no --link-vnet was given: no "
-                "network will resolve the registry to the private endpoint",
+                # Read in the wizard too, which has ticks, not flags: name both.
+                f"{registry.name} has no service endpoint rule and no network to link was chosen "
+                "(--link-vnet, or a tick in the wizard): no network will resolve the registry to "
+                "the private endpoint",
             )
         )
     checks.append(
