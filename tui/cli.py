@@ -92,13 +92,22 @@ def watch_seconds(text: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    for option, value in (("--watch", args.watch), ("--via", args.dashboard_via)):
+    dashboard_only = (("--watch", args.watch), ("--via", args.dashboard_via),
+                      ("--rehearse", args.rehearse))  # fmt: skip
+    for option, value in dashboard_only:
         if args.command is not None and value is not None:
-            # Bad input: one line, nothing run (a silently ignored option misleads).
+            # Bad input: one line, nothing run (a silently ignored option misleads; an ignored
+            # --rehearse sent `lockdown --yes` to real Azure).
             hint = " (put it after `inventory`)" if args.command == "inventory" else ""
+            if option == "--rehearse":
+                hint = " (script against the copy: acrfence emulator --seed FILE)"
             print(f"acrfence: {option} is for the dashboard, not `{args.command}`{hint}",
                   file=sys.stderr)  # fmt: skip
             return Exit.BAD_INPUT
+    if args.reset_demo and not (args.demo or args.rehearse):
+        # Ignored, it opened real Azure where a fresh demo was asked for.
+        print("acrfence: --reset-demo goes with --demo or --rehearse FILE", file=sys.stderr)
+        return Exit.BAD_INPUT
     try:
         if args.command is None:
             from acrfence.tui.launch import launch_dashboard

@@ -10,6 +10,8 @@ import argparse
 import sys
 from typing import Any
 
+from acrfence.tui.commands.arguments import subscription_guid
+
 
 class BadInput(ValueError):
     """A command-line value that can't be used: one line, exit 2, nothing read or written."""
@@ -25,6 +27,7 @@ def add_profile_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--subscription",
         action="append",
+        type=subscription_guid,  # not a GUID: bad input (exit 2), not an Azure failure (3)
         default=None,
         metavar="ID",
         help="only this subscription (repeatable); default: every visible one",
