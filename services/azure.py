@@ -8,6 +8,7 @@ automatic resource-provider registration (see ``_pipeline_policies``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
 
 # Any of the SDK clients this module builds and caches.
 _Client = TypeVar("_Client")
+
+# DefaultAzureCredential logs why each of its eight sources failed (thirteen lines) as a
+# warning; with no logging set up Python prints that on stderr, above the one line acrfence
+# says (services.errors). A handler on its logger keeps Python from doing so; an application
+# that configures logging still receives the records (they propagate).
+_QUIET_IDENTITY_LOG = logging.NullHandler()
 
 __all__ = [
     "AzureClients",
@@ -167,6 +174,7 @@ class AzureClients:
                 # Imported lazily: azure.identity is slow to import and unneeded with a token.
                 from azure.identity.aio import DefaultAzureCredential
 
+                logging.getLogger("azure.identity").addHandler(_QUIET_IDENTITY_LOG)
                 self._credential = DefaultAzureCredential()
         return self._credential
 

@@ -154,3 +154,25 @@ async def test_clients_are_cached_per_subscription_and_closed_once() -> None:
     assert await clients.arm_token() == "t"
     await clients.close()
     await clients.close()  # closing again is harmless
+
+
+def test_the_credential_chain_s_own_report_stays_off_stderr() -> None:
+    # DefaultAzureCredential logs thirteen lines on failure (as a warning, from the chain's
+    # module); the user gets acrfence's one line instead. In a child: a fresh logging state.
+    import subprocess
+    import sys
+
+    child = """
+import logging
+from acrfence.services.azure import AzureClients
+from acrfence.services.config import Target
+AzureClients(Target.from_env({})).credential  # DefaultAzureCredential: no token given
+logging.getLogger("azure.identity.aio._credentials.chained").warning(
+    "DefaultAzureCredential failed to retrieve a token from the included credentials."
+)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stderr == ""
+
