@@ -108,7 +108,11 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, ClientAuthenticationError):
         # azure.identity: no credential could produce a token (no response from ARM at all).
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return one_line(f"could not get an Azure token: {first}")
+        # Say what to do, not only that the chain failed (its own list of eight is not shown).
+        return one_line(
+            f"could not get an Azure token: {first} (sign in with `az login`, or set "
+            "ACRFENCE_TOKEN)"
+        )
     if _is_tls_failure(chain):
         return one_line(
             "TLS verification of the ARM endpoint failed (wrong or missing CA bundle? "

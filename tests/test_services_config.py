@@ -176,3 +176,14 @@ logging.getLogger("azure.identity.aio._credentials.chained").warning(
     )
     assert result.stderr == ""
 
+
+def test_no_token_is_one_line_that_says_how_to_sign_in() -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    chain_failure = ClientAuthenticationError(
+        "DefaultAzureCredential failed to retrieve a token from the included credentials.\n"
+        "Attempted credentials:\n\tEnvironmentCredential: unavailable."
+    )
+    text = describe_error(chain_failure)
+    assert "\n" not in text and "Attempted" not in text
+    assert text.startswith("could not get an Azure token") and "az login" in text
