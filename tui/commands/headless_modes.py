@@ -17,11 +17,19 @@ from contextlib import contextmanager
 
 from acrfence.tui.commands.exit_codes import Exit
 
-__all__ = ["run_headless", "read_only_refusal"]
+__all__ = ["again", "run_headless", "read_only_refusal"]
 
 # Commands that change Azure; with their --plan flag (where they have one) they only read.
 _CHANGING = ("lockdown", "restore", "migrate", "resume", "rollback")
 JOURNAL_VARIABLE = "ACRFENCE_JOURNAL_DIR"
+# Set while a command runs on the demo tenant: the commands it suggests need --demo too.
+_on_demo = False
+
+
+def again(command: str) -> str:
+    """The command line that runs ``command`` on the same tenant and journal: with --demo
+    inside a demo run (plain `acrfence resume RUN` looks in the real journal: "no run")."""
+    return f"acrfence --demo {command}" if _on_demo else f"acrfence {command}"
 
 
 def read_only_refusal(args: Namespace) -> str | None:
@@ -79,9 +87,12 @@ def _demo_environment(*, reset: bool) -> Iterator[None]:
     # check and `probe --source-address` know where they stand, as the dashboard does.
     vantages = {k: v for k, v in emulator.info["vantages"].items() if k.startswith("/")}
     os.environ["ACRFENCE_VANTAGES"] = json.dumps(vantages)
+    global _on_demo
+    _on_demo = True
     try:
         yield
     finally:
+        _on_demo = False
         os.environ.clear()
         os.environ.update(saved)
         emulator.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from acrfence.tui.commands.exit_codes import Exit
+from acrfence.tui.commands.headless_modes import again
 
 HELP = "list journaled lockdown/restore runs with their steps and states"
 
@@ -30,5 +31,5 @@ def run(args: argparse.Namespace) -> int:
     unfinished = journal.unfinished()
     if unfinished:
         ids = ", ".join(r.id for r in unfinished)
-        print(f"unfinished: {ids} (acrfence resume RUN_ID, or acrfence rollback RUN_ID)")
+        print(f"unfinished: {ids} ({again('resume RUN_ID')}, or {again('rollback RUN_ID')})")
     return Exit.OK

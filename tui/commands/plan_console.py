@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from acrfence.services.models import RunRecord, RunState, StepStatus
 from acrfence.tui.commands.exit_codes import Exit
+from acrfence.tui.commands.headless_modes import again
 
 __all__ = [
     "fail",
@@ -112,7 +113,7 @@ def run_outcome(command: str, run: RunRecord, as_json: bool, effect: Any = None)
     where = f"step {failed.index}: " if failed else ""
     print(
         f"acrfence {command}: run {run.id} failed at {where}{reason}; "
-        f"`acrfence resume {run.id}` retries, `acrfence rollback {run.id}` undoes",
+        f"`{again(f'resume {run.id}')}` retries, `{again(f'rollback {run.id}')}` undoes",
         file=sys.stderr,
     )
     return Exit.FAILED
