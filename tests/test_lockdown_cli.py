@@ -363,3 +363,37 @@ def test_restore_without_a_run_undoes_the_latest_lockdown_once(
     # The lockdown is undone now: a second restore has nothing left to undo.
     assert run_cli(monkeypatch, env, "restore", "mycontainerregistry", "--yes") == 2
     assert "no finished lockdown" in capsys.readouterr().err
+
+
+def test_ctrl_c_mid_lockdown_names_the_run_and_how_to_finish_it(emulator, env, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from fault_api import ROOT, post_fault
+
+    # The subnet write hangs long enough to be interrupted in the middle of step 1.
+    post_fault(emulator, {"fault": "latency", "ms": 60000, "match": "PUT /subnets/"})
+    child = subprocess.Popen(
+        [sys.executable, "-m", "acrfence.tui.cli", "lockdown", "mycontainerregistry",
+         "--subnet", DOCKER_SUBNET, "--yes"],
+        cwd=ROOT, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for line in child.stdout:  # wait for the step to start, not for a fixed time
+            if line.strip().startswith("[1/"):
+                break
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    [run] = journal_runs(tmp_path)
+    run_id = run["id"]
+    assert child.returncode == 130
+    assert (
+        f"acrfence lockdown: run {run_id} was interrupted; finish it with "
+        f"`acrfence resume {run_id}` or undo it with `acrfence rollback {run_id}`"
+    ) in err.splitlines()
+    assert "Traceback" not in err

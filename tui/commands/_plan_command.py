@@ -87,6 +87,7 @@ async def confirm_and_apply(
 ) -> int:
     """Ask (unless --yes), apply with progress lines (on stderr when stdout carries JSON),
     check the data plane agrees (``effect``), and turn the outcome into the exit code."""
+    import asyncio
     import sys
 
     from acrfence.tui.commands import plan_console as console
@@ -95,7 +96,22 @@ async def confirm_and_apply(
     if refused is not None:
         return refused
     stream = sys.stderr if args.json else sys.stdout
-    run = await apply(console.progress_printer(stream))
+    printer = console.progress_printer(stream)
+    started: list[str] = []  # the run's ID, once the journal holds it
+
+    def progress(run: RunRecord, index: int) -> None:
+        if not started:
+            started.append(run.id)
+        printer(run, index)
+
+    try:
+        run = await apply(progress)
+    except asyncio.CancelledError:
+        # Ctrl-C: asyncio.run cancels this task, then raises KeyboardInterrupt ("interrupted").
+        # Say which run is left halfway and how to finish it, as the dashboard does on quit.
+        if started:
+            console.interrupted(command, started[0])
+        raise
     return await finish_run(command, run, args, effect)
 
 
@@ -173,6 +189,7 @@ def continue_run(command: str, args: argparse.Namespace) -> int:
 
 
 async def _continue(command: str, args: argparse.Namespace) -> int:
+    import asyncio
     import sys
 
     from acrfence.services.config import ConfigError, Target
@@ -213,7 +230,11 @@ async def _continue(command: str, args: argparse.Namespace) -> int:
 
     async def pick_up() -> int:
         if command == "resume":
-            result = await session.resume(run.id, progress)
+            try:
+                result = await session.resume(run.id, progress)
+            except asyncio.CancelledError:  # Ctrl-C: the run is still the one to finish
+                console.interrupted(command, run.id)
+                raise
         else:
             try:
                 result = await session.rollback(run.id, progress)

@@ -78,6 +78,15 @@ def progress_printer(stream: TextIO) -> Callable[[RunRecord, int], None]:
     return report
 
 
+def interrupted(command: str, run_id: str) -> None:
+    """The line for a run stopped halfway (Ctrl-C): which run, and what finishes it."""
+    print(
+        f"acrfence {command}: run {run_id} was interrupted; finish it with "
+        f"`{again(f'resume {run_id}')}` or undo it with `{again(f'rollback {run_id}')}`",
+        file=sys.stderr,
+    )
+
+
 def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=True))
 
