@@ -43,3 +43,10 @@ def test_demo_and_rehearse_together_is_one_line_of_bad_input(state_home, capsys)
     args = build_parser().parse_args(["--demo", "--rehearse", "x.json"])
     assert prepare_dashboard(args) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_help_says_migrations_are_journaled_resumed_and_rolled_back() -> None:
+    help_text = " ".join(build_parser().format_help().split())
+    assert "list journaled runs (lockdown, restore, migrate)" in help_text
+    assert "finish an interrupted or failed lockdown, restore or migrate run" in help_text
+    assert "undo a lockdown, restore or migrate run" in help_text

@@ -7,7 +7,7 @@ import argparse
 from acrfence.tui.commands.exit_codes import Exit
 from acrfence.tui.commands.headless_modes import again
 
-HELP = "list journaled lockdown/restore runs with their steps and states"
+HELP = "list journaled runs (lockdown, restore, migrate) with their steps and states"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

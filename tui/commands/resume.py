@@ -6,7 +6,7 @@ import argparse
 
 from acrfence.tui.commands._plan_command import add_run_id_args, continue_run
 
-HELP = "finish an interrupted or failed lockdown/restore run from where it stopped"
+HELP = "finish an interrupted or failed lockdown, restore or migrate run from where it stopped"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

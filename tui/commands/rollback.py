@@ -6,7 +6,7 @@ import argparse
 
 from acrfence.tui.commands._plan_command import add_run_id_args, continue_run
 
-HELP = "undo a lockdown/restore run (only what it changed; others' changes survive)"
+HELP = "undo a lockdown, restore or migrate run (only what it changed; others' changes survive)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
