@@ -183,6 +183,18 @@ async def test_the_filter_chooses_matching_registries(emulator, demo_inventory):
         assert screen.query_one("#scope-filter", RadioButton).value
 
 
+async def test_every_choice_is_read_whole_at_80_columns(emulator, demo_inventory):
+    from textual.widgets import Checkbox
+
+    screen = ProbeWizardScreen(demo_inventory, setup=setup_for(emulator))
+    async with WizardHost(screen).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for box in screen.query(Checkbox):
+            # The label was cut at 80 columns ("Signed-in identity (token, catal…").
+            wanted = box.get_content_width(screen.size, screen.size)
+            assert box.content_region.width >= wanted, str(box.label)
+
+
 def test_probe_result_screen_snapshot(snap_compare, emulator, demo_inventory):
     names = ("contosolocked", "contosodangling", "mycontainerregistry")
     selected = tuple(r for r in demo_inventory.registries if r.name in names)

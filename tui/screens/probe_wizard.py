@@ -144,7 +144,7 @@ class ProbeWizardScreen(Screen[None]):
                 )
                 yield Input(placeholder="connect to IP or IP:PORT", id="probe-address")
                 yield MarkedCheckbox(
-                    "Signed-in identity (token, catalog)",
+                    "Signed in (token, catalog)",  # fits its column at 80 wide
                     value=False,
                     disabled=self.setup.token_provider is None,
                     id="probe-token",
