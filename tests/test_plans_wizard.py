@@ -57,6 +57,27 @@ async def test_lockdown_wizard_walkthrough(emulator, tmp_path, monkeypatch):
         )
 
 
+async def test_a_failed_demo_run_says_where_to_finish_it(emulator, tmp_path, monkeypatch):
+    from fault_api import post_fault
+
+    app = wizard_app(emulator, tmp_path, monkeypatch)
+    app.services.journal_directory = tmp_path / "demo" / "journal"  # as --demo has it
+    # Azure refuses the rule set write every time: the run fails at step 2.
+    post_fault(emulator, {"fault": "server_error", "count": 50, "match": "PATCH /registries/"})
+    async with app.run_test(size=(100, 40)) as pilot:
+        await until(pilot, lambda: not app.data.loading and app.data.inventory.registries)
+        screen = await open_lockdown_of_myregistry(app, pilot, DOCKER_SUBNET)
+        screen.query_one("#make-plan", Button).press()
+        await until(pilot, lambda: screen.plan is not None)
+        screen.query_one("#confirm", Input).value = "mycontainerregistry"
+        await pilot.pause()
+        screen.query_one("#apply", Button).press()
+        await until(pilot, lambda: "failed" in static_text(screen, "#outcome"), timeout=60)
+        outcome = static_text(screen, "#outcome")
+        # `acrfence resume RUN` would look in the real journal and say "no run".
+        assert "from the runs view (R)." in outcome and "acrfence resume" not in outcome
+
+
 async def test_lockdown_wizard_refused_in_read_only(emulator, tmp_path, monkeypatch):
     app = wizard_app(emulator, tmp_path, monkeypatch, read_only=True)
     async with app.run_test(size=(100, 40)) as pilot:

@@ -320,9 +320,13 @@ class PlanWizardScreen(Screen[RunRecord | None]):
             else:
                 outcome.update(f"Applied and verified (run {run.id}).")
         else:
+            # The demo and a rehearsal keep their own journal, where a plain `acrfence resume`
+            # doesn't look ("no run"): there only the runs view (R) finds the run.
+            own_journal = self.context.app.services.journal_directory is not None
+            elsewhere = "" if own_journal else f" or acrfence resume / rollback {run.id}"
             outcome.update(
-                f"Run {run.id} failed: {run.error}. Resume or roll it back from the journal "
-                f"(acrfence resume {run.id} / acrfence rollback {run.id})."
+                f"Run {run.id} failed: {run.error}. Resume or roll it back from the runs view "
+                f"(R){elsewhere}."
             )
 
     # ---- probe with countdown ----------------------------------------------------------------
