@@ -11,7 +11,7 @@ from acrfence.services.models.resource_id import id_segment
 from acrfence.tui.actions import WizardContext
 from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
 from acrfence.tui.screens.restore_wizard import OPEN, RestoreWizardScreen
-from acrfence.tui.screens.resume_prompt import ResumePromptScreen
+from acrfence.tui.screens.resume_prompt import RESUME, ResumePromptScreen
 from helpers import DOCKER_SUBNET, MYREGISTRY, static_text, until, wizard_app
 
 SIZE = (80, 24)
@@ -95,3 +95,23 @@ async def test_the_resume_prompt_shows_every_column_at_80_columns():
         table = app.screen.query_one("#runs", DataTable)
         assert table.virtual_size.width <= table.scrollable_content_region.width
         assert "rolled back" in "\n".join(shown_lines(table))
+
+
+async def test_enter_on_an_interrupted_run_goes_to_resume():
+    step = Step(1, StepKind.WRITE_RULES, MYREGISTRY, "write the rule set")
+    plan = Plan("lockdown", MYREGISTRY, "mycontainerregistry", steps=(step,))
+    run = RunRecord("20261202T144512-a1b2c3", plan, RunState.FAILED, (StepRecord(index=1),))
+    chosen: list[object] = []
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(ResumePromptScreen([run]), chosen.append)
+
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # on the run: did nothing
+        assert app.focused is app.screen.query_one("#resume")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert chosen == [(RESUME, run)]

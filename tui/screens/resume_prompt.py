@@ -101,6 +101,12 @@ class ResumePromptScreen(ModalScreen[tuple[str, RunRecord] | None]):
             return None
         return self.runs[min(max(table.cursor_row, 0), len(self.runs) - 1)]
 
+    @on(DataTable.RowSelected, "#runs")
+    def _run_chosen(self) -> None:
+        # Enter on a run did nothing; it now goes to Resume (Enter again shows its plan; tab or
+        # the arrows reach Roll back and Later).
+        self.query_one("#resume", Button).focus()
+
     @on(Button.Pressed, "#resume")
     def _resume(self) -> None:
         self._choose(RESUME)
