@@ -84,6 +84,8 @@ MALFORMED: list[tuple[tuple[str, ...], str]] = [
     (("probe", "bad name!"), "is not a registry name"),
     (("probe", REG + "\n"), "is not a registry name"),
     (("probe", REG, "--source-address", "not-an-ip"), "--source-address"),
+    (("probe", REG, "--source-address", "192.0.2.77"), "is not an address of this machine"),
+    (("probe", REG, "--all"), "name REGISTRY or pass --all, not both"),
     (("probe", REG, "--public-ip", "999.1.1.1"), "--public-ip"),
     (("probe", REG, "--connect-to", "garbage"), "HOST1:PORT1:HOST2:PORT2"),
     (("probe", REG, "--from-subnet", "/subscriptions/x"), "--from-subnet"),

@@ -101,6 +101,20 @@ def _fail(message: str) -> int:
     return Exit.BAD_INPUT
 
 
+def _is_local_address(address: str) -> bool:
+    """Whether this machine can send from ``address`` (binding a socket to it asks the OS)."""
+    import socket
+    from ipaddress import ip_address
+
+    family = socket.AF_INET6 if ip_address(address).version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((address, 0))
+        except OSError:
+            return False
+    return True
+
+
 def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
     """(connect-to rules, error line): everything checkable before touching Azure."""
     from ipaddress import ip_address
@@ -110,6 +124,9 @@ def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
 
     if not args.registries and not args.all:
         return (), "name at least one REGISTRY, or pass --all"
+    if args.registries and args.all:
+        # Which one was meant? --all probed everything and dropped the names silently.
+        return (), "name REGISTRY or pass --all, not both"
     for name in args.registries:
         if name.startswith("/"):
             try:
@@ -129,6 +146,9 @@ def _validate(args: argparse.Namespace) -> tuple[Any, str | None]:
             ip_address(value)
         except ValueError:
             return (), f"{flag} {value!r} is not an IP address"
+    if args.source_address is not None and not _is_local_address(args.source_address):
+        # Otherwise every stage failed with "Cannot assign requested address" as a verdict.
+        return (), f"--source-address {args.source_address} is not an address of this machine"
     if args.pull is not None:
         from acrfence.services.probe.pull import ImageReference, ImageReferenceError
 
