@@ -111,6 +111,52 @@ def _lro(ctx: ArmContext, finish, status: int = 202) -> Reply:
 # ---- zones ---------------------------------------------------------------------------------
 
 
+def new_zone(zone_id: str) -> dict:
+    """A zone as Azure creates it (with its SOA record set), stored form: the API and the demo
+    seed both make zones here."""
+    name = zone_id.rsplit("/", 1)[-1].lower()
+    return {
+        "id": zone_id,
+        "name": name,
+        "type": ZONE_TYPE,
+        "location": "global",
+        "etag": _etag(),
+        "tags": {},
+        "properties": {"provisioningState": "Succeeded"},
+        "links": {},
+        "records": {"soa/@": record_set_json(zone_id, name, "SOA", "@", copy.deepcopy(_SOA))},
+    }
+
+
+def new_link(
+    zone: dict,
+    name: str,
+    vnet_id: str,
+    *,
+    registration: bool = False,
+    resolution_policy: str = "Default",
+    tags: dict | None = None,
+    done: bool = False,
+) -> dict:
+    """A virtual network link as Azure stores it: in progress while its PUT runs, Completed
+    once done (the demo seed makes finished ones)."""
+    return {
+        "id": f"{zone['id']}/virtualNetworkLinks/{name}",
+        "name": name,
+        "type": LINK_TYPE,
+        "location": "global",
+        "etag": _etag(),
+        "tags": copy.deepcopy(tags or {}),
+        "properties": {
+            "virtualNetwork": {"id": vnet_id},
+            "registrationEnabled": registration,
+            "resolutionPolicy": resolution_policy,
+            "virtualNetworkLinkState": "Completed" if done else "InProgress",
+            "provisioningState": "Succeeded" if done else "Updating",
+        },
+    }
+
+
 def put_zone(ctx: ArmContext) -> Reply:
     ctx.require_version("privateDnsZones")
     ctx.subscription(WRITE)
@@ -121,7 +167,6 @@ def put_zone(ctx: ArmContext) -> Reply:
             400, "InvalidLocation", "The location of a private DNS zone must be 'global'."
         )
     zone_id = _zone_id(ctx)
-    name = ctx.params["zone"].lower()
     tags = body.get("tags") or {}
 
     def finish(failure: tuple[str, str] | None) -> None:
@@ -130,17 +175,7 @@ def put_zone(ctx: ArmContext) -> Reply:
         with ctx.tenant.changing():
             zone = ctx.tenant.private_dns_zones.get(zone_id.lower())
             if zone is None:
-                zone = {
-                    "id": zone_id,
-                    "name": name,
-                    "type": ZONE_TYPE,
-                    "location": "global",
-                    "properties": {"provisioningState": "Succeeded"},
-                    "links": {},
-                    "records": {
-                        "soa/@": record_set_json(zone_id, name, "SOA", "@", copy.deepcopy(_SOA))
-                    },
-                }
+                zone = new_zone(zone_id)
                 ctx.tenant.private_dns_zones[zone_id.lower()] = zone
             zone["tags"] = copy.deepcopy(tags)
             zone["etag"] = _etag()
@@ -234,20 +269,10 @@ def put_link(ctx: ArmContext) -> Reply:
                     f"'{vnet_id}' is already linked as '{other_name}'.",
                 )
         existing = zone["links"].get(name.lower())
-    link = {
-        "id": f"{zone['id']}/virtualNetworkLinks/{name}",
-        "name": name,
-        "type": LINK_TYPE,
-        "location": "global",
-        "tags": copy.deepcopy(body.get("tags") or {}),
-        "properties": {
-            "virtualNetwork": {"id": vnet["id"]},
-            "registrationEnabled": registration,
-            "resolutionPolicy": properties.get("resolutionPolicy", "Default"),
-            "virtualNetworkLinkState": "InProgress",
-            "provisioningState": "Updating",
-        },
-    }
+    link = new_link(
+        zone, name, vnet["id"], registration=registration,
+        resolution_policy=properties.get("resolutionPolicy", "Default"), tags=body.get("tags"),
+    )  # fmt: skip
     zone_key = zone["id"].lower()
 
     def finish(failure: tuple[str, str] | None) -> None:
@@ -268,7 +293,6 @@ def put_link(ctx: ArmContext) -> Reply:
                 done["etag"] = _etag()
 
     with ctx.tenant.changing():
-        link["etag"] = _etag()
         zone["links"][name.lower()] = link
     return _lro(ctx, finish, 202)
 
