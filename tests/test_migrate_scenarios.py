@@ -175,7 +175,7 @@ async def test_a_zone_already_linked_to_the_pulling_network_is_reused_and_left_a
         run = await session.execute(plan)
         assert run.state is RunState.DONE, run.error
         zones = migration_view(emulator)["zones"]
-        assert list(zones) == [ZONE_KEY]  # no second zone
+        assert ZONE_KEY in zones and set(zones) == set(start["zones"])  # no second zone
         assert zones[ZONE_KEY]["links"] == start["zones"][ZONE_KEY]["links"]
         records = sorted(zones[ZONE_KEY]["records"])
         assert records == [
