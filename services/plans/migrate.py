@@ -49,7 +49,7 @@ from acrfence.services.models.private_link import (
 )
 from acrfence.services.plans import az_commands
 from acrfence.services.plans.checks import any_rule_admits
-from acrfence.services.plans.restore import _disable_step, _subnets_needed
+from acrfence.services.plans.endpoint_removal import endpoint_removals
 from acrfence.services.plans.snapshot import registry_state
 
 __all__ = [
@@ -506,14 +506,15 @@ def _steps(
         )
     if request.remove_service_endpoints:
         removed = {normalize_resource_id(s) for s in rules}
-        still_needed = _subnets_needed(facts.inventory, registry, removed)
-        for subnet_id in rules:
-            rule_subnet = _find(facts.rule_subnets, subnet_id)
-            if rule_subnet is None or not rule_subnet.has_acr_endpoint:
-                continue
-            if rule_subnet.key in still_needed:
-                continue
-            steps.append(_disable_step(len(steps) + 1, rule_subnet, registry.id, set(removed)))
+        steps += endpoint_removals(
+            registry,
+            facts.inventory,
+            subnet_ids=rules,
+            subnets=facts.rule_subnets,
+            removed=removed,
+            rules_before=removed,
+            first_index=len(steps) + 1,
+        ).steps
     # 6. only when asked: public access off, the bypass said explicitly; the internet refused.
     if request.disable_public_access:
         bypass = request.bypass or registry.network_rule_bypass_options
@@ -567,8 +568,3 @@ def _free_name(wanted: str, taken: set[str]) -> str:
     while name.casefold() in taken:
         name, n = f"{wanted}-{n}", n + 1
     return name
-
-
-def _find(subnets: Mapping[str, Subnet | None], subnet_id: str) -> Subnet | None:
-    key = normalize_resource_id(subnet_id)
-    return next((s for k, s in subnets.items() if normalize_resource_id(k) == key), None)
