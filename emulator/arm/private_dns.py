@@ -1,4 +1,5 @@
-"""Microsoft.Network/privateDnsZones: zones, virtual network links, A and CNAME record sets.
+"""Microsoft.Network/privateDnsZones: zones, virtual network links, and record sets of every
+type the API has (A, AAAA, CNAME, MX, PTR, SRV, TXT; SOA read and listed).
 
 Per Azure/azure-rest-api-specs ``specification/privatedns`` (stable 2024-06-01 and the
 versions before it; azure-mgmt-privatedns speaks them): zones are global; a zone PUT and a
@@ -21,7 +22,17 @@ from acrfence.emulator.errors import ArmError, not_found_resource, resource_grou
 
 ZONE_TYPE = "Microsoft.Network/privateDnsZones"
 LINK_TYPE = "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
-RECORD_TYPES = ("A", "CNAME", "SOA")
+RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT")
+# The list-valued record types: their properties field, and each record's fields with types
+# (RecordSetProperties in the privatedns spec; azure-mgmt-privatedns names them the same).
+_RECORD_LISTS: dict[str, tuple[str, dict[str, type]]] = {
+    "A": ("aRecords", {"ipv4Address": str}),
+    "AAAA": ("aaaaRecords", {"ipv6Address": str}),
+    "MX": ("mxRecords", {"preference": int, "exchange": str}),
+    "PTR": ("ptrRecords", {"ptrdname": str}),
+    "SRV": ("srvRecords", {"priority": int, "weight": int, "port": int, "target": str}),
+    "TXT": ("txtRecords", {"value": list}),
+}
 READ = "Microsoft.Network/privateDnsZones/read"
 WRITE = "Microsoft.Network/privateDnsZones/write"
 MAX_RECORD_SETS = 25000
@@ -375,13 +386,15 @@ def _record_properties(kind: str, body: dict) -> dict:
     if not isinstance(ttl, int) or not 0 <= ttl <= 2147483647:
         raise ArmError(400, "BadRequest", "The TTL must be a whole number of seconds.")
     result: dict = {"ttl": ttl, "metadata": properties.get("metadata") or {}}
-    if kind == "A":
-        records = properties.get("aRecords") or []
+    if kind in _RECORD_LISTS:
+        field, shape = _RECORD_LISTS[kind]
+        records = properties.get(field) or []
         if not isinstance(records, list) or not all(
-            isinstance(r, dict) and isinstance(r.get("ipv4Address"), str) for r in records
+            isinstance(r, dict) and all(isinstance(r.get(k), t) for k, t in shape.items())
+            for r in records
         ):
-            raise ArmError(400, "BadRequest", "aRecords must be a list of {ipv4Address}.")
-        result["aRecords"] = [{"ipv4Address": r["ipv4Address"]} for r in records]
+            raise ArmError(400, "BadRequest", f"{field} must be a list of {{{', '.join(shape)}}}.")
+        result[field] = [{k: r[k] for k in shape} for r in records]
     elif kind == "CNAME":
         cname = (properties.get("cnameRecord") or {}).get("cname")
         if not isinstance(cname, str) or not cname:

@@ -188,6 +188,7 @@ def build_migration_plan(request: MigrateRequest, facts: MigrationFacts) -> Plan
     networks = pulling_networks(registry, request.link_vnet_ids)
     zone_id, zone = chosen_zone(request, facts)
     checks = _blocks(request, facts, fqdns, networks)
+    checks += _record_set_checks(facts, zone, fqdns)
     checks += _warnings(request, facts, networks, zone, fqdns)
     steps: list[Step] = []
     if not any(c.level is CheckLevel.BLOCK for c in checks) and facts.pe_subnet is not None:
@@ -268,6 +269,53 @@ def _blocks(
             f"exists and connects to {target}",
         )
     return blocks
+
+
+def _record_set_checks(
+    facts: MigrationFacts, zone: PrivateDnsZone | None, fqdns: Sequence[str]
+) -> list[Check]:
+    """Record sets of any type the reused zone already holds for the endpoint's names: none
+    is this run's. An A (or CNAME) one the zone group would overwrite (or clash with) blocks;
+    the others are kept as they are, and kept by a rollback, and said."""
+    if zone is None:
+        return []
+    registry = facts.registry
+    # The endpoint of the chosen name already connects to this registry (a re-run): the A
+    # record sets are its zone group's, not someone else's.
+    own_endpoint = facts.existing_endpoint_target is not None and (
+        normalize_resource_id(facts.existing_endpoint_target) == registry.key
+    )
+    checks: list[Check] = []
+    for fqdn in fqdns:
+        found = zone.record_sets_for(fqdn)
+        clashing = [r for r in found if r.kind in ("A", "CNAME") and not own_endpoint]
+        others = [r for r in found if r.kind not in ("A", "CNAME")]
+        where = f"the {zone.name} zone in {zone.resource_group}"
+        if clashing:
+            checks.append(
+                Check(
+                    CheckLevel.BLOCK,
+                    "record-set-taken",
+                    f"{where} already holds {', '.join(r.label for r in clashing)} for {fqdn}, "
+                    "not made by this run: the endpoint's zone group would overwrite it; "
+                    "remove it, or choose another zone (--zone-resource-group)",
+                )
+            )
+        if others:
+            aaaa = any(r.kind == "AAAA" for r in others)
+            checks.append(
+                _warn(
+                    "record-sets-kept",
+                    f"{where} holds {', '.join(r.label for r in others)} for {fqdn}, not made "
+                    "by this run: kept as it is, and by a rollback"
+                    + (
+                        " (an IPv6 client resolving the AAAA record goes past the private endpoint)"
+                        if aaaa
+                        else ""
+                    ),
+                )
+            )
+    return checks
 
 
 def _warn(code: str, message: str) -> Check:
