@@ -6,46 +6,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
-
-from acrfence.emulator.seeds import SUB_PRODUCTION
 from acrfence.services.models import RunRecord, RunState, StepKind, StepStatus
 from helpers import (
-    DOCKER_SUBNET,
+    DOCKER_VNET,
     FULL_MIGRATION,
+    MIGRATION_ZONE_KEY,
     PRIVATE_LINK_ZONE,
-    StaticTokenCredential,
     fast_session,
     lock_down,
     migration_plan_of,
     migration_view,
-    sdk_kwargs,
-    view_diff,
+    private_dns,
+    same_view,
 )
 
-ZONE_KEY = (
-    f"/subscriptions/{SUB_PRODUCTION}/resourcegroups/myresourcegroup/providers"
-    f"/microsoft.network/privatednszones/{PRIVATE_LINK_ZONE}"
-)
-DOCKER_VNET = DOCKER_SUBNET.rsplit("/subnets/", 1)[0]
 GROUP = "myResourceGroup"
 TXT = {"ttl": 300, "txtRecords": [{"value": ["owner=platform-team"]}]}
 AAAA = {"ttl": 300, "aaaaRecords": [{"ipv6Address": "fd00:10:1::8"}]}
 THEIR_A = {"ttl": 300, "aRecords": [{"ipv4Address": "10.9.9.9"}]}
 
 
-def _dns(handle) -> PrivateDnsManagementClient:
-    credential = StaticTokenCredential(handle.token)
-    return PrivateDnsManagementClient(credential, SUB_PRODUCTION, **sdk_kwargs(handle))
-
-
-def _same(got: dict, want: dict, what: str) -> None:
-    assert got == want, f"{what}:\n" + "\n".join(view_diff(got, want))
-
-
 async def _their_zone(handle, records: dict[tuple[str, str], dict]) -> None:
     """Another team's zone, linked to the network that pulls, holding their record sets."""
-    async with _dns(handle) as dns:
+    async with private_dns(handle) as dns:
         zone = dns.private_zones.begin_create_or_update(GROUP, PRIVATE_LINK_ZONE, {})
         await (await zone).result()
         link = {"location": "global", "properties": {"virtualNetwork": {"id": DOCKER_VNET}}}
@@ -77,16 +60,16 @@ async def test_their_txt_and_aaaa_for_the_name_are_said_kept_and_survive_rollbac
         assert "IPv6" in kept.message and "kept as it is, and by a rollback" in kept.message
         run = await session.execute(plan)
         assert run.state is RunState.DONE, run.error
-        records = migration_view(emulator)["zones"][ZONE_KEY]["records"]
+        records = migration_view(emulator)["zones"][MIGRATION_ZONE_KEY]["records"]
         assert (
             records["txt/mycontainerregistry"]
-            == start["zones"][ZONE_KEY]["records"]["txt/mycontainerregistry"]
+            == start["zones"][MIGRATION_ZONE_KEY]["records"]["txt/mycontainerregistry"]
         )
         assert records["aaaa/mycontainerregistry"]["aaaaRecords"] == AAAA["aaaaRecords"]
         assert records["a/mycontainerregistry"]["aRecords"]  # ours, beside theirs
         undo = await session.rollback(run.id)
         assert undo.state is RunState.DONE, undo.error
-    _same(migration_view(emulator), start, "their record sets after the rollback")
+    same_view(migration_view(emulator), start, "their record sets after the rollback")
 
 
 async def test_their_a_record_for_the_name_blocks_and_nothing_is_written(
@@ -100,7 +83,7 @@ async def test_their_a_record_for_the_name_blocks_and_nothing_is_written(
         assert plan.blocked and not plan.steps
         [taken] = [c for c in plan.blocks if c.code == "record-set-taken"]
         assert "A mycontainerregistry" in taken.message and "overwrite" in taken.message
-    _same(migration_view(emulator), start, "a refused migration")
+    same_view(migration_view(emulator), start, "a refused migration")
 
 
 async def test_a_zone_the_run_made_is_kept_by_rollback_for_their_txt_record(
@@ -111,7 +94,7 @@ async def test_a_zone_the_run_made_is_kept_by_rollback_for_their_txt_record(
     async with fast_session(emulator, tmp_path) as session:
         run = await session.execute(await migration_plan_of(session))
         assert run.state is RunState.DONE, run.error
-        async with _dns(emulator) as dns:
+        async with private_dns(emulator) as dns:
             await dns.record_sets.create_or_update(
                 GROUP, PRIVATE_LINK_ZONE, "TXT", "build-info", {"properties": TXT}
             )
@@ -123,12 +106,12 @@ async def test_a_zone_the_run_made_is_kept_by_rollback_for_their_txt_record(
     assert [r.note for r in zone_steps] == [
         "kept: the zone holds record sets someone else made (TXT build-info)"
     ]
-    zone = migration_view(emulator)["zones"][ZONE_KEY]
+    zone = migration_view(emulator)["zones"][MIGRATION_ZONE_KEY]
     assert sorted(zone["records"]) == ["soa/@", "txt/build-info"] and not zone["links"]
     del zone  # the rest of the tenant is as it was
     view = migration_view(emulator)
-    view["zones"].pop(ZONE_KEY)
-    _same(view, start, "the tenant but the kept zone")
+    view["zones"].pop(MIGRATION_ZONE_KEY)
+    same_view(view, start, "the tenant but the kept zone")
 
 
 class _TheirRecordMidRun:
@@ -145,7 +128,7 @@ class _TheirRecordMidRun:
         if run.plan.steps[index - 1].kind is not StepKind.CREATE_PRIVATE_ENDPOINT:
             return
         with self.emulator.state.changing():
-            zone = self.emulator.state.private_dns_zones[ZONE_KEY]
+            zone = self.emulator.state.private_dns_zones[MIGRATION_ZONE_KEY]
             zone["records"]["a/mycontainerregistry"] = {
                 "id": f"{zone['id']}/A/mycontainerregistry",
                 "name": "mycontainerregistry",
@@ -168,9 +151,11 @@ async def test_their_a_record_made_mid_run_is_not_overwritten_nor_rolled_back(
         assert run.state is RunState.FAILED
         assert "A mycontainerregistry" in (run.error or "")
         assert "not made by this run: not overwritten" in (run.error or "")
-        theirs = migration_view(emulator)["zones"][ZONE_KEY]["records"]["a/mycontainerregistry"]
+        theirs = migration_view(emulator)["zones"][MIGRATION_ZONE_KEY]["records"][
+            "a/mycontainerregistry"
+        ]
         assert theirs["aRecords"] == THEIR_A["aRecords"]
         undo = await session.rollback(run.id)
         assert undo.state is RunState.DONE, undo.error
-    records = migration_view(emulator)["zones"][ZONE_KEY]["records"]
+    records = migration_view(emulator)["zones"][MIGRATION_ZONE_KEY]["records"]
     assert records["a/mycontainerregistry"]["aRecords"] == THEIR_A["aRecords"]
