@@ -8,7 +8,8 @@ The order is the point: no client is cut off at any step.
    ``privatelink.azurecr.io`` zone reused, not duplicated; lock-out warnings;
 2. the zone (if none), then a link from it to every network that pulls;
 3. the private endpoint with a DNS zone group, its connection approved, the A records in place;
-4. verify from every network that pulls (names resolve to the endpoint's private IPs);
+4. verify from every network that pulls (names resolve to the endpoint's private IPs, and
+   where this machine can stand in the network, a pull through the endpoint works);
 5. only then remove the service endpoint rules (and, when asked, the subnets' ACR endpoints
    no rule still needs);
 6. only then, when asked, public network access Disabled with the bypass set explicitly, and
@@ -529,7 +530,8 @@ def _steps(
         StepKind.VERIFY_PRIVATE_LINK,
         registry.id,
         f"verify from {len(networks)} pulling network(s): every name resolves to the "
-        "endpoint's private IP through the linked zone, the connection is Approved",
+        "endpoint's private IP through the linked zone, the connection is Approved, and a "
+        "pull goes through the endpoint (from each network this machine can stand in)",
         change=verify,
         az=(
             az_commands.private_dns_records_show(zone_id),

@@ -82,8 +82,9 @@ class PlanSession:
             subnets=SubnetEndpointService(clients),
             providers=ProviderService(clients),
             private_link=PrivateLinkWrites(clients),
-            # The migration's per-network check: DNS as each network asks it, then a probe.
-            vantage_check=ProbeVantageCheck(rules, target, stands_in),
+            # The migration's per-network check: DNS as each network asks it, then a pull
+            # through the private endpoint with the signed-in identity's token.
+            vantage_check=ProbeVantageCheck(rules, target, stands_in, clients.arm_token),
         )
         self.journal = journal
         # How long a run's verification waits for what Azure is still applying.
