@@ -189,17 +189,8 @@ async def _authorised(
     assert refresh_token is not None  # without one, _stage_end ended the probe above
 
     scope = pull.scope if pull is not None else CATALOG_SCOPE
-    form = {
-        "grant_type": "refresh_token",
-        "service": service,
-        "scope": scope,
-        "refresh_token": refresh_token,
-    }
-    request = client.build_request("POST", f"{base_url}/oauth2/token", data=form)
-    response, began = await _send(client, recorder, Stage.TOKEN, request)
-    access_token = _token_field(response, "access_token")
-    failure = _stage_end(
-        recorder, Stage.TOKEN, began, response, access_token, f"access token for {scope}"
+    access_token, failure = await _access_token(
+        client, recorder, base_url, service, refresh_token, scope
     )
     if failure is not None:
         return failure
@@ -228,17 +219,16 @@ async def _authorised(
     return outcome
 
 
-async def _pull_listed(
+async def _access_token(
     client: httpx.AsyncClient,
     recorder: StageRecorder,
     base_url: str,
     service: str,
     refresh_token: str,
-    repository: str,
-) -> HttpOutcome:
-    """A pull token for ``repository`` (from the same refresh token), its tags, then the
-    manifest of ``latest`` or, without one, of its first tag."""
-    scope = f"repository:{repository}:pull"
+    scope: str,
+) -> tuple[str | None, HttpOutcome | None]:
+    """POST /oauth2/token: the refresh token for an access token to ``scope``; (the token,
+    None), or (None, the outcome that ends the probe here)."""
     form = {
         "grant_type": "refresh_token",
         "service": service,
@@ -250,6 +240,22 @@ async def _pull_listed(
     access_token = _token_field(response, "access_token")
     failure = _stage_end(
         recorder, Stage.TOKEN, began, response, access_token, f"access token for {scope}"
+    )
+    return access_token, failure
+
+
+async def _pull_listed(
+    client: httpx.AsyncClient,
+    recorder: StageRecorder,
+    base_url: str,
+    service: str,
+    refresh_token: str,
+    repository: str,
+) -> HttpOutcome:
+    """A pull token for ``repository`` (from the same refresh token), its tags, then the
+    manifest of ``latest`` or, without one, of its first tag."""
+    access_token, failure = await _access_token(
+        client, recorder, base_url, service, refresh_token, f"repository:{repository}:pull"
     )
     if failure is not None:
         return failure
