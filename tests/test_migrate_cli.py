@@ -61,7 +61,7 @@ def test_headless_migration_after_the_lockdown(emulator, tmp_path, monkeypatch, 
     # Verified from the network that pulls: its DNS answered the endpoint's IPs, and from
     # there a pull went through the private endpoint (token exchange, catalog, a manifest).
     verify = next(s for s in document["steps"] if s["kind"] == "verify-private-link")
-    assert "resolved and probed from myDockerVMVNET (pull ok: " in verify["note"]
+    assert "resolved and probed from myDockerVMVNET; pull ok: " in verify["note"]
     # No token (the identity's, or ACR's refresh and access tokens, JWTs) printed or kept.
     journal = "".join(p.read_text() for p in (tmp_path / "acrfence").glob("*.json"))
     for text in (printed.out, printed.err, journal):

@@ -62,7 +62,7 @@ async def test_a_geo_replicated_registry_resolves_every_data_endpoint_privately(
         assert run.state is RunState.DONE, run.error
         verify = next(s for s in plan.steps if s.kind is StepKind.VERIFY_PRIVATE_LINK)
         note = run.record(verify.index).note or ""
-        assert "resolved and probed from myDockerVMVNET (pull ok: " in note
+        assert "resolved and probed from myDockerVMVNET; pull ok: " in note
 
         view = migration_view(emulator)
         [(key, ours)] = [(k, e) for k, e in view["private_endpoints"].items() if "mycontainer" in k]

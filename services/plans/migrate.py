@@ -429,7 +429,9 @@ def _warnings(
             _warn(
                 "this-machine-refused",
                 f"this machine ({facts.client_ip}) is refused on the public endpoint today "
-                "and stays refused: the verification from here checks configuration only",
+                "and stays refused: it can't pull to check; the verification reads Azure's "
+                "configuration, and resolves and pulls from each pulling network this machine "
+                "can stand in",
             )
         )
     return checks

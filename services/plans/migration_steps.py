@@ -345,8 +345,12 @@ def _how_checked(seen: dict[str, Any]) -> str:
     probed = [n for n, how in networks.items() if how.startswith("resolved")]
     note = "zone records, links and approval read back"
     if probed:
-        shown = [f"{n} ({pulls[n]})" if n in pulls else n for n in probed]
-        note += f"; resolved and probed from {', '.join(shown)}"
+        note += f"; resolved and probed from {', '.join(probed)}"
+        said = {pulls[n] for n in probed if n in pulls}
+        if len(said) == 1 and all(n in pulls for n in probed):
+            note += f"; {said.pop()}" + (" from each" if len(probed) > 1 else "")
+        elif said:  # the networks differ: each says what its pull did
+            note += "; " + ", ".join(f"{n}: {pulls[n]}" for n in probed if n in pulls)
     unprobed = [n for n in networks if n not in probed]
     if unprobed:
         note += f"; not probed from {', '.join(unprobed)} (no vantage here)"

@@ -233,9 +233,7 @@ def _undo_rules(
         index=index,
         kind=StepKind.WRITE_RULES,
         target=step.target,
-        title=f"undo step {step.index} on {registry_name}: remove "
-        f"{len(undo.remove_virtual_network_rules)} subnet rule(s) and "
-        f"{len(undo.remove_ip_rules)} IP rule(s) it added, put back what it changed",
+        title=f"undo step {step.index} on {registry_name}: {_rules_undo_words(undo)}",
         before=dict(step.after),
         after=dict(replaced),
         change=undo,
@@ -251,6 +249,21 @@ def _undo_rules(
             tasks_bypass=undo.flag("network_rule_bypass_allowed_for_tasks"),
         ),
     )
+
+
+def _rules_undo_words(undo: RulesChange) -> str:
+    """What undoing a rules step does, naming only what it moves (no "remove 0 rules")."""
+    words = []
+    for count, what in (
+        (len(undo.remove_virtual_network_rules), "remove {} subnet rule(s) it added"),
+        (len(undo.remove_ip_rules), "remove {} IP rule(s) it added"),
+        (len(undo.add_virtual_network_rules), "put back {} subnet rule(s) it removed"),
+        (len(undo.add_ip_rules), "put back {} IP rule(s) it removed"),
+    ):
+        if count:
+            words.append(what.format(count))
+    words += [f"{move.name.replace('_', ' ')} back to {move.to}" for move in undo.settings]
+    return ", ".join(words) or "nothing left to put back"
 
 
 def _undo_endpoint(

@@ -82,7 +82,7 @@ class MigrateWizardScreen(PlanWizardScreen):
         yield Label("Link the DNS zone to (the networks that pull are ticked)")
         yield MarkedSelectionList(id="link-vnets")
         with Horizontal(classes="field"):
-            yield Label("Zone group")
+            yield Label("DNS zone in")
             yield Input(id="zone-group", placeholder="registry's resource group", compact=True)
         yield MarkedCheckbox("Disable public access last (verify the internet is refused)",
                              id="disable-public")  # fmt: skip
