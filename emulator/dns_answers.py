@@ -118,6 +118,8 @@ def _private_link_name(tenant: Tenant, name: str, vnet_key: str | None) -> DnsAn
                 record = DnsRecord(name, "CNAME", target, int(props.get("ttl") or 10))
                 rest = answer_name(tenant, target, vnet_key, depth=1)
                 return DnsAnswer(rest.rcode, (record, *rest.records))
+        if any(key.split("/", 1)[1] == relative for key in zone["records"]):
+            return DnsAnswer(NOERROR)  # the name holds other types (TXT, AAAA...): no A data
         policy = (link.get("properties") or {}).get("resolutionPolicy", "Default")
         if policy != "NxDomainRedirect":
             return DnsAnswer(NXDOMAIN)

@@ -10,8 +10,10 @@ import json
 import re
 from pathlib import Path
 
+from acrfence.emulator.arm.private_dns import new_link, new_zone
+from acrfence.emulator.arm.private_endpoints import create_endpoint, set_zone_group
+from acrfence.emulator.arm.replications import add_replication
 from acrfence.emulator.resources import (
-    make_private_endpoint_connection,
     make_registry,
     make_subnet,
     make_vnet,
@@ -27,6 +29,8 @@ SUB_RESTRICTED = "9e8d7c6b-5a49-4382-9716-05f4e3d2c1b0"
 
 REGISTERED = {CONTAINER_REGISTRY: "Registered", "Microsoft.Network": "Registered"}
 UNREGISTERED = {CONTAINER_REGISTRY: "NotRegistered", "Microsoft.Network": "Registered"}
+
+PRIVATE_LINK_ZONE = "privatelink.azurecr.io"
 
 _GENERATE = re.compile(r"^generate:(\d+)x(\d+)x(\d+)x(\d+)$")
 
@@ -138,16 +142,13 @@ def demo_tenant() -> Tenant:
             subnet_rules=[f"{app_vnet['id']}/subnets/decommissioned", build_agents["id"]],
         )
     )  # fmt: skip
-    private = make_registry(
-        SUB_PRODUCTION, "app-rg", "contosoprivate", public_network_access="Disabled",
-        default_action="Deny",
+    # Reached only through its private endpoint (set up in _add_private_link, below).
+    t.add_registry(
+        make_registry(
+            SUB_PRODUCTION, "app-rg", "contosoprivate", public_network_access="Disabled",
+            default_action="Deny",
+        )
     )  # fmt: skip
-    private_pe = _private_endpoint_id(SUB_PRODUCTION, "app-rg", "contosoprivate-pe")
-    private["properties"]["privateEndpointConnections"] = [
-        make_private_endpoint_connection(private, "contosoprivate-pe.conn", private_pe)
-    ]
-    t.add_registry(private)
-    t.add_private_endpoint({"id": private_pe, "location": "westus", "subnetId": pe_subnet["id"]})
 
     # A subnet in another subscription whose Microsoft.ContainerRegistry provider is not
     # registered, and a registry rule pointing at it.
@@ -178,14 +179,21 @@ def demo_tenant() -> Tenant:
         SUB_PLATFORM, "platform-rg", "platformacr", location="eastus", default_action="Deny",
         subnet_rules=[ci["id"]], data_endpoint=True,
     )  # fmt: skip
-    platform_pe = _private_endpoint_id(SUB_PLATFORM, "platform-rg", "platformacr-pe")
-    platform["properties"]["privateEndpointConnections"] = [
-        make_private_endpoint_connection(platform, "platformacr-pe.conn", platform_pe)
-    ]
     t.add_registry(platform)
-    t.add_private_endpoint(
-        {"id": platform_pe, "location": "eastus", "subnetId": platform_pe_subnet["id"]}
-    )
+    # Its private endpoint was made without a DNS zone group and no zone is linked to
+    # platform-vnet: the names resolve publicly, and the findings say why (kept broken on
+    # purpose, beside contosoprivate's correct setup).
+    with t.lock:
+        create_endpoint(
+            t,
+            endpoint_id=_private_endpoint_id(SUB_PLATFORM, "platform-rg", "platformacr-pe"),
+            subnet=t.subnets[platform_pe_subnet["id"].lower()],
+            registry=t.registries[platform["id"].lower()],
+            location="eastus",
+            provisioning_state="Succeeded",
+            unique="0f6c2b9e-3d41-4a7e-9b58-6e2d1c0a9f31",
+            connection_name="platformacr-pe.conn",
+        )
 
     # A subscription the identity can't read, holding a subnet a rule names.
     secret_vnet = make_vnet(SUB_RESTRICTED, "secret-rg", "secret-vnet", ["10.70.0.0/16"])
@@ -207,8 +215,46 @@ def demo_tenant() -> Tenant:
         make_subnet(app_vnet, "batch-jobs", "10.1.6.0/24", service_endpoints=[CONTAINER_REGISTRY])
     )
     _add_demo_drift(t, build_agents["id"])
+    _add_private_link(t, hub_vnet)
     _let_tasks_through(t, but="contosoiprules")
     return t
+
+
+def _add_private_link(t: Tenant, hub_vnet: dict) -> None:
+    """contosoprivate as Azure has it after a correct private link setup, made by the same
+    code the Network API's handlers use: replicated to eastus, a private endpoint in the hub's
+    endpoint subnet with one address per name (login server, one data endpoint per region), a
+    DNS zone group writing the A records into the hub's privatelink.azurecr.io zone, and that
+    zone linked to hub-vnet, whose build agents pull. The zone lives in the networking
+    subscription, as a hub holds it, linked to the hub alone: the migration's main scenario
+    (mycontainerregistry, app-vnet, another subscription) doesn't see it and makes its own.
+    Added last so every other subnet keeps its vantage address.
+    """
+    endpoints = make_subnet(hub_vnet, "private-endpoints", "10.50.3.0/24")
+    t.add_subnet(endpoints)
+    registry_id = (
+        f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/app-rg/providers"
+        "/Microsoft.ContainerRegistry/registries/contosoprivate"
+    )
+    add_replication(t, registry_id, "eastus")
+    zone_id = _network_id(SUB_NETWORKING, "network-rg", "privateDnsZones", PRIVATE_LINK_ZONE)
+    with t.lock:
+        zone = new_zone(zone_id)
+        link = new_link(zone, "hub-vnet-link", hub_vnet["id"], done=True)
+        zone["links"][link["name"].lower()] = link
+        t.private_dns_zones[zone_id.lower()] = zone
+        endpoint = create_endpoint(
+            t,
+            endpoint_id=_private_endpoint_id(SUB_NETWORKING, "network-rg", "contosoprivate-pe"),
+            subnet=t.subnets[endpoints["id"].lower()],
+            registry=t.registries[registry_id.lower()],
+            location="westus",
+            provisioning_state="Succeeded",
+            unique="7b3e9d14-52c8-4f0a-a6d1-3c9e8b2f7a05",
+            connection_name="contosoprivate-pe.conn",
+        )
+        config = {"name": "privatelink-azurecr-io", "properties": {"privateDnsZoneId": zone_id}}
+        set_zone_group(t, endpoint, "default", [config])
 
 
 def _let_tasks_through(t: Tenant, but: str) -> None:

@@ -12,12 +12,14 @@
   "privateEndpoints": [{"id": "...", "location": "westus", "subnetId": "..."}],
   "privateDnsZones": [<zone JSON with "links": {name: link JSON} and
                        "records": {"a/name": record set JSON}>],
-  "repositories": {"<registry id>": [{"name": "team/app", "tags": ["1.0"], "mediaType": "oci"}]}
+  "repositories": {"<registry id>": [{"name": "team/app", "tags": ["1.0"], "mediaType": "oci"}]},
+  "replications": {"<registry id>": ["westus", "eastus"]}
 }
 ```
 
-"repositories" is optional: a registry it doesn't name holds the demo repositories
-(registry_content.py), whose images are generated in code.
+"replications" is optional (home region first; a registry it doesn't name lives in its home
+region only). "repositories" is optional: a registry it doesn't name holds the demo
+repositories (registry_content.py), whose images are generated in code.
 
 Subnet vantages (loopback source addresses) follow the order subnets appear in the file, or
 the optional "vantageOrder" list of subnet IDs (the state file writes it, so a restart keeps
@@ -62,6 +64,8 @@ def tenant_from_json(document: dict) -> Tenant:
         for registry_id, specs in (document.get("repositories") or {}).items():
             build_repositories(specs)  # a malformed spec fails here, at load, in one line
             tenant.repositories[registry_id.lower()] = list(specs)
+        for registry_id, regions in (document.get("replications") or {}).items():
+            tenant.replications[registry_id.lower()] = [str(r).lower() for r in regions]
         if "vantageOrder" in document:
             tenant.assign_vantages(list(document["vantageOrder"]))
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -102,6 +106,7 @@ def tenant_to_json(tenant: Tenant) -> dict:
             "privateEndpoints": [copy.deepcopy(e) for e in tenant.private_endpoints.values()],
             "privateDnsZones": [copy.deepcopy(z) for z in tenant.private_dns_zones.values()],
             **({"repositories": copy.deepcopy(tenant.repositories)} if tenant.repositories else {}),
+            **({"replications": copy.deepcopy(tenant.replications)} if tenant.replications else {}),
             "vantageOrder": [
                 tenant.subnets[key]["id"] for key in tenant.vantages if key in tenant.subnets
             ],

@@ -8,6 +8,12 @@ registry's login server at its new name. Names are numbered per kind in the orde
 met (`registry001`, `vnet-1`, `subnet-1`, `group-1`...), so the same snapshot redacts the same
 way every time. What could still identify the tenant goes: display names, the tenant ID, tags,
 `systemData` (who created what) and free-text descriptions. Addresses stay: prefixes, IP rules.
+
+Private link follows the same renaming: a registry's private DNS zone keeps its public name
+(`privatelink.azurecr.io`), but its record sets, the private endpoints' `customDnsConfigs`
+and the zone groups' record sets name the registry (`<registry>[.<region>.data]`), so those
+names take the registry's new name; the emulator's keyed maps (`links`, `zoneGroups`,
+`records`) are keyed again by the new names.
 """
 
 from __future__ import annotations
@@ -33,6 +39,12 @@ _STEMS = {
     "delegations": "delegation-",
 }
 _DROPPED_KEYS = ("tags", "systemData", "description")
+# Names public in every tenant, kept as they are.
+_KEPT_KINDS = ("privatednszones",)
+# Record set types: their names are host names relative to the zone (`<registry>...`).
+_RECORD_KINDS = ("a", "aaaa", "cname", "mx", "ptr", "soa", "srv", "txt")
+# Keys whose string values are host names (a private endpoint's and a record set's names).
+_HOST_KEYS = ("loginServer", "dataEndpointHostNames", "fqdn", "recordSetName", "cname")
 
 
 class Redactor:
@@ -56,6 +68,10 @@ class Redactor:
         return self.subscriptions[key]
 
     def _name(self, scope: tuple[str, ...], kind: str, name: str) -> str:
+        if kind.casefold() in _KEPT_KINDS:
+            return name
+        if kind.casefold() in _RECORD_KINDS and "privatednszones" in scope:
+            return self.host_name(name)
         key = (*scope, kind.casefold(), name.casefold())
         if key not in self.names:
             stem = _STEMS.get(kind.casefold(), kind.casefold() + "-")
@@ -120,17 +136,29 @@ class Redactor:
             out = {k: self._walk(v, k) for k, v in value.items() if k not in _DROPPED_KEYS}
             if isinstance(out.get("id"), str) and "name" in out and out["id"].startswith("/"):
                 out["name"] = out["id"].rsplit("/", 1)[-1]  # a resource's name ends its ID
+            if key in ("replications", "repositories"):  # keyed by registry ID
+                return {self.resource_id(k): v for k, v in out.items()}
+            if key in ("links", "zoneGroups", "records"):
+                # The emulator's maps, keyed by name (records by `type/name`): keyed anew.
+                return {_stored_key(key, item): item for item in out.values()}
             return out
         if isinstance(value, list):
             return [self._walk(item, key) for item in value]
         if isinstance(value, str):
             if value.startswith("/subscriptions/"):
                 return self.resource_id(value)
-            if key in ("loginServer", "dataEndpointHostNames"):
+            if key in _HOST_KEYS:
                 return self.host_name(value)
             if key == "subscriptionId" and is_subscription_id(value):
                 return self.subscription(value)
         return value
+
+
+def _stored_key(kind: str, item: dict[str, Any]) -> str:
+    name = str(item.get("name") or "").lower()
+    if kind == "records":
+        return f"{str(item.get('type') or '').rsplit('/', 1)[-1].lower()}/{name}"
+    return name
 
 
 def redact_snapshot(document: dict[str, Any]) -> tuple[dict[str, Any], Redactor]:

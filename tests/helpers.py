@@ -983,6 +983,27 @@ def migration_view(handle: EmulatorHandle) -> dict:
         }
 
 
+# mycontainerregistry's zone as the migration makes it (in the registry's resource group),
+# keyed as migration_view keys zones.
+MIGRATION_ZONE_KEY = (
+    f"/subscriptions/{SUB_PRODUCTION}/resourcegroups/myresourcegroup/providers"
+    f"/microsoft.network/privatednszones/{PRIVATE_LINK_ZONE}"
+)
+
+
+def private_dns(handle: EmulatorHandle) -> Any:
+    """Microsoft's private DNS client for the production subscription (``async with`` it)."""
+    from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
+
+    credential = StaticTokenCredential(handle.token)
+    return PrivateDnsManagementClient(credential, SUB_PRODUCTION, **sdk_kwargs(handle))
+
+
+def same_view(got: dict, want: dict, what: str) -> None:
+    """Assert two migration views are equal, naming each difference."""
+    assert got == want, f"{what}:\n" + "\n".join(view_diff(got, want))
+
+
 def view_diff(got: dict, want: dict, path: str = "") -> list[str]:
     """Where two views differ, one line each (for assertion messages)."""
     if isinstance(got, dict) and isinstance(want, dict):

@@ -19,16 +19,32 @@ from azure.core.pipeline.transport import AioHttpTransport
 from requests.adapters import HTTPAdapter
 from urllib3.util import parse_url
 
+from acrfence.emulator.dns_answers import answer
+from acrfence.emulator.private_addresses import loopback_for
 from acrfence.emulator.runner import EmulatorHandle
 from helpers import StaticTokenCredential
 
 
 class ConnectToResolver(AbstractResolver):
-    """Every host name resolves to the emulator's data-plane address and port."""
+    """Every host name resolves to the emulator's data-plane address and port; with
+    ``private_link`` (a vantage's address and the tenant), a name the vantage's own DNS answers
+    with a private endpoint's IP resolves to that endpoint's loopback address instead, as a
+    host in that network reaches it."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(
+        self, host: str, port: int, private_link: tuple[str, EmulatorHandle] | None = None
+    ) -> None:
         self._host = host
         self._port = port
+        self._private_link = private_link
+
+    def _address(self, name: str) -> str:
+        if self._private_link is None:
+            return self._host
+        source, handle = self._private_link
+        records = answer(handle.state, source, name).records
+        last = records[-1].value if records and records[-1].kind == "A" else ""
+        return loopback_for(last) if last.startswith("10.") and loopback_for(last) else self._host
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -36,7 +52,7 @@ class ConnectToResolver(AbstractResolver):
         return [
             {
                 "hostname": host,
-                "host": self._host,
+                "host": self._address(host),
                 "port": self._port,
                 "family": socket.AF_INET,
                 "proto": 0,
@@ -48,10 +64,15 @@ class ConnectToResolver(AbstractResolver):
         return None
 
 
-def vantage_session(handle: EmulatorHandle, vantage: str = "internet") -> aiohttp.ClientSession:
+def vantage_session(
+    handle: EmulatorHandle, vantage: str = "internet", *, through_dns: bool = False
+) -> aiohttp.ClientSession:
+    """A session from ``vantage``; ``through_dns``: to where the vantage's DNS sends it (a
+    private endpoint's address, when a zone linked to its network holds the name)."""
     host, port = handle.registry_endpoint.rsplit(":", 1)
+    private_link = (handle.vantage(vantage), handle) if through_dns else None
     connector = aiohttp.TCPConnector(
-        resolver=ConnectToResolver(host, int(port)),
+        resolver=ConnectToResolver(host, int(port), private_link),
         local_addr=(handle.vantage(vantage), 0),
         use_dns_cache=False,
     )
@@ -59,13 +80,15 @@ def vantage_session(handle: EmulatorHandle, vantage: str = "internet") -> aiohtt
 
 
 @asynccontextmanager
-async def acr_client(handle: EmulatorHandle, registry: str, vantage: str = "internet"):
+async def acr_client(
+    handle: EmulatorHandle, registry: str, vantage: str = "internet", *, through_dns: bool = False
+):
     """A ContainerRegistryClient for https://<registry>.azurecr.io as seen from `vantage`,
-    signed in with the emulator's ARM token.
+    signed in with the emulator's ARM token (``through_dns``: see ``vantage_session``).
 
     (Not anonymous: the SDK's anonymous token client is built without the caller's transport,
     so it would look the registry up in real DNS; anonymous pulls are tested over httpx.)"""
-    session = vantage_session(handle, vantage)
+    session = vantage_session(handle, vantage, through_dns=through_dns)
     transport = AioHttpTransport(
         session=session, session_owner=False, connection_verify=handle.ca_cert
     )

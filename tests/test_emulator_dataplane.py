@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from acrfence.emulator.seeds import SUB_PLATFORM, SUB_PRODUCTION
+from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
 from acrfence.emulator.state import CLOCK
 from helpers import PREVIEW, RG, SUBNET_ID, acr, dataplane_client, lock_down
 
@@ -91,11 +91,21 @@ async def test_subnet_without_endpoint_is_denied_by_its_nat_ip(emulator) -> None
 
 
 async def test_private_endpoint_admits_its_vnet_when_public_access_is_disabled(emulator) -> None:
-    async with dataplane_client(emulator, f"{APP_VNET}/subnets/workers") as client:
+    # The demo's contosoprivate: public access Disabled, in through its private endpoint's
+    # address (10.50.3.4, the login server's) from the hub's build agents.
+    hub_agents = (
+        f"/subscriptions/{SUB_NETWORKING}/resourceGroups/network-rg/providers/Microsoft.Network"
+        "/virtualNetworks/hub-vnet/subnets/hub-agents"
+    )
+    endpoint = emulator.private_address("10.50.3.4")
+    async with dataplane_client(emulator, hub_agents, address=endpoint) as client:
         inside = await client.get("https://contosoprivate.azurecr.io/v2/")
+    async with dataplane_client(emulator, hub_agents) as client:
+        public_path = await client.get("https://contosoprivate.azurecr.io/v2/")
     async with dataplane_client(emulator) as client:
         outside = await client.get("https://contosoprivate.azurecr.io/v2/")
     assert inside.status_code == 401
+    assert public_path.status_code == 403  # the same network, but through the public endpoint
     assert outside.status_code == 403
 
 

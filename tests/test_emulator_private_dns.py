@@ -163,3 +163,62 @@ async def test_zones_survive_a_restart_through_the_state_file(make_emulator, tmp
     async with client_for(second) as client:
         record = await client.record_sets.get(GROUP, ZONE, "CNAME", "alias")
     assert record.properties.cname_record.cname == "x.y."
+
+
+OTHER_RECORD_SETS = {
+    "AAAA": ("aaaaRecords", [{"ipv6Address": "fd00::5"}], "aaaa_records"),
+    "TXT": ("txtRecords", [{"value": ["owner=platform", "ticket=42"]}], "txt_records"),
+    "MX": ("mxRecords", [{"preference": 10, "exchange": "mail.contoso.com"}], "mx_records"),
+    "PTR": ("ptrRecords", [{"ptrdname": "host.contoso.com"}], "ptr_records"),
+    "SRV": (
+        "srvRecords",
+        [{"priority": 1, "weight": 5, "port": 443, "target": "svc.contoso.com"}],
+        "srv_records",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OTHER_RECORD_SETS))
+async def test_every_record_type_of_the_api_is_kept_as_written(emulator, kind: str) -> None:
+    field, records, attribute = OTHER_RECORD_SETS[kind]
+    async with client_for(emulator) as client:
+        await (await client.private_zones.begin_create_or_update(GROUP, ZONE, {})).result()
+        made = await client.record_sets.create_or_update(
+            GROUP, ZONE, kind, "build-info", {"properties": {"ttl": 60, field: records}}
+        )
+        assert made.type == f"Microsoft.Network/privateDnsZones/{kind}"
+        read = await client.record_sets.get(GROUP, ZONE, kind, "build-info")
+        assert [r.as_dict() for r in getattr(read.properties, attribute)] == records
+        listed = [(r.type.rsplit("/", 1)[-1], r.name) async for r in client.record_sets.list(
+            GROUP, ZONE
+        )]  # fmt: skip
+        assert (kind, "build-info") in listed
+        with pytest.raises(HttpResponseError) as bad:
+            await client.record_sets.create_or_update(
+                GROUP, ZONE, kind, "broken", {"properties": {"ttl": 60, field: [{"x": 1}]}}
+            )
+        assert bad.value.status_code == 400
+
+
+async def test_a_name_holding_other_types_only_answers_no_data(emulator) -> None:
+    # The zone holds a TXT record set for the name and no A: a resolver answers NOERROR with
+    # no address (the name exists), not NXDOMAIN.
+    from acrfence.emulator.dns_answers import answer_name
+
+    async with client_for(emulator) as client:
+        await (await client.private_zones.begin_create_or_update(GROUP, ZONE, {})).result()
+        link = {"location": "global", "properties": {"virtualNetwork": {"id": _vnet_id(emulator)}}}
+        await (
+            await client.virtual_network_links.begin_create_or_update(GROUP, ZONE, "l", link)
+        ).result()
+        await client.record_sets.create_or_update(
+            GROUP,
+            ZONE,
+            "TXT",
+            "notes",
+            {"properties": {"ttl": 60, "txtRecords": [{"value": ["x"]}]}},
+        )
+    vnet = _vnet_id(emulator).lower()
+    assert answer_name(emulator.state, "notes.privatelink.azurecr.io", vnet).rcode == "NOERROR"
+    assert answer_name(emulator.state, "notes.privatelink.azurecr.io", vnet).records == ()
+    assert answer_name(emulator.state, "other.privatelink.azurecr.io", vnet).rcode == "NXDOMAIN"

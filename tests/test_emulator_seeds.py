@@ -81,15 +81,46 @@ def test_private_link_cases() -> None:
     registries = _by_name(tenant)
     private = registries["contosoprivate"]
     endpoint = private["properties"]["privateEndpointConnections"][0]["properties"]
-    pe_subnet = tenant.private_endpoints[endpoint["privateEndpoint"]["id"].lower()]["subnetId"]
+    stored = tenant.private_endpoints[endpoint["privateEndpoint"]["id"].lower()]
+    pe_subnet = stored["subnetId"]
     assert pe_subnet.lower() in tenant.subnets  # the private endpoint's vnet is in the tenant
+    # Set up as Azure leaves a correct private link: an address per name (login server, a
+    # data endpoint per region), a zone group, the hub's zone holding each A record and
+    # linked to the network whose agents pull.
+    names = [c["fqdn"] for c in stored["properties"]["customDnsConfigs"]]
+    assert names == [
+        "contosoprivate.azurecr.io",
+        "contosoprivate.westus.data.azurecr.io",
+        "contosoprivate.eastus.data.azurecr.io",
+    ]
+    assert stored["ipAddresses"] == ["10.50.3.4", "10.50.3.5", "10.50.3.6"]
+    [zone] = tenant.private_dns_zones.values()
+    assert zone["name"] == "privatelink.azurecr.io" and list(stored["zoneGroups"]) == ["default"]
+    records = {k: v["properties"]["aRecords"][0]["ipv4Address"] for k, v in zone["records"].items()
+               if k.startswith("a/")}  # fmt: skip
+    assert records == {
+        "a/contosoprivate": "10.50.3.4",
+        "a/contosoprivate.westus.data": "10.50.3.5",
+        "a/contosoprivate.eastus.data": "10.50.3.6",
+    }
+    [link] = zone["links"].values()
+    pe_vnet = pe_subnet.lower().rsplit("/subnets/")[0]
+    assert link["properties"]["virtualNetwork"]["id"].lower() == pe_vnet
+    # platformacr stays the broken example: private link and a service endpoint rule from the
+    # same network, an endpoint with addresses but no zone group.
     platform = registries["platformacr"]
     pe = platform["properties"]["privateEndpointConnections"][0]["properties"]["privateEndpoint"]
-    pe_vnet = tenant.private_endpoints[pe["id"].lower()]["subnetId"].lower().rsplit("/subnets/")[0]
-    assert any(s.startswith(pe_vnet + "/subnets/") for s in _rules(platform))
-    # Only a caller whose vnet holds contosoprivate's own endpoint gets in.
+    broken = tenant.private_endpoints[pe["id"].lower()]
+    assert broken["ipAddresses"] and not broken["zoneGroups"]
+    broken_vnet = broken["subnetId"].lower().rsplit("/subnets/")[0]
+    assert any(s.startswith(broken_vnet + "/subnets/") for s in _rules(platform))
+    # Only a connection through contosoprivate's own endpoint gets in.
     view = tenant.effective_network_view(private["id"].lower())
-    own = frozenset({endpoint["privateEndpoint"]["id"].lower()})
-    other = frozenset({pe["id"].lower()})
-    assert decide(view, Caller("198.51.100.9", pe_subnet, "10.1.8.4", False, own)).allowed
-    assert not decide(view, Caller("198.51.100.9", pe_subnet, "10.1.8.4", False, other)).allowed
+    own = endpoint["privateEndpoint"]["id"].lower()
+    assert decide(
+        view, Caller("198.51.100.9", pe_subnet, "10.50.3.4", private_endpoint=own)
+    ).allowed
+    other = pe["id"].lower()
+    assert not decide(
+        view, Caller("198.51.100.9", pe_subnet, "10.50.3.4", private_endpoint=other)
+    ).allowed

@@ -45,7 +45,8 @@ def test_headless_migration_after_the_lockdown(emulator, tmp_path, monkeypatch, 
     asyncio.run(lock_down(emulator))
     env = with_vantages(emulator, cli_env(emulator, tmp_path))
     assert run_cli(monkeypatch, env, *MIGRATE, "--yes", "--json") == 0, capsys.readouterr().err
-    document = json.loads(capsys.readouterr().out)
+    printed = capsys.readouterr()
+    document = json.loads(printed.out)
     assert document["state"] == "done" and document["verified"] is True
     kinds = [s["kind"] for s in document["steps"]]
     assert kinds == [
@@ -57,10 +58,14 @@ def test_headless_migration_after_the_lockdown(emulator, tmp_path, monkeypatch, 
         "verify",
     ]
     assert_migrated(emulator)
-    # Verified from the network that pulls: its DNS answered the endpoint's IPs, and a probe
-    # from there went through the private endpoint.
+    # Verified from the network that pulls: its DNS answered the endpoint's IPs, and from
+    # there a pull went through the private endpoint (token exchange, catalog, a manifest).
     verify = next(s for s in document["steps"] if s["kind"] == "verify-private-link")
-    assert "resolved and probed from myDockerVMVNET" in verify["note"]
+    assert "resolved and probed from myDockerVMVNET; pull ok: " in verify["note"]
+    # No token (the identity's, or ACR's refresh and access tokens, JWTs) printed or kept.
+    journal = "".join(p.read_text() for p in (tmp_path / "acrfence").glob("*.json"))
+    for text in (printed.out, printed.err, journal):
+        assert emulator.token not in text and "eyJ" not in text
     # The endpoint stays on the subnet (nobody asked to remove it); public access untouched.
     assert ACR in subnet_view(emulator, DOCKER_SUBNET)["endpoints"]
     assert registry_view(emulator, MYREGISTRY)["public"] == "Enabled"

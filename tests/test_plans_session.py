@@ -3,8 +3,10 @@ subnet step is re-planned from the new state. Real services, real SDK, the emula
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from acrfence.services.azure import AzureClients
 from acrfence.services.config import Target
 from acrfence.services.models import RunState, StepKind
 from acrfence.services.plans.journal import Journal
@@ -97,3 +99,19 @@ async def test_a_registry_is_named_through_services_lookup(emulator, tmp_path):
             await session.resolve_registry("my registry!")
         with pytest.raises(PlanInputError, match="resource ID must start /subscriptions"):
             await session.resolve_registry("/subscriptions/x/oops/x/y/z/a/b/c")
+
+
+async def test_the_vantages_a_session_stands_in_are_its_parameter(
+    emulator, tmp_path, monkeypatch
+) -> None:
+    # The migration's per-network check stands in the vantages the session is given (the
+    # wizard passes the demo's); without them, ACRFENCE_VANTAGES'; never swapped afterwards.
+    monkeypatch.setenv("ACRFENCE_VANTAGES", json.dumps({DOCKER_SUBNET: "127.0.0.9"}))
+    target = Target.from_env(emulator.env)
+    given = {AKS.upper(): "127.0.1.2", "internet": "127.0.0.1"}
+    async with PlanSession.for_target(target, Journal(tmp_path)) as from_env:
+        assert from_env.services.vantage_check.vantages == {DOCKER_SUBNET.lower(): "127.0.0.9"}
+    async with AzureClients(target) as clients:
+        session = PlanSession.for_clients(clients, target, Journal(tmp_path), vantages=given)
+        assert session.services.vantage_check.vantages == {AKS.lower(): "127.0.1.2"}
+        assert session.services.vantage_check.source_in(AKS.rsplit("/subnets/", 1)[0])

@@ -3,7 +3,7 @@ links) and replications built with Microsoft's SDKs, then read back into acrfenc
 
 from __future__ import annotations
 
-from acrfence.emulator.seeds import SUB_PRODUCTION
+from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PRODUCTION
 from acrfence.services.azure import AzureClients
 from acrfence.services.config import Target
 from acrfence.services.models.private_link import registry_private_names
@@ -30,9 +30,10 @@ async def test_reads_turn_endpoints_zones_and_replications_into_models(emulator)
             "mycontainerregistry.eastus.data.azurecr.io",
         }
         assert endpoint.address_count == 3
-        # The seeded contosoprivate endpoint lists too (no zone group: Azure keeps no records).
-        seeded = next(e for e in endpoints if e.name == "contosoprivate-pe")
-        assert seeded.has_zone_group is False
+        # The demo's contosoprivate endpoint lists in the hub's subscription, zone group and all.
+        hub = await reads.list_private_endpoints(SUB_NETWORKING)
+        seeded = next(e for e in hub if e.name == "contosoprivate-pe")
+        assert seeded.has_zone_group is True and seeded.address_count == 3
 
         zones = await reads.list_private_dns_zones(SUB_PRODUCTION)
         zone = next(z for z in zones if z.key == made["zone"].lower())

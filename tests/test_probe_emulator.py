@@ -135,6 +135,35 @@ async def test_with_the_signed_in_token_an_authorised_read_works(tenant: Tenant)
     assert token not in repr(result)
 
 
+async def test_pull_listed_pulls_an_image_the_catalog_lists(tenant: Tenant) -> None:
+    # What the migration's verification asks: it can't name an image, so the probe pulls the
+    # first repository's latest tag (token exchange, catalog, pull token, tags, manifest).
+    registry = await tenant.registry("contosodangling")
+    options = tenant.options(
+        BUILD_AGENTS, token_provider=tenant.clients.arm_token, pull_listed=True
+    )
+    result = await ProbeRunner(options).probe(registry)
+    assert result.verdict is Verdict.REACHABLE and result.decided_at is Stage.MANIFEST
+    assert result.image and result.image.endswith(":latest")
+    stages = [s.stage for s in result.hosts[0].stages]
+    assert stages[-5:] == [
+        Stage.TOKEN,
+        Stage.AUTHORISED,  # the catalog
+        Stage.TOKEN,  # repository:R:pull
+        Stage.AUTHORISED,  # R's tags
+        Stage.MANIFEST,
+    ]
+    token = await tenant.clients.arm_token()
+    assert token not in repr(result) and "eyJ" not in repr(result)
+
+    # An empty registry: the catalog read is as far as a pull gets.
+    with tenant.handle.state.changing():
+        tenant.handle.state.repositories[registry.key] = []
+    empty = await ProbeRunner(options).probe(registry)
+    assert empty.verdict is Verdict.REACHABLE and empty.decided_at is Stage.AUTHORISED
+    assert empty.image is None and "catalog lists 0 repositories" in empty.detail
+
+
 async def test_a_wrong_token_is_refused_at_the_exchange(tenant: Tenant) -> None:
     registry = await tenant.registry("mycontainerregistry", "myResourceGroup")
 

@@ -131,7 +131,7 @@ async def test_slash_filters_the_focused_table_and_escape_clears_it(emulator):
         await pilot.press("3", "slash", *"hub-", "enter")
         subnet_rows = app.screen.query_one(SubnetTable).row_keys
         labels = {app.data.inventory.subnet(k).label for k in subnet_rows}
-        assert labels == {"hub-vnet/hub-agents", "hub-vnet/hub-spare"}
+        assert labels == {"hub-vnet/hub-agents", "hub-vnet/hub-spare", "hub-vnet/private-endpoints"}
         await pilot.press("2", "slash", "escape")
         assert len(registry_names(app)) == everything and table.filter_text == ""
 

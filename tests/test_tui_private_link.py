@@ -39,6 +39,23 @@ async def test_an_endpoint_without_zone_group_says_so(emulator) -> None:
     app = demo_app(emulator)
     async with app.run_test(size=(80, 24)) as pilot:
         await inventory_loaded(pilot)
-        text = await open_registry(pilot, "contosoprivate")
-    assert "Public network access: ✗ Disabled" in text
+        text = await open_registry(pilot, "platformacr")
     assert "✗ no DNS zone group: Azure keeps no records" in text
+
+
+async def test_the_demo_private_registry_shows_its_private_path(emulator) -> None:
+    app = demo_app(emulator)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await inventory_loaded(pilot)
+        text = await open_registry(pilot, "contosoprivate")
+    lines = [line.strip() for line in text.splitlines()]
+    assert "Public network access: ✗ Disabled" in lines
+    assert "no DNS zone group" not in text
+    assert any(line.startswith("zone privatelink.azurecr.io (network-rg)") for line in lines)
+    for name, ip in (
+        ("contosoprivate.azurecr.io", "10.50.3.4"),
+        ("contosoprivate.westus.data", "10.50.3.5"),
+        ("contosoprivate.eastus.data", "10.50.3.6"),
+    ):
+        row = next(line for line in lines if line.startswith(name))
+        assert ip in row and row.endswith("✓ record")

@@ -1,4 +1,5 @@
-"""Microsoft.Network/privateDnsZones: zones, virtual network links, A and CNAME record sets.
+"""Microsoft.Network/privateDnsZones: zones, virtual network links, and record sets of every
+type the API has (A, AAAA, CNAME, MX, PTR, SRV, TXT; SOA read and listed).
 
 Per Azure/azure-rest-api-specs ``specification/privatedns`` (stable 2024-06-01 and the
 versions before it; azure-mgmt-privatedns speaks them): zones are global; a zone PUT and a
@@ -21,7 +22,17 @@ from acrfence.emulator.errors import ArmError, not_found_resource, resource_grou
 
 ZONE_TYPE = "Microsoft.Network/privateDnsZones"
 LINK_TYPE = "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
-RECORD_TYPES = ("A", "CNAME", "SOA")
+RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT")
+# The list-valued record types: their properties field, and each record's fields with types
+# (RecordSetProperties in the privatedns spec; azure-mgmt-privatedns names them the same).
+_RECORD_LISTS: dict[str, tuple[str, dict[str, type]]] = {
+    "A": ("aRecords", {"ipv4Address": str}),
+    "AAAA": ("aaaaRecords", {"ipv6Address": str}),
+    "MX": ("mxRecords", {"preference": int, "exchange": str}),
+    "PTR": ("ptrRecords", {"ptrdname": str}),
+    "SRV": ("srvRecords", {"priority": int, "weight": int, "port": int, "target": str}),
+    "TXT": ("txtRecords", {"value": list}),
+}
 READ = "Microsoft.Network/privateDnsZones/read"
 WRITE = "Microsoft.Network/privateDnsZones/write"
 MAX_RECORD_SETS = 25000
@@ -111,6 +122,52 @@ def _lro(ctx: ArmContext, finish, status: int = 202) -> Reply:
 # ---- zones ---------------------------------------------------------------------------------
 
 
+def new_zone(zone_id: str) -> dict:
+    """A zone as Azure creates it (with its SOA record set), stored form: the API and the demo
+    seed both make zones here."""
+    name = zone_id.rsplit("/", 1)[-1].lower()
+    return {
+        "id": zone_id,
+        "name": name,
+        "type": ZONE_TYPE,
+        "location": "global",
+        "etag": _etag(),
+        "tags": {},
+        "properties": {"provisioningState": "Succeeded"},
+        "links": {},
+        "records": {"soa/@": record_set_json(zone_id, name, "SOA", "@", copy.deepcopy(_SOA))},
+    }
+
+
+def new_link(
+    zone: dict,
+    name: str,
+    vnet_id: str,
+    *,
+    registration: bool = False,
+    resolution_policy: str = "Default",
+    tags: dict | None = None,
+    done: bool = False,
+) -> dict:
+    """A virtual network link as Azure stores it: in progress while its PUT runs, Completed
+    once done (the demo seed makes finished ones)."""
+    return {
+        "id": f"{zone['id']}/virtualNetworkLinks/{name}",
+        "name": name,
+        "type": LINK_TYPE,
+        "location": "global",
+        "etag": _etag(),
+        "tags": copy.deepcopy(tags or {}),
+        "properties": {
+            "virtualNetwork": {"id": vnet_id},
+            "registrationEnabled": registration,
+            "resolutionPolicy": resolution_policy,
+            "virtualNetworkLinkState": "Completed" if done else "InProgress",
+            "provisioningState": "Succeeded" if done else "Updating",
+        },
+    }
+
+
 def put_zone(ctx: ArmContext) -> Reply:
     ctx.require_version("privateDnsZones")
     ctx.subscription(WRITE)
@@ -121,7 +178,6 @@ def put_zone(ctx: ArmContext) -> Reply:
             400, "InvalidLocation", "The location of a private DNS zone must be 'global'."
         )
     zone_id = _zone_id(ctx)
-    name = ctx.params["zone"].lower()
     tags = body.get("tags") or {}
 
     def finish(failure: tuple[str, str] | None) -> None:
@@ -130,17 +186,7 @@ def put_zone(ctx: ArmContext) -> Reply:
         with ctx.tenant.changing():
             zone = ctx.tenant.private_dns_zones.get(zone_id.lower())
             if zone is None:
-                zone = {
-                    "id": zone_id,
-                    "name": name,
-                    "type": ZONE_TYPE,
-                    "location": "global",
-                    "properties": {"provisioningState": "Succeeded"},
-                    "links": {},
-                    "records": {
-                        "soa/@": record_set_json(zone_id, name, "SOA", "@", copy.deepcopy(_SOA))
-                    },
-                }
+                zone = new_zone(zone_id)
                 ctx.tenant.private_dns_zones[zone_id.lower()] = zone
             zone["tags"] = copy.deepcopy(tags)
             zone["etag"] = _etag()
@@ -234,20 +280,10 @@ def put_link(ctx: ArmContext) -> Reply:
                     f"'{vnet_id}' is already linked as '{other_name}'.",
                 )
         existing = zone["links"].get(name.lower())
-    link = {
-        "id": f"{zone['id']}/virtualNetworkLinks/{name}",
-        "name": name,
-        "type": LINK_TYPE,
-        "location": "global",
-        "tags": copy.deepcopy(body.get("tags") or {}),
-        "properties": {
-            "virtualNetwork": {"id": vnet["id"]},
-            "registrationEnabled": registration,
-            "resolutionPolicy": properties.get("resolutionPolicy", "Default"),
-            "virtualNetworkLinkState": "InProgress",
-            "provisioningState": "Updating",
-        },
-    }
+    link = new_link(
+        zone, name, vnet["id"], registration=registration,
+        resolution_policy=properties.get("resolutionPolicy", "Default"), tags=body.get("tags"),
+    )  # fmt: skip
     zone_key = zone["id"].lower()
 
     def finish(failure: tuple[str, str] | None) -> None:
@@ -268,7 +304,6 @@ def put_link(ctx: ArmContext) -> Reply:
                 done["etag"] = _etag()
 
     with ctx.tenant.changing():
-        link["etag"] = _etag()
         zone["links"][name.lower()] = link
     return _lro(ctx, finish, 202)
 
@@ -351,13 +386,15 @@ def _record_properties(kind: str, body: dict) -> dict:
     if not isinstance(ttl, int) or not 0 <= ttl <= 2147483647:
         raise ArmError(400, "BadRequest", "The TTL must be a whole number of seconds.")
     result: dict = {"ttl": ttl, "metadata": properties.get("metadata") or {}}
-    if kind == "A":
-        records = properties.get("aRecords") or []
+    if kind in _RECORD_LISTS:
+        field, shape = _RECORD_LISTS[kind]
+        records = properties.get(field) or []
         if not isinstance(records, list) or not all(
-            isinstance(r, dict) and isinstance(r.get("ipv4Address"), str) for r in records
+            isinstance(r, dict) and all(isinstance(r.get(k), t) for k, t in shape.items())
+            for r in records
         ):
-            raise ArmError(400, "BadRequest", "aRecords must be a list of {ipv4Address}.")
-        result["aRecords"] = [{"ipv4Address": r["ipv4Address"]} for r in records]
+            raise ArmError(400, "BadRequest", f"{field} must be a list of {{{', '.join(shape)}}}.")
+        result[field] = [{k: r[k] for k in shape} for r in records]
     elif kind == "CNAME":
         cname = (properties.get("cnameRecord") or {}).get("cname")
         if not isinstance(cname, str) or not cname:

@@ -203,76 +203,17 @@ def put_endpoint(ctx: ArmContext) -> Reply:
                 f"The registry {registry['name']} already has {MAX_PRIVATE_ENDPOINTS} private "
                 "endpoint connections, the most a registry takes.",
             )
-        fqdns = _fqdns(registry)
-        addresses = _allocate(ctx.tenant, subnet, len(fqdns))
-        registry["properties"]["dataEndpointEnabled"] = True
-        # The data endpoint hosts exist from now on (DNS and the data plane look them up).
-        registry["properties"]["dataEndpointHostNames"] = fqdns[1:]
-        status = "Approved" if automatic else "Pending"
-        name = ctx.params["endpoint"]
-        nic_id = (
-            f"/subscriptions/{ctx.params['subscription']}/resourceGroups/{_group(ctx)}"
-            f"/providers/Microsoft.Network/networkInterfaces/{name}.nic.{uuid.uuid4()}"
+        endpoint = create_endpoint(
+            ctx.tenant,
+            endpoint_id=endpoint_id,
+            subnet=subnet,
+            registry=registry,
+            location=body.get("location") or subnet_location(ctx.tenant, subnet),
+            manual=not automatic,
+            request_name=request.get("name", ctx.params["endpoint"]),
+            request_message=(request.get("properties") or {}).get("requestMessage"),
+            tags=body.get("tags") or {},
         )
-        connection_kind = (
-            "privateLinkServiceConnections" if automatic else "manualPrivateLinkServiceConnections"
-        )
-        endpoint = {
-            "id": endpoint_id,
-            "name": name,
-            "type": PE_TYPE,
-            "location": body.get("location") or subnet_location(ctx.tenant, subnet),
-            "etag": new_etag(),
-            "tags": copy.deepcopy(body.get("tags") or {}),
-            "properties": {
-                "provisioningState": "Updating",
-                "subnet": {"id": subnet["id"]},
-                "networkInterfaces": [{"id": nic_id}],
-                "customDnsConfigs": [
-                    {"fqdn": fqdn, "ipAddresses": [ip]}
-                    for fqdn, ip in zip(fqdns, addresses, strict=True)
-                ],
-                "privateLinkServiceConnections": [],
-                "manualPrivateLinkServiceConnections": [],
-                connection_kind: [
-                    {
-                        "id": f"{endpoint_id}/{connection_kind}/{request.get('name', name)}",
-                        "name": request.get("name", name),
-                        "type": f"{PE_TYPE}/privateLinkServiceConnections",
-                        "properties": {
-                            "provisioningState": "Succeeded",
-                            "privateLinkServiceId": registry["id"],
-                            "groupIds": [REGISTRY_GROUP],
-                            "requestMessage": (request.get("properties") or {}).get(
-                                "requestMessage"
-                            ),
-                            "privateLinkServiceConnectionState": _connection_state(status),
-                        },
-                    }
-                ],
-            },
-            "subnetId": subnet["id"],
-            "ipAddresses": addresses,
-            "zoneGroups": {},
-        }
-        ctx.tenant.private_endpoints[key] = endpoint
-        listed = subnet["properties"].setdefault("privateEndpoints", [])
-        listed.append({"id": endpoint_id})
-        connection_name = f"{name}.{uuid.uuid4()}"
-        registry["properties"].setdefault("privateEndpointConnections", []).append(
-            {
-                "id": f"{registry['id']}/privateEndpointConnections/{connection_name}",
-                "name": connection_name,
-                "type": PEC_TYPE,
-                "properties": {
-                    "provisioningState": "Succeeded",
-                    "privateEndpoint": {"id": endpoint_id},
-                    "groupIds": [REGISTRY_GROUP],
-                    "privateLinkServiceConnectionState": _connection_state(status),
-                },
-            }
-        )
-        ctx.tenant.record_network_change(registry["id"].lower())
         answer = render(endpoint)
 
     def finish(failure: tuple[str, str] | None) -> None:
@@ -286,6 +227,97 @@ def put_endpoint(ctx: ArmContext) -> Reply:
                 stored["etag"] = new_etag()
 
     return _lro(ctx, finish, 201, answer, answer["location"])
+
+
+def create_endpoint(
+    tenant: Tenant,
+    *,
+    endpoint_id: str,
+    subnet: dict,
+    registry: dict,
+    location: str,
+    manual: bool = False,
+    request_name: str | None = None,
+    request_message: str | None = None,
+    tags: dict | None = None,
+    provisioning_state: str = "Updating",
+    unique: str | None = None,
+    connection_name: str | None = None,
+) -> dict:
+    """What Azure does when a private endpoint to a registry is created, in the tenant: its
+    addresses taken from the subnet (login server, then one per data endpoint), the registry's
+    dedicated data endpoints on, the subnet listing it, the registry's connection (Approved,
+    or Pending when `manual`). The caller holds the lock and has validated the request. The
+    demo seed calls it too (`unique` and `connection_name` fixed so its IDs are stable): a
+    seeded endpoint is exactly what the API would have made. Raises ArmError SubnetIsFull."""
+    fqdns = _fqdns(registry)
+    addresses = _allocate(tenant, subnet, len(fqdns))
+    registry["properties"]["dataEndpointEnabled"] = True
+    # The data endpoint hosts exist from now on (DNS and the data plane look them up).
+    registry["properties"]["dataEndpointHostNames"] = fqdns[1:]
+    status = "Pending" if manual else "Approved"
+    name = endpoint_id.rsplit("/", 1)[-1]
+    unique = unique or str(uuid.uuid4())
+    nic_id = (
+        f"{endpoint_id.split('/providers/', 1)[0]}"
+        f"/providers/Microsoft.Network/networkInterfaces/{name}.nic.{unique}"
+    )
+    kind = "manualPrivateLinkServiceConnections" if manual else "privateLinkServiceConnections"
+    request_name = request_name or name
+    endpoint = {
+        "id": endpoint_id,
+        "name": name,
+        "type": PE_TYPE,
+        "location": location,
+        "etag": new_etag(),
+        "tags": copy.deepcopy(tags or {}),
+        "properties": {
+            "provisioningState": provisioning_state,
+            "subnet": {"id": subnet["id"]},
+            "networkInterfaces": [{"id": nic_id}],
+            "customDnsConfigs": [
+                {"fqdn": fqdn, "ipAddresses": [ip]}
+                for fqdn, ip in zip(fqdns, addresses, strict=True)
+            ],
+            "privateLinkServiceConnections": [],
+            "manualPrivateLinkServiceConnections": [],
+            kind: [
+                {
+                    "id": f"{endpoint_id}/{kind}/{request_name}",
+                    "name": request_name,
+                    "type": f"{PE_TYPE}/privateLinkServiceConnections",
+                    "properties": {
+                        "provisioningState": "Succeeded",
+                        "privateLinkServiceId": registry["id"],
+                        "groupIds": [REGISTRY_GROUP],
+                        "requestMessage": request_message,
+                        "privateLinkServiceConnectionState": _connection_state(status),
+                    },
+                }
+            ],
+        },
+        "subnetId": subnet["id"],
+        "ipAddresses": addresses,
+        "zoneGroups": {},
+    }
+    tenant.private_endpoints[endpoint_id.lower()] = endpoint
+    subnet["properties"].setdefault("privateEndpoints", []).append({"id": endpoint_id})
+    connection_name = connection_name or f"{name}.{unique}"
+    registry["properties"].setdefault("privateEndpointConnections", []).append(
+        {
+            "id": f"{registry['id']}/privateEndpointConnections/{connection_name}",
+            "name": connection_name,
+            "type": PEC_TYPE,
+            "properties": {
+                "provisioningState": "Succeeded",
+                "privateEndpoint": {"id": endpoint_id},
+                "groupIds": [REGISTRY_GROUP],
+                "privateLinkServiceConnectionState": _connection_state(status),
+            },
+        }
+    )
+    tenant.record_network_change(registry["id"].lower())
+    return endpoint
 
 
 def subnet_location(tenant: Tenant, subnet: dict) -> str:
@@ -411,6 +443,27 @@ def _write_records(tenant: Tenant, endpoint: dict, group: dict, *, remove: bool 
             config["properties"]["recordSets"] = record_sets
 
 
+def set_zone_group(tenant: Tenant, endpoint: dict, name: str, zone_configs: list[dict]) -> dict:
+    """Put the endpoint's zone group `name` (configs ``{"name", "properties":
+    {"privateDnsZoneId"}}`` of zones that exist): the records of a group it replaces go, the A
+    records for its names are written, as Azure's zone group does. Caller holds the lock (the
+    demo seed calls it too)."""
+    endpoint.setdefault("zoneGroups", {})
+    old = endpoint["zoneGroups"].get(name.lower())
+    if old is not None:
+        _write_records(tenant, endpoint, old, remove=True)
+    group = {
+        "id": f"{endpoint['id']}/privateDnsZoneGroups/{name}",
+        "name": name,
+        "type": ZONE_GROUP_TYPE,
+        "etag": new_etag(),
+        "properties": {"provisioningState": "Succeeded", "privateDnsZoneConfigs": zone_configs},
+    }
+    _write_records(tenant, endpoint, group)
+    endpoint["zoneGroups"][name.lower()] = group
+    return group
+
+
 def put_zone_group(ctx: ArmContext) -> Reply:
     ctx.require_version("virtualNetworks")
     ctx.subscription(WRITE)
@@ -436,17 +489,7 @@ def put_zone_group(ctx: ArmContext) -> Reply:
             )
         name = ctx.params["group"]
         old = endpoint["zoneGroups"].get(name.lower())
-        if old is not None:
-            _write_records(ctx.tenant, endpoint, old, remove=True)
-        group = {
-            "id": f"{endpoint['id']}/privateDnsZoneGroups/{name}",
-            "name": name,
-            "type": ZONE_GROUP_TYPE,
-            "etag": new_etag(),
-            "properties": {"provisioningState": "Succeeded", "privateDnsZoneConfigs": zones},
-        }
-        _write_records(ctx.tenant, endpoint, group)
-        endpoint["zoneGroups"][name.lower()] = group
+        group = set_zone_group(ctx.tenant, endpoint, name, zones)
         answer = copy.deepcopy(group)
 
     def finish(failure: tuple[str, str] | None) -> None:

@@ -128,11 +128,17 @@ def _private_endpoint_in_same_vnet(
     rules: RegistryRules, context: AnalysisContext, subnet_id: str
 ) -> Expectation | None:
     """Hosts in a virtual network that holds an approved private endpoint of the registry
-    resolve its name (through the linked private DNS zone) to that endpoint: private link."""
+    resolve its name (through the linked private DNS zone) to that endpoint: private link.
+    Not when the endpoint is known to have no DNS zone group (no records)."""
     vnet_key = normalize_resource_id(subnet_id.rsplit("/subnets/", 1)[0])
     for connection in rules.approved_private_endpoints:
         endpoint_subnet = context.private_endpoint_subnet(connection)
         if endpoint_subnet is None:
+            continue
+        endpoint = context.inventory.private_endpoint(connection.private_endpoint_id or "")
+        if endpoint is not None and endpoint.has_zone_group is False:
+            # Read without a DNS zone group: Azure wrote no A records for it, so the
+            # network's hosts resolve the registry publicly and meet the firewall.
             continue
         if normalize_resource_id(endpoint_subnet.virtual_network_id) == vnet_key:
             return Expectation(

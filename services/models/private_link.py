@@ -29,6 +29,7 @@ __all__ = [
     "PrivateEndpoint",
     "ARecordSet",
     "CnameRecordSet",
+    "RecordSetRef",
     "VirtualNetworkLink",
     "PrivateDnsZone",
     "Replication",
@@ -286,6 +287,20 @@ class CnameRecordSet:
 
 
 @dataclass(frozen=True)
+class RecordSetRef:
+    """Any record set of a zone but its SOA (A, AAAA, CNAME, MX, PTR, SRV, TXT): what is
+    there, whoever made it, so nothing of someone else's is overwritten or deleted."""
+
+    kind: str  # upper case: "A", "TXT"
+    name: str  # relative to the zone, lower case
+    etag: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
 class VirtualNetworkLink:
     """A zone's link to a virtual network: that network's resolver answers from the zone."""
 
@@ -312,6 +327,8 @@ class PrivateDnsZone:
     cname_records: tuple[CnameRecordSet, ...] = ()
     links: tuple[VirtualNetworkLink, ...] = ()
     etag: str | None = None
+    # Every record set but the SOA, of any type (A and CNAME too).
+    record_sets: tuple[RecordSetRef, ...] = ()
     # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
@@ -333,6 +350,13 @@ class PrivateDnsZone:
     def addresses_of(self, fqdn: str) -> tuple[str, ...]:
         record = self.a_record(fqdn)
         return record.addresses if record is not None else ()
+
+    def record_sets_for(self, name: str) -> tuple[RecordSetRef, ...]:
+        """Every record set (any type) of ``name``, relative to the zone or an FQDN it holds."""
+        relative = relative_record_name(name, self.name) if "." in name else name.lower()
+        if relative is None:
+            relative = name.lower()
+        return tuple(r for r in self.record_sets if r.name == relative)
 
     def link_to(self, virtual_network_id: str) -> VirtualNetworkLink | None:
         key = normalize_resource_id(virtual_network_id)
@@ -385,8 +409,8 @@ def private_dns_zone_from_arm(
     record_sets: Iterable[Mapping[str, Any]] = (),
     links: Iterable[Mapping[str, Any]] = (),
 ) -> PrivateDnsZone:
-    """A zone from ARM's JSON, with its record sets (any types; A and CNAME are kept) and its
-    virtual network links."""
+    """A zone from ARM's JSON, with its record sets (A and CNAME with their data, every type
+    but the SOA by type and name) and its virtual network links."""
     resource_id = str(raw.get("id") or "")
     records = list(record_sets)
     return PrivateDnsZone(
@@ -400,6 +424,11 @@ def private_dns_zone_from_arm(
         ),
         links=tuple(map(virtual_network_link_from_arm, links)),
         etag=raw.get("etag"),
+        record_sets=tuple(
+            RecordSetRef(_record_type(r), str(r.get("name") or "").lower(), r.get("etag"))
+            for r in records
+            if _record_type(r) != "SOA"
+        ),
         raw=raw,
     )
 

@@ -109,6 +109,7 @@ class HostProbe:
     # "A 10.1.8.5"); () with the system resolver (it shows only the addresses).
     dns_chain: tuple[str, ...] = ()
     path: ProbePath | None = None  # None: no connection was made
+    image: str | None = None  # the image whose manifest this host gave (a pull worked)
 
     @property
     def elapsed_ms(self) -> float:

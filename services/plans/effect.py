@@ -109,6 +109,12 @@ def vantages_from_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
         return {}
     if not isinstance(raw, dict):
         return {}
+    return subnet_vantages(raw)
+
+
+def subnet_vantages(raw: Mapping[Any, Any]) -> dict[str, str]:
+    """{lower-cased subnet ID: source address} of a vantage map (the demo's, or
+    ACRFENCE_VANTAGES'), without its non-subnet entries ("internet")."""
     return {normalize_resource_id(str(k)): str(v) for k, v in raw.items() if str(k).startswith("/")}
 
 

@@ -8,7 +8,8 @@ The order is the point: no client is cut off at any step.
    ``privatelink.azurecr.io`` zone reused, not duplicated; lock-out warnings;
 2. the zone (if none), then a link from it to every network that pulls;
 3. the private endpoint with a DNS zone group, its connection approved, the A records in place;
-4. verify from every network that pulls (names resolve to the endpoint's private IPs);
+4. verify from every network that pulls (names resolve to the endpoint's private IPs, and
+   where this machine can stand in the network, a pull through the endpoint works);
 5. only then remove the service endpoint rules (and, when asked, the subnets' ACR endpoints
    no rule still needs);
 6. only then, when asked, public network access Disabled with the bypass set explicitly, and
@@ -49,7 +50,7 @@ from acrfence.services.models.private_link import (
 )
 from acrfence.services.plans import az_commands
 from acrfence.services.plans.checks import any_rule_admits
-from acrfence.services.plans.restore import _disable_step, _subnets_needed
+from acrfence.services.plans.endpoint_removal import endpoint_removals
 from acrfence.services.plans.snapshot import registry_state
 
 __all__ = [
@@ -188,6 +189,7 @@ def build_migration_plan(request: MigrateRequest, facts: MigrationFacts) -> Plan
     networks = pulling_networks(registry, request.link_vnet_ids)
     zone_id, zone = chosen_zone(request, facts)
     checks = _blocks(request, facts, fqdns, networks)
+    checks += _record_set_checks(facts, zone, fqdns)
     checks += _warnings(request, facts, networks, zone, fqdns)
     steps: list[Step] = []
     if not any(c.level is CheckLevel.BLOCK for c in checks) and facts.pe_subnet is not None:
@@ -268,6 +270,53 @@ def _blocks(
             f"exists and connects to {target}",
         )
     return blocks
+
+
+def _record_set_checks(
+    facts: MigrationFacts, zone: PrivateDnsZone | None, fqdns: Sequence[str]
+) -> list[Check]:
+    """Record sets of any type the reused zone already holds for the endpoint's names: none
+    is this run's. An A (or CNAME) one the zone group would overwrite (or clash with) blocks;
+    the others are kept as they are, and kept by a rollback, and said."""
+    if zone is None:
+        return []
+    registry = facts.registry
+    # The endpoint of the chosen name already connects to this registry (a re-run): the A
+    # record sets are its zone group's, not someone else's.
+    own_endpoint = facts.existing_endpoint_target is not None and (
+        normalize_resource_id(facts.existing_endpoint_target) == registry.key
+    )
+    checks: list[Check] = []
+    for fqdn in fqdns:
+        found = zone.record_sets_for(fqdn)
+        clashing = [r for r in found if r.kind in ("A", "CNAME") and not own_endpoint]
+        others = [r for r in found if r.kind not in ("A", "CNAME")]
+        where = f"the {zone.name} zone in {zone.resource_group}"
+        if clashing:
+            checks.append(
+                Check(
+                    CheckLevel.BLOCK,
+                    "record-set-taken",
+                    f"{where} already holds {', '.join(r.label for r in clashing)} for {fqdn}, "
+                    "not made by this run: the endpoint's zone group would overwrite it; "
+                    "remove it, or choose another zone (--zone-resource-group)",
+                )
+            )
+        if others:
+            aaaa = any(r.kind == "AAAA" for r in others)
+            checks.append(
+                _warn(
+                    "record-sets-kept",
+                    f"{where} holds {', '.join(r.label for r in others)} for {fqdn}, not made "
+                    "by this run: kept as it is, and by a rollback"
+                    + (
+                        " (an IPv6 client resolving the AAAA record goes past the private endpoint)"
+                        if aaaa
+                        else ""
+                    ),
+                )
+            )
+    return checks
 
 
 def _warn(code: str, message: str) -> Check:
@@ -382,7 +431,9 @@ def _warnings(
             _warn(
                 "this-machine-refused",
                 f"this machine ({facts.client_ip}) is refused on the public endpoint today "
-                "and stays refused: the verification from here checks configuration only",
+                "and stays refused: it can't pull to check; the verification reads Azure's "
+                "configuration, and resolves and pulls from each pulling network this machine "
+                "can stand in",
             )
         )
     return checks
@@ -483,7 +534,8 @@ def _steps(
         StepKind.VERIFY_PRIVATE_LINK,
         registry.id,
         f"verify from {len(networks)} pulling network(s): every name resolves to the "
-        "endpoint's private IP through the linked zone, the connection is Approved",
+        "endpoint's private IP through the linked zone, the connection is Approved, and a "
+        "pull goes through the endpoint (from each network this machine can stand in)",
         change=verify,
         az=(
             az_commands.private_dns_records_show(zone_id),
@@ -508,14 +560,15 @@ def _steps(
         )
     if request.remove_service_endpoints:
         removed = {normalize_resource_id(s) for s in rules}
-        still_needed = _subnets_needed(facts.inventory, registry, removed)
-        for subnet_id in rules:
-            rule_subnet = _find(facts.rule_subnets, subnet_id)
-            if rule_subnet is None or not rule_subnet.has_acr_endpoint:
-                continue
-            if rule_subnet.key in still_needed:
-                continue
-            steps.append(_disable_step(len(steps) + 1, rule_subnet, registry.id, set(removed)))
+        steps += endpoint_removals(
+            registry,
+            facts.inventory,
+            subnet_ids=rules,
+            subnets=facts.rule_subnets,
+            removed=removed,
+            rules_before=removed,
+            first_index=len(steps) + 1,
+        ).steps
     # 6. only when asked: public access off, the bypass said explicitly; the internet refused.
     if request.disable_public_access:
         bypass = request.bypass or registry.network_rule_bypass_options
@@ -569,8 +622,3 @@ def _free_name(wanted: str, taken: set[str]) -> str:
     while name.casefold() in taken:
         name, n = f"{wanted}-{n}", n + 1
     return name
-
-
-def _find(subnets: Mapping[str, Subnet | None], subnet_id: str) -> Subnet | None:
-    key = normalize_resource_id(subnet_id)
-    return next((s for k, s in subnets.items() if normalize_resource_id(k) == key), None)

@@ -76,7 +76,7 @@ async def read_migration_facts(
 
 async def _vnet_exists(session: PlanSession, vnet_id: str) -> bool:
     try:
-        await session._read_vnet(vnet_id)
+        await session.read_vnet(vnet_id)
     except (ResourceNotFoundError, ValueError):
         return False
     except HttpResponseError as error:
@@ -90,7 +90,7 @@ async def _location(session: PlanSession, subnet: Subnet | None) -> str:
     if subnet is None:
         return ""
     try:
-        return (await session._read_vnet(subnet.virtual_network_id)).location
+        return (await session.read_vnet(subnet.virtual_network_id)).location
     except HttpResponseError:
         return ""
 

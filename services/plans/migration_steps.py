@@ -42,16 +42,18 @@ POLL_S = 1.0
 
 
 class VantageCheck(Protocol):
-    """What a network that pulls sees: the seam for the DNS resolver and the probe."""
+    """What a network that pulls sees: the seam for the DNS resolver and the probe
+    (services.plans.vantage_check.ProbeVantageCheck)."""
 
     async def from_network(
-        self, network_id: str, expected: dict[str, tuple[str, ...]]
-    ) -> list[str]:
-        """Problems seen from ``network_id`` (empty: every name resolves to its expected
-        private IPs and a pull through the endpoint works)."""
+        self, registry_id: str, network_id: str, expected: dict[str, tuple[str, ...]]
+    ) -> Any:
+        """A ``NetworkSeen`` for ``network_id``: its problems (none: every name resolves to
+        its expected private IPs and the probe got in through the endpoint) and what the pull
+        through the endpoint did; None when this machine can't stand in that network."""
         ...
 
-    async def from_internet(self, registry_id: str) -> list[str]:
+    async def from_internet(self, registry_id: str) -> list[str] | None:
         """Problems seen from the internet once public access is off (empty: refused)."""
         ...
 
@@ -286,6 +288,7 @@ async def _private_link_serving(
     problems += record_problems(zone, state, change.fqdns)
     addresses = endpoint_addresses(state)
     networks: dict[str, str] = {}
+    pulls: dict[str, str] = {}  # network -> what the pull through the endpoint did
     for network in change.network_ids:
         link = zone.link_to(network) if zone is not None else None
         name = network.rsplit("/", 1)[-1]
@@ -302,9 +305,13 @@ async def _private_link_serving(
             seen = await services.vantage_check.from_network(change.registry_id, network, expected)
             if seen is not None:
                 networks[name] = "resolved and probed through the private endpoint"
-            problems += [f"from {name}: {p}" for p in seen or ()]
+                if seen.pull:
+                    pulls[name] = seen.pull
+                problems += [f"from {name}: {p}" for p in seen.problems]
     seen_state = _endpoint_json(state)
     seen_state["networks"] = networks
+    if pulls:
+        seen_state["pulls"] = pulls
     return seen_state, problems, final
 
 
@@ -334,10 +341,16 @@ def _how_checked(seen: dict[str, Any]) -> str:
             return "public access Disabled; a probe from the internet was refused"
         return "public access Disabled (no probe from the internet from here)"
     networks = seen.get("networks") or {}
+    pulls = seen.get("pulls") or {}
     probed = [n for n, how in networks.items() if how.startswith("resolved")]
     note = "zone records, links and approval read back"
     if probed:
         note += f"; resolved and probed from {', '.join(probed)}"
+        said = {pulls[n] for n in probed if n in pulls}
+        if len(said) == 1 and all(n in pulls for n in probed):
+            note += f"; {said.pop()}" + (" from each" if len(probed) > 1 else "")
+        elif said:  # the networks differ: each says what its pull did
+            note += "; " + ", ".join(f"{n}: {pulls[n]}" for n in probed if n in pulls)
     unprobed = [n for n in networks if n not in probed]
     if unprobed:
         note += f"; not probed from {', '.join(unprobed)} (no vantage here)"

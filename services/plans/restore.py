@@ -34,7 +34,8 @@ from acrfence.services.models import (
     normalize_resource_id,
 )
 from acrfence.services.plans import az_commands
-from acrfence.services.plans.snapshot import registry_state, subnet_state, vnet_rule_keys
+from acrfence.services.plans.endpoint_removal import endpoint_removals
+from acrfence.services.plans.snapshot import registry_state, vnet_rule_keys
 
 __all__ = ["build_open_plan", "build_undo_plan", "NothingToUndo"]
 
@@ -96,21 +97,24 @@ def build_open_plan(
         )
     ]
     if remove_endpoints:
-        still_needed = _subnets_needed(inventory, registry, set(wanted))
-        for subnet_id in remove:
-            subnet = (subnets or {}).get(subnet_id) or _find(subnets, subnet_id)
-            if subnet is None or not subnet.has_acr_endpoint:
-                continue
-            if subnet.key in still_needed:
-                checks.append(
-                    Check(
-                        CheckLevel.INFO,
-                        "endpoint-still-needed",
-                        f"keeping the endpoint on {subnet.label}: another registry's rule needs it",
-                    )
-                )
-                continue
-            steps.append(_disable_step(len(steps) + 1, subnet, registry.id, set(present)))
+        removals = endpoint_removals(
+            registry,
+            inventory,
+            subnet_ids=remove,
+            subnets=subnets,
+            removed=set(wanted),
+            rules_before=set(present),
+            first_index=len(steps) + 1,
+        )
+        steps += removals.steps
+        checks += [
+            Check(
+                CheckLevel.INFO,
+                "endpoint-still-needed",
+                f"keeping the endpoint on {subnet.label}: another registry's rule needs it",
+            )
+            for subnet in removals.still_needed
+        ]
     steps.append(_verify_step(len(steps) + 1, registry))
     return Plan(
         kind="restore",
@@ -118,52 +122,6 @@ def build_open_plan(
         registry_name=registry.name,
         checks=tuple(checks),
         steps=tuple(steps),
-    )
-
-
-def _find(subnets: Mapping[str, Subnet | None] | None, subnet_id: str) -> Subnet | None:
-    key = normalize_resource_id(subnet_id)
-    for sid, subnet in (subnets or {}).items():
-        if normalize_resource_id(sid) == key:
-            return subnet
-    return None
-
-
-def _subnets_needed(inventory: Inventory | None, registry: Registry, removed: set[str]) -> set[str]:
-    needed: set[str] = set()
-    for other in inventory.registries if inventory else ():
-        for rule in other.rules.virtual_network_rules:
-            if other.key == registry.key and rule.key in removed:
-                continue
-            needed.add(rule.key)
-    for rule in registry.rules.virtual_network_rules:
-        if rule.key not in removed:
-            needed.add(rule.key)
-    return needed
-
-
-def _disable_step(index: int, subnet: Subnet, registry_id: str, rules_before: set[str]) -> Step:
-    before = subnet_state(subnet)
-    kept = [e.service for e in subnet.service_endpoints if not e.is_acr]
-    after = dict(before, service_endpoints=kept)
-    after.pop("etag")
-    return Step(
-        index=index,
-        kind=StepKind.DISABLE_ENDPOINT,
-        target=subnet.id,
-        title=f"remove the {ACR_SERVICE_ENDPOINT} endpoint from {subnet.label}, keeping the rest",
-        before=before,
-        after=after,
-        # At apply time: keep the endpoint if the registry has a rule for this subnet that was
-        # not there before (someone else's new rule needs it).
-        change=EndpointChange(
-            subnet.id,
-            enabled=False,
-            planned_etag=subnet.etag,
-            registry_id=registry_id,
-            rules_before=tuple(sorted(rules_before)),
-        ),
-        az=(az_commands.subnet_service_endpoints(subnet.id, kept),),
     )
 
 
@@ -275,9 +233,7 @@ def _undo_rules(
         index=index,
         kind=StepKind.WRITE_RULES,
         target=step.target,
-        title=f"undo step {step.index} on {registry_name}: remove "
-        f"{len(undo.remove_virtual_network_rules)} subnet rule(s) and "
-        f"{len(undo.remove_ip_rules)} IP rule(s) it added, put back what it changed",
+        title=f"undo step {step.index} on {registry_name}: {_rules_undo_words(undo)}",
         before=dict(step.after),
         after=dict(replaced),
         change=undo,
@@ -293,6 +249,21 @@ def _undo_rules(
             tasks_bypass=undo.flag("network_rule_bypass_allowed_for_tasks"),
         ),
     )
+
+
+def _rules_undo_words(undo: RulesChange) -> str:
+    """What undoing a rules step does, naming only what it moves (no "remove 0 rules")."""
+    words = []
+    for count, what in (
+        (len(undo.remove_virtual_network_rules), "remove {} subnet rule(s) it added"),
+        (len(undo.remove_ip_rules), "remove {} IP rule(s) it added"),
+        (len(undo.add_virtual_network_rules), "put back {} subnet rule(s) it removed"),
+        (len(undo.add_ip_rules), "put back {} IP rule(s) it removed"),
+    ):
+        if count:
+            words.append(what.format(count))
+    words += [f"{move.name.replace('_', ' ')} back to {move.to}" for move in undo.settings]
+    return ", ".join(words) or "nothing left to put back"
 
 
 def _undo_endpoint(

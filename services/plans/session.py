@@ -6,6 +6,7 @@ Shared by the headless commands and the wizards. Owns the SDK clients it opens (
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import replace
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -26,7 +27,7 @@ from acrfence.services.models import (
     normalize_resource_id,
     parse_resource_id,
 )
-from acrfence.services.plans.effect import vantages_from_env
+from acrfence.services.plans.effect import subnet_vantages, vantages_from_env
 from acrfence.services.plans.executor import (
     VERIFY_SETTLE_S,
     PlanExecutor,
@@ -68,16 +69,22 @@ class PlanSession:
         *,
         owns_clients: bool = False,
         inventory: Inventory | None = None,
+        vantages: Mapping[str, str] | None = None,
     ) -> None:
+        """``vantages``: {subnet ID: source address} this machine can stand in (the demo's
+        subnets), from which the migration's verification resolves and probes each network
+        that pulls; None takes them from ACRFENCE_VANTAGES (``acrfence --demo migrate``)."""
         self.clients = clients
         rules = RegistryRuleService(clients)
+        stands_in = vantages_from_env() if vantages is None else subnet_vantages(vantages)
         self.services = PlanServices(
             rules=rules,
             subnets=SubnetEndpointService(clients),
             providers=ProviderService(clients),
             private_link=PrivateLinkWrites(clients),
-            # The migration's per-network check: DNS as each network asks it, then a probe.
-            vantage_check=ProbeVantageCheck(rules, target, vantages_from_env()),
+            # The migration's per-network check: DNS as each network asks it, then a pull
+            # through the private endpoint with the signed-in identity's token.
+            vantage_check=ProbeVantageCheck(rules, target, stands_in, clients.arm_token),
         )
         self.journal = journal
         # How long a run's verification waits for what Azure is still applying.
@@ -99,10 +106,11 @@ class PlanSession:
         target: Target,
         journal: Journal,
         inventory: Inventory | None = None,
+        vantages: Mapping[str, str] | None = None,
     ) -> PlanSession:
         """Over clients someone else owns (the dashboard's); ``inventory``, when given, spares
-        a second read of the tenant for the pre-flight warnings."""
-        return cls(clients, target, journal, inventory=inventory)
+        a second read of the tenant for the pre-flight warnings; ``vantages`` as in __init__."""
+        return cls(clients, target, journal, inventory=inventory, vantages=vantages)
 
     async def close(self) -> None:
         if self._owns_clients:
@@ -184,7 +192,7 @@ class PlanSession:
         link check needs every sibling subnet's private endpoints."""
         vnet_ids = {normalize_resource_id(s.virtual_network_id): s.virtual_network_id
                     for s in subnets.values() if s is not None}  # fmt: skip
-        vnets = list(await asyncio.gather(*(self._read_vnet(v) for v in vnet_ids.values())))
+        vnets = list(await asyncio.gather(*(self.read_vnet(v) for v in vnet_ids.values())))
         fresh = {v.key for v in vnets}
         if inventory is not None:
             vnets += [v for v in inventory.virtual_networks if v.key not in fresh]
@@ -195,7 +203,9 @@ class PlanSession:
             failures=inventory.failures if inventory else (),
         )
 
-    async def _read_vnet(self, vnet_id: str) -> VirtualNetwork:
+    async def read_vnet(self, vnet_id: str) -> VirtualNetwork:
+        """A virtual network (its subnets inline) read fresh; raises what the SDK raises
+        (ResourceNotFoundError, HttpResponseError) and ValueError for a malformed ID."""
         parsed = parse_resource_id(vnet_id, "Microsoft.Network/virtualNetworks")
         client = self.clients.network(parsed.subscription_id)
         raw = await client.virtual_networks.get(parsed.resource_group, parsed.name, cls=raw_json)

@@ -50,6 +50,7 @@ __all__ = [
     "PrivateLinkWrites",
     "endpoint_addresses",
     "record_problems",
+    "taken_record_sets",
     "CRASH_MID_WRITE",
 ]
 
@@ -126,8 +127,10 @@ class PrivateLinkWrites:
             return "already gone"
         if zone.links:
             return f"kept: the zone has {len(zone.links)} virtual network link(s) someone else made"
-        if zone.a_records or zone.cname_records:
-            return "kept: the zone holds record sets someone else made"
+        if zone.record_sets:  # ours went with the endpoint's zone group: these aren't ours
+            shown = ", ".join(r.label for r in zone.record_sets[:3])
+            more = f" and {len(zone.record_sets) - 3} more" if len(zone.record_sets) > 3 else ""
+            return f"kept: the zone holds record sets someone else made ({shown}{more})"
         parsed = _parse(zone_id, ZONE_TYPE)
         client = self._clients.private_dns(parsed.subscription_id)
         if on_write is not None:
@@ -260,6 +263,14 @@ class PrivateLinkWrites:
         if change.zone_group_name.casefold() not in {
             g.name.casefold() for g in state.zone_groups or ()
         }:
+            # The zone group writes an A record set per name: one already there (or a CNAME)
+            # isn't this run's, and is not overwritten.
+            taken = taken_record_sets(await self.zone(change.zone_id), change.fqdns)
+            if taken:
+                raise VerificationFailed(
+                    f"the private DNS zone already holds {', '.join(taken)}, not made by this "
+                    "run: not overwritten; remove it (or choose another zone), then resume"
+                )
             zone = _parse(change.zone_id, ZONE_TYPE)
             config = {
                 "name": zone.name.replace(".", "-"),
@@ -371,6 +382,19 @@ class PrivateLinkWrites:
         if after.data_endpoint_enabled:
             raise VerificationFailed(f"{registry.name}'s dedicated data endpoints are still on")
         return None
+
+
+def taken_record_sets(zone: PrivateDnsZone | None, fqdns: tuple[str, ...]) -> list[str]:
+    """The A and CNAME record sets the zone already holds for the endpoint's names: a zone
+    group would overwrite an A record set (a CNAME can't stand beside one)."""
+    if zone is None:
+        return []
+    return [
+        record.label
+        for fqdn in fqdns
+        for record in zone.record_sets_for(fqdn)
+        if record.kind in ("A", "CNAME")
+    ]
 
 
 def record_problems(

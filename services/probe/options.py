@@ -46,6 +46,10 @@ class ProbeOptions:
     token_provider: TokenProvider | None = None
     # With a token provider: fetch this image's manifest (a pull) instead of reading the catalog.
     pull: ImageReference | None = None
+    # With a token provider and no ``pull``: after the catalog, pull an image it lists (its
+    # first repository's ``latest`` tag, else its first tag), for a caller that can't name
+    # one (the migration's verification). An empty registry ends at the catalog read.
+    pull_listed: bool = False
     # A name resolving only to private addresses points at private link; connecting to them
     # is only meaningful from inside a linked network, so it is opt-in.
     follow_private: bool = False

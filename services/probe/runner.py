@@ -91,7 +91,9 @@ class ProbeRunner:
             client_ip=next((p.client_ip for p in probes if p.client_ip), None),
             explanation=explanation,
             registry_id=registry.id,
-            image=str(self.options.pull) if self.options.pull is not None else None,
+            image=str(self.options.pull)
+            if self.options.pull is not None
+            else next((p.image for p in probes if p.image), None),
             rules_disagree=disagree,
             path=deciding.path,
         )
@@ -163,6 +165,7 @@ class ProbeRunner:
             outcome.client_ip,
             dns_chain=recorder.chain,
             path=_seen_path(path, outcome.client_ip),
+            image=outcome.image,
         )
 
     def _path(self, addresses: tuple[str, ...], address: str) -> ProbePath:
@@ -275,6 +278,7 @@ class ProbeRunner:
                 host,
                 options.token_provider if role == "login server" else None,
                 options.pull,
+                pull_listed=options.pull_listed,
             )
 
 

@@ -34,6 +34,7 @@ class HttpOutcome:
     stage: Stage
     detail: str
     client_ip: str | None = None
+    image: str | None = None  # the image whose manifest came back (a pull)
 
 
 def parse_denied_client_ip(body: bytes) -> tuple[bool, str | None]:
@@ -121,9 +122,12 @@ async def run_http_stages(
     service: str,
     token_provider: TokenProvider | None,
     pull: ImageReference | None = None,
+    *,
+    pull_listed: bool = False,
 ) -> HttpOutcome:
     """Run ``GET /v2/`` and, on the login server with a token provider, the token stages:
-    ending in a catalog read, or with ``pull`` in fetching that image's manifest."""
+    ending in a catalog read, or with ``pull`` in fetching that image's manifest, or with
+    ``pull_listed`` in fetching the manifest of an image the catalog lists."""
     response, began = await _send(
         client, recorder, Stage.CHALLENGE, client.build_request("GET", f"{base_url}/v2/")
     )
@@ -154,7 +158,7 @@ async def run_http_stages(
         return HttpOutcome(
             Verdict.AUTH_REQUIRED, Stage.CHALLENGE, "the network lets us in; no credentials tried"
         )
-    return await _authorised(client, recorder, base_url, service, token_provider, pull)
+    return await _authorised(client, recorder, base_url, service, token_provider, pull, pull_listed)
 
 
 async def _authorised(
@@ -164,6 +168,7 @@ async def _authorised(
     service: str,
     token_provider: TokenProvider,
     pull: ImageReference | None,
+    pull_listed: bool = False,
 ) -> HttpOutcome:
     began = recorder.started(Stage.EXCHANGE)
     try:
@@ -184,6 +189,46 @@ async def _authorised(
     assert refresh_token is not None  # without one, _stage_end ended the probe above
 
     scope = pull.scope if pull is not None else CATALOG_SCOPE
+    access_token, failure = await _access_token(
+        client, recorder, base_url, service, refresh_token, scope
+    )
+    if failure is not None:
+        return failure
+    if pull is not None:
+        return await _fetch_manifest(client, recorder, base_url, access_token, pull)
+
+    request = client.build_request(
+        "GET", f"{base_url}/v2/_catalog", headers={"Authorization": f"Bearer {access_token}"}
+    )
+    response, began = await _send(client, recorder, Stage.AUTHORISED, request)
+    if response.status_code == 200:
+        repositories = _listed(response, "repositories")
+        if repositories is None:
+            detail = "HTTP 200: catalog read"
+        else:
+            count = len(repositories)
+            detail = f"HTTP 200: catalog lists {count} repositor{'y' if count == 1 else 'ies'}"
+        recorder.finish(Stage.AUTHORISED, began, True, detail, 200)
+        if pull_listed and repositories:
+            return await _pull_listed(
+                client, recorder, base_url, service, refresh_token, repositories[0]
+            )
+        return HttpOutcome(Verdict.REACHABLE, Stage.AUTHORISED, detail)
+    outcome = _stage_end(recorder, Stage.AUTHORISED, began, response, None, "")
+    assert outcome is not None  # with no token to show, the stage always ends the probe
+    return outcome
+
+
+async def _access_token(
+    client: httpx.AsyncClient,
+    recorder: StageRecorder,
+    base_url: str,
+    service: str,
+    refresh_token: str,
+    scope: str,
+) -> tuple[str | None, HttpOutcome | None]:
+    """POST /oauth2/token: the refresh token for an access token to ``scope``; (the token,
+    None), or (None, the outcome that ends the probe here)."""
     form = {
         "grant_type": "refresh_token",
         "service": service,
@@ -196,26 +241,50 @@ async def _authorised(
     failure = _stage_end(
         recorder, Stage.TOKEN, began, response, access_token, f"access token for {scope}"
     )
+    return access_token, failure
+
+
+async def _pull_listed(
+    client: httpx.AsyncClient,
+    recorder: StageRecorder,
+    base_url: str,
+    service: str,
+    refresh_token: str,
+    repository: str,
+) -> HttpOutcome:
+    """A pull token for ``repository`` (from the same refresh token), its tags, then the
+    manifest of ``latest`` or, without one, of its first tag."""
+    access_token, failure = await _access_token(
+        client, recorder, base_url, service, refresh_token, f"repository:{repository}:pull"
+    )
     if failure is not None:
         return failure
-    if pull is not None:
-        return await _fetch_manifest(client, recorder, base_url, access_token, pull)
-
     request = client.build_request(
-        "GET", f"{base_url}/v2/_catalog", headers={"Authorization": f"Bearer {access_token}"}
+        "GET",
+        f"{base_url}/v2/{repository}/tags/list",
+        headers={"Authorization": f"Bearer {access_token}"},
     )
     response, began = await _send(client, recorder, Stage.AUTHORISED, request)
-    if response.status_code == 200:
-        try:
-            count = len(response.json().get("repositories") or [])
-            detail = f"HTTP 200: catalog lists {count} repositor{'y' if count == 1 else 'ies'}"
-        except (ValueError, AttributeError):
-            detail = "HTTP 200: catalog read"
-        recorder.finish(Stage.AUTHORISED, began, True, detail, 200)
+    if response.status_code != 200:
+        ended = _stage_end(recorder, Stage.AUTHORISED, began, response, None, "")
+        assert ended is not None  # with no token to show, the stage always ends the probe
+        return ended
+    tags = _listed(response, "tags") or []
+    detail = f"HTTP 200: {repository} has {len(tags)} tag(s)"
+    recorder.finish(Stage.AUTHORISED, began, True, detail, 200)
+    if not tags:
         return HttpOutcome(Verdict.REACHABLE, Stage.AUTHORISED, detail)
-    outcome = _stage_end(recorder, Stage.AUTHORISED, began, response, None, "")
-    assert outcome is not None  # with no token to show, the stage always ends the probe
-    return outcome
+    image = ImageReference(repository, "latest" if "latest" in tags else tags[0])
+    return await _fetch_manifest(client, recorder, base_url, access_token, image)
+
+
+def _listed(response: httpx.Response, field: str) -> list[str] | None:
+    """The names a catalog (``repositories``) or tag list (``tags``) answer holds."""
+    try:
+        names = response.json().get(field)
+    except (ValueError, AttributeError):
+        return None
+    return [str(n) for n in names or () if isinstance(n, str)]
 
 
 async def _fetch_manifest(
@@ -234,7 +303,8 @@ async def _fetch_manifest(
         assert ended is not None  # with no token the stage always ends the probe
         return ended
     recorder.finish(Stage.MANIFEST, began, check.ok, check.detail, response.status_code)
-    return HttpOutcome(check.verdict, Stage.MANIFEST, check.detail)
+    pulled = str(pull) if check.verdict is Verdict.REACHABLE else None
+    return HttpOutcome(check.verdict, Stage.MANIFEST, check.detail, image=pulled)
 
 
 def _token_field(response: httpx.Response, name: str) -> str | None:

@@ -63,27 +63,6 @@ class MigrateWizardScreen(PlanWizardScreen):
         self.pulling: frozenset[str] = frozenset()  # the rules' networks: always linked
         self._prefill_links()
 
-    def session(self) -> PlanSession:
-        """The wizard's session; where this machine can stand in subnets (the demo's vantages),
-        the migration's verification resolves and probes from each network that pulls, as
-        ``acrfence --demo migrate`` does (PlanSession takes them from the environment there)."""
-        fresh = self._session is None
-        session = super().session()
-        services = self.context.app.services
-        vantages = {
-            normalize_resource_id(key): address
-            for key, address in (getattr(services, "vantages", None) or {}).items()
-            if key.startswith("/")
-        }
-        if fresh and vantages:
-            from dataclasses import replace
-
-            from acrfence.services.plans.vantage_check import ProbeVantageCheck
-
-            check = ProbeVantageCheck(session.services.rules, services.target, vantages)
-            session.services = replace(session.services, vantage_check=check)
-        return session
-
     # ---- choose ------------------------------------------------------------------------------
 
     def compose_choose(self) -> ComposeResult:
@@ -103,7 +82,7 @@ class MigrateWizardScreen(PlanWizardScreen):
         yield Label("Link the DNS zone to (the networks that pull are ticked)")
         yield MarkedSelectionList(id="link-vnets")
         with Horizontal(classes="field"):
-            yield Label("Zone group")
+            yield Label("DNS zone in")
             yield Input(id="zone-group", placeholder="registry's resource group", compact=True)
         yield MarkedCheckbox("Disable public access last (verify the internet is refused)",
                              id="disable-public")  # fmt: skip

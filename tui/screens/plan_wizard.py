@@ -208,8 +208,14 @@ class PlanWizardScreen(Screen[RunRecord | None]):
             from acrfence.services.plans.session import PlanSession
 
             services = self.context.app.services
+            # Where this machine can stand in subnets (the demo's vantages), a migration's
+            # verification resolves and probes from each network that pulls.
             self._session = PlanSession.for_clients(
-                services.clients, services.target, services.journal(), self.context.inventory
+                services.clients,
+                services.target,
+                services.journal(),
+                self.context.inventory,
+                vantages=services.vantages or None,
             )
         return self._session
 
