@@ -174,9 +174,11 @@ async def _pane_with_rows(pilot, key: str, table_type) -> None:
     await until(pilot, lambda: isinstance(app.focused, table_type) and app.focused.row_count)
 
 
-async def test_lockdown_from_the_dashboard_preselects_only_a_subnet_the_user_went_to(
+async def test_wizards_from_the_dashboard_preselect_only_a_subnet_the_user_points_at(
     emulator, tmp_path, monkeypatch
 ):
+    from acrfence.tui.screens.migrate_wizard import MigrateWizardScreen
+
     app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await inventory_loaded(pilot)
@@ -185,15 +187,45 @@ async def test_lockdown_from_the_dashboard_preselects_only_a_subnet_the_user_wen
         await until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
         # The networks pane's cursor sits on its first row by default: nobody chose it.
         assert app.screen.query_one("#subnets", MarkedSelectionList).selected == []
-
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, LockdownWizardScreen))
+
+        # A visit to the networks pane (cursor moved) and back to the registries: the cursor
+        # left behind there is not a choice, for either wizard; the plan waits for one.
         await _pane_with_rows(pilot, "3", SubnetTable)
         await pilot.press("down")
         await _pane_with_rows(pilot, "2", RegistryTable)
+        premium = app.data.inventory.registry(MYREGISTRY)
+        assert app.screen.query_one(RegistryTable).select_key(premium.key)
+        for key, wizard_type in (("l", LockdownWizardScreen), ("m", MigrateWizardScreen)):
+            await pilot.press(key)
+            await until(pilot, lambda t=wizard_type: isinstance(app.screen, t))
+            wizard = app.screen
+            if wizard_type is LockdownWizardScreen:
+                assert wizard.query_one("#subnets", MarkedSelectionList).selected == []
+                refusal = "choose at least one subnet"
+            else:
+                assert wizard.pe_subnet is None
+                assert wizard.query_one("#pe-subnets", MarkedSelectionList).selected == []
+                refusal = "choose the subnet the private endpoint goes in"
+            await pilot.press("ctrl+s")  # no plan without a subnet
+            await until(pilot, lambda w=wizard, r=refusal: r in static_text(w, "#choose-error"))
+            await pilot.press("escape")
+            await until(pilot, lambda t=wizard_type: not isinstance(app.screen, t))
+
+        # Opened from the networks pane, the subnet under its cursor is the one meant.
+        await _pane_with_rows(pilot, "3", SubnetTable)
+        pointed = app.screen.query_one(SubnetTable).selected_key
+        assert app.data.inventory.subnet(pointed) is not None
         await pilot.press("l")
         await until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
-        assert len(app.screen.query_one("#subnets", MarkedSelectionList).selected) == 1
+        assert list(app.screen.chosen) == [pointed]
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, LockdownWizardScreen))
+        await until(pilot, lambda: isinstance(app.focused, SubnetTable))
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, MigrateWizardScreen))
+        assert app.screen.pe_subnet is not None and app.screen.pe_subnet.key == pointed
 
 
 async def test_restore_wizard_opens_on_a_registry_with_no_journaled_lockdown(
