@@ -261,3 +261,43 @@ def test_every_wizard_action_has_its_wizard_and_wizards_swallow_the_app_keys() -
     # Every app key but quit and help is swallowed by a wizard, so it can't fire under one.
     app_keys = {a.key for a in ACTIONS if a.scope == "app"} - {"q", "question_mark"}
     assert app_keys <= set(wizard_shadowed_keys())
+
+
+async def test_the_key_hint_line_reads_whole_at_80_columns(emulator, tmp_path, monkeypatch):
+    """Every field's hint, with the stage's keys, fits the 80-column line (it was cut to
+    "esc c…" on most fields)."""
+    from acrfence.tui.screens.migrate_wizard import MigrateWizardScreen
+
+    app = wizard_app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await inventory_loaded(pilot)
+        inventory = app.data.inventory
+
+        def hint_line(screen) -> str:
+            keys = screen.query_one("#keys")
+            return keys.render_line(0).text.rstrip()
+
+        for wizard_type in (LockdownWizardScreen, MigrateWizardScreen):
+            context = WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
+            screen = wizard_type(context)
+            app.push_screen(screen)
+            await until(pilot, lambda s=screen: app.screen is s and app.focused is not None)
+            seen: set[str] = set()
+            while (app.focused.id or "") not in seen:
+                seen.add(app.focused.id or "")
+                await until(
+                    pilot, lambda s=screen: hint_line(s).endswith("· ^s plan"), app.focused.id
+                )
+                assert "…" not in hint_line(screen), hint_line(screen)
+                await pilot.press("tab")
+            assert {"registry", "make-plan", "cancel"} <= seen  # went all the way round
+            await pilot.press("escape")
+            await until(pilot, lambda s=screen: app.screen is not s)
+
+        # The review stage: the name to type and the plan's scroll keys, then esc.
+        screen = await open_lockdown_of_myregistry(app, pilot, DOCKER_SUBNET)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: screen.plan is not None, "the plan")
+        await until(pilot, lambda: app.focused is screen.query_one("#confirm", Input))
+        await until(pilot, lambda: hint_line(screen).endswith("· esc back"), hint_line(screen))
+        assert hint_line(screen).startswith("» Confirm: type the name")
