@@ -64,11 +64,31 @@ def test_table(emulator, monkeypatch, capsys) -> None:
     assert row.split()[1:3] == ["Basic", "Allow"]
 
 
-def test_failure_is_listed(emulator, monkeypatch, capsys) -> None:
+def test_failure_is_listed_and_exits_3(emulator, monkeypatch, capsys) -> None:
+    # Partial results: what was read is printed, what wasn't is named on stderr with Azure's
+    # code, and the exit status is 3 (README: Azure couldn't be read) so a script notices.
     emulator.faults.server_error(count=20, status=500, match="GET /subscriptions/3c4d5e6f")
-    code, out, _ = run_cli(monkeypatch, capsys, emulator.env)
-    assert code == 0
+    code, out, err = run_cli(monkeypatch, capsys, emulator.env)
+    assert code == 3
     assert "Could not read (2)" in out and "InternalServerError" in out
+    assert "Registries (" in out and "Contoso Production" in out
+    warnings = err.splitlines()
+    assert len(warnings) == 2 and all(
+        w.startswith("acrfence inventory: warning: 3c4d5e6f") for w in warnings
+    )
+    assert all("not read (InternalServerError)" in w for w in warnings)
+
+
+def test_an_unknown_subscription_exits_3_with_the_arm_code(emulator, monkeypatch, capsys):
+    unknown = "0badc0de-0000-4000-8000-000000000000"
+    code, out, err = run_cli(monkeypatch, capsys, emulator.env, "--json", "--subscription", unknown)
+    assert code == 3
+    document = json.loads(out)  # still one JSON document on stdout
+    assert {f["code"] for f in document["failures"]} == {"SubscriptionNotFound"}
+    assert (
+        f"acrfence inventory: warning: {unknown} registries not read (SubscriptionNotFound)" in err
+    )
+    assert "Traceback" not in err and emulator.token not in err
 
 
 def _dead_port() -> int:

@@ -136,6 +136,36 @@ async def test_slash_filters_the_focused_table_and_escape_clears_it(emulator):
         assert len(registry_names(app)) == everything and table.filter_text == ""
 
 
+async def test_the_networks_filter_finds_a_subnet_as_vnet_slash_subnet_or_by_its_id(emulator):
+    app = demo_app(emulator)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await inventory_loaded(pilot)
+        table = app.screen.query_one(SubnetTable)
+        inventory = app.data.inventory
+
+        def labels() -> set[str]:
+            return {inventory.subnet(k).label for k in table.row_keys}
+
+        # The form the app names subnets in everywhere else (wizards, details, findings).
+        await pilot.press("3", "slash")
+        app.post_message(events.Paste("app-vnet/batch-jobs"))
+        await until(pilot, lambda: table.filter_text == "app-vnet/batch-jobs", "the filter")
+        assert labels() == {"app-vnet/batch-jobs"}
+        # Its resource ID, pasted as Azure spells it (any case), finds the row too.
+        subnet = next(s for s in inventory.subnets if s.label == "app-vnet/batch-jobs")
+        await pilot.press("escape", "escape", "slash")
+        app.post_message(events.Paste(subnet.id.upper()))
+        await until(pilot, lambda: table.filter_text == subnet.id.upper(), "the pasted ID")
+        assert labels() == {"app-vnet/batch-jobs"}
+        # A registry's ID finds it in the registries pane.
+        registries = app.screen.query_one(RegistryTable)
+        registry = next(r for r in inventory.registries if r.name == "contosolocked")
+        await pilot.press("escape", "escape", "2", "slash")
+        app.post_message(events.Paste(registry.id))
+        await until(pilot, lambda: registries.filter_text == registry.id, "the registry ID")
+        assert registry_names(app) == ["contosolocked"]
+
+
 async def test_keys_typed_at_once_after_slash_all_reach_the_filter(emulator):
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -174,9 +174,11 @@ async def _pane_with_rows(pilot, key: str, table_type) -> None:
     await until(pilot, lambda: isinstance(app.focused, table_type) and app.focused.row_count)
 
 
-async def test_lockdown_from_the_dashboard_preselects_only_a_subnet_the_user_went_to(
+async def test_wizards_from_the_dashboard_preselect_only_a_subnet_the_user_points_at(
     emulator, tmp_path, monkeypatch
 ):
+    from acrfence.tui.screens.migrate_wizard import MigrateWizardScreen
+
     app = wizard_app(emulator, tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await inventory_loaded(pilot)
@@ -185,15 +187,45 @@ async def test_lockdown_from_the_dashboard_preselects_only_a_subnet_the_user_wen
         await until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
         # The networks pane's cursor sits on its first row by default: nobody chose it.
         assert app.screen.query_one("#subnets", MarkedSelectionList).selected == []
-
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, LockdownWizardScreen))
+
+        # A visit to the networks pane (cursor moved) and back to the registries: the cursor
+        # left behind there is not a choice, for either wizard; the plan waits for one.
         await _pane_with_rows(pilot, "3", SubnetTable)
         await pilot.press("down")
         await _pane_with_rows(pilot, "2", RegistryTable)
+        premium = app.data.inventory.registry(MYREGISTRY)
+        assert app.screen.query_one(RegistryTable).select_key(premium.key)
+        for key, wizard_type in (("l", LockdownWizardScreen), ("m", MigrateWizardScreen)):
+            await pilot.press(key)
+            await until(pilot, lambda t=wizard_type: isinstance(app.screen, t))
+            wizard = app.screen
+            if wizard_type is LockdownWizardScreen:
+                assert wizard.query_one("#subnets", MarkedSelectionList).selected == []
+                refusal = "choose at least one subnet"
+            else:
+                assert wizard.pe_subnet is None
+                assert wizard.query_one("#pe-subnets", MarkedSelectionList).selected == []
+                refusal = "choose the subnet the private endpoint goes in"
+            await pilot.press("ctrl+s")  # no plan without a subnet
+            await until(pilot, lambda w=wizard, r=refusal: r in static_text(w, "#choose-error"))
+            await pilot.press("escape")
+            await until(pilot, lambda t=wizard_type: not isinstance(app.screen, t))
+
+        # Opened from the networks pane, the subnet under its cursor is the one meant.
+        await _pane_with_rows(pilot, "3", SubnetTable)
+        pointed = app.screen.query_one(SubnetTable).selected_key
+        assert app.data.inventory.subnet(pointed) is not None
         await pilot.press("l")
         await until(pilot, lambda: isinstance(app.screen, LockdownWizardScreen))
-        assert len(app.screen.query_one("#subnets", MarkedSelectionList).selected) == 1
+        assert list(app.screen.chosen) == [pointed]
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, LockdownWizardScreen))
+        await until(pilot, lambda: isinstance(app.focused, SubnetTable))
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, MigrateWizardScreen))
+        assert app.screen.pe_subnet is not None and app.screen.pe_subnet.key == pointed
 
 
 async def test_restore_wizard_opens_on_a_registry_with_no_journaled_lockdown(
@@ -229,3 +261,43 @@ def test_every_wizard_action_has_its_wizard_and_wizards_swallow_the_app_keys() -
     # Every app key but quit and help is swallowed by a wizard, so it can't fire under one.
     app_keys = {a.key for a in ACTIONS if a.scope == "app"} - {"q", "question_mark"}
     assert app_keys <= set(wizard_shadowed_keys())
+
+
+async def test_the_key_hint_line_reads_whole_at_80_columns(emulator, tmp_path, monkeypatch):
+    """Every field's hint, with the stage's keys, fits the 80-column line (it was cut to
+    "esc c…" on most fields)."""
+    from acrfence.tui.screens.migrate_wizard import MigrateWizardScreen
+
+    app = wizard_app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await inventory_loaded(pilot)
+        inventory = app.data.inventory
+
+        def hint_line(screen) -> str:
+            keys = screen.query_one("#keys")
+            return keys.render_line(0).text.rstrip()
+
+        for wizard_type in (LockdownWizardScreen, MigrateWizardScreen):
+            context = WizardContext(app, inventory, inventory.registry(MYREGISTRY), None, False)
+            screen = wizard_type(context)
+            app.push_screen(screen)
+            await until(pilot, lambda s=screen: app.screen is s and app.focused is not None)
+            seen: set[str] = set()
+            while (app.focused.id or "") not in seen:
+                seen.add(app.focused.id or "")
+                await until(
+                    pilot, lambda s=screen: hint_line(s).endswith("· ^s plan"), app.focused.id
+                )
+                assert "…" not in hint_line(screen), hint_line(screen)
+                await pilot.press("tab")
+            assert {"registry", "make-plan", "cancel"} <= seen  # went all the way round
+            await pilot.press("escape")
+            await until(pilot, lambda s=screen: app.screen is not s)
+
+        # The review stage: the name to type and the plan's scroll keys, then esc.
+        screen = await open_lockdown_of_myregistry(app, pilot, DOCKER_SUBNET)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: screen.plan is not None, "the plan")
+        await until(pilot, lambda: app.focused is screen.query_one("#confirm", Input))
+        await until(pilot, lambda: hint_line(screen).endswith("· esc back"), hint_line(screen))
+        assert hint_line(screen).startswith("» Confirm: type the name")

@@ -111,7 +111,9 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._store = RowStore(len(self.COLUMNS), self.natural_rank(), self.sort_value)
+        self._store = RowStore(
+            len(self.COLUMNS), self.natural_rank(), self.sort_value, self.search_text()
+        )
         self._cursor = 0
         self._announced: str | None = None  # the key the last RowHighlighted named
         self._column = 0  # the column ←/→ chose; `s` sorts by it
@@ -128,6 +130,10 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def natural_rank(self) -> Callable[[str, tuple[Cell, ...]], Rank] | None:
         """How rows are ordered before any sort (None: in the order they were given)."""
+        return None
+
+    def search_text(self) -> Callable[[Sequence[str]], str] | None:
+        """How a row's cell texts read to the `/` filter (None: joined by spaces)."""
         return None
 
     def sort_value(self, column: int, text: str) -> Any:

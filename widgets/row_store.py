@@ -86,8 +86,12 @@ class RowStore:
         columns: int,
         natural_rank: Callable[[str, tuple[Cell, ...]], Rank] | None = None,
         sort_value: Callable[[int, str], Any] = number_or_text,
+        search_text: Callable[[Sequence[str]], str] | None = None,
     ) -> None:
         self.columns = columns
+        # How a row's cell texts read to the filter (default: joined by spaces); built only
+        # while a filter is on, like the search text itself.
+        self._join_for_search = search_text or " ".join
         self.cells: dict[str, tuple[Cell, ...]] = {}
         self._natural = natural_rank
         self._sort_value = sort_value
@@ -282,9 +286,13 @@ class RowStore:
         if self._search is None:
             self._search = {key: self._search_text(key) for key in self.cells}
         search = self._search
-        self._view = SortedKeys(
-            self._ranks.__getitem__, [key for key in source if needle in search[key]]
-        )
+        if needle.startswith("/"):
+            # A pasted resource ID (or its tail) finds its row by the key, which is the
+            # case-free ID: matched here, not kept in the search text (150 bytes a row).
+            hits = [key for key in source if needle in search[key] or needle in key]
+        else:
+            hits = [key for key in source if needle in search[key]]
+        self._view = SortedKeys(self._ranks.__getitem__, hits)
 
     def sort(self, column: int | None, descending: bool = False) -> None:
         """Order by ``column`` (None: the natural order), ascending or descending."""
@@ -313,11 +321,15 @@ class RowStore:
 
     def _search_text(self, key: str) -> str:
         texts = [cell if type(cell) is str else cell[0] for cell in self.cells[key]]
-        texts.append(self._extra.get(key, ""))
-        return " ".join(texts).casefold()
+        text = self._join_for_search(texts)
+        extra = self._extra.get(key)
+        return (f"{text} {extra}" if extra else text).casefold()
 
     def _matches(self, key: str) -> bool:
-        return self._search is None or self._needle in self._search[key]
+        if self._search is None:
+            return True
+        needle = self._needle
+        return needle in self._search[key] or (needle.startswith("/") and needle in key)
 
     def _drop_sorted(self, key: str) -> None:
         """Take ``key`` (by its rank as it stands) out of the order and the view."""

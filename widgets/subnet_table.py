@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from acrfence.services.models import VirtualNetwork
 from acrfence.widgets.keyed_table import KeyedTable, Row
@@ -38,6 +38,9 @@ class SubnetTable(KeyedTable):
 
     def natural_rank(self) -> Callable[[str, tuple[Cell, ...]], Rank]:
         return _by_network
+
+    def search_text(self) -> Callable[[Sequence[str]], str]:
+        return _as_searched
 
     def show(self, virtual_networks: Iterable[VirtualNetwork]) -> None:
         """Show exactly the subnets of ``virtual_networks`` (the table orders them)."""
@@ -78,6 +81,12 @@ def _by_network(key: str, cells: tuple[Cell, ...]) -> Rank:
     name = cell_text(cells[0])
     folded = name.casefold()
     return (name if folded == name else folded, key)  # no copy per row when already lower
+
+
+def _as_searched(texts: Sequence[str]) -> str:
+    # "vnet/subnet", the form the app names subnets in everywhere else, so the filter finds
+    # what the user read (app-vnet/batch-jobs); built only while a filter is on.
+    return f"{texts[0]}/{texts[1]} {' '.join(texts[2:])}"
 
 
 def _rows(vnet: VirtualNetwork) -> list[Row]:

@@ -5,7 +5,8 @@
     acrfence findings --registry myregistry --fail-on warning   # a CI gate
 
 Exit codes: 0 nothing at or above --fail-on (default error); 1 something is; 2 bad input
-(one line, nothing read); 3 Azure refused or couldn't be reached (one line).
+(one line, nothing read); 3 Azure refused or couldn't be reached (one line), or a
+subscription couldn't be read (the rest is still judged and printed; stderr names it).
 """
 
 from __future__ import annotations
@@ -105,4 +106,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(document, indent=2))
     else:
         print(render_text(data))
+    if inventory.failures:
+        return Exit.AZURE_REFUSED  # a gate that didn't see everything can't say it passed
     return Exit.FAILED if failing(data.findings, args.fail_on) else Exit.OK

@@ -290,4 +290,12 @@ def run(args: argparse.Namespace) -> int:
                 f"\nRegistries and networks {LAG_NOTE}; registries whose rules matter were "
                 "read again through ARM."
             )
-    return Exit.OK
+    # A script must not take a partial tenant for the whole: what was read is printed, each
+    # listing that wasn't is named on stderr with Azure's code, and the exit status says so.
+    for failure in inventory.failures:
+        print(
+            f"acrfence inventory: warning: {failure.subscription_id} {failure.what} not read "
+            f"({failure.code})",
+            file=sys.stderr,
+        )
+    return Exit.AZURE_REFUSED if inventory.failures else Exit.OK

@@ -43,9 +43,6 @@ class DashboardScreen(Screen[None]):
         # In the layout, not a toast: a toast covered the wizard's buttons at 80x24.
         self.welcome = welcome
         self.subscription_id: str | None = None  # None: all subscriptions
-        # A wizard gets the highlighted subnet only once the user has been to the networks
-        # pane: its cursor starts on the first row, which nobody chose.
-        self.subnet_chosen = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -158,8 +155,6 @@ class DashboardScreen(Screen[None]):
         widget_id = event.widget.id
         if widget_id in PANES:
             self.query_one(Tabs).active = f"tab-{widget_id}"
-        if isinstance(event.widget, SubnetTable):
-            self.subnet_chosen = True
 
     @on(KeyedTable.RowHighlighted, "#subscriptions")
     def _subscription_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
@@ -231,7 +226,11 @@ class DashboardScreen(Screen[None]):
     def selection(self) -> tuple[Registry | None, Subnet | None]:
         inventory = acrfence_app(self).data.inventory
         registry_key = self.query_one(RegistryTable).selected_key
-        subnet_key = self.query_one(SubnetTable).selected_key if self.subnet_chosen else None
+        # A wizard gets the highlighted subnet only when opened from the networks pane: that
+        # cursor stays where it was (row 0 after any visit) while the user works elsewhere,
+        # and a subnet nobody pointed at must not be ticked for them.
+        in_networks = self.query_one(Tabs).active == "tab-networks"
+        subnet_key = self.query_one(SubnetTable).selected_key if in_networks else None
         registry = inventory.registry(registry_key) if registry_key else None
         subnet = inventory.subnet(subnet_key) if subnet_key else None
         return registry, subnet

@@ -37,7 +37,7 @@ class LockdownWizardScreen(PlanWizardScreen):
         "registry": "Registry: enter opens the list, ↑↓ choose, enter picks",
         "subnet-filter": "Filter: type part of a subnet's name or prefix",
         "subnets": "Subnets: ↑↓ move · space toggles [x]",
-        "ips": "IP ranges: comma-separated CIDRs or addresses (optional)",
+        "ips": "IP ranges: comma-separated CIDRs or IPs (optional)",
         "public": "Public access: enter opens, ↑↓ choose",
         "bypass": "Trusted services: enter opens, ↑↓ choose",
         "tasks-bypass": "ACR Tasks through the firewall: enter opens, ↑↓ choose",

@@ -45,13 +45,13 @@ class MigrateWizardScreen(PlanWizardScreen):
     CSS_PATH = ["plan_wizard.tcss", "migrate_wizard.tcss"]
     CHOOSE_HINTS = {
         "registry": "Registry: enter opens the list, ↑↓ choose, enter picks",
-        "subnet-filter": "Filter: type part of the endpoint subnet's name or prefix",
+        "subnet-filter": "Filter: part of the endpoint subnet's name or prefix",
         "pe-subnets": "Endpoint subnet: ↑↓ move · space picks [x] (one)",
-        "link-vnets": "Networks to link the DNS zone to: ↑↓ move · space toggles [x]",
-        "zone-group": "Resource group of a new privatelink zone (blank: the registry's)",
+        "link-vnets": "Networks to link: ↑↓ move · space toggles [x]",
+        "zone-group": "Resource group of a new zone (blank: the registry's)",
         "disable-public": "Disable public access last: space toggles",
-        "bypass": "Trusted services once public access is off: enter opens, ↑↓ choose",
-        "remove-endpoints": "Also remove the ACR service endpoints no rule needs: space toggles",
+        "bypass": "Bypass once public access is off: enter, ↑↓ choose",
+        "remove-endpoints": "Remove ACR endpoints no rule needs: space toggles",
     }
 
     def __init__(self, context: WizardContext, session: PlanSession | None = None) -> None:

@@ -52,7 +52,7 @@ __all__ = ["PlanWizardScreen", "PROBE_WAIT_SECONDS", "ProbeTarget"]
 FIELD_HINTS: dict[str, str] = {
     "make-plan": "Plan: enter shows the plan (nothing changes yet)",
     "cancel": "Cancel: enter leaves without changing anything",
-    "confirm": "Confirm: type the name, enter applies · ↑↓ pgup pgdn scroll the plan",
+    "confirm": "Confirm: type the name, enter applies · ↑↓ pgup pgdn scroll",
     "apply": "Apply: enter applies the plan",
     "back": "Back: enter returns to the choices",
     "done": "Close: enter returns to the dashboard",
@@ -189,8 +189,10 @@ class PlanWizardScreen(Screen[RunRecord | None]):
         text = hints.get(widget.id or "", "") if widget is not None else ""
         switcher = next(self.query("#stages").results(ContentSwitcher), None)
         stage = switcher.current if switcher is not None else None
+        # Every line fits in 80 columns (78 inside the padding): choosing, esc is left to
+        # the footer, which always shows it first ("esc Back").
         tail = {
-            "choose": "tab next · ^s plan · esc cancel",
+            "choose": "tab next · ^s plan",
             "review": "esc back",
         }.get(stage or "", "esc close")
         for keys in self.query("#keys").results(Static):
