@@ -226,3 +226,42 @@ async def test_a_registry_takes_at_most_200_private_endpoints(emulator) -> None:
                 GROUP, "one-too-many", _endpoint_body(emulator, registry, subnet_id)
             )
     assert limited.value.error.code == "PrivateEndpointLimitReached"
+
+
+async def test_data_endpoint_names_are_listed_only_while_they_are_on(emulator) -> None:
+    # A private endpoint turns dedicated data endpoints on; turning them off again (as a
+    # migration's rollback does) leaves Azure listing no data endpoint names, as its
+    # recordings show ("dataEndpointEnabled": false, "dataEndpointHostNames": []).
+    registry = _pick_registry(emulator)
+    subnet_id = _subnet_id(emulator, "app-vnet", "private-endpoints")
+    credential = StaticTokenCredential(emulator.token)
+    network, dns = _clients(emulator)
+    acr = ContainerRegistryManagementClient(credential, SUB_PRODUCTION, **sdk_kwargs(emulator))
+    async with network, dns, acr:
+        await (
+            await network.private_endpoints.begin_create_or_update(
+                GROUP, "myacr-pe", _endpoint_body(emulator, registry, subnet_id)
+            )
+        ).result()
+        on = await acr.registries.get(REGISTRY_GROUP, "mycontainerregistry")
+        assert on.data_endpoint_enabled is True
+        assert on.data_endpoint_host_names == ["mycontainerregistry.westus.data.azurecr.io"]
+
+        await (
+            await acr.registries.begin_update(
+                REGISTRY_GROUP,
+                "mycontainerregistry",
+                {"properties": {"dataEndpointEnabled": False}},
+            )
+        ).result()
+        off = await acr.registries.get(REGISTRY_GROUP, "mycontainerregistry")
+        assert off.data_endpoint_enabled is False
+        assert off.data_endpoint_host_names == []
+
+        await (
+            await acr.registries.begin_update(
+                REGISTRY_GROUP, "mycontainerregistry", {"properties": {"dataEndpointEnabled": True}}
+            )
+        ).result()
+        again = await acr.registries.get(REGISTRY_GROUP, "mycontainerregistry")
+        assert again.data_endpoint_host_names == on.data_endpoint_host_names

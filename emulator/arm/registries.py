@@ -35,6 +35,11 @@ _PREVIEW_2026_DEFAULTS = {
 
 def render(registry: dict, api_version: str) -> dict:
     body = copy_json(registry)
+    if not body["properties"].get("dataEndpointEnabled"):
+        # Azure lists data endpoint names only while they are on ("dataEndpointEnabled":
+        # false, "dataEndpointHostNames": [] in its recordings); the emulator keeps them stored
+        # so that switching back on brings the same names back.
+        body["properties"]["dataEndpointHostNames"] = []
     rule_set = body["properties"].get("networkRuleSet")
     if rule_set is not None and api_version not in VNET_RULE_VERSIONS:
         rule_set.pop("virtualNetworkRules", None)
