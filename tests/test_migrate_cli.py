@@ -121,7 +121,7 @@ def test_plan_writes_nothing(emulator, tmp_path, monkeypatch, capsys):
     assert journal_runs(tmp_path) == []
 
 
-def test_rollback_ends_exactly_where_it_started(emulator, tmp_path, monkeypatch):
+def test_rollback_ends_exactly_where_it_started(emulator, tmp_path, monkeypatch, capsys):
     asyncio.run(lock_down(emulator))
     before = world(emulator)
     env = cli_env(emulator, tmp_path)
@@ -131,6 +131,16 @@ def test_rollback_ends_exactly_where_it_started(emulator, tmp_path, monkeypatch)
     assert run_cli(monkeypatch, env, "rollback", run["id"], "--yes") == 0
     assert world(emulator) == before
     assert _only_run(tmp_path)["state"] == "rolled-back"
+    # The data plane agrees from the network that pulls: the data endpoints the endpoint
+    # turned on are off again, so the probe asks for no data endpoint name (Azure lists none).
+    vantage = emulator.info["vantages"][DOCKER_SUBNET]
+    capsys.readouterr()
+    probe = ("probe", "mycontainerregistry", "--source-address", vantage, "--json")
+    assert run_cli(monkeypatch, env, *probe) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert result["verdict"] == "auth-required"  # the network lets it in: 401
+    hosts = [h["host"] for h in result["hosts"]]
+    assert hosts == ["mycontainerregistry.azurecr.io"]
 
 
 def test_a_full_endpoint_subnet_is_refused_in_pre_flight(emulator, tmp_path, monkeypatch, capsys):
