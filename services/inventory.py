@@ -24,6 +24,7 @@ from azure.core.exceptions import (
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
+from acrfence.services.analysis.incremental import FindingsAccumulator
 from acrfence.services.azure import NETWORK_API_VERSION, AzureClients
 from acrfence.services.errors import AcrfenceError, describe_error, error_code
 from acrfence.services.models.inventory import (
@@ -54,6 +55,7 @@ __all__ = [
     "chosen_subscriptions",
     "fold_events",
     "finished_listings",
+    "feed_findings",
     "DEFAULT_MAX_IN_FLIGHT",
 ]
 
@@ -433,3 +435,17 @@ def finished_listings(event: InventoryEvent) -> set[tuple[str, str]]:
             return {(subscription, _REGISTRIES), (subscription, _NETWORKS)}
         case _:
             return set()
+
+
+def feed_findings(accumulator: FindingsAccumulator, event: InventoryEvent) -> None:
+    """Hand one inventory event to the incremental findings, as ``InventoryBuilder.add``
+    folds it into the inventory."""
+    match event:
+        case SubscriptionsLoaded(subscriptions):
+            accumulator.subscriptions_listed(subscriptions)
+        case RegistriesLoaded(subscription_id, registries):
+            accumulator.registries_read(subscription_id, registries)
+        case VirtualNetworksLoaded(subscription_id, vnets):
+            accumulator.networks_read(subscription_id, vnets)
+        case LoadFailed(failure):
+            accumulator.failed(failure)
