@@ -35,6 +35,7 @@ from acrfence.services.models import (
     Inventory,
     Registry,
     Subnet,
+    SubnetIndex,
     Subscription,
     SubscriptionFailure,
     VirtualNetwork,
@@ -66,7 +67,8 @@ class FindingsAccumulator:
         self._failures: dict[tuple[str, str], SubscriptionFailure] = {}
         # What analysis looks up, kept up to date piece by piece.
         self._registry_by_key: dict[str, Registry] = {}
-        self._subnet_index: dict[str, Subnet] = {}
+        # Kept up to date in place; an Inventory with no networks (the context's) uses it.
+        self._subnet_index = SubnetIndex({}, ())
         self._by_private_endpoint: dict[str, Subnet] = {}
         self._rule_subnets: Counter[str] = Counter()  # subnet key -> rules naming it
         # subscription key -> registries with a rule naming a subnet there.
@@ -198,6 +200,7 @@ class FindingsAccumulator:
         return list(dict.fromkeys(order))
 
     def _new_context(self) -> AnalysisContext:
+        # No networks, only their index: analysis looks subnets up, it never walks them here.
         inventory = Inventory(
             subscriptions=self._subscriptions,
             failures=tuple(self._failures.values()),
