@@ -19,16 +19,17 @@ from textual.app import App, SystemCommand
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
-from acrfence.services.analysis import find_findings
-from acrfence.services.inventory import InventoryEvent, finished_listings, fold_events
+from acrfence.services.inventory import InventoryBuilder, InventoryEvent, finished_listings
 from acrfence.services.models import Finding, Inventory, Registry, Subnet
 from acrfence.services.plans.journal import Journal
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.tui.actions import ACTIONS, WizardContext, bindings_for, wizard_changes_azure
 from acrfence.tui.app_freshness import FreshnessMixin
+from acrfence.tui.findings_worker import FindingsFeed, work_out_findings
 from acrfence.tui.messages import (
+    FindingsWorkedOut,
     InventoryEventArrived,
     InventoryLoadFinished,
     InventoryLoadStarted,
@@ -98,20 +99,14 @@ class DashboardData:
     inventory: Inventory = field(default_factory=Inventory)
     findings: tuple[Finding, ...] = ()
     findings_by_registry: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
+    # The findings thread is still at work (the read goes on, or it hasn't caught up yet).
+    findings_pending: bool = False
     loading: bool = True
     listings_done: int = 0
     listings_total: int | None = None
     subscriptions_read: int = 0  # both listings in (or failed) while the inventory streams
     error: str | None = None
     read_at: float | None = None  # app.clock() when the inventory was last read in full
-
-
-def _group_by_registry(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
-    grouped: dict[str, list[Finding]] = {}
-    for finding in findings:
-        if finding.registry_id:
-            grouped.setdefault(finding.registry_id.casefold(), []).append(finding)
-    return {key: tuple(value) for key, value in grouped.items()}
 
 
 class AcrFenceApp(FreshnessMixin, ResourceActions):
@@ -144,8 +139,17 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
         self.exit_line: str | None = None  # printed on exit after an interrupted change
         self._inventory = Inventory()
         self._done: set[tuple[str, str]] = set()
-        self._pending: list[InventoryEvent] = []  # inventory events not yet folded in
+        # The read under way: its pieces are folded in as they arrive, built into an
+        # Inventory at the next publish (``_unbuilt``: some piece isn't in self._inventory yet).
+        self._builder = InventoryBuilder()
+        self._unbuilt = False
         self._loading = False
+        # Findings come from a thread worker (tui/findings_worker.py), fed piece by piece.
+        self._findings: tuple[Finding, ...] = ()
+        self._findings_by_registry: dict[str, tuple[Finding, ...]] = {}
+        self._findings_pending = False
+        self._findings_feed = FindingsFeed()
+        self._findings_generation = 0
         self._publish_timer: Timer | None = None
         self._publish_interval = PUBLISH_INTERVAL
         self.sub_title = services.description + (" · read-only" if read_only else "")
@@ -182,33 +186,78 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
     def _load_started(self) -> None:
         self._loading = True
         self._done = set()
-        self._pending = []  # anything left from a cancelled read is stale
+        # The panes keep the earlier read until each piece is replaced (its failures go).
         self._inventory = Inventory(
             subscriptions=self._inventory.subscriptions,
             registries=self._inventory.registries,
             virtual_networks=self._inventory.virtual_networks,
         )
+        self._builder = InventoryBuilder(self._inventory)  # anything of a cancelled read goes
+        self._unbuilt = False
+        self._start_findings(self._inventory if self._inventory.subscriptions else None)
         self._publish()
 
     @on(InventoryEventArrived)
     def _event_arrived(self, message: InventoryEventArrived) -> None:
-        # Folded in at the next publish, all at once.
-        self._pending.append(message.event)
+        # O(piece) here; the Inventory is built at the next publish, once for many pieces.
+        self._builder.add(message.event)
+        self._unbuilt = True
+        self._findings_feed.put(message.event)
         self._done |= finished_listings(message.event)
-        if self._publish_timer is None:
-            self._publish_timer = self.set_timer(self._publish_interval, self._publish)
+        self._publish_soon()
 
     @on(InventoryLoadFinished)
     def _load_finished(self, message: InventoryLoadFinished) -> None:
         self._loading = False
+        self._findings_feed.end()
         if message.error is None:
             self._read_at = self.clock()
         self._publish(error=message.error)
 
+    def _publish_soon(self) -> None:
+        if self._publish_timer is None:
+            self._publish_timer = self.set_timer(self._publish_interval, self._publish)
+
+    # ---- findings, off the UI thread ---------------------------------------------------------
+
+    def _start_findings(self, start: Inventory | None, *, ended: bool = False) -> None:
+        """A findings thread for the read starting now (from ``start``, an earlier read);
+        ``ended``: nothing more will come (a re-read after a change)."""
+        self._findings_generation += 1
+        self._findings_feed = FindingsFeed()
+        self._findings_pending = True
+        if ended:
+            self._findings_feed.end()
+        self.work_out_findings(self._findings_feed, start, self._findings_generation)
+
+    @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
+    def work_out_findings(
+        self, feed: FindingsFeed, start: Inventory | None, generation: int
+    ) -> None:
+        worker = get_current_worker()
+        work_out_findings(feed, start, generation, self.post_message, lambda: worker.is_cancelled)
+
+    @on(FindingsWorkedOut)
+    def _findings_worked_out(self, message: FindingsWorkedOut) -> None:
+        if message.generation != self._findings_generation:
+            return  # a superseded read's
+        self._findings = message.findings
+        self._findings_by_registry = message.by_registry
+        self._findings_pending = message.pending
+        if message.pending:
+            self._publish_soon()
+        else:
+            self._publish(error=self.data.error)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "inventory":
             # Anything else the app starts reports its own results; an error still surfaces.
-            if event.state == WorkerState.ERROR:
+            if event.state == WorkerState.ERROR and event.worker.group == "findings":
+                # Never a finding short without saying so: the panes still show the inventory.
+                self._findings_pending = False
+                self.notify(_describe(event.worker.error), title="Findings not worked out",
+                            severity="error", markup=False)  # fmt: skip
+            elif event.state == WorkerState.ERROR:
                 title = "Probe failed" if event.worker.group == QUICK_PROBE else "Failed"
                 self.notify(
                     _describe(event.worker.error), title=title, severity="error", markup=False
@@ -221,6 +270,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             self.post_message(InventoryLoadFinished(error=text))
         elif event.state == WorkerState.CANCELLED:
             self._loading = False
+            self._findings_feed.end()
         else:
             # PENDING, RUNNING, SUCCESS: the messages from the worker carry the data.
             pass
@@ -230,16 +280,17 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             self._publish_timer.stop()
             self._publish_timer = None
         started = time.perf_counter()
-        self._inventory = fold_events(self._inventory, self._pending)
-        self._pending = []
+        if self._unbuilt:
+            self._inventory = self._builder.build()
+            self._unbuilt = False
         inventory = self._inventory
-        findings = tuple(find_findings(inventory))
         total = 2 * len(inventory.subscriptions) if inventory.subscriptions else None
         previous_failures = {(f.subscription_id, f.what) for f in self.data.inventory.failures}
         self.data = DashboardData(
             inventory=inventory,
-            findings=findings,
-            findings_by_registry=_group_by_registry(findings),
+            findings=self._findings,
+            findings_by_registry=self._findings_by_registry,
+            findings_pending=self._findings_pending,
             loading=self._loading,
             listings_done=len(self._done),
             listings_total=total,

@@ -108,7 +108,7 @@ class DashboardScreen(Screen[None]):
         subnets = sum(len(v.subnets) for v in networks)
         counts = (
             f"{len(registries)} registries · {len(networks)} vnets · {subnets} subnets · "
-            f"{len(data.findings)} findings"
+            f"{len(data.findings)} findings{'…' if data.findings_pending else ''}"
         )
         if chosen:
             counts += f" · in {names.get(chosen, chosen)}"
