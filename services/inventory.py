@@ -41,6 +41,7 @@ from acrfence.services.models.resource_id import (
     is_subscription_id,
     parse_resource_id,
 )
+from acrfence.services.packed_json import PackedItems, PackedJson
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.services.registry_rules import registry_from_arm
 from acrfence.services.subnet_endpoints import virtual_network_from_arm
@@ -209,9 +210,15 @@ class InventoryService:
             raw = await self._collect(clients.arm(), url(), limit)
         version = clients.registry_api_version(subscription_id)
         note = clients.registry_api_note(subscription_id)
+        packed = PackedItems(raw)  # the raw view's JSON, packed (services/packed_json.py)
         registries = (
-            replace(registry_from_arm(item), api_version=version, api_version_note=note)
-            for item in raw
+            replace(
+                registry_from_arm(item),
+                api_version=version,
+                api_version_note=note,
+                raw=PackedJson(packed, (index,)),
+            )
+            for index, item in enumerate(raw)
         )
         return tuple(sorted(registries, key=lambda r: (r.name.casefold(), r.key)))
 
@@ -260,7 +267,10 @@ class InventoryService:
             f"/virtualNetworks?api-version={NETWORK_API_VERSION}"
         )
         raw = await self._collect(self._clients.arm(), url, limit)
-        vnets = map(virtual_network_from_arm, raw)
+        packed = PackedItems(raw)  # the raw view's JSON, packed (services/packed_json.py)
+        vnets = (
+            _packed_vnet(virtual_network_from_arm(item), packed, i) for i, item in enumerate(raw)
+        )
         return tuple(sorted(vnets, key=lambda v: (v.name.casefold(), v.key)))
 
     async def _registries(self, subscription_id: str, limit: asyncio.Semaphore) -> InventoryEvent:
@@ -415,6 +425,15 @@ class InventoryBuilder:
             # immutable while this builder goes on.
             _subnet_index=SubnetIndex(self._subnet_index, vnets),
         )
+
+
+def _packed_vnet(vnet: VirtualNetwork, packed: PackedItems, index: int) -> VirtualNetwork:
+    """``vnet`` (item ``index`` of its listing) and its subnets holding their JSON packed."""
+    subnets = tuple(
+        replace(subnet, raw=PackedJson(packed, (index, "properties", "subnets", position)))
+        for position, subnet in enumerate(vnet.subnets)
+    )
+    return replace(vnet, subnets=subnets, raw=PackedJson(packed, (index,)))
 
 
 def _failure_key(subscription_id: str, what: str) -> tuple[str, str]:
