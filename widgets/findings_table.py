@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from acrfence.services.models import Finding, Severity
 from acrfence.widgets.keyed_table import KeyedTable, Row
 from acrfence.widgets.markers import severity_marker
+from acrfence.widgets.row_store import compact
 
 __all__ = ["FindingsTable", "finding_key"]
 
@@ -50,7 +51,7 @@ class FindingsTable(KeyedTable):
             subject = subjects.get(subject_id.casefold(), subject_id.rsplit("/", 1)[-1] or "-")
             # The subject has its own column: don't spend the title's width repeating it.
             title = finding.title.removeprefix(f"{subject}: ")
-            rows.append((key, (severity_marker(finding.severity), subject, title)))
+            rows.append((key, (compact(severity_marker(finding.severity)), subject, title)))
             # The filter also matches the auditors' check IDs ("d0793b48", "CKV_AZURE_139").
             peers = " ".join(f"{peer.tool} {peer.check_id}" for peer in finding.peers)
             codes[key] = f"{finding.code} {peers}" if peers else finding.code

@@ -1,47 +1,120 @@
-"""A DataTable kept in step with a list of keyed rows, filterable by text.
+"""A table of keyed rows that holds every row: 100,000 subnets scroll, filter and sort.
 
-Rows are updated by key (changed cells only, stale rows removed) so the cursor stays on its row
-across refreshes; a full rebuild happens only when new rows would land out of order, and even
-then the cursor is put back on the row it was on.
+A line-API widget (a ScrollView drawing only the lines on screen, as Textual's own Log does)
+over a ``RowStore`` of compact tuples. Chosen over Textual's DataTable, which measured every
+cell of every row it was given (a 10,000-subnet tenant froze the screen for seconds, so the old
+table showed at most 1,000 rows), and over textual-fastdatatable, whose Arrow storage rebuilds a
+whole column for one changed cell and has no row keys: benchmarks/table_choice.py has the
+figures.
 
-At most ``ROW_LIMIT`` matching rows are put in the table: Textual's DataTable measures every
-cell of every row it is given, which for a tenant of 10,000 subnets froze the screen for
-seconds (benchmarks/dashboard.py). The border says how many match, and ``/`` narrows them.
+Rows are updated by key, so the cursor stays on its row across refreshes and sorts. ``add_rows``
+merges a batch in at O(batch · log rows) and redraws only the lines on screen; ``set_rows``
+replaces everything (rows whose cells tuple is the very one already held cost a pointer check).
+
+Keys: arrows or j/k, PgUp/PgDn, Home/End or g/G; ←/→ choose a column and ``s`` sorts by it
+(again reverses; the header shows ▲ or ▼ beside the column, in any colour mode); Enter selects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
+from rich.cells import set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
-__all__ = ["KeyedTable", "Row"]
+from acrfence.widgets.row_store import (
+    Cell,
+    Rank,
+    Row,
+    RowStore,
+    cell_text,
+    number_or_text,
+    text_width,
+)
 
-Cell = str | Text
-Row = tuple[str, tuple[Cell, ...]]  # (row key, cells)
+__all__ = ["Cell", "KeyedTable", "Row"]
 
-ROW_LIMIT = 1000
-
-
-def _plain(cell: Cell) -> str:
-    return cell.plain if isinstance(cell, Text) else str(cell)
+ASCENDING, DESCENDING = " ▲", " ▼"
+_COLUMN_META = [Style.from_meta({"column": index}) for index in range(64)]
 
 
-class KeyedTable(DataTable):
-    """Rows given as (key, cells) in display order; ``filter_text`` narrows what is shown."""
+class KeyedTable(ScrollView, can_focus=True):
+    """Rows given as (key, cells); ``filter_text`` narrows what is shown; ``s`` sorts."""
 
     COLUMNS: Sequence[tuple[str, str]] = ()  # (column key, label)
-    # Home/End go to the first/last row (DataTable's own move sideways, which a row cursor
-    # doesn't need); j/k/g/G as in vi, less and k9s.
+    # The component classes and look of Textual's DataTable, so the panes look as before.
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "datatable--header",
+        "datatable--header-cursor",
+        "datatable--cursor",
+        "datatable--even-row",
+        "datatable--odd-row",
+    }
+    DEFAULT_CSS = """
+    KeyedTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .datatable--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .datatable--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        &:dark > .datatable--even-row {
+            background: $surface-darken-1 40%;
+        }
+        & > .datatable--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .datatable--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .datatable--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        & > .datatable--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .datatable--header-cursor {
+            background: $accent-darken-1;
+            color: $foreground;
+        }
+    }
+    """
     BINDINGS = [
-        Binding("home,g", "scroll_top", "First row", show=False),
-        Binding("end,G", "scroll_bottom", "Last row", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        # Home/End go to the first/last row; g/G as in vi, less and k9s.
+        Binding("home,g", "first_row", "First row", show=False),
+        Binding("end,G", "last_row", "Last row", show=False),
+        Binding("left", "column(-1)", "Column left", show=False),
+        Binding("right", "column(1)", "Column right", show=False),
+        Binding("s", "sort", "Sort", show=False, id="acrfence.table_sort"),
+        Binding("enter", "select", "Open", show=False),
     ]
 
     @dataclass
@@ -50,117 +123,396 @@ class KeyedTable(DataTable):
 
         table: KeyedTable
 
+    @dataclass
+    class RowHighlighted(Message):
+        """The cursor is on another row (``key`` None: no row)."""
+
+        table: KeyedTable
+        cursor_row: int
+        key: str | None
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
+    @dataclass
+    class RowSelected(Message):
+        """Enter (or a click) on the row under the cursor."""
+
+        table: KeyedTable
+        cursor_row: int
+        key: str
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
-        self._rows: list[Row] = []
-        self._search: dict[str, str] = {}
-        self._shown: dict[str, tuple[Cell, ...]] = {}
+        super().__init__(id=id, classes=classes)
+        self._store = RowStore(len(self.COLUMNS), self.natural_rank(), self.sort_value)
+        self._cursor = 0
+        self._announced: str | None = None  # the key the last RowHighlighted named
+        self._column = 0  # the column ←/→ chose; `s` sorts by it
+        self._column_chosen = False  # its header is marked once the user moves to a column
         self._filter_text = ""
-        self._widths: tuple[int, ...] = ()
+        self._lines: dict[tuple[object, ...], Strip] = {}  # drawn lines of this generation
+        self._styles: dict[str, Style] = {}
 
-    def on_idle(self) -> None:
-        # DataTable measures columns when idle, but rows it drew before a column grew (the
-        # header, the first rows of a streaming inventory) keep their old width in its render
-        # caches. Redraw everything once when the widths settle differently.
-        widths = tuple(column.content_width for column in self.columns.values())
-        if widths != self._widths:
-            self._widths = widths
-            self.notify_style_update()
-            self.refresh()
+    # ---- what subclasses say -----------------------------------------------------------------
 
-    def on_mount(self) -> None:
-        for key, label in self.COLUMNS:
-            self.add_column(label, key=key)
+    def natural_rank(self) -> Callable[[str, tuple[Cell, ...]], Rank] | None:
+        """How rows are ordered before any sort (None: in the order they were given)."""
+        return None
+
+    def sort_value(self, column: int, text: str) -> Any:
+        """What a cell sorts by: counts as numbers, the rest as case-free text."""
+        return number_or_text(column, text)
+
+    # ---- reading ------------------------------------------------------------------------------
 
     @property
     def filter_text(self) -> str:
         return self._filter_text
 
     @property
+    def row_count(self) -> int:
+        """Rows shown (those the filter lets through)."""
+        return len(self._store)
+
+    @property
+    def total_rows(self) -> int:
+        return self._store.total
+
+    @property
     def row_keys(self) -> list[str]:
         """Keys of the rows shown, in display order."""
-        return list(self._shown)
+        return self._store.keys()
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor if len(self._store) else -1
 
     @property
     def selected_key(self) -> str | None:
-        if not self._shown or self.cursor_row < 0:
+        if not len(self._store):
             return None
-        keys = self.row_keys
-        return keys[self.cursor_row] if self.cursor_row < len(keys) else None
+        return self._store.key_at(min(self._cursor, len(self._store) - 1))
+
+    @property
+    def sort_column(self) -> str | None:
+        column = self._store.sort_column
+        return None if column is None else self.COLUMNS[column][0]
+
+    @property
+    def sort_descending(self) -> bool:
+        return self._store.descending
+
+    def get_cell(self, key: str, column: str) -> Text:
+        index = [name for name, _ in self.COLUMNS].index(column)
+        return self._as_text(self._store.cells[key][index])
+
+    def get_row(self, key: str) -> list[Text]:
+        return [self._as_text(cell) for cell in self._store.cells[key]]
+
+    def column_render_widths(self) -> list[tuple[str, int]]:
+        """Each column's key and width on screen (padding included), left to right."""
+        return [
+            (key, width)
+            for (key, _), width in zip(self.COLUMNS, self._render_widths(), strict=True)
+        ]
+
+    # ---- changing -----------------------------------------------------------------------------
 
     def set_rows(self, rows: Iterable[Row], also_search: Mapping[str, str] | None = None) -> None:
-        """Show ``rows``; ``also_search`` adds text the filter matches beyond the cells.
+        """Show exactly ``rows``; ``also_search`` adds text the filter matches beyond the cells.
 
-        Subclasses hand back the very same cells tuple for an unchanged row, so its search
-        text (and the table cells) are not rebuilt on every refresh.
+        Subclasses hand back the very same cells tuple for an unchanged row, so it costs a
+        pointer check on every refresh.
         """
-        before = dict(self._rows)
-        old_search = self._search
-        extra = also_search or {}
-        self._rows = list(rows)
-        self._search = {
-            key: old_search[key]
-            if before.get(key) is cells and key not in extra
-            else " ".join([*(_plain(cell) for cell in cells), extra.get(key, "")]).casefold()
-            for key, cells in self._rows
-        }
-        self._sync()
+        with self._keeping_cursor():
+            self._store.replace(rows, also_search)
+
+    def add_rows(self, rows: Iterable[Row], also_search: Mapping[str, str] | None = None) -> None:
+        """Add rows, or change those whose key is shown already, where the order puts them.
+
+        O(batch · log rows) plus one list copy; only the lines on screen are drawn again.
+        """
+        with self._keeping_cursor():
+            self._store.upsert(rows, also_search)
+
+    def update_row(self, key: str, cells: tuple[Cell, ...]) -> None:
+        self.add_rows([(key, cells)])
+
+    def remove_rows(self, keys: Iterable[str]) -> None:
+        with self._keeping_cursor():
+            self._store.remove(keys)
 
     def set_filter(self, text: str) -> None:
         self._filter_text = text.strip()
-        self._sync()
+        with self._keeping_cursor():
+            self._store.set_filter(self._filter_text)
+        self.border_subtitle = f"filter: {self._filter_text}" if self._filter_text else ""
         self.post_message(self.Filtered(self))
 
-    def _caption(self, matching: int) -> str:
-        parts = [f"filter: {self._filter_text}"] if self._filter_text else []
-        if matching > ROW_LIMIT:
-            parts.append(f"first {ROW_LIMIT:,} of {matching:,} shown: / narrows")
-        return " · ".join(parts)
+    def sort_by(self, column: str | None, descending: bool = False) -> None:
+        """Order the rows by ``column`` (None: the table's own order)."""
+        index = None if column is None else [name for name, _ in self.COLUMNS].index(column)
+        with self._keeping_cursor(follow=True):
+            self._store.sort(index, descending)
 
     def select_key(self, key: str) -> bool:
         """Move the cursor to the row ``key``; False when it isn't shown."""
-        if key not in self._shown:
+        position = self._store.position(key)
+        if position is None:
             return False
-        self.move_cursor(row=self.get_row_index(key))
+        self.move_cursor(row=position)
         return True
 
-    def _wanted(self) -> dict[str, tuple[Cell, ...]]:
-        needle = self._filter_text.casefold()
-        matching = [
-            (key, cells) for key, cells in self._rows if not needle or needle in self._search[key]
-        ]
-        self.border_subtitle = self._caption(len(matching))
-        return dict(matching[:ROW_LIMIT])
-
-    def _sync(self) -> None:
-        current = self.selected_key
-        wanted = self._wanted()
-        kept = [key for key in self._shown if key in wanted]
-        wanted_order = list(wanted)
-        # Incremental when the rows we keep are already a prefix, in order, of what we want.
-        if kept != wanted_order[: len(kept)]:
-            self._rebuild(wanted)
+    def move_cursor(self, *, row: int) -> None:
+        rows = len(self._store)
+        if not rows:
             return
-        for key in [key for key in self._shown if key not in wanted]:
-            self.remove_row(key)
-        for key, cells in wanted.items():
-            old = self._shown.get(key)
-            if old is None:
-                self.add_row(*cells, key=key)
-            elif old != cells:
-                for (column, _), before, after in zip(self.COLUMNS, old, cells, strict=True):
-                    if before != after:
-                        self.update_cell(key, column, after)
-        self._shown = wanted
-        # Removing a row above the cursor shifts it onto another row: put it back.
-        if current is not None and self.selected_key != current:
-            self.select_key(current)
+        before = self._cursor
+        self._cursor = max(0, min(row, rows - 1))
+        self._refresh_row(before)
+        self._refresh_row(self._cursor)
+        self._scroll_to_cursor()
+        self._announce()
 
-    def _rebuild(self, wanted: dict[str, tuple[Cell, ...]]) -> None:
-        current = self.selected_key
-        self.clear()
-        for key, cells in wanted.items():
-            self.add_row(*cells, key=key)
-        self._shown = wanted
-        if current is not None:
-            self.select_key(current)
+    # ---- actions ------------------------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(row=self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(row=self._cursor + 1)
+
+    def action_page_down(self) -> None:
+        page = self._page()
+        self.scroll_to(y=self.scroll_offset.y + page, animate=False, immediate=True)
+        self.move_cursor(row=self._cursor + page)
+
+    def action_page_up(self) -> None:
+        page = self._page()
+        self.scroll_to(y=max(0, self.scroll_offset.y - page), animate=False, immediate=True)
+        self.move_cursor(row=self._cursor - page)
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=len(self._store) - 1)
+
+    def action_column(self, step: int) -> None:
+        self._column = max(0, min(self._column + step, len(self.COLUMNS) - 1))
+        self._column_chosen = True
+        self._redraw()
+        self._scroll_to_column()
+
+    def action_sort(self) -> None:
+        """Sort by the chosen column; again on the same column reverses."""
+        column = self.COLUMNS[self._column][0]
+        descending = self.sort_column == column and not self.sort_descending
+        self._column_chosen = True
+        self.sort_by(column, descending)
+
+    def action_select(self) -> None:
+        key = self.selected_key
+        if key is not None:
+            self.post_message(self.RowSelected(self, self._cursor, key))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:  # the header: choose that column, and sort by it
+            x = offset.x + int(self.scroll_offset.x)
+            for index, width in enumerate(self._render_widths()):
+                if x < width:
+                    self._column = index
+                    self.action_sort()
+                    return
+                x -= width
+            return
+        row = int(self.scroll_offset.y) + offset.y - 1
+        if 0 <= row < len(self._store):
+            was_cursor = row == self._cursor
+            self.move_cursor(row=row)
+            if was_cursor:
+                self.action_select()
+
+    # ---- keeping the cursor and the screen in step --------------------------------------------
+
+    def _keeping_cursor(self, follow: bool = False) -> _CursorKeeper:
+        return _CursorKeeper(self, follow)
+
+    def _after_change(self, key: str | None, before: int, follow: bool) -> None:
+        """The rows changed: put the cursor back on ``key`` and redraw the lines on screen."""
+        rows = len(self._store)
+        position = self._store.position(key) if key is not None else None
+        if position is None:
+            self._cursor = max(0, min(before, rows - 1))
+        else:
+            self._cursor = position
+            if not follow and position != before:
+                # Rows came in above: scroll with them, so the cursor's row stays put on screen.
+                self.scroll_to(
+                    y=self.scroll_offset.y + position - before, animate=False, immediate=True
+                )
+        self._redraw()
+        self._scroll_to_cursor()
+        self._announce()
+
+    def _announce(self) -> None:
+        key = self.selected_key
+        if key != self._announced:
+            self._announced = key
+            self.post_message(self.RowHighlighted(self, self.cursor_row, key))
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)  # the header stays
+
+    def _scroll_to_cursor(self) -> None:
+        top = int(self.scroll_offset.y)
+        visible = self._page()
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + visible:
+            self.scroll_to(y=self._cursor - visible + 1, animate=False, immediate=True)
+
+    def _scroll_to_column(self) -> None:
+        widths = self._render_widths()
+        start = sum(widths[: self._column])
+        end = start + widths[self._column]
+        left = int(self.scroll_offset.x)
+        width = self.scrollable_content_region.width
+        if start < left:
+            self.scroll_to(x=start, animate=False, immediate=True)
+        elif end > left + width:
+            self.scroll_to(x=min(start, end - width), animate=False, immediate=True)
+
+    def _redraw(self) -> None:
+        self._lines.clear()
+        self.virtual_size = Size(sum(self._render_widths()), len(self._store) + 1)
+        self.refresh()
+
+    def _refresh_row(self, row: int) -> None:
+        self.refresh_line(row + 1)  # the header is line 0
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+        self._styles.clear()
+
+    def on_focus(self) -> None:
+        self._redraw()
+
+    def on_blur(self) -> None:
+        self._redraw()
+
+    def on_mount(self) -> None:
+        self._redraw()
+
+    # ---- drawing ------------------------------------------------------------------------------
+
+    def _labels(self) -> list[str]:
+        labels = [label for _, label in self.COLUMNS]
+        column = self._store.sort_column
+        if column is not None:
+            labels[column] += DESCENDING if self._store.descending else ASCENDING
+        return labels
+
+    def _render_widths(self) -> list[int]:
+        return [
+            max(len(label), content) + 2
+            for label, content in zip(self._labels(), self._store.widths(), strict=True)
+        ]
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.app.console.get_style(name, default=Style.null()) if name else Style.null()
+            self._styles[name] = style
+        return style
+
+    def _as_text(self, cell: Cell) -> Text:
+        return Text(cell) if isinstance(cell, str) else Text(cell[0], style=cell[1])
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x, scroll_y = (int(v) for v in self.scroll_offset)
+        row = -1 if y == 0 else scroll_y + y - 1
+        if row >= len(self._store):
+            return Strip.blank(width, self.rich_style)
+        key = None if row < 0 else self._store.key_at(row)
+        cursor = row == self._cursor
+        cache_key = (row, key, cursor, self.has_focus, scroll_x, width)
+        strip = self._lines.get(cache_key)
+        if strip is None:
+            segments = self._header_segments() if row < 0 else self._row_segments(row, key, cursor)
+            strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            strip = strip.simplify()
+            if len(self._lines) > 400:  # a few screens' worth
+                self._lines.clear()
+            self._lines[cache_key] = strip
+        return strip
+
+    def _header_segments(self) -> list[Segment]:
+        header = self.get_component_styles("datatable--header").rich_style
+        chosen = self.get_component_rich_style("datatable--header-cursor")
+        segments = []
+        for index, (label, width) in enumerate(
+            zip(self._labels(), self._render_widths(), strict=True)
+        ):
+            style = header + chosen if self._column_chosen and index == self._column else header
+            text = " " + set_cell_size(label, width - 2) + " "
+            segments.append(Segment(text, style + _COLUMN_META[index]))
+        segments.append(Segment(" " * self.size.width, header))
+        return segments
+
+    def _row_segments(self, row: int, key: str | None, cursor: bool) -> list[Segment]:
+        zebra = "datatable--odd-row" if row % 2 else "datatable--even-row"
+        base = self.get_component_styles(zebra).rich_style
+        after = Style.null()
+        if cursor:
+            cursor_style = self.get_component_rich_style("datatable--cursor")
+            base += cursor_style
+            # The cursor's foreground wins over a cell's colour, as in Textual's DataTable.
+            after = Style.from_color(color=cursor_style.color)
+        segments = []
+        cells = self._store.cells[key] if key is not None else ()
+        for column, (cell, width) in enumerate(zip(cells, self._render_widths(), strict=False)):
+            # Each column's segments carry its number (as Textual's DataTable's do), so
+            # neighbouring cells stay apart in exports and screenshots.
+            own = base + _COLUMN_META[column]
+            room = width - 2
+            text = cell_text(cell)
+            used = text_width(text)
+            if used > room:
+                text, used = set_cell_size(text, room), room
+            pad = " " * (room - used + 1)
+            if isinstance(cell, str):
+                segments.append(Segment(f" {text}{pad}", own))
+            else:
+                # The cell's style on its words only, as Textual's DataTable draws a Text.
+                segments.append(Segment(" ", own))
+                segments.append(Segment(text, own + self._style(cell[1]) + after))
+                segments.append(Segment(pad, own))
+        segments.append(Segment(" " * self.size.width, base))
+        return segments
+
+
+class _CursorKeeper:
+    """Around a change of rows: the cursor stays on its row (``follow``: and the screen with
+    it, for a sort, which moves every row)."""
+
+    def __init__(self, table: KeyedTable, follow: bool) -> None:
+        self.table = table
+        self.follow = follow
+
+    def __enter__(self) -> None:
+        self.key = self.table.selected_key
+        self.before = self.table._cursor
+
+    def __exit__(self, *exc: object) -> None:
+        self.table._after_change(self.key, self.before, self.follow)

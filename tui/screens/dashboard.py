@@ -8,7 +8,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, Tab, Tabs
+from textual.widgets import Footer, Header, Static, Tab, Tabs
 
 from acrfence.services.models import Registry, Subnet
 from acrfence.tui.actions import bindings_for
@@ -161,27 +161,27 @@ class DashboardScreen(Screen[None]):
         if isinstance(event.widget, SubnetTable):
             self.subnet_chosen = True
 
-    @on(DataTable.RowHighlighted, "#subscriptions")
-    def _subscription_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value
+    @on(KeyedTable.RowHighlighted, "#subscriptions")
+    def _subscription_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
+        key = event.key
         chosen = None if key in (None, ALL_SUBSCRIPTIONS) else key
         if chosen != self.subscription_id:
             self.subscription_id = chosen
             self._redraw()
 
-    @on(DataTable.RowSelected, "#subscriptions")
+    @on(KeyedTable.RowSelected, "#subscriptions")
     def _subscription_selected(self) -> None:
         self.action_pane("registries")
 
-    @on(DataTable.RowSelected, "#registries")
-    def _registry_selected(self, event: DataTable.RowSelected) -> None:
-        registry = acrfence_app(self).data.inventory.registry(event.row_key.value or "")
+    @on(KeyedTable.RowSelected, "#registries")
+    def _registry_selected(self, event: KeyedTable.RowSelected) -> None:
+        registry = acrfence_app(self).data.inventory.registry(event.key or "")
         if registry is not None:
             acrfence_app(self).show_registry(registry.id)
 
-    @on(DataTable.RowSelected, "#networks")
-    def _subnet_selected(self, event: DataTable.RowSelected) -> None:
-        subnet = acrfence_app(self).data.inventory.subnet(event.row_key.value or "")
+    @on(KeyedTable.RowSelected, "#networks")
+    def _subnet_selected(self, event: KeyedTable.RowSelected) -> None:
+        subnet = acrfence_app(self).data.inventory.subnet(event.key or "")
         if subnet is not None:
             acrfence_app(self).show_subnet(subnet.id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
 from acrfence.services.models import Finding, Registry, Subnet
 from acrfence.tui.actions import bindings_for
@@ -13,6 +13,7 @@ from acrfence.tui.screens import acrfence_app
 from acrfence.tui.screens.data_screen import DataScreen
 from acrfence.widgets.filter_input import FilterInput
 from acrfence.widgets.findings_table import FindingsTable
+from acrfence.widgets.keyed_table import KeyedTable
 from acrfence.widgets.markers import peer_lines
 
 __all__ = ["FindingsScreen"]
@@ -49,9 +50,9 @@ class FindingsScreen(DataScreen):
         table.border_title = f"Findings: {len(data.findings)}{loading}"
         self._show_detail(table.selected_key)
 
-    @on(DataTable.RowHighlighted, "#findings")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_detail(event.row_key.value)
+    @on(KeyedTable.RowHighlighted, "#findings")
+    def _highlighted(self, event: KeyedTable.RowHighlighted) -> None:
+        self._show_detail(event.key)
 
     @on(FindingsTable.Filtered)
     def _filtered(self) -> None:
@@ -71,9 +72,9 @@ class FindingsScreen(DataScreen):
         text.append("\nEnter: open what this is about", style="dim")
         detail.update(text)
 
-    @on(DataTable.RowSelected, "#findings")
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        finding = self._by_key.get(event.row_key.value or "")
+    @on(KeyedTable.RowSelected, "#findings")
+    def _selected(self, event: KeyedTable.RowSelected) -> None:
+        finding = self._by_key.get(event.key or "")
         if finding is None:
             return
         app = acrfence_app(self)

@@ -26,7 +26,8 @@ BUILT_IN = (
     ("Everywhere", "ctrl+p", "Command palette: jump to a registry, subnet or subscription"),
     ("Everywhere", "tab / shift+tab", "Move focus to the next / previous pane"),
     ("Tables", "↑ ↓ j k PgUp PgDn", "Move the cursor"),
-    ("Tables", "Home End g G", "First / last row"),
+    ("Tables", "Home End g G", "First / last row (every row: tables hold the whole tenant)"),
+    ("Tables", "← →  s", "Choose a column; s sorts by it, s again reverses (▲ / ▼ in its header)"),
     ("Tables", "enter", "Open the registry, subnet or finding under the cursor"),
 )
 
