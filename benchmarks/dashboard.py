@@ -216,7 +216,7 @@ async def measure_fleet(env: dict[str, str], via: str, presses: int) -> dict[str
         stalls.start()
         while loaded is None:
             now = time.perf_counter() - started
-            if first_rows is None and app.screen.query_one(RegistryTable).row_keys:
+            if first_rows is None and app.screen.query_one(RegistryTable).row_count:
                 first_rows = now
             if first_findings is None and app.data.findings:
                 first_findings = now
@@ -233,7 +233,7 @@ async def measure_fleet(env: dict[str, str], via: str, presses: int) -> dict[str
             raise SystemExit(f"fleet: the inventory did not load: {data.error}")
         await pilot.press("2")
         table = app.screen.query_one(RegistryTable)
-        rows = len(table.row_keys)
+        rows = table.row_count  # rows reachable by scrolling
         move, slowest_move = await press_cost(pilot, "down", presses)
         page, slowest_page = await press_cost(pilot, "pagedown", max(5, presses // 2))
         registries = len(data.inventory.registries)

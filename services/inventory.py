@@ -406,6 +406,13 @@ class InventoryBuilder:
                 self._failures.pop(failure_key, None)  # the latest goes last
                 self._failures[failure_key] = failure
 
+    def registries_of(self, subscription_id: str) -> tuple[Registry, ...]:
+        """The subscription's registries as folded in so far."""
+        return self._registries.get(subscription_id.casefold(), ())
+
+    def networks_of(self, subscription_id: str) -> tuple[VirtualNetwork, ...]:
+        return self._vnets.get(subscription_id.casefold(), ())
+
     def _forget_subnets(self, vnets: Iterable[VirtualNetwork]) -> None:
         for vnet in vnets:
             for subnet in vnet.subnets:

@@ -74,6 +74,7 @@ class FreshnessMixin:
         self._inventory = fold_reread(self._inventory, message.reread)
         app._builder = InventoryBuilder(self._inventory)
         app._unbuilt = False
+        app._delta_whole = True  # the panes redraw from the re-read inventory
         if message.reread.registries:
             self.reread_note = (message.plan.registry_name, self.clock())
         self.note_unfinished_runs()

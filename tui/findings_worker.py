@@ -89,7 +89,8 @@ def work_out_findings(
         if unposted and (done or now - posted_at >= interval):
             findings = accumulator.findings()
             by_registry = accumulator.findings_by_registry()
-            post(FindingsWorkedOut(generation, findings, by_registry, pending=not done))
+            changed = accumulator.take_changed()
+            post(FindingsWorkedOut(generation, findings, by_registry, changed, pending=not done))
             # A big tenant's pass over every finding is not free: post less often then.
             interval = max(POST_INTERVAL, 10 * (time.monotonic() - now))
             posted_at = time.monotonic()

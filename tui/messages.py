@@ -9,7 +9,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from acrfence.services.inventory import InventoryEvent
-    from acrfence.services.models import Finding, ProbeResult
+    from acrfence.services.models import Finding, ProbeResult, Registry
 
 __all__ = [
     "FindingsWorkedOut",
@@ -63,4 +63,5 @@ class FindingsWorkedOut(Message):
     generation: int  # which read they belong to; a later read's worker supersedes it
     findings: tuple[Finding, ...]
     by_registry: dict[str, tuple[Finding, ...]]
+    changed: tuple[Registry, ...]  # whose findings changed since the last post
     pending: bool

@@ -79,6 +79,7 @@ class FindingsAccumulator:
         self._subnet_findings: dict[str, Finding] = {}
         self._dirty_registries: set[str] = set()
         self._dirty_subnets: set[str] = set()
+        self._changed: set[str] = set()  # registries whose findings changed since last asked
         self._context: AnalysisContext | None = None
         if start is not None:
             self._start_from(start)
@@ -145,10 +146,13 @@ class FindingsAccumulator:
                 continue
             found = _registry_findings(registry, context, self._profile)
             found.sort(key=lambda finding: finding.severity.rank)
+            before = self._registry_findings.get(key, ())
             if found:
                 self._registry_findings[key] = tuple(found)
             else:
                 self._registry_findings.pop(key, None)
+            if tuple(found) != before:
+                self._changed.add(key)
         subnets = self._dirty_subnets
         for _ in range(min(10 * registries, len(subnets))):
             key = subnets.pop()
@@ -185,6 +189,14 @@ class FindingsAccumulator:
                         found.append(finding)
         found.sort(key=lambda finding: finding.severity.rank)
         return tuple(found)
+
+    def take_changed(self) -> tuple[Registry, ...]:
+        """The registries whose findings changed since the last call (a table updates their
+        rows only); registries no longer in the inventory are left out."""
+        changed = self._changed
+        self._changed = set()
+        by_key = self._registry_by_key
+        return tuple(by_key[key] for key in changed if key in by_key)
 
     def findings_by_registry(self) -> dict[str, tuple[Finding, ...]]:
         """Each registry's findings (errors first), by registry key; a copy."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from typing import Any
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, Tab, Tabs
 
 from acrfence.services.models import Registry, Subnet
@@ -23,6 +26,8 @@ from acrfence.widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionT
 __all__ = ["DashboardScreen", "PANES"]
 
 PANES = ("subscriptions", "registries", "networks")
+# While the inventory streams in, the subscriptions pane is redrawn at most this often (s).
+SUBSCRIPTIONS_EVERY = 1.0
 # How long the demo's welcome stays under the panes (it also goes once another view opens).
 WELCOME_SECONDS = 20
 PANE_TITLES = {
@@ -46,6 +51,9 @@ class DashboardScreen(Screen[None]):
         # A wizard gets the highlighted subnet only once the user has been to the networks
         # pane: its cursor starts on the first row, which nobody chose.
         self.subnet_chosen = False
+        self._drawn_version: int | None = None  # the app.data version the panes show
+        self._subscriptions_drawn_at = float("-inf")
+        self._subscriptions_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -66,7 +74,7 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         for pane in PANES:
             self.query_one(f"#{pane}", KeyedTable).border_title = PANE_TITLES[pane]
-        self.watch(self.app, "data", self._redraw)
+        self.watch(self.app, "data", self._data_changed)
         # The status line says how old the data is: keep that true as time passes.
         self.set_interval(1.0, self._show_status)
         self.query_one("#welcome").display = bool(self.welcome)
@@ -82,20 +90,52 @@ class DashboardScreen(Screen[None]):
 
     # ---- drawing ---------------------------------------------------------------------------
 
-    def _in_scope(self, items: tuple[Any, ...]) -> list[Any]:
+    def _in_scope(self, items: tuple[Any, ...]) -> Sequence[Any]:
         """The registries or networks of the chosen subscription (all when none is)."""
         chosen = self.subscription_id
-        return [i for i in items if chosen is None or i.subscription_id.casefold() == chosen]
+        if chosen is None:
+            return items
+        return [i for i in items if i.subscription_id.casefold() == chosen]
 
-    def _redraw(self) -> None:
+    def _data_changed(self) -> None:
+        self._redraw()
+
+    def _redraw(self, *, whole: bool = False) -> None:
+        """Draw the panes from ``app.data``: only the rows its delta names when the panes show
+        the version before it (a streaming tenant's pieces), every row otherwise."""
         data = acrfence_app(self).data
         inventory = data.inventory
-        self.query_one(SubscriptionTable).show(inventory, data.loading)
-        self.query_one(RegistryTable).show(
-            self._in_scope(inventory.registries), data.findings_by_registry
-        )
-        self.query_one(SubnetTable).show(self._in_scope(inventory.virtual_networks))
+        drawn, self._drawn_version = self._drawn_version, data.version
+        if not whole and drawn == data.version:
+            self._show_status()  # the same data again (the watch toggled, say)
+            return
+        self._show_subscriptions()
+        registries = self.query_one(RegistryTable)
+        networks = self.query_one(SubnetTable)
+        delta = data.delta
+        if not whole and delta is not None and delta.since == drawn:
+            registries.add_registries(self._in_scope(delta.registries), data.findings_by_registry)
+            networks.add_networks(self._in_scope(delta.virtual_networks))
+        else:
+            registries.show(self._in_scope(inventory.registries), data.findings_by_registry)
+            networks.show(self._in_scope(inventory.virtual_networks))
         self._show_status()
+
+    def _show_subscriptions(self) -> None:
+        """The subscriptions pane counts every registry: while a big tenant streams in, at
+        most once a second (a timer catches up on what it skipped)."""
+        data = acrfence_app(self).data
+        now = time.monotonic()
+        if data.loading and now - self._subscriptions_drawn_at < SUBSCRIPTIONS_EVERY:
+            if self._subscriptions_timer is None:
+                wait = SUBSCRIPTIONS_EVERY - (now - self._subscriptions_drawn_at)
+                self._subscriptions_timer = self.set_timer(wait, self._show_subscriptions)
+            return
+        if self._subscriptions_timer is not None:
+            self._subscriptions_timer.stop()
+            self._subscriptions_timer = None
+        self._subscriptions_drawn_at = now
+        self.query_one(SubscriptionTable).show(data.inventory, data.loading)
 
     def _show_status(self) -> None:
         app = acrfence_app(self)
@@ -167,7 +207,7 @@ class DashboardScreen(Screen[None]):
         chosen = None if key in (None, ALL_SUBSCRIPTIONS) else key
         if chosen != self.subscription_id:
             self.subscription_id = chosen
-            self._redraw()
+            self._redraw(whole=True)
 
     @on(KeyedTable.RowSelected, "#subscriptions")
     def _subscription_selected(self) -> None:
