@@ -414,8 +414,9 @@ async def inventory_loaded(pilot: Pilot[Any]) -> None:
             not data().loading
             and (data().inventory.subscriptions or data().error)
             and not data().findings_pending
+            and not getattr(pilot.app.screen, "rows_pending", False)
         ),
-        "the inventory and its findings",
+        "the inventory, its findings and the panes' rows",
     )
 
 

@@ -25,6 +25,7 @@ from acrfence.services.inventory import (
     InventoryBuilder,
     InventoryEvent,
     RegistriesLoaded,
+    SubscriptionsLoaded,
     VirtualNetworksLoaded,
     finished_listings,
 )
@@ -254,8 +255,13 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
                 if before_vnets and {v.key for v in before_vnets} - {v.key for v in vnets}:
                     self._delta_whole = True
                 self._delta_networks.update((v.key, v) for v in vnets)
+            case SubscriptionsLoaded(subscriptions):
+                listed = {s.subscription_id.casefold() for s in subscriptions}
+                shown = {s.subscription_id.casefold() for s in self._inventory.subscriptions}
+                if shown - listed:  # a subscription went, and its rows with it
+                    self._delta_whole = True
             case _:
-                self._delta_whole = True  # the subscription list, a failure: rare and small
+                pass  # a failure: the rows stay as they were (the subscriptions pane says it)
 
     def _take_delta(self) -> InventoryDelta | None:
         delta = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -13,7 +14,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, Tab, Tabs
 
-from acrfence.services.models import Registry, Subnet
+from acrfence.services.models import Registry, Subnet, VirtualNetwork
 from acrfence.tui.actions import bindings_for
 from acrfence.tui.screens import acrfence_app
 from acrfence.widgets.filter_input import FilterInput
@@ -28,6 +29,10 @@ __all__ = ["DashboardScreen", "PANES"]
 PANES = ("subscriptions", "registries", "networks")
 # While the inventory streams in, the subscriptions pane is redrawn at most this often (s).
 SUBSCRIPTIONS_EVERY = 1.0
+# Streamed rows are added in batches of about this much work, this far apart (s): the longest
+# stall stays under 50 ms with Pilot's own key handling in between (benchmarks/dashboard.py).
+ROWS_TICK_SECONDS = 0.015
+ROWS_TICK_PAUSE = 0.01
 # How long the demo's welcome stays under the panes (it also goes once another view opens).
 WELCOME_SECONDS = 20
 PANE_TITLES = {
@@ -54,6 +59,11 @@ class DashboardScreen(Screen[None]):
         self._drawn_version: int | None = None  # the app.data version the panes show
         self._subscriptions_drawn_at = float("-inf")
         self._subscriptions_timer: Timer | None = None
+        # Rows of a streaming tenant waiting to be added, a batch per tick (newest object wins).
+        self._queued_registries: dict[str, Registry] = {}
+        self._queued_networks: dict[str, VirtualNetwork] = {}
+        self._rows_per_tick = 200
+        self._rows_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -110,16 +120,52 @@ class DashboardScreen(Screen[None]):
             self._show_status()  # the same data again (the watch toggled, say)
             return
         self._show_subscriptions()
-        registries = self.query_one(RegistryTable)
-        networks = self.query_one(SubnetTable)
         delta = data.delta
         if not whole and delta is not None and delta.since == drawn:
-            registries.add_registries(self._in_scope(delta.registries), data.findings_by_registry)
-            networks.add_networks(self._in_scope(delta.virtual_networks))
+            # Queued, then added a bounded batch per tick (_add_queued_rows).
+            self._queued_registries.update((r.key, r) for r in self._in_scope(delta.registries))
+            vnets = self._in_scope(delta.virtual_networks)
+            self._queued_networks.update((v.key, v) for v in vnets)
+            self._add_queued_rows()
         else:
-            registries.show(self._in_scope(inventory.registries), data.findings_by_registry)
-            networks.show(self._in_scope(inventory.virtual_networks))
+            self._queued_registries.clear()
+            self._queued_networks.clear()
+            self.query_one(RegistryTable).show(
+                self._in_scope(inventory.registries), data.findings_by_registry
+            )
+            self.query_one(SubnetTable).show(self._in_scope(inventory.virtual_networks))
         self._show_status()
+
+    @property
+    def rows_pending(self) -> bool:
+        """Streamed rows are still waiting to be added to the panes."""
+        return bool(self._queued_registries or self._queued_networks)
+
+    def _add_queued_rows(self) -> None:
+        """Add a batch of the queued rows, sized to take about ``ROWS_TICK_SECONDS``; the
+        rest on the next tick, so keys, redraws and the inventory's own reads go on between.
+
+        A piece of the fleet tenant is thousands of rows at ~70 µs each (row store, cells):
+        added all at once they stalled the screen for seconds."""
+        if self._rows_timer is not None:
+            self._rows_timer.stop()
+            self._rows_timer = None
+        if not (self._queued_registries or self._queued_networks):
+            return
+        started = time.perf_counter()
+        budget = self._rows_per_tick
+        registries = _take(self._queued_registries, budget)
+        networks = _take(self._queued_networks, max(1, (budget - len(registries)) // 50))
+        findings = acrfence_app(self).data.findings_by_registry
+        if registries:
+            self.query_one(RegistryTable).add_registries(registries, findings)
+        if networks:
+            self.query_one(SubnetTable).add_networks(networks)
+        rows = len(registries) + sum(max(1, len(v.subnets)) for v in networks)
+        per_row = (time.perf_counter() - started) / max(1, rows)
+        self._rows_per_tick = max(20, min(5000, int(ROWS_TICK_SECONDS / max(per_row, 1e-6))))
+        if self._queued_registries or self._queued_networks:
+            self._rows_timer = self.set_timer(ROWS_TICK_PAUSE, self._add_queued_rows)
 
     def _show_subscriptions(self) -> None:
         """The subscriptions pane counts every registry: while a big tenant streams in, at
@@ -271,3 +317,11 @@ class DashboardScreen(Screen[None]):
         registry = inventory.registry(registry_key) if registry_key else None
         subnet = inventory.subnet(subnet_key) if subnet_key else None
         return registry, subnet
+
+
+def _take(queue: dict[str, Any], count: int) -> list[Any]:
+    """Up to ``count`` of the queue's values, first queued first, removed from it."""
+    taken = []
+    for key in list(itertools.islice(queue, count)):
+        taken.append(queue.pop(key))
+    return taken
