@@ -74,7 +74,11 @@ def emulator_env(seed: str, latency_ms: int, in_process: bool):
         yield json.loads(line)["env"]
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=30)  # a 50,000-registry tenant takes a while to let go
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class StallWatch:

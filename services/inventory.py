@@ -10,7 +10,9 @@ still loads.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -75,6 +77,8 @@ _REGISTRIES = "registries"
 _NETWORKS = "virtual networks"
 # Registries and virtual networks, grouped by their subscription.
 _Item = TypeVar("_Item", Registry, VirtualNetwork)
+_Built = TypeVar("_Built")
+_Result = TypeVar("_Result")
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,23 @@ class InventoryService:
             next_url = page.get("nextLink")
         return items
 
+    async def _collect_built(
+        self, client: Any, url: str, limit: asyncio.Semaphore, build: Callable[[Any, Any], _Built]
+    ) -> list[_Built]:
+        """Every item of an ARM listing as ``build(item, packed JSON)`` makes it, following
+        nextLink. Each page is parsed and built on the parsing thread (``_off_loop``)."""
+        built: list[_Built] = []
+        next_url: str | None = url
+        while next_url:
+            async with limit:
+                response = await client.send_request(HttpRequest("GET", next_url))
+            if response.status_code != 200:
+                map_error(response.status_code, response, _ERROR_MAP)
+                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+            page, next_url = await _off_loop(_build_page, response.content, build)
+            built.extend(page)
+        return built
+
     async def list_subscriptions(
         self, limit: asyncio.Semaphore | None = None
     ) -> tuple[Subscription, ...]:
@@ -202,24 +223,22 @@ class InventoryService:
                 f"/registries?api-version={clients.registry_api_version(subscription_id)}"
             )
 
+        def collect() -> Awaitable[list[Registry]]:
+            version = clients.registry_api_version(subscription_id)
+            note = clients.registry_api_note(subscription_id)
+
+            def build(item: Any, raw: PackedJson) -> Registry:
+                registry = registry_from_arm(item)
+                return replace(registry, api_version=version, api_version_note=note, raw=raw)
+
+            return self._collect_built(clients.arm(), url(), limit, build)
+
         try:
-            raw = await self._collect(clients.arm(), url(), limit)
+            registries = await collect()
         except HttpResponseError as error:
             if not clients.fall_back_on_registry_api(subscription_id, error):
                 raise
-            raw = await self._collect(clients.arm(), url(), limit)
-        version = clients.registry_api_version(subscription_id)
-        note = clients.registry_api_note(subscription_id)
-        packed = PackedItems(raw)  # the raw view's JSON, packed (services/packed_json.py)
-        registries = (
-            replace(
-                registry_from_arm(item),
-                api_version=version,
-                api_version_note=note,
-                raw=PackedJson(packed, (index,)),
-            )
-            for index, item in enumerate(raw)
-        )
+            registries = await collect()
         return tuple(sorted(registries, key=lambda r: (r.name.casefold(), r.key)))
 
     async def read_registry(
@@ -266,10 +285,8 @@ class InventoryService:
             f"/subscriptions/{subscription_id}/providers/Microsoft.Network"
             f"/virtualNetworks?api-version={NETWORK_API_VERSION}"
         )
-        raw = await self._collect(self._clients.arm(), url, limit)
-        packed = PackedItems(raw)  # the raw view's JSON, packed (services/packed_json.py)
-        vnets = (
-            _packed_vnet(virtual_network_from_arm(item), packed, i) for i, item in enumerate(raw)
+        vnets = await self._collect_built(
+            self._clients.arm(), url, limit, lambda item, raw: virtual_network_from_arm(item, raw)
         )
         return tuple(sorted(vnets, key=lambda v: (v.name.casefold(), v.key)))
 
@@ -434,13 +451,28 @@ class InventoryBuilder:
         )
 
 
-def _packed_vnet(vnet: VirtualNetwork, packed: PackedItems, index: int) -> VirtualNetwork:
-    """``vnet`` (item ``index`` of its listing) and its subnets holding their JSON packed."""
-    subnets = tuple(
-        replace(subnet, raw=PackedJson(packed, (index, "properties", "subnets", position)))
-        for position, subnet in enumerate(vnet.subnets)
-    )
-    return replace(vnet, subnets=subnets, raw=PackedJson(packed, (index,)))
+# Pages are parsed and their models built on one thread of their own: with 64 listings in
+# flight, a burst of answers parsed on the event loop (~5 ms each: JSON, models, packing the
+# raw view's JSON) ran in one turn of it, and the dashboard froze for that long (1.5 s at
+# 15,000 registries, benchmarks/dashboard.py --fleet). On a thread, the interpreter hands the
+# loop its turn every few milliseconds. One thread: the work is CPU-bound under one GIL.
+_parsing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="acrfence-parse")
+
+
+async def _off_loop(function: Callable[..., _Result], *args: Any) -> _Result:
+    return await asyncio.get_running_loop().run_in_executor(_parsing, function, *args)
+
+
+def _build_page(
+    body: bytes, build: Callable[[Any, PackedJson], _Built]
+) -> tuple[list[_Built], str | None]:
+    """One page of a listing: each item built, holding its JSON packed (for the raw view),
+    and the next page's link."""
+    page = json.loads(body)
+    packed = PackedItems.of_json(body)
+    items = page.get("value") or ()
+    built = [build(item, PackedJson(packed, ("value", index))) for index, item in enumerate(items)]
+    return built, page.get("nextLink")
 
 
 def _failure_key(subscription_id: str, what: str) -> tuple[str, str]:
