@@ -10,6 +10,7 @@ sent back as read. Every write is verified by reading back.
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
@@ -56,6 +57,10 @@ class SubnetChanged(AcrfenceError):
         self.current = current
 
 
+def _shared(value: str | None) -> str | None:
+    return value if value is None else sys.intern(value)
+
+
 def _ids(items: Any) -> tuple[str, ...]:
     return tuple(item["id"] for item in items or () if isinstance(item, Mapping) and "id" in item)
 
@@ -75,9 +80,10 @@ def subnet_from_arm(
         prefixes = (props["addressPrefix"],)
     endpoints = tuple(
         ServiceEndpoint(
-            service=endpoint.get("service", ""),
-            locations=tuple(endpoint.get("locations") or ()),
-            provisioning_state=endpoint.get("provisioningState"),
+            # Interned: thousands of subnets share these few values.
+            service=sys.intern(endpoint.get("service", "")),
+            locations=tuple(map(sys.intern, endpoint.get("locations") or ())),
+            provisioning_state=_shared(endpoint.get("provisioningState")),
         )
         for endpoint in props.get("serviceEndpoints") or ()
     )
@@ -98,7 +104,7 @@ def subnet_from_arm(
         route_table_id=(props.get("routeTable") or {}).get("id"),
         private_endpoint_ids=_ids(props.get("privateEndpoints")),
         etag=raw.get("etag"),
-        provisioning_state=props.get("provisioningState"),
+        provisioning_state=_shared(props.get("provisioningState")),
         raw=raw if keep is None else keep,
     )
 

@@ -76,7 +76,7 @@ def same_ip_rule(a: str, b: str) -> bool:
     return ip_rule_key(a) == ip_rule_key(b)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IpRule:
     """An IPv4 address or CIDR range allowed through the registry firewall."""
 
@@ -88,19 +88,22 @@ class IpRule:
         return ip_rule_key(self.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VirtualNetworkRule:
     """A subnet allowed through the registry firewall (needs the subnet's service endpoint)."""
 
     subnet_id: str
     action: str = "Allow"
 
-    @property
-    def key(self) -> str:
-        return normalize_resource_id(self.subnet_id)
+    # The case-folded ID, worked out once: the inventory, analysis and tables key on it, and
+    # every call of a property made (and they kept) another copy of a 150-character string.
+    key: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", normalize_resource_id(self.subnet_id))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NetworkRuleSet:
     default_action: str = "Allow"
     ip_rules: tuple[IpRule, ...] = ()
@@ -111,7 +114,7 @@ class NetworkRuleSet:
         return self.default_action.casefold() == "deny"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PrivateEndpointConnection:
     id: str
     name: str
@@ -121,7 +124,7 @@ class PrivateEndpointConnection:
     provisioning_state: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Registry:
     id: str
     name: str
@@ -149,9 +152,12 @@ class Registry:
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
     tags: tuple[tuple[str, str], ...] = ()  # (name, value) pairs, as ARM returned them
 
-    @property
-    def key(self) -> str:
-        return normalize_resource_id(self.id)
+    # The case-folded ID, worked out once: the inventory, analysis and tables key on it, and
+    # every call of a property made (and they kept) another copy of a 150-character string.
+    key: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", normalize_resource_id(self.id))
 
     def tag(self, name: str) -> str | None:
         """A tag's value; Azure treats tag names case-insensitively."""
@@ -180,7 +186,7 @@ def provisioned(state: str | None) -> bool:
     return state is None or state.casefold() == "succeeded"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServiceEndpoint:
     service: str
     locations: tuple[str, ...] = ()
@@ -191,7 +197,7 @@ class ServiceEndpoint:
         return self.service.casefold() == ACR_SERVICE_ENDPOINT.casefold()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subnet:
     id: str
     name: str
@@ -209,9 +215,12 @@ class Subnet:
     # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
-    @property
-    def key(self) -> str:
-        return normalize_resource_id(self.id)
+    # The case-folded ID, worked out once: the inventory, analysis and tables key on it, and
+    # every call of a property made (and they kept) another copy of a 150-character string.
+    key: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", normalize_resource_id(self.id))
 
     @property
     def virtual_network_id(self) -> str:
@@ -241,7 +250,7 @@ class Subnet:
         return f"{self.virtual_network_name}/{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VirtualNetwork:
     id: str
     name: str
@@ -254,9 +263,12 @@ class VirtualNetwork:
     # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
-    @property
-    def key(self) -> str:
-        return normalize_resource_id(self.id)
+    # The case-folded ID, worked out once: the inventory, analysis and tables key on it, and
+    # every call of a property made (and they kept) another copy of a 150-character string.
+    key: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", normalize_resource_id(self.id))
 
 
 @dataclass(frozen=True)
