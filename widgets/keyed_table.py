@@ -156,7 +156,11 @@ class KeyedTable(ScrollView, can_focus=True):
         self._column_chosen = False  # its header is marked once the user moves to a column
         self._filter_text = ""
         self._lines: dict[tuple[object, ...], Strip] = {}  # drawn lines of this generation
-        self._styles: dict[str, Style] = {}
+        self._styles: dict[str, Style] = {}  # the palette's styles by name
+        # The widget's own styles, read once per look: reading them from the CSS cost more
+        # than drawing the line (0.2 ms each, several per line).
+        self._looks: dict[str, Style] = {}
+        self._widths_now: list[int] | None = None  # column widths on screen until a change
 
     # ---- what subclasses say -----------------------------------------------------------------
 
@@ -206,6 +210,10 @@ class KeyedTable(ScrollView, can_focus=True):
     @property
     def sort_descending(self) -> bool:
         return self._store.descending
+
+    def row_cells(self, key: str) -> tuple[Cell, ...] | None:
+        """The cells held for ``key`` (shown or filtered out); None when there is no such row."""
+        return self._store.cells.get(key)
 
     def get_cell(self, key: str, column: str) -> Text:
         index = [name for name, _ in self.COLUMNS].index(column)
@@ -393,6 +401,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def _redraw(self) -> None:
         self._lines.clear()
+        self._widths_now = None
         self.virtual_size = Size(sum(self._render_widths()), len(self._store) + 1)
         self.refresh()
 
@@ -403,11 +412,14 @@ class KeyedTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._lines.clear()
         self._styles.clear()
+        self._looks.clear()
 
     def on_focus(self) -> None:
+        self._looks.clear()  # :focus styles differ
         self._redraw()
 
     def on_blur(self) -> None:
+        self._looks.clear()
         self._redraw()
 
     def on_mount(self) -> None:
@@ -423,6 +435,11 @@ class KeyedTable(ScrollView, can_focus=True):
         return labels
 
     def _render_widths(self) -> list[int]:
+        if self._widths_now is None:
+            self._widths_now = self._measure_widths()
+        return self._widths_now
+
+    def _measure_widths(self) -> list[int]:
         return [
             max(len(label), content) + 2
             for label, content in zip(self._labels(), self._store.widths(), strict=True)
@@ -435,6 +452,18 @@ class KeyedTable(ScrollView, can_focus=True):
             self._styles[name] = style
         return style
 
+    def _look(self, name: str) -> Style:
+        style = self._looks.get(name)
+        if style is None:
+            if name == "base":
+                style = self.rich_style
+            elif name.startswith("datatable--cursor") or name == "datatable--header-cursor":
+                style = self.get_component_rich_style(name)
+            else:
+                style = self.get_component_styles(name).rich_style
+            self._looks[name] = style
+        return style
+
     def _as_text(self, cell: Cell) -> Text:
         return Text(cell) if isinstance(cell, str) else Text(cell[0], style=cell[1])
 
@@ -443,14 +472,14 @@ class KeyedTable(ScrollView, can_focus=True):
         scroll_x, scroll_y = (int(v) for v in self.scroll_offset)
         row = -1 if y == 0 else scroll_y + y - 1
         if row >= len(self._store):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._look("base"))
         key = None if row < 0 else self._store.key_at(row)
         cursor = row == self._cursor
         cache_key = (row, key, cursor, self.has_focus, scroll_x, width)
         strip = self._lines.get(cache_key)
         if strip is None:
             segments = self._header_segments() if row < 0 else self._row_segments(row, key, cursor)
-            strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, self._look("base"))
             strip = strip.simplify()
             if len(self._lines) > 400:  # a few screens' worth
                 self._lines.clear()
@@ -458,8 +487,8 @@ class KeyedTable(ScrollView, can_focus=True):
         return strip
 
     def _header_segments(self) -> list[Segment]:
-        header = self.get_component_styles("datatable--header").rich_style
-        chosen = self.get_component_rich_style("datatable--header-cursor")
+        header = self._look("datatable--header")
+        chosen = self._look("datatable--header-cursor")
         segments = []
         for index, (label, width) in enumerate(
             zip(self._labels(), self._render_widths(), strict=True)
@@ -472,10 +501,10 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def _row_segments(self, row: int, key: str | None, cursor: bool) -> list[Segment]:
         zebra = "datatable--odd-row" if row % 2 else "datatable--even-row"
-        base = self.get_component_styles(zebra).rich_style
+        base = self._look(zebra)
         after = Style.null()
         if cursor:
-            cursor_style = self.get_component_rich_style("datatable--cursor")
+            cursor_style = self._look("datatable--cursor")
             base += cursor_style
             # The cursor's foreground wins over a cell's colour, as in Textual's DataTable.
             after = Style.from_color(color=cursor_style.color)
