@@ -190,7 +190,11 @@ class InventoryService:
         next_url: str | None = url
         while next_url:
             async with limit:
-                response = await client.send_request(HttpRequest("GET", next_url))
+                # stream=True: the pipeline's ContentDecodePolicy would parse every page on
+                # the event loop (the longest stall left in the sampled fleet run); it is
+                # read here and parsed once, on the parsing thread.
+                response = await client.send_request(HttpRequest("GET", next_url), stream=True)
+                await response.read()
             if response.status_code != 200:
                 map_error(response.status_code, response, _ERROR_MAP)
                 raise HttpResponseError(response=response, error_format=ARMErrorFormat)
