@@ -7,7 +7,6 @@ pointed at Azure or the emulator; tests pass services pointed at the emulator. S
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -20,14 +19,11 @@ from textual.app import App, SystemCommand
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from acrfence.services.inventory import (
     InventoryBuilder,
     InventoryEvent,
-    RegistriesLoaded,
-    SubscriptionsLoaded,
-    VirtualNetworksLoaded,
     finished_listings,
 )
 from acrfence.services.models import Finding, Inventory, Registry, Subnet, VirtualNetwork
@@ -35,9 +31,9 @@ from acrfence.services.plans.journal import Journal
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.tui.actions import ACTIONS, WizardContext, bindings_for, wizard_changes_azure
 from acrfence.tui.app_freshness import FreshnessMixin
-from acrfence.tui.findings_worker import FindingsFeed, work_out_findings
+from acrfence.tui.app_streaming import InventoryDelta, StreamingMixin, keep_out_of_full_collections
+from acrfence.tui.findings_worker import FindingsFeed
 from acrfence.tui.messages import (
-    FindingsWorkedOut,
     InventoryEventArrived,
     InventoryLoadFinished,
     InventoryLoadStarted,
@@ -53,7 +49,7 @@ if TYPE_CHECKING:
     from acrfence.services.azure import AzureClients
     from acrfence.services.config import Target
 
-__all__ = ["AcrFenceApp", "AppServices", "DashboardData"]
+__all__ = ["AcrFenceApp", "AppServices", "DashboardData", "InventoryDelta"]
 
 # While the inventory streams in, redraw at most this often: a tenant of thousands of
 # registries arrives in many pieces, and redrawing per piece would stall the UI.
@@ -101,16 +97,6 @@ class AppServices:
 
 
 @dataclass(frozen=True)
-class InventoryDelta:
-    """What changed since the data of version ``since``: the panes add or update these rows
-    instead of redrawing every one (50,000 registries stream in over a thousand pieces)."""
-
-    since: int
-    registries: tuple[Registry, ...] = ()  # new, read again, or with changed findings
-    virtual_networks: tuple[VirtualNetwork, ...] = ()
-
-
-@dataclass(frozen=True)
 class DashboardData:
     """One consistent view of the tenant for the screens: inventory plus what analysis says."""
 
@@ -130,7 +116,7 @@ class DashboardData:
     delta: InventoryDelta | None = None
 
 
-class AcrFenceApp(FreshnessMixin, ResourceActions):
+class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
     CSS_PATH = "acrfence.tcss"
     TITLE = "acrfence"
     BINDINGS = bindings_for("app")
@@ -242,78 +228,9 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             self._read_at = self.clock()
         self._publish(error=message.error)
 
-    def _note_delta(self, event: InventoryEvent) -> None:
-        """Remember the rows ``event`` adds or changes; a piece that drops a row the panes
-        show (a refresh after something was deleted) makes the next publish a full redraw."""
-        match event:
-            case RegistriesLoaded(subscription_id, registries):
-                before = self._builder.registries_of(subscription_id)
-                if before and {r.key for r in before} - {r.key for r in registries}:
-                    self._delta_whole = True
-                self._delta_registries.update((r.key, r) for r in registries)
-            case VirtualNetworksLoaded(subscription_id, vnets):
-                before_vnets = self._builder.networks_of(subscription_id)
-                if before_vnets and {v.key for v in before_vnets} - {v.key for v in vnets}:
-                    self._delta_whole = True
-                self._delta_networks.update((v.key, v) for v in vnets)
-            case SubscriptionsLoaded(subscriptions):
-                listed = {s.subscription_id.casefold() for s in subscriptions}
-                shown = {s.subscription_id.casefold() for s in self._inventory.subscriptions}
-                if shown - listed:  # a subscription went, and its rows with it
-                    self._delta_whole = True
-            case _:
-                pass  # a failure: the rows stay as they were (the subscriptions pane says it)
-
-    def _take_delta(self) -> InventoryDelta | None:
-        delta = (
-            None
-            if self._delta_whole
-            else InventoryDelta(
-                self._version,
-                tuple(self._delta_registries.values()),
-                tuple(self._delta_networks.values()),
-            )
-        )
-        self._delta_registries = {}
-        self._delta_networks = {}
-        self._delta_whole = False
-        return delta
-
     def _publish_soon(self) -> None:
         if self._publish_timer is None:
             self._publish_timer = self.set_timer(self._publish_interval, self._publish)
-
-    # ---- findings, off the UI thread ---------------------------------------------------------
-
-    def _start_findings(self, start: Inventory | None, *, ended: bool = False) -> None:
-        """A findings thread for the read starting now (from ``start``, an earlier read);
-        ``ended``: nothing more will come (a re-read after a change)."""
-        self._findings_generation += 1
-        self._findings_feed = FindingsFeed()
-        self._findings_pending = True
-        if ended:
-            self._findings_feed.end()
-        self.work_out_findings(self._findings_feed, start, self._findings_generation)
-
-    @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
-    def work_out_findings(
-        self, feed: FindingsFeed, start: Inventory | None, generation: int
-    ) -> None:
-        worker = get_current_worker()
-        work_out_findings(feed, start, generation, self.post_message, lambda: worker.is_cancelled)
-
-    @on(FindingsWorkedOut)
-    def _findings_worked_out(self, message: FindingsWorkedOut) -> None:
-        if message.generation != self._findings_generation:
-            return  # a superseded read's
-        self._findings = message.findings
-        self._findings_by_registry = message.by_registry
-        self._findings_pending = message.pending
-        self._delta_registries.update((r.key, r) for r in message.changed)
-        if message.pending:
-            self._publish_soon()
-        else:
-            self._publish(error=self.data.error)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "inventory":
@@ -371,7 +288,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             read_at=self._read_at,
         )
         # The watchers (the screens' redraws) ran inside the assignment above.
-        _keep_out_of_full_collections()
+        keep_out_of_full_collections()
         cost = time.perf_counter() - started
         self._publish_interval = max(PUBLISH_INTERVAL, PUBLISH_BUSY_SHARE * cost)
         names = {s.subscription_id.casefold(): s.display_name for s in inventory.subscriptions}
@@ -516,20 +433,6 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             if not self.check_action(name, parameters):
                 continue
             yield SystemCommand(action.title, action.help, lambda a=action.name: self.run_action(a))
-
-
-def _keep_out_of_full_collections() -> None:
-    """Move what is alive now (the inventory, its findings, the rows) out of the cyclic
-    garbage collector's full passes (``gc.freeze``), after collecting the young garbage.
-
-    The inventory is immutable and acyclic (reference counting frees an old one), but the
-    collector's full passes walked its millions of objects while a big tenant streamed in:
-    a 670 ms stall at 15,000 registries, seconds at 50,000 (benchmarks/dashboard.py --fleet).
-    The price: a reference cycle among objects alive now that is dropped later is never
-    collected (Textual's screens, say); a few per read, against seconds of frozen screen.
-    """
-    gc.collect(1)  # the young generations only: little has been made since the last publish
-    gc.freeze()
 
 
 def _describe(error: BaseException | None) -> str:
