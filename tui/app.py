@@ -236,10 +236,13 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
         if event.worker.group != "inventory":
             # Anything else the app starts reports its own results; an error still surfaces.
             if event.state == WorkerState.ERROR and event.worker.group == "findings":
-                # Never a finding short without saying so: the panes still show the inventory.
+                # Never a finding short without saying so; the panes show every row anyway
+                # (streamed rows waited for their findings: draw them all now).
                 self._findings_pending = False
+                self._delta_whole = True
                 self.notify(_describe(event.worker.error), title="Findings not worked out",
                             severity="error", markup=False)  # fmt: skip
+                self._publish(error=self.data.error)
             elif event.state == WorkerState.ERROR:
                 title = "Probe failed" if event.worker.group == QUICK_PROBE else "Failed"
                 self.notify(

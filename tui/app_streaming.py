@@ -64,10 +64,11 @@ class StreamingMixin:
         show (a refresh after something was deleted) makes the next publish a full redraw."""
         match event:
             case RegistriesLoaded(subscription_id, registries):
+                # Their rows come with their findings (on_findings_worked_out): a row drawn
+                # before its registry is analysed would say "✓ ok" for a moment.
                 before = self._builder.registries_of(subscription_id)
                 if before and {r.key for r in before} - {r.key for r in registries}:
                     self._delta_whole = True
-                self._delta_registries.update((r.key, r) for r in registries)
             case VirtualNetworksLoaded(subscription_id, vnets):
                 before_vnets = self._builder.networks_of(subscription_id)
                 if before_vnets and {v.key for v in before_vnets} - {v.key for v in vnets}:

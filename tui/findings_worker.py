@@ -65,7 +65,7 @@ def work_out_findings(
     accumulator = FindingsAccumulator(start=start)
     ended = False
     unposted = start is not None
-    posted_at = time.monotonic()
+    posted_at = float("-inf")  # the first findings (and rows waiting for them) go at once
     interval = POST_INTERVAL
     while not cancelled():
         # Nothing to work on: wait for the next piece (or until the next post is due).
@@ -93,7 +93,7 @@ def work_out_findings(
             post(FindingsWorkedOut(generation, findings, by_registry, changed, pending=not done))
             # A big tenant's pass over every finding is not free: post less often then.
             interval = max(POST_INTERVAL, 10 * (time.monotonic() - now))
-            posted_at = time.monotonic()
+            posted_at = float("-inf")  # the first findings (and rows waiting for them) go at once
             unposted = False
         if done and not unposted:
             return

@@ -63,5 +63,5 @@ class FindingsWorkedOut(Message):
     generation: int  # which read they belong to; a later read's worker supersedes it
     findings: tuple[Finding, ...]
     by_registry: dict[str, tuple[Finding, ...]]
-    changed: tuple[Registry, ...]  # whose findings changed since the last post
+    changed: tuple[Registry, ...]  # analysed first, or findings changed, since the last post
     pending: bool

@@ -80,6 +80,7 @@ class FindingsAccumulator:
         self._dirty_registries: set[str] = set()
         self._dirty_subnets: set[str] = set()
         self._changed: set[str] = set()  # registries whose findings changed since last asked
+        self._unreported: set[str] = set()  # registries fed but never analysed yet
         self._context: AnalysisContext | None = None
         if start is not None:
             self._start_from(start)
@@ -151,8 +152,9 @@ class FindingsAccumulator:
                 self._registry_findings[key] = tuple(found)
             else:
                 self._registry_findings.pop(key, None)
-            if tuple(found) != before:
+            if tuple(found) != before or key in self._unreported:
                 self._changed.add(key)
+                self._unreported.discard(key)
         subnets = self._dirty_subnets
         for _ in range(min(10 * registries, len(subnets))):
             key = subnets.pop()
@@ -191,8 +193,9 @@ class FindingsAccumulator:
         return tuple(found)
 
     def take_changed(self) -> tuple[Registry, ...]:
-        """The registries whose findings changed since the last call (a table updates their
-        rows only); registries no longer in the inventory are left out."""
+        """The registries analysed for the first time, or whose findings changed, since the
+        last call (a table adds or updates their rows only); registries no longer in the
+        inventory are left out."""
         changed = self._changed
         self._changed = set()
         by_key = self._registry_by_key
@@ -229,6 +232,7 @@ class FindingsAccumulator:
         key = registry.key
         self._registry_by_key[key] = registry
         self._dirty_registries.add(key)
+        self._unreported.add(key)
         for rule in registry.rules.virtual_network_rules:
             self._count_rule(rule.key, +1)
             self._rules_into.setdefault(subscription_of(rule.subnet_id).casefold(), set()).add(key)
@@ -241,6 +245,7 @@ class FindingsAccumulator:
             self._registry_by_key.pop(key, None)
             self._registry_findings.pop(key, None)
             self._dirty_registries.discard(key)
+            self._unreported.discard(key)
             self._with_private_endpoints.discard(key)
             for rule in registry.rules.virtual_network_rules:
                 self._count_rule(rule.key, -1)
