@@ -8,7 +8,7 @@ them with ``same_resource_id`` or through ``.key``.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -304,7 +304,9 @@ class SubnetIndex(dict[str, Subnet]):
     index up to date piece by piece); an Inventory given one for its own networks uses it."""
 
     def __init__(
-        self, subnets: Mapping[str, Subnet], virtual_networks: tuple[VirtualNetwork, ...]
+        self,
+        subnets: Mapping[str, Subnet] | Iterable[tuple[str, Subnet]] = (),
+        virtual_networks: tuple[VirtualNetwork, ...] | None = None,  # None: for none (a copy)
     ) -> None:
         super().__init__(subnets)
         self.virtual_networks = virtual_networks
