@@ -142,3 +142,18 @@ async def test_every_row_of_a_big_tenant_is_reachable_and_the_filter_finds_past_
         assert table.border_subtitle == f"filter: {last.name}"
         await pilot.press("escape")
         assert len(registry_names(app)) == 1200
+
+
+async def test_sorting_by_findings_or_severity_puts_errors_first() -> None:
+    markers = ["✓ ok", "▲ 1 warn", "✖ 1 err", "● 1 info", "✖ 2 err"]
+    app = _Tables()
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one(RegistryTable)
+        table.add_rows(
+            (f"k{i}", (f"reg{i}", marker, "Premium", "□ Allow", "on", "0", "0", "rg"))
+            for i, marker in enumerate(markers)
+        )
+        table.focus()
+        await pilot.press("right", "s")
+        shown = [table.get_cell(key, "findings").plain for key in table.row_keys]
+        assert shown == ["✖ 2 err", "✖ 1 err", "▲ 1 warn", "● 1 info", "✓ ok"]

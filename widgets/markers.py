@@ -12,6 +12,7 @@ from acrfence.widgets.palette import ERROR, INFO, MUTED, OK, WARNING
 __all__ = [
     "endpoint_marker",
     "findings_marker",
+    "marker_rank",
     "peer_lines",
     "severity_marker",
     "yes_no",
@@ -50,6 +51,16 @@ def findings_marker(findings: Iterable[Finding]) -> Text:
     label, style = _SEVERITY[worst]
     symbol = label.split(" ", 1)[0]
     return Text(f"{symbol} {len(found)} {_SEVERITY_SHORT[worst]}", style=style)
+
+
+# Worst first: a table sorted by a severity or findings column puts errors on top.
+_SYMBOL_RANK = {label.split(" ", 1)[0]: Severity(s).rank for s, (label, _) in _SEVERITY.items()}
+_SYMBOL_RANK["✓"] = len(_SYMBOL_RANK)  # "✓ ok": no finding, after every severity
+
+
+def marker_rank(text: str) -> int:
+    """Where a severity or findings marker sorts: errors, warnings, info, then "✓ ok"."""
+    return _SYMBOL_RANK.get(text[:1], len(_SYMBOL_RANK) + 1)
 
 
 def endpoint_marker(status: EndpointStatus) -> Text:

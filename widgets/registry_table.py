@@ -7,7 +7,7 @@ from typing import Any
 
 from acrfence.services.models import Finding, Registry, Severity
 from acrfence.widgets.keyed_table import KeyedTable
-from acrfence.widgets.markers import findings_marker
+from acrfence.widgets.markers import findings_marker, marker_rank
 from acrfence.widgets.palette import WARNING
 from acrfence.widgets.row_store import Cell, Rank, cell_text, compact, number_or_text, styled
 
@@ -17,8 +17,6 @@ DENY = styled("■ Deny", WARNING)
 ALLOW = "□ Allow"
 PUBLIC_ON = "on"
 PUBLIC_OFF = styled("✗ off", WARNING)
-# The findings marker's symbol, worst first: sorting by the column puts errors on top.
-_SEVERITY_ORDER = {"✖": 0, "▲": 1, "●": 2, "✓": 3}
 
 
 class RegistryTable(KeyedTable):
@@ -46,9 +44,8 @@ class RegistryTable(KeyedTable):
 
     def sort_value(self, column: int, text: str) -> Any:
         if self.COLUMNS[column][0] == "findings":
-            symbol, _, rest = text.partition(" ")
-            count = rest.split(" ", 1)[0]
-            return (_SEVERITY_ORDER.get(symbol, 4), -int(count) if count.isdigit() else 0)
+            count = text.split(" ")[1] if text.count(" ") >= 2 else ""
+            return (marker_rank(text), -int(count) if count.isdigit() else 0)
         return number_or_text(column, text)
 
     def show(

@@ -15,6 +15,7 @@ what is already there.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 from rich.cells import cell_len
@@ -239,7 +240,17 @@ class RowStore:
                 self._search[key] = self._search_text(key)
         for key in new:
             self._ranks[key] = self._compute_rank(key)
-        for key in dict.fromkeys(new + moved):
+        added = list(dict.fromkeys(new + moved))
+        if len(added) > 64 and 4 * len(added) > len(self._order):
+            # Many at once (a first load, a given-order table filled again): one sort in C
+            # beats a binary search and a block shift per key.
+            rank = self._ranks.__getitem__
+            self._order.reset(sorted(chain(self._order, added), key=rank))
+            if self._view is not None:
+                matching = [key for key in added if self._matches(key)]
+                self._view.reset(sorted(chain(self._view, matching), key=rank))
+            return changed
+        for key in added:
             self._order.add(key)
             if self._view is not None and self._matches(key):
                 self._view.add(key)
