@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from textual import events, on
@@ -158,9 +159,13 @@ class DashboardScreen(Screen[None]):
         networks = _take(self._queued_networks, max(1, (budget - len(registries)) // 50))
         findings = acrfence_app(self).data.findings_by_registry
         if registries:
-            self.query_one(RegistryTable).add_registries(registries, findings)
+            table = self.query_one(RegistryTable)
+            with _top_stays_top(table):
+                table.add_registries(registries, findings)
         if networks:
-            self.query_one(SubnetTable).add_networks(networks)
+            table = self.query_one(SubnetTable)
+            with _top_stays_top(table):
+                table.add_networks(networks)
         rows = len(registries) + sum(max(1, len(v.subnets)) for v in networks)
         per_row = (time.perf_counter() - started) / max(1, rows)
         self._rows_per_tick = max(20, min(5000, int(ROWS_TICK_SECONDS / max(per_row, 1e-6))))
@@ -325,3 +330,14 @@ def _take(queue: dict[str, Any], count: int) -> list[Any]:
     for key in list(itertools.islice(queue, count)):
         taken.append(queue.pop(key))
     return taken
+
+
+@contextmanager
+def _top_stays_top(table: KeyedTable) -> Iterator[None]:
+    """A cursor on the first row stays on the first row as rows stream in above it (the
+    tables keep the cursor on its row otherwise): the view a tenant opens on doesn't depend
+    on which subscription answered first."""
+    at_top = table.cursor_row <= 0
+    yield
+    if at_top and table.cursor_row > 0:
+        table.move_cursor(row=0)
