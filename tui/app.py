@@ -31,7 +31,12 @@ from acrfence.services.plans.journal import Journal
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.tui.actions import ACTIONS, WizardContext, bindings_for, wizard_changes_azure
 from acrfence.tui.app_freshness import FreshnessMixin
-from acrfence.tui.app_streaming import InventoryDelta, StreamingMixin, keep_out_of_full_collections
+from acrfence.tui.app_streaming import (
+    InventoryDelta,
+    StreamingMixin,
+    keep_out_of_full_collections,
+    share_the_interpreter_finely,
+)
 from acrfence.tui.findings_worker import FindingsFeed
 from acrfence.tui.messages import (
     InventoryEventArrived,
@@ -173,6 +178,7 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
     # ---- loading -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        share_the_interpreter_finely()  # the UI loop, parsing and findings threads take turns
         self.push_screen(DashboardScreen(welcome=self.services.welcome))
         self.load_inventory()
         if self.watch_seconds:

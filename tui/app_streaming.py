@@ -11,6 +11,7 @@ message pump classes themselves.
 from __future__ import annotations
 
 import gc
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,18 @@ if TYPE_CHECKING:
     from acrfence.services.inventory import InventoryBuilder
     from acrfence.tui.messages import FindingsWorkedOut
 
-__all__ = ["InventoryDelta", "StreamingMixin", "keep_out_of_full_collections"]
+__all__ = [
+    "InventoryDelta",
+    "StreamingMixin",
+    "keep_out_of_full_collections",
+    "share_the_interpreter_finely",
+]
+
+# The UI loop waits for the GIL after every socket call while the parsing and findings threads
+# compute (the convoy effect): at Python's default 5 ms switch interval those waits added up
+# to 0.5-1 s stalls on the fleet tenant; at 1 ms the longest was 173 ms, the load as fast
+# (benchmarks/dashboard.py --fleet). Public API, process-wide: the TUI is the process.
+UI_SWITCH_INTERVAL = 0.001
 
 
 @dataclass(frozen=True)
@@ -143,3 +155,8 @@ def keep_out_of_full_collections() -> None:
     """
     gc.collect(1)  # the young generations only: little has been made since the last publish
     gc.freeze()
+
+
+def share_the_interpreter_finely() -> None:
+    """Let the threads take turns at the GIL every millisecond (see UI_SWITCH_INTERVAL)."""
+    sys.setswitchinterval(min(sys.getswitchinterval(), UI_SWITCH_INTERVAL))
