@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, Tab, Tabs
 
-from acrfence.services.models import Registry, Subnet
+from acrfence.services.models import Registry, Subnet, VirtualNetwork
 from acrfence.tui.actions import bindings_for
 from acrfence.tui.screens import acrfence_app
 from acrfence.widgets.filter_input import FilterInput
@@ -23,6 +28,12 @@ from acrfence.widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionT
 __all__ = ["DashboardScreen", "PANES"]
 
 PANES = ("subscriptions", "registries", "networks")
+# While the inventory streams in, the subscriptions pane is redrawn at most this often (s).
+SUBSCRIPTIONS_EVERY = 1.0
+# Streamed rows are added in batches of about this much work, this far apart (s): the longest
+# stall stays under 50 ms with Pilot's own key handling in between (benchmarks/dashboard.py).
+ROWS_TICK_SECONDS = 0.015
+ROWS_TICK_PAUSE = 0.01
 # How long the demo's welcome stays under the panes (it also goes once another view opens).
 WELCOME_SECONDS = 20
 PANE_TITLES = {
@@ -46,6 +57,14 @@ class DashboardScreen(Screen[None]):
         # A wizard gets the highlighted subnet only once the user has been to the networks
         # pane: its cursor starts on the first row, which nobody chose.
         self.subnet_chosen = False
+        self._drawn_version: int | None = None  # the app.data version the panes show
+        self._subscriptions_drawn_at = float("-inf")
+        self._subscriptions_timer: Timer | None = None
+        # Rows of a streaming tenant waiting to be added, a batch per tick (newest object wins).
+        self._queued_registries: dict[str, Registry] = {}
+        self._queued_networks: dict[str, VirtualNetwork] = {}
+        self._rows_per_tick = 200
+        self._rows_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -66,7 +85,7 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         for pane in PANES:
             self.query_one(f"#{pane}", KeyedTable).border_title = PANE_TITLES[pane]
-        self.watch(self.app, "data", self._redraw)
+        self.watch(self.app, "data", self._data_changed)
         # The status line says how old the data is: keep that true as time passes.
         self.set_interval(1.0, self._show_status)
         self.query_one("#welcome").display = bool(self.welcome)
@@ -82,20 +101,92 @@ class DashboardScreen(Screen[None]):
 
     # ---- drawing ---------------------------------------------------------------------------
 
-    def _in_scope(self, items: tuple[Any, ...]) -> list[Any]:
+    def _in_scope(self, items: tuple[Any, ...]) -> Sequence[Any]:
         """The registries or networks of the chosen subscription (all when none is)."""
         chosen = self.subscription_id
-        return [i for i in items if chosen is None or i.subscription_id.casefold() == chosen]
+        if chosen is None:
+            return items
+        return [i for i in items if i.subscription_id.casefold() == chosen]
 
-    def _redraw(self) -> None:
+    def _data_changed(self) -> None:
+        self._redraw()
+
+    def _redraw(self, *, whole: bool = False) -> None:
+        """Draw the panes from ``app.data``: only the rows its delta names when the panes show
+        the version before it (a streaming tenant's pieces), every row otherwise."""
         data = acrfence_app(self).data
         inventory = data.inventory
-        self.query_one(SubscriptionTable).show(inventory, data.loading)
-        self.query_one(RegistryTable).show(
-            self._in_scope(inventory.registries), data.findings_by_registry
-        )
-        self.query_one(SubnetTable).show(self._in_scope(inventory.virtual_networks))
+        drawn, self._drawn_version = self._drawn_version, data.version
+        if not whole and drawn == data.version:
+            self._show_status()  # the same data again (the watch toggled, say)
+            return
+        self._show_subscriptions()
+        delta = data.delta
+        if not whole and delta is not None and delta.since == drawn:
+            # Queued, then added a bounded batch per tick (_add_queued_rows).
+            self._queued_registries.update((r.key, r) for r in self._in_scope(delta.registries))
+            vnets = self._in_scope(delta.virtual_networks)
+            self._queued_networks.update((v.key, v) for v in vnets)
+            self._add_queued_rows()
+        else:
+            self._queued_registries.clear()
+            self._queued_networks.clear()
+            self.query_one(RegistryTable).show(
+                self._in_scope(inventory.registries), data.findings_by_registry
+            )
+            self.query_one(SubnetTable).show(self._in_scope(inventory.virtual_networks))
         self._show_status()
+
+    @property
+    def rows_pending(self) -> bool:
+        """Streamed rows are still waiting to be added to the panes."""
+        return bool(self._queued_registries or self._queued_networks)
+
+    def _add_queued_rows(self) -> None:
+        """Add a batch of the queued rows, sized to take about ``ROWS_TICK_SECONDS``; the
+        rest on the next tick, so keys, redraws and the inventory's own reads go on between.
+
+        A piece of the fleet tenant is thousands of rows at ~70 µs each (row store, cells):
+        added all at once they stalled the screen for seconds."""
+        if self._rows_timer is not None:
+            self._rows_timer.stop()
+            self._rows_timer = None
+        if not (self._queued_registries or self._queued_networks):
+            return
+        started = time.perf_counter()
+        budget = self._rows_per_tick
+        registries = _take(self._queued_registries, budget)
+        networks = _take(self._queued_networks, max(1, (budget - len(registries)) // 50))
+        findings = acrfence_app(self).data.findings_by_registry
+        if registries:
+            table = self.query_one(RegistryTable)
+            with _top_stays_top(table):
+                table.add_registries(registries, findings)
+        if networks:
+            table = self.query_one(SubnetTable)
+            with _top_stays_top(table):
+                table.add_networks(networks)
+        rows = len(registries) + sum(max(1, len(v.subnets)) for v in networks)
+        per_row = (time.perf_counter() - started) / max(1, rows)
+        self._rows_per_tick = max(20, min(5000, int(ROWS_TICK_SECONDS / max(per_row, 1e-6))))
+        if self._queued_registries or self._queued_networks:
+            self._rows_timer = self.set_timer(ROWS_TICK_PAUSE, self._add_queued_rows)
+
+    def _show_subscriptions(self) -> None:
+        """The subscriptions pane counts every registry: while a big tenant streams in, at
+        most once a second (a timer catches up on what it skipped)."""
+        data = acrfence_app(self).data
+        now = time.monotonic()
+        if data.loading and now - self._subscriptions_drawn_at < SUBSCRIPTIONS_EVERY:
+            if self._subscriptions_timer is None:
+                wait = SUBSCRIPTIONS_EVERY - (now - self._subscriptions_drawn_at)
+                self._subscriptions_timer = self.set_timer(wait, self._show_subscriptions)
+            return
+        if self._subscriptions_timer is not None:
+            self._subscriptions_timer.stop()
+            self._subscriptions_timer = None
+        self._subscriptions_drawn_at = now
+        self.query_one(SubscriptionTable).show(data.inventory, data.loading)
 
     def _show_status(self) -> None:
         app = acrfence_app(self)
@@ -108,7 +199,7 @@ class DashboardScreen(Screen[None]):
         subnets = sum(len(v.subnets) for v in networks)
         counts = (
             f"{len(registries)} registries · {len(networks)} vnets · {subnets} subnets · "
-            f"{len(data.findings)} findings"
+            f"{len(data.findings)} findings{'…' if data.findings_pending else ''}"
         )
         if chosen:
             counts += f" · in {names.get(chosen, chosen)}"
@@ -167,7 +258,7 @@ class DashboardScreen(Screen[None]):
         chosen = None if key in (None, ALL_SUBSCRIPTIONS) else key
         if chosen != self.subscription_id:
             self.subscription_id = chosen
-            self._redraw()
+            self._redraw(whole=True)
 
     @on(KeyedTable.RowSelected, "#subscriptions")
     def _subscription_selected(self) -> None:
@@ -231,3 +322,22 @@ class DashboardScreen(Screen[None]):
         registry = inventory.registry(registry_key) if registry_key else None
         subnet = inventory.subnet(subnet_key) if subnet_key else None
         return registry, subnet
+
+
+def _take(queue: dict[str, Any], count: int) -> list[Any]:
+    """Up to ``count`` of the queue's values, first queued first, removed from it."""
+    taken = []
+    for key in list(itertools.islice(queue, count)):
+        taken.append(queue.pop(key))
+    return taken
+
+
+@contextmanager
+def _top_stays_top(table: KeyedTable) -> Iterator[None]:
+    """A cursor on the first row stays on the first row as rows stream in above it (the
+    tables keep the cursor on its row otherwise): the view a tenant opens on doesn't depend
+    on which subscription answered first."""
+    at_top = table.cursor_row <= 0
+    yield
+    if at_top and table.cursor_row > 0:
+        table.move_cursor(row=0)
