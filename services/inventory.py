@@ -678,5 +678,7 @@ def feed_findings(accumulator: FindingsAccumulator, event: InventoryEvent) -> No
             accumulator.registries_read(subscription_id, registries)
         case VirtualNetworksLoaded(subscription_id, vnets):
             accumulator.networks_read(subscription_id, vnets)
+        case PrivateLinkLoaded(subscription_id, endpoints, zones, replications):
+            accumulator.private_link_read(subscription_id, endpoints, zones, replications)
         case LoadFailed(failure):
             accumulator.failed(failure)
