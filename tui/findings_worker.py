@@ -17,6 +17,7 @@ from queue import Empty, SimpleQueue
 
 from acrfence.services.analysis.incremental import FindingsAccumulator
 from acrfence.services.inventory import InventoryEvent, feed_findings
+from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.models import Inventory
 from acrfence.tui.messages import FindingsWorkedOut
 
@@ -98,3 +99,4 @@ def work_out_findings(
         if done and not unposted:
             return
         time.sleep(0)  # hand the GIL to the UI loop between steps
+        UI_LOOP.defer()  # and wait while it is in a long turn (services.loop_first)
