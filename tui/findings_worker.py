@@ -94,7 +94,7 @@ def work_out_findings(
             post(FindingsWorkedOut(generation, findings, by_registry, changed, pending=not done))
             # A big tenant's pass over every finding is not free: post less often then.
             interval = max(POST_INTERVAL, 10 * (time.monotonic() - now))
-            posted_at = float("-inf")  # the first findings (and rows waiting for them) go at once
+            posted_at = now  # the next at least `interval` later
             unposted = False
         if done and not unposted:
             return
