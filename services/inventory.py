@@ -10,9 +10,12 @@ still loads.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass, replace
+from itertools import chain, repeat
 from typing import Any, TypeVar, cast
 
 from azure.core.exceptions import (
@@ -24,12 +27,16 @@ from azure.core.exceptions import (
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
+from acrfence.services.analysis.incremental import FindingsAccumulator
 from acrfence.services.azure import NETWORK_API_VERSION, AzureClients
 from acrfence.services.errors import AcrfenceError, describe_error, error_code
+from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.models.inventory import (
     PRIVATE_LINK_LISTING,
     Inventory,
     Registry,
+    Subnet,
+    SubnetIndex,
     Subscription,
     SubscriptionFailure,
     VirtualNetwork,
@@ -41,6 +48,7 @@ from acrfence.services.models.resource_id import (
     parse_resource_id,
     subscription_of,
 )
+from acrfence.services.packed_json import PackedItems, PackedJson
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.services.registry_rules import registry_from_arm
 from acrfence.services.subnet_endpoints import virtual_network_from_arm
@@ -58,6 +66,7 @@ __all__ = [
     "chosen_subscriptions",
     "fold_events",
     "finished_listings",
+    "feed_findings",
     "DEFAULT_MAX_IN_FLIGHT",
 ]
 
@@ -74,6 +83,8 @@ _REGISTRIES = "registries"
 _NETWORKS = "virtual networks"
 # Registries and virtual networks, grouped by their subscription.
 _Item = TypeVar("_Item", Registry, VirtualNetwork)
+_Built = TypeVar("_Built")
+_Result = TypeVar("_Result")
 
 
 @dataclass(frozen=True)
@@ -189,6 +200,27 @@ class InventoryService:
             next_url = page.get("nextLink")
         return items
 
+    async def _collect_built(
+        self, client: Any, url: str, limit: asyncio.Semaphore, build: Callable[[Any, Any], _Built]
+    ) -> list[_Built]:
+        """Every item of an ARM listing as ``build(item, packed JSON)`` makes it, following
+        nextLink. Each page is parsed and built on the parsing thread (``_off_loop``)."""
+        built: list[_Built] = []
+        next_url: str | None = url
+        while next_url:
+            async with limit:
+                # stream=True: the pipeline's ContentDecodePolicy would parse every page on
+                # the event loop (the longest stall left in the sampled fleet run); it is
+                # read here and parsed once, on the parsing thread.
+                response = await client.send_request(HttpRequest("GET", next_url), stream=True)
+                await response.read()
+            if response.status_code != 200:
+                map_error(response.status_code, response, _ERROR_MAP)
+                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+            page, next_url = await _off_loop(_build_page, response.content, build)
+            built.extend(page)
+        return built
+
     async def list_subscriptions(
         self, limit: asyncio.Semaphore | None = None
     ) -> tuple[Subscription, ...]:
@@ -214,18 +246,22 @@ class InventoryService:
                 f"/registries?api-version={clients.registry_api_version(subscription_id)}"
             )
 
+        def collect() -> Awaitable[list[Registry]]:
+            version = clients.registry_api_version(subscription_id)
+            note = clients.registry_api_note(subscription_id)
+
+            def build(item: Any, raw: PackedJson) -> Registry:
+                registry = registry_from_arm(item)
+                return replace(registry, api_version=version, api_version_note=note, raw=raw)
+
+            return self._collect_built(clients.arm(), url(), limit, build)
+
         try:
-            raw = await self._collect(clients.arm(), url(), limit)
+            registries = await collect()
         except HttpResponseError as error:
             if not clients.fall_back_on_registry_api(subscription_id, error):
                 raise
-            raw = await self._collect(clients.arm(), url(), limit)
-        version = clients.registry_api_version(subscription_id)
-        note = clients.registry_api_note(subscription_id)
-        registries = (
-            replace(registry_from_arm(item), api_version=version, api_version_note=note)
-            for item in raw
-        )
+            registries = await collect()
         return tuple(sorted(registries, key=lambda r: (r.name.casefold(), r.key)))
 
     async def read_registry(
@@ -272,8 +308,9 @@ class InventoryService:
             f"/subscriptions/{subscription_id}/providers/Microsoft.Network"
             f"/virtualNetworks?api-version={NETWORK_API_VERSION}"
         )
-        raw = await self._collect(self._clients.arm(), url, limit)
-        vnets = map(virtual_network_from_arm, raw)
+        vnets = await self._collect_built(
+            self._clients.arm(), url, limit, lambda item, raw: virtual_network_from_arm(item, raw)
+        )
         return tuple(sorted(vnets, key=lambda v: (v.name.casefold(), v.key)))
 
     async def _registries(self, subscription_id: str, limit: asyncio.Semaphore) -> InventoryEvent:
@@ -467,11 +504,16 @@ class InventoryBuilder:
         self._private_link: dict[str, PrivateLinkLoaded] = {}
         # By (subscription, listing): a listing's latest failure replaces its earlier one.
         self._failures: dict[tuple[str, str], SubscriptionFailure] = {}
+        # Subnets by key, kept up to date per listing so build() doesn't index them all again.
+        self._subnet_index: dict[str, Subnet] = {}
         if start is not None:
             self._subscriptions = start.subscriptions
             self._registries = _by_subscription(start.registries)
             self._vnets = _by_subscription(start.virtual_networks)
             self._private_link = _private_link_by_subscription(start)
+            for vnet in start.virtual_networks:
+                for subnet in vnet.subnets:
+                    self._subnet_index[subnet.key] = subnet
             for failure in start.failures:
                 self._failures[_failure_key(failure.subscription_id, failure.what)] = failure
 
@@ -480,14 +522,21 @@ class InventoryBuilder:
             case SubscriptionsLoaded(subscriptions):
                 self._subscriptions = subscriptions
                 listed = {s.subscription_id.casefold() for s in subscriptions}
-                for by_subscription in (self._registries, self._vnets, self._private_link):
-                    for key in [k for k in by_subscription if k not in listed]:
-                        del by_subscription[key]
+                for key in [k for k in self._registries if k not in listed]:
+                    del self._registries[key]
+                for key in [k for k in self._vnets if k not in listed]:
+                    self._forget_subnets(self._vnets.pop(key))
+                for key in [k for k in self._private_link if k not in listed]:
+                    del self._private_link[key]
             case RegistriesLoaded(subscription_id, registries):
                 self._registries[subscription_id.casefold()] = registries
                 self._failures.pop(_failure_key(subscription_id, _REGISTRIES), None)
             case VirtualNetworksLoaded(subscription_id, vnets):
+                self._forget_subnets(self._vnets.get(subscription_id.casefold(), ()))
                 self._vnets[subscription_id.casefold()] = vnets
+                for vnet in vnets:
+                    for subnet in vnet.subnets:
+                        self._subnet_index[subnet.key] = subnet
                 self._failures.pop(_failure_key(subscription_id, _NETWORKS), None)
             case PrivateLinkLoaded(subscription_id):
                 self._private_link[subscription_id.casefold()] = event
@@ -497,21 +546,70 @@ class InventoryBuilder:
                 self._failures.pop(failure_key, None)  # the latest goes last
                 self._failures[failure_key] = failure
 
+    def registries_of(self, subscription_id: str) -> tuple[Registry, ...]:
+        """The subscription's registries as folded in so far."""
+        return self._registries.get(subscription_id.casefold(), ())
+
+    def networks_of(self, subscription_id: str) -> tuple[VirtualNetwork, ...]:
+        return self._vnets.get(subscription_id.casefold(), ())
+
+    def _forget_subnets(self, vnets: Iterable[VirtualNetwork]) -> None:
+        for vnet in vnets:
+            for subnet in vnet.subnets:
+                self._subnet_index.pop(subnet.key, None)
+
     def build(self) -> Inventory:
         order = [s.subscription_id.casefold() for s in self._subscriptions]
-        order += [k for k in (*self._registries, *self._vnets) if k not in order]
-        order += [k for k in self._private_link if k not in order]
+        listed = set(order)  # a set: `not in order` made this quadratic in subscriptions
+        order += [
+            k
+            for k in dict.fromkeys((*self._registries, *self._vnets, *self._private_link))
+            if k not in listed
+        ]
+        # chain over each subscription's tuple: a generator per item cost ~10 ms a publish
+        # on the UI loop for the fleet tenant's 50,000 registries and networks.
+        empty = repeat(())
+        vnets = tuple(chain.from_iterable(map(self._vnets.get, order, empty)))
+        registries = tuple(chain.from_iterable(map(self._registries.get, order, empty)))
         links = [self._private_link[key] for key in order if key in self._private_link]
         return Inventory(
             subscriptions=self._subscriptions,
-            registries=tuple(r for key in order for r in self._registries.get(key, ())),
-            virtual_networks=tuple(v for key in order for v in self._vnets.get(key, ())),
+            registries=registries,
+            virtual_networks=vnets,
             failures=tuple(self._failures.values()),
             private_endpoints=tuple(e for link in links for e in link.private_endpoints),
             private_dns_zones=tuple(z for link in links for z in link.private_dns_zones),
             replications=tuple(r for link in links for r in link.replications),
             private_link_read=tuple(sorted(self._private_link)),
+            # A copy (a C-level dict copy, ~3 ms for 100,000 subnets): the inventory is
+            # immutable while this builder goes on.
+            _subnet_index=SubnetIndex(self._subnet_index, vnets),
         )
+
+
+# Pages are parsed and their models built on one thread of their own: with 64 listings in
+# flight, a burst of answers parsed on the event loop (~5 ms each: JSON, models, packing the
+# raw view's JSON) ran in one turn of it, and the dashboard froze for that long (1.5 s at
+# 15,000 registries, benchmarks/dashboard.py --fleet). On a thread, the interpreter hands the
+# loop its turn every few milliseconds. One thread: the work is CPU-bound under one GIL.
+_parsing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="acrfence-parse")
+
+
+async def _off_loop(function: Callable[..., _Result], *args: Any) -> _Result:
+    return await asyncio.get_running_loop().run_in_executor(_parsing, function, *args)
+
+
+def _build_page(
+    body: bytes, build: Callable[[Any, PackedJson], _Built]
+) -> tuple[list[_Built], str | None]:
+    """One page of a listing: each item built, holding its JSON packed (for the raw view),
+    and the next page's link."""
+    UI_LOOP.defer()  # the dashboard's loop first, if it lags (services.loop_first)
+    page = json.loads(body)
+    packed = PackedItems.of_json(body)
+    items = page.get("value") or ()
+    built = [build(item, PackedJson(packed, ("value", index))) for index, item in enumerate(items)]
+    return built, page.get("nextLink")
 
 
 def _failure_key(subscription_id: str, what: str) -> tuple[str, str]:
@@ -575,3 +673,19 @@ def finished_listings(event: InventoryEvent) -> set[tuple[str, str]]:
             return {(subscription, _REGISTRIES), (subscription, _NETWORKS)}
         case _:
             return set()
+
+
+def feed_findings(accumulator: FindingsAccumulator, event: InventoryEvent) -> None:
+    """Hand one inventory event to the incremental findings, as ``InventoryBuilder.add``
+    folds it into the inventory."""
+    match event:
+        case SubscriptionsLoaded(subscriptions):
+            accumulator.subscriptions_listed(subscriptions)
+        case RegistriesLoaded(subscription_id, registries):
+            accumulator.registries_read(subscription_id, registries)
+        case VirtualNetworksLoaded(subscription_id, vnets):
+            accumulator.networks_read(subscription_id, vnets)
+        case PrivateLinkLoaded(subscription_id, endpoints, zones, replications):
+            accumulator.private_link_read(subscription_id, endpoints, zones, replications)
+        case LoadFailed(failure):
+            accumulator.failed(failure)

@@ -12,6 +12,7 @@ reading back.
 from __future__ import annotations
 
 import ipaddress
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, cast
@@ -121,8 +122,9 @@ def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
         name=raw.get("name", ""),
         resource_group=resource_group_of(resource_id),
         subscription_id=subscription_of(resource_id),
-        location=raw.get("location", ""),
-        sku=(raw.get("sku") or {}).get("name", ""),
+        # Values thousands of registries share, interned: one copy each, not one per registry.
+        location=sys.intern(raw.get("location", "")),
+        sku=sys.intern((raw.get("sku") or {}).get("name", "")),
         login_server=props.get("loginServer", ""),
         public_network_access=props.get("publicNetworkAccess") or "Enabled",
         network_rule_bypass_options=props.get("networkRuleBypassOptions") or "AzureServices",

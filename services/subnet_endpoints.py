@@ -10,6 +10,7 @@ sent back as read. Every write is verified by reading back.
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
@@ -30,6 +31,7 @@ from acrfence.services.models.resource_id import (
     resource_group_of,
     subscription_of,
 )
+from acrfence.services.packed_json import PackedJson
 from acrfence.services.registry_rules import raw_json
 
 __all__ = [
@@ -55,12 +57,22 @@ class SubnetChanged(AcrfenceError):
         self.current = current
 
 
+def _shared(value: str | None) -> str | None:
+    return value if value is None else sys.intern(value)
+
+
 def _ids(items: Any) -> tuple[str, ...]:
     return tuple(item["id"] for item in items or () if isinstance(item, Mapping) and "id" in item)
 
 
-def subnet_from_arm(raw: Mapping[str, Any], *, virtual_network_name: str | None = None) -> Subnet:
-    """A Subnet from ARM's JSON, standalone (GET subnet) or nested in a virtual network."""
+def subnet_from_arm(
+    raw: Mapping[str, Any],
+    *,
+    virtual_network_name: str | None = None,
+    keep: Mapping[str, Any] | None = None,
+) -> Subnet:
+    """A Subnet from ARM's JSON, standalone (GET subnet) or nested in a virtual network;
+    ``keep``: the JSON to keep for the raw view instead of ``raw`` (packed, say)."""
     props = raw.get("properties") or {}
     resource_id = raw.get("id", "")
     prefixes = tuple(props.get("addressPrefixes") or ())
@@ -68,9 +80,10 @@ def subnet_from_arm(raw: Mapping[str, Any], *, virtual_network_name: str | None 
         prefixes = (props["addressPrefix"],)
     endpoints = tuple(
         ServiceEndpoint(
-            service=endpoint.get("service", ""),
-            locations=tuple(endpoint.get("locations") or ()),
-            provisioning_state=endpoint.get("provisioningState"),
+            # Interned: thousands of subnets share these few values.
+            service=sys.intern(endpoint.get("service", "")),
+            locations=tuple(map(sys.intern, endpoint.get("locations") or ())),
+            provisioning_state=_shared(endpoint.get("provisioningState")),
         )
         for endpoint in props.get("serviceEndpoints") or ()
     )
@@ -91,12 +104,16 @@ def subnet_from_arm(raw: Mapping[str, Any], *, virtual_network_name: str | None 
         route_table_id=(props.get("routeTable") or {}).get("id"),
         private_endpoint_ids=_ids(props.get("privateEndpoints")),
         etag=raw.get("etag"),
-        provisioning_state=props.get("provisioningState"),
-        raw=raw,
+        provisioning_state=_shared(props.get("provisioningState")),
+        raw=raw if keep is None else keep,
     )
 
 
-def virtual_network_from_arm(raw: Mapping[str, Any]) -> VirtualNetwork:
+def virtual_network_from_arm(
+    raw: Mapping[str, Any], packed: PackedJson | None = None
+) -> VirtualNetwork:
+    """A VirtualNetwork and its subnets from ARM's JSON; ``packed``: the same JSON, packed,
+    which the network and its subnets keep (for the raw view) instead of ``raw``."""
     props = raw.get("properties") or {}
     resource_id = raw.get("id", "")
     name = raw.get("name") or id_segment(resource_id, "virtualNetworks")
@@ -108,10 +125,15 @@ def virtual_network_from_arm(raw: Mapping[str, Any]) -> VirtualNetwork:
         location=raw.get("location", ""),
         address_prefixes=tuple((props.get("addressSpace") or {}).get("addressPrefixes") or ()),
         subnets=tuple(
-            subnet_from_arm(s, virtual_network_name=name) for s in props.get("subnets") or ()
+            subnet_from_arm(
+                s,
+                virtual_network_name=name,
+                keep=None if packed is None else packed.inside("properties", "subnets", position),
+            )
+            for position, s in enumerate(props.get("subnets") or ())
         ),
         etag=raw.get("etag"),
-        raw=raw,
+        raw=raw if packed is None else packed,
     )
 
 

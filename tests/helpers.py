@@ -462,12 +462,18 @@ def keys_at_once(app: App[Any], text: str) -> None:
 
 
 async def inventory_loaded(pilot: Pilot[Any]) -> None:
-    """Wait until the app's inventory is read (or its read failed)."""
+    """Wait until the app's inventory is read (or its read failed) and its findings, worked
+    out on a thread, have caught up."""
     data = lambda: pilot.app.data  # noqa: E731
     await until(
         pilot,
-        lambda: not data().loading and (data().inventory.subscriptions or data().error),
-        "the inventory",
+        lambda: (
+            not data().loading
+            and (data().inventory.subscriptions or data().error)
+            and not data().findings_pending
+            and not getattr(pilot.app.screen, "rows_pending", False)
+        ),
+        "the inventory, its findings and the panes' rows",
     )
 
 

@@ -7,6 +7,7 @@ address without the probe ever connecting to it.
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 
 import pytest
 
@@ -94,9 +95,7 @@ async def test_connect_to_is_resolved_instead_of_the_registry_name(closed_port: 
 
 
 async def test_a_data_endpoint_that_fails_decides_for_the_registry(closed_port: int) -> None:
-    with_data = Registry(
-        **{**REGISTRY.__dict__, "data_endpoint_host_names": ("probeme.westeurope.data.azurecr.io",)}
-    )
+    with_data = replace(REGISTRY, data_endpoint_host_names=("probeme.westeurope.data.azurecr.io",))
     resolver = static_resolver(
         {"probeme.azurecr.io": ["10.0.0.9"], "probeme.westeurope.data.azurecr.io": []}
     )

@@ -7,6 +7,7 @@ pointed at Azure or the emulator; tests pass services pointed at the emulator. S
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -21,13 +22,24 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from acrfence.services.analysis import find_findings
-from acrfence.services.inventory import InventoryEvent, finished_listings, fold_events
-from acrfence.services.models import Finding, Inventory, Registry, Subnet
+from acrfence.services.inventory import (
+    InventoryBuilder,
+    InventoryEvent,
+    finished_listings,
+)
+from acrfence.services.models import Finding, Inventory, Registry, Subnet, VirtualNetwork
 from acrfence.services.plans.journal import Journal
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.tui.actions import ACTIONS, WizardContext, bindings_for, wizard_changes_azure
 from acrfence.tui.app_freshness import FreshnessMixin
+from acrfence.tui.app_streaming import (
+    InterpreterShare,
+    InventoryDelta,
+    StreamingMixin,
+    leave_the_interpreter_as_found,
+    share_the_interpreter_finely,
+)
+from acrfence.tui.findings_worker import FindingsFeed
 from acrfence.tui.messages import (
     InventoryEventArrived,
     InventoryLoadFinished,
@@ -44,7 +56,7 @@ if TYPE_CHECKING:
     from acrfence.services.azure import AzureClients
     from acrfence.services.config import Target
 
-__all__ = ["AcrFenceApp", "AppServices", "DashboardData"]
+__all__ = ["AcrFenceApp", "AppServices", "DashboardData", "InventoryDelta"]
 
 # While the inventory streams in, redraw at most this often: a tenant of thousands of
 # registries arrives in many pieces, and redrawing per piece would stall the UI.
@@ -98,23 +110,20 @@ class DashboardData:
     inventory: Inventory = field(default_factory=Inventory)
     findings: tuple[Finding, ...] = ()
     findings_by_registry: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
+    # The findings thread is still at work (the read goes on, or it hasn't caught up yet).
+    findings_pending: bool = False
     loading: bool = True
     listings_done: int = 0
     listings_total: int | None = None
     subscriptions_read: int = 0  # both listings in (or failed) while the inventory streams
     error: str | None = None
     read_at: float | None = None  # app.clock() when the inventory was last read in full
+    version: int = 0  # one more at each publish
+    # Rows to add since the last version; None: anything may have changed (redraw it all).
+    delta: InventoryDelta | None = None
 
 
-def _group_by_registry(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
-    grouped: dict[str, list[Finding]] = {}
-    for finding in findings:
-        if finding.registry_id:
-            grouped.setdefault(finding.registry_id.casefold(), []).append(finding)
-    return {key: tuple(value) for key, value in grouped.items()}
-
-
-class AcrFenceApp(FreshnessMixin, ResourceActions):
+class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
     CSS_PATH = "acrfence.tcss"
     TITLE = "acrfence"
     BINDINGS = bindings_for("app")
@@ -144,10 +153,25 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
         self.exit_line: str | None = None  # printed on exit after an interrupted change
         self._inventory = Inventory()
         self._done: set[tuple[str, str]] = set()
-        self._pending: list[InventoryEvent] = []  # inventory events not yet folded in
+        # The read under way: its pieces are folded in as they arrive, built into an
+        # Inventory at the next publish (``_unbuilt``: some piece isn't in self._inventory yet).
+        self._builder = InventoryBuilder()
+        self._unbuilt = False
         self._loading = False
+        # Findings come from a thread worker (tui/findings_worker.py), fed piece by piece.
+        self._findings: tuple[Finding, ...] = ()
+        self._findings_by_registry: dict[str, tuple[Finding, ...]] = {}
+        self._findings_pending = False
+        self._findings_feed = FindingsFeed()
+        self._findings_generation = 0
+        # What changed since the last publish, for the panes (DashboardData.delta).
+        self._version = 0
+        self._delta_registries: dict[str, Registry] = {}
+        self._delta_networks: dict[str, VirtualNetwork] = {}
+        self._delta_whole = True  # something went away, or nothing is drawn yet
         self._publish_timer: Timer | None = None
         self._publish_interval = PUBLISH_INTERVAL
+        self._interpreter: InterpreterShare | None = None  # see on_mount
         self.sub_title = services.description + (" · read-only" if read_only else "")
         # Without colour, states are drawn with bold/reverse/underline (widgets/palette.py).
         colour = not colourless(self.no_color, self.console)
@@ -157,6 +181,8 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
     # ---- loading -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        # The UI loop, parsing and findings threads take turns; undone in on_unmount.
+        self._interpreter = share_the_interpreter_finely()
         self.push_screen(DashboardScreen(welcome=self.services.welcome))
         self.load_inventory()
         if self.watch_seconds:
@@ -170,10 +196,12 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
     async def on_unmount(self) -> None:
         # The app owns its services' SDK sessions: close them in the loop that opened them.
         await self.services.clients.close()
+        leave_the_interpreter_as_found(self._interpreter, self._collector_paused)
 
     @work(exclusive=True, group="inventory", exit_on_error=False)
     async def load_inventory(self) -> None:
         self.post_message(InventoryLoadStarted())
+        await asyncio.to_thread(self.services.clients.import_clients)  # off the UI loop
         async for event in self.services.inventory.stream(self.services.subscription_ids):
             self.post_message(InventoryEventArrived(event))
         self.post_message(InventoryLoadFinished())
@@ -182,7 +210,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
     def _load_started(self) -> None:
         self._loading = True
         self._done = set()
-        self._pending = []  # anything left from a cancelled read is stale
+        # The panes keep the earlier read until each piece is replaced (its failures go).
         self._inventory = Inventory(
             subscriptions=self._inventory.subscriptions,
             registries=self._inventory.registries,
@@ -192,27 +220,46 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             replications=self._inventory.replications,
             private_link_read=self._inventory.private_link_read,
         )
+        self._builder = InventoryBuilder(self._inventory)  # anything of a cancelled read goes
+        self._unbuilt = False
+        self._delta_registries, self._delta_networks = {}, {}  # ...and its unshown rows
+        self._start_findings(self._inventory if self._inventory.subscriptions else None)
         self._publish()
 
     @on(InventoryEventArrived)
     def _event_arrived(self, message: InventoryEventArrived) -> None:
-        # Folded in at the next publish, all at once.
-        self._pending.append(message.event)
+        # O(piece) here; the Inventory is built at the next publish, once for many pieces.
+        self._note_delta(message.event)
+        self._builder.add(message.event)
+        self._unbuilt = True
+        self._findings_feed.put(message.event)
         self._done |= finished_listings(message.event)
-        if self._publish_timer is None:
-            self._publish_timer = self.set_timer(self._publish_interval, self._publish)
+        self._publish_soon()
 
     @on(InventoryLoadFinished)
     def _load_finished(self, message: InventoryLoadFinished) -> None:
         self._loading = False
+        self._findings_feed.end()
         if message.error is None:
             self._read_at = self.clock()
         self._publish(error=message.error)
 
+    def _publish_soon(self) -> None:
+        if self._publish_timer is None:
+            self._publish_timer = self.set_timer(self._publish_interval, self._publish)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "inventory":
             # Anything else the app starts reports its own results; an error still surfaces.
-            if event.state == WorkerState.ERROR:
+            if event.state == WorkerState.ERROR and event.worker.group == "findings":
+                # Never a finding short without saying so; the panes show every row anyway
+                # (streamed rows waited for their findings: draw them all now).
+                self._findings_pending = False
+                self._delta_whole = True
+                self.notify(_describe(event.worker.error), title="Findings not worked out",
+                            severity="error", markup=False)  # fmt: skip
+                self._publish(error=self.data.error)
+            elif event.state == WorkerState.ERROR:
                 title = "Probe failed" if event.worker.group == QUICK_PROBE else "Failed"
                 self.notify(
                     _describe(event.worker.error), title=title, severity="error", markup=False
@@ -225,6 +272,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             self.post_message(InventoryLoadFinished(error=text))
         elif event.state == WorkerState.CANCELLED:
             self._loading = False
+            self._findings_feed.end()
         else:
             # PENDING, RUNNING, SUCCESS: the messages from the worker carry the data.
             pass
@@ -234,16 +282,21 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             self._publish_timer.stop()
             self._publish_timer = None
         started = time.perf_counter()
-        self._inventory = fold_events(self._inventory, self._pending)
-        self._pending = []
+        if self._unbuilt:
+            self._inventory = self._builder.build()
+            self._unbuilt = False
         inventory = self._inventory
-        findings = tuple(find_findings(inventory))
         total = 2 * len(inventory.subscriptions) if inventory.subscriptions else None
         previous_failures = {(f.subscription_id, f.what) for f in self.data.inventory.failures}
+        delta = self._take_delta()
+        self._version += 1
         self.data = DashboardData(
+            version=self._version,
+            delta=delta,
             inventory=inventory,
-            findings=findings,
-            findings_by_registry=_group_by_registry(findings),
+            findings=self._findings,
+            findings_by_registry=self._findings_by_registry,
+            findings_pending=self._findings_pending,
             loading=self._loading,
             listings_done=len(self._done),
             listings_total=total,
@@ -254,6 +307,7 @@ class AcrFenceApp(FreshnessMixin, ResourceActions):
             read_at=self._read_at,
         )
         # The watchers (the screens' redraws) ran inside the assignment above.
+        self._keep_out_of_full_collections_soon()
         cost = time.perf_counter() - started
         self._publish_interval = max(PUBLISH_INTERVAL, PUBLISH_BUSY_SHARE * cost)
         names = {s.subscription_id.casefold(): s.display_name for s in inventory.subscriptions}

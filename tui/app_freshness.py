@@ -67,10 +67,19 @@ class FreshnessMixin:
         from acrfence.tui.after_change import fold_reread
 
         app: Any = self
+        from acrfence.services.inventory import InventoryBuilder
+
+        if app._unbuilt:  # a read under way: what it brought so far, then the re-read over it
+            self._inventory = app._builder.build()
         self._inventory = fold_reread(self._inventory, message.reread)
+        app._builder = InventoryBuilder(self._inventory)
+        app._unbuilt = False
+        app._delta_whole = True  # the panes redraw from the re-read inventory
         if message.reread.registries:
             self.reread_note = (message.plan.registry_name, self.clock())
         self.note_unfinished_runs()
+        # The findings follow on their thread; a read under way goes on feeding them.
+        app._start_findings(self._inventory, ended=not self._loading)
         app._publish(error=app.data.error)
         for problem in message.reread.problems:
             app.notify(problem, title="Not read again after the change", severity="warning",

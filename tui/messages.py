@@ -9,9 +9,10 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from acrfence.services.inventory import InventoryEvent
-    from acrfence.services.models import ProbeResult
+    from acrfence.services.models import Finding, ProbeResult, Registry
 
 __all__ = [
+    "FindingsWorkedOut",
     "InventoryEventArrived",
     "InventoryLoadFinished",
     "InventoryLoadStarted",
@@ -52,3 +53,15 @@ class ResourcesReread(Message):
 
     plan: Any
     reread: Any
+
+
+@dataclass
+class FindingsWorkedOut(Message):
+    """The findings thread's latest: every finding so far, and each registry's (by key);
+    ``pending`` while the read goes on or some findings are not yet up to date."""
+
+    generation: int  # which read they belong to; a later read's worker supersedes it
+    findings: tuple[Finding, ...]
+    by_registry: dict[str, tuple[Finding, ...]]
+    changed: tuple[Registry, ...]  # analysed first, or findings changed, since the last post
+    pending: bool

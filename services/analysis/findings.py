@@ -6,6 +6,7 @@ and a detail that says why it matters and what to do about it.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from acrfence.services.analysis.context import (
@@ -28,6 +29,7 @@ from acrfence.services.models import (
     Inventory,
     Registry,
     Severity,
+    Subnet,
     normalize_resource_id,
     subscription_of,
 )
@@ -442,18 +444,23 @@ def _public_access_disabled(registry: Registry, rules: RegistryRules) -> list[Fi
 def _subnet_findings(context: AnalysisContext) -> list[Finding]:
     found = []
     for subnet in context.inventory.subnets:
-        if not subnet.has_acr_endpoint or subnet.key in context.rule_subnet_keys:
-            continue
-        found.append(
-            Finding(
-                "subnet-endpoint-unused",
-                Severity.INFO,
-                f"{subnet.label}: {ACR_SERVICE_ENDPOINT} endpoint enabled, but no rule names it",
-                "No registry we can read has a rule for this subnet, yet the endpoint changes how "
-                "its hosts reach every registry: they arrive through the service endpoint, not "
-                "their public IP, so IP rules stop matching them. Add a virtual network rule on "
-                "each registry they pull from, or remove the endpoint if nothing needs it.",
-                subnet_id=subnet.id,
-            )
-        )
+        finding = subnet_endpoint_unused(subnet, context.rule_subnet_keys)
+        if finding is not None:
+            found.append(finding)
     return found
+
+
+def subnet_endpoint_unused(subnet: Subnet, rule_subnet_keys: Container[str]) -> Finding | None:
+    """The subnet's own finding: its ACR endpoint is on but no registry rule names it."""
+    if not subnet.has_acr_endpoint or subnet.key in rule_subnet_keys:
+        return None
+    return Finding(
+        "subnet-endpoint-unused",
+        Severity.INFO,
+        f"{subnet.label}: {ACR_SERVICE_ENDPOINT} endpoint enabled, but no rule names it",
+        "No registry we can read has a rule for this subnet, yet the endpoint changes how "
+        "its hosts reach every registry: they arrive through the service endpoint, not "
+        "their public IP, so IP rules stop matching them. Add a virtual network rule on "
+        "each registry they pull from, or remove the endpoint if nothing needs it.",
+        subnet_id=subnet.id,
+    )

@@ -8,7 +8,7 @@ them with ``same_resource_id`` or through ``.key``.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -40,6 +40,7 @@ __all__ = [
     "SubscriptionFailure",
     "PRIVATE_LINK_LISTING",
     "Inventory",
+    "SubnetIndex",
     "EndpointStatus",
     "endpoint_status_of",
     "provisioned",
@@ -82,7 +83,7 @@ def same_ip_rule(a: str, b: str) -> bool:
     return ip_rule_key(a) == ip_rule_key(b)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IpRule:
     """An IPv4 address or CIDR range allowed through the registry firewall."""
 
@@ -94,19 +95,22 @@ class IpRule:
         return ip_rule_key(self.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VirtualNetworkRule:
     """A subnet allowed through the registry firewall (needs the subnet's service endpoint)."""
 
     subnet_id: str
     action: str = "Allow"
 
-    @property
-    def key(self) -> str:
-        return normalize_resource_id(self.subnet_id)
+    # The case-folded ID, worked out once: the inventory, analysis and tables key on it, and
+    # every call of a property made (and they kept) another copy of a 150-character string.
+    key: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", normalize_resource_id(self.subnet_id))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NetworkRuleSet:
     default_action: str = "Allow"
     ip_rules: tuple[IpRule, ...] = ()
@@ -117,7 +121,7 @@ class NetworkRuleSet:
         return self.default_action.casefold() == "deny"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PrivateEndpointConnection:
     id: str
     name: str
@@ -127,7 +131,7 @@ class PrivateEndpointConnection:
     provisioning_state: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Registry:
     id: str
     name: str
@@ -155,9 +159,12 @@ class Registry:
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
     tags: tuple[tuple[str, str], ...] = ()  # (name, value) pairs, as ARM returned them
 
-    @property
-    def key(self) -> str:
-        return normalize_resource_id(self.id)
+    # The case-folded ID, worked out once: the inventory, analysis and tables key on it, and
+    # every call of a property made (and they kept) another copy of a 150-character string.
+    key: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", normalize_resource_id(self.id))
 
     def tag(self, name: str) -> str | None:
         """A tag's value; Azure treats tag names case-insensitively."""
@@ -186,7 +193,7 @@ def provisioned(state: str | None) -> bool:
     return state is None or state.casefold() == "succeeded"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServiceEndpoint:
     service: str
     locations: tuple[str, ...] = ()
@@ -197,7 +204,7 @@ class ServiceEndpoint:
         return self.service.casefold() == ACR_SERVICE_ENDPOINT.casefold()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subnet:
     id: str
     name: str
@@ -215,9 +222,12 @@ class Subnet:
     # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
-    @property
-    def key(self) -> str:
-        return normalize_resource_id(self.id)
+    # The case-folded ID, worked out once: the inventory, analysis and tables key on it, and
+    # every call of a property made (and they kept) another copy of a 150-character string.
+    key: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", normalize_resource_id(self.id))
 
     @property
     def virtual_network_id(self) -> str:
@@ -247,7 +257,7 @@ class Subnet:
         return f"{self.virtual_network_name}/{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VirtualNetwork:
     id: str
     name: str
@@ -260,9 +270,12 @@ class VirtualNetwork:
     # ARM's JSON as last read (a read-only view), for the raw view (`y`); never compared.
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
-    @property
-    def key(self) -> str:
-        return normalize_resource_id(self.id)
+    # The case-folded ID, worked out once: the inventory, analysis and tables key on it, and
+    # every call of a property made (and they kept) another copy of a 150-character string.
+    key: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", normalize_resource_id(self.id))
 
 
 @dataclass(frozen=True)
@@ -298,6 +311,19 @@ def endpoint_status_of(subnet: Subnet) -> EndpointStatus:
     return EndpointStatus.UPDATING if subnet.acr_endpoint_updating else EndpointStatus.ENABLED
 
 
+class SubnetIndex(dict[str, Subnet]):
+    """Subnets by key, built for exactly these virtual networks (by a builder that keeps its
+    index up to date piece by piece); an Inventory given one for its own networks uses it."""
+
+    def __init__(
+        self,
+        subnets: Mapping[str, Subnet] | Iterable[tuple[str, Subnet]] = (),
+        virtual_networks: tuple[VirtualNetwork, ...] | None = None,  # None: for none (a copy)
+    ) -> None:
+        super().__init__(subnets)
+        self.virtual_networks = virtual_networks
+
+
 @dataclass(frozen=True)
 class Inventory:
     """Everything read from a tenant; built up as the streamed pieces arrive."""
@@ -314,7 +340,12 @@ class Inventory:
     private_dns_zones: tuple[PrivateDnsZone, ...] = ()
     replications: tuple[Replication, ...] = ()
     private_link_read: tuple[str, ...] = ()
+    # Subnets by key. A builder that keeps this up to date piece by piece passes it in (its
+    # own copy): indexing 100,000 subnets again for every piece of a streaming fleet tenant
+    # cost more than the rest of the piece.
     _subnet_index: dict[str, Subnet] = field(default_factory=dict, compare=False, repr=False)
+    # Registries by key, built on the first lookup (a detail or an action looks one up by ID).
+    _registry_index: dict[str, Registry] = field(default_factory=dict, compare=False, repr=False)
     _endpoint_index: dict[str, PrivateEndpoint] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -324,15 +355,27 @@ class Inventory:
     )
 
     def __post_init__(self) -> None:
+        # Fresh indexes: dataclasses.replace hands in the original's, which must neither be
+        # changed nor describe other resources. Private link is a few resources per
+        # subscription, indexed here every time; registries on the first lookup.
+        endpoints = {endpoint.key: endpoint for endpoint in self.private_endpoints}
+        zones = {zone.key: zone for zone in self.private_dns_zones}
+        replications: dict[str, list[Replication]] = {}
+        for replication in self.replications:
+            replications.setdefault(replication.registry_key, []).append(replication)
+        object.__setattr__(self, "_endpoint_index", endpoints)
+        object.__setattr__(self, "_zone_index", zones)
+        object.__setattr__(self, "_replication_index", replications)
+        object.__setattr__(self, "_registry_index", {})
+        index = self._subnet_index
+        if isinstance(index, SubnetIndex) and index.virtual_networks is self.virtual_networks:
+            return
+        # A fresh dict: one handed in for other networks (dataclasses.replace) stays as it is.
+        index = {}
         for vnet in self.virtual_networks:
             for subnet in vnet.subnets:
-                self._subnet_index[subnet.key] = subnet
-        for endpoint in self.private_endpoints:
-            self._endpoint_index[endpoint.key] = endpoint
-        for zone in self.private_dns_zones:
-            self._zone_index[zone.key] = zone
-        for replication in self.replications:
-            self._replication_index.setdefault(replication.registry_key, []).append(replication)
+                index[subnet.key] = subnet
+        object.__setattr__(self, "_subnet_index", index)
 
     @property
     def subnets(self) -> tuple[Subnet, ...]:
@@ -342,8 +385,11 @@ class Inventory:
         return self._subnet_index.get(normalize_resource_id(subnet_id))
 
     def registry(self, registry_id: str) -> Registry | None:
-        key = normalize_resource_id(registry_id)
-        return next((r for r in self.registries if r.key == key), None)
+        index = self._registry_index
+        if not index and self.registries:
+            for registry in reversed(self.registries):  # the first of equal keys wins
+                index[registry.key] = registry
+        return index.get(normalize_resource_id(registry_id))
 
     def readable_subscription_ids(self) -> frozenset[str]:
         return frozenset(s.subscription_id.casefold() for s in self.subscriptions)

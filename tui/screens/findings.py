@@ -41,7 +41,12 @@ class FindingsScreen(DataScreen):
         subjects.update({s.key: s.label for s in inventory.subnets})
         table = self.query_one(FindingsTable)
         self._by_key = table.show(data.findings, subjects)
-        loading = " (still reading the inventory…)" if data.loading else ""
+        if data.loading:
+            loading = " (still reading the inventory…)"
+        elif data.findings_pending:
+            loading = " (still working them out…)"
+        else:
+            loading = ""
         table.border_title = f"Findings: {len(data.findings)}{loading}"
         self._show_detail(table.selected_key)
 
