@@ -14,6 +14,7 @@ import random
 
 import pytest
 
+from acrfence.emulator.seeds import SUB_PRODUCTION
 from acrfence.services.analysis import find_findings
 from acrfence.services.analysis.incremental import FindingsAccumulator
 from acrfence.services.analysis.private_link import PRIVATE_LINK_CODES
@@ -157,7 +158,15 @@ async def test_private_link_read_again_failed_or_gone(make_emulator):
     handle = make_emulator(seed="demo")
     made = await _with_every_private_link_finding(handle)
     first = await _events(handle)
-    [link] = [e for e in first if isinstance(e, PrivateLinkLoaded) and e.private_dns_zones]
+    # The production subscription's listing: it holds the zone made above (the demo's hub
+    # subscription has a zone of its own).
+    [link] = [
+        e
+        for e in first
+        if isinstance(e, PrivateLinkLoaded)
+        and e.subscription_id.casefold() == SUB_PRODUCTION.casefold()
+    ]
+    assert link.private_dns_zones
     # The same listing with the zone gone: its records are no longer judged.
     without_zone = PrivateLinkLoaded(link.subscription_id, link.private_endpoints, (), ())
     failure = LoadFailed(
