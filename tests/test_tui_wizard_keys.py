@@ -252,6 +252,21 @@ async def test_a_subnet_filter_matching_nothing_says_so(emulator, tmp_path, monk
         assert "No subnet matches 'nosuchsubnet'" in static_text(screen, "#chosen")
 
 
+async def test_down_from_the_subnet_filter_goes_into_the_list(emulator, tmp_path, monkeypatch):
+    # As in a picker: type to narrow, down into the list, space picks. Down did nothing in the
+    # filter, and the space then typed into it.
+    app = wizard_app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await inventory_loaded(pilot)
+        screen = await open_lockdown_of_myregistry(app, pilot)
+        listing = screen.query_one("#subnets", MarkedSelectionList)
+        await pilot.press(*"batch", "down")
+        await until(pilot, lambda: app.focused is listing)
+        await pilot.press("space")
+        assert [str(v).rsplit("/", 1)[-1] for v in listing.selected] == ["batch-jobs"]
+        assert screen.query_one("#subnet-filter", Input).value == "batch"
+
+
 def test_every_wizard_action_has_its_wizard_and_wizards_swallow_the_app_keys() -> None:
     from acrfence.tui.actions import ACTIONS, wizard_shadowed_keys
     from acrfence.tui.wizards import WIZARDS

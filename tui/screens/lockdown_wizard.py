@@ -21,7 +21,11 @@ from acrfence.services.plans.checks import any_rule_admits
 from acrfence.tui.actions import WizardContext
 from acrfence.tui.screens.plan_wizard import PlanWizardScreen, ProbeTarget
 from acrfence.tui.screens.probe_setup import setup_from_services
-from acrfence.tui.screens.wizard_widgets import MarkedSelectionList, premium_registry_select
+from acrfence.tui.screens.wizard_widgets import (
+    ListFilterInput,
+    MarkedSelectionList,
+    premium_registry_select,
+)
 
 if TYPE_CHECKING:
     from acrfence.services.plans.session import PlanSession
@@ -77,7 +81,9 @@ class LockdownWizardScreen(PlanWizardScreen):
             yield premium_registry_select(self.context.inventory.registries, self.registry)
         with Horizontal(classes="field"):
             yield Label("Subnets")
-            yield Input(id="subnet-filter", placeholder="type to filter subnets", compact=True)
+            yield ListFilterInput(
+                "subnets", id="subnet-filter", placeholder="type to filter subnets", compact=True
+            )
         yield MarkedSelectionList(id="subnets")
         yield Static("", id="chosen", markup=False)
         with Horizontal(classes="field"):

@@ -29,6 +29,7 @@ from acrfence.services.models import (
 from acrfence.tui.actions import WizardContext
 from acrfence.tui.screens.plan_wizard import PlanWizardScreen
 from acrfence.tui.screens.wizard_widgets import (
+    ListFilterInput,
     MarkedCheckbox,
     MarkedSelectionList,
     premium_registry_select,
@@ -76,7 +77,9 @@ class MigrateWizardScreen(PlanWizardScreen):
             yield premium_registry_select(self.context.inventory.registries, self.registry)
         with Horizontal(classes="field"):
             yield Label("Endpoint in")
-            yield Input(id="subnet-filter", placeholder="type to filter subnets", compact=True)
+            yield ListFilterInput(
+                "pe-subnets", id="subnet-filter", placeholder="type to filter subnets", compact=True
+            )
         yield MarkedSelectionList(id="pe-subnets")
         yield Static("", id="pe-chosen", markup=False)
         yield Label("Link the DNS zone to (the networks that pull are ticked)")

@@ -15,13 +15,14 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.geometry import Size
 from textual.strip import Strip
-from textual.widgets import Checkbox, OptionList, RadioButton, Select, SelectionList
+from textual.widgets import Checkbox, Input, OptionList, RadioButton, Select, SelectionList
 from textual.widgets.option_list import OptionDoesNotExist
 
 from acrfence.services.models import Registry
 from acrfence.tui.actions import wizard_shadowed_keys
 
 __all__ = [
+    "ListFilterInput",
     "MarkedCheckbox",
     "MarkedRadioButton",
     "MarkedSelectionList",
@@ -82,6 +83,23 @@ class MarkedSelectionList(SelectionList[str]):
         text = f"{cursor} {mark(selection.value in self.selected)} "
         marked = Strip([Segment(text, base + meta), *segments])
         return marked.crop(0, max(line.cell_length, self.GUTTER))
+
+
+class ListFilterInput(Input):
+    """A filter field above a list: down (or up) goes into the list it narrows, as in a picker
+    such as fzf; without it, the arrow keys did nothing there and space typed into the filter."""
+
+    BINDINGS = [
+        Binding("down", "into_list", show=False),
+        Binding("up", "into_list", show=False),
+    ]
+
+    def __init__(self, list_id: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.list_id = list_id
+
+    def action_into_list(self) -> None:
+        self.screen.query_one(f"#{self.list_id}", SelectionList).focus()
 
 
 def shadow_dashboard_keys(*keep: str) -> list[Binding]:
