@@ -601,7 +601,8 @@ def _build_page(
     page = json.loads(body)
     packed = PackedItems.of_json(body)
     items = page.get("value") or ()
-    built = [build(item, PackedJson(packed, ("value", index))) for index, item in enumerate(items)]
+    values = PackedJson(packed, "value")  # the page's items, shared by each item's own
+    built = [build(item, PackedJson(values, index)) for index, item in enumerate(items)]
     return built, page.get("nextLink")
 
 

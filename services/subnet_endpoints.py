@@ -58,7 +58,26 @@ class SubnetChanged(AcrfenceError):
 
 
 def _shared(value: str | None) -> str | None:
-    return value if value is None else sys.intern(value)
+    return sys.intern(value) if type(value) is str else value
+
+
+# Address prefixes as tuples, shared: networks reuse the same private ranges over and over
+# (every subscription of the fleet tenant numbers its subnets 10.0.x.0/24, and real tenants
+# are not much more inventive), and a tuple and a string per subnet cost ~10 MB there.
+_PREFIXES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_PREFIXES_KEPT = 65_536  # distinct tuples remembered; past that, start again (no unbounded cache)
+
+
+def _prefixes(values: Any) -> tuple[str, ...]:
+    prefixes = tuple(sys.intern(v) if type(v) is str else v for v in values)
+    if not all(type(value) is str for value in prefixes):
+        return prefixes  # not what ARM sends: kept as it came, not shared
+    shared = _PREFIXES.get(prefixes)
+    if shared is None:
+        if len(_PREFIXES) >= _PREFIXES_KEPT:
+            _PREFIXES.clear()
+        shared = _PREFIXES[prefixes] = prefixes
+    return shared
 
 
 def _ids(items: Any) -> tuple[str, ...]:
@@ -75,9 +94,9 @@ def subnet_from_arm(
     ``keep``: the JSON to keep for the raw view instead of ``raw`` (packed, say)."""
     props = raw.get("properties") or {}
     resource_id = raw.get("id", "")
-    prefixes = tuple(props.get("addressPrefixes") or ())
+    prefixes = _prefixes(props.get("addressPrefixes") or ())
     if not prefixes and props.get("addressPrefix"):
-        prefixes = (props["addressPrefix"],)
+        prefixes = _prefixes((props["addressPrefix"],))
     endpoints = tuple(
         ServiceEndpoint(
             # Interned: thousands of subnets share these few values.
@@ -93,7 +112,8 @@ def subnet_from_arm(
     )
     return Subnet(
         id=resource_id,
-        name=raw.get("name") or id_segment(resource_id, "subnets"),
+        # Interned: subnet names repeat across networks ("default", "AzureBastionSubnet").
+        name=_shared(raw.get("name") or id_segment(resource_id, "subnets")),
         virtual_network_name=virtual_network_name or id_segment(resource_id, "virtualNetworks"),
         resource_group=resource_group_of(resource_id),
         subscription_id=subscription_of(resource_id),
@@ -117,18 +137,20 @@ def virtual_network_from_arm(
     props = raw.get("properties") or {}
     resource_id = raw.get("id", "")
     name = raw.get("name") or id_segment(resource_id, "virtualNetworks")
+    # Each subnet's packed JSON is one step into its network's list (shared by them all).
+    subnets_json = None if packed is None else packed.inside("properties", "subnets")
     return VirtualNetwork(
         id=resource_id,
         name=name,
         resource_group=resource_group_of(resource_id),
         subscription_id=subscription_of(resource_id),
         location=raw.get("location", ""),
-        address_prefixes=tuple((props.get("addressSpace") or {}).get("addressPrefixes") or ()),
+        address_prefixes=_prefixes((props.get("addressSpace") or {}).get("addressPrefixes") or ()),
         subnets=tuple(
             subnet_from_arm(
                 s,
                 virtual_network_name=name,
-                keep=None if packed is None else packed.inside("properties", "subnets", position),
+                keep=None if subnets_json is None else subnets_json.inside(position),
             )
             for position, s in enumerate(props.get("subnets") or ())
         ),
