@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from acrfence.services.azure import AzureClients
 from acrfence.services.errors import AcrfenceError, VerificationFailed
@@ -61,23 +61,33 @@ def _shared(value: str | None) -> str | None:
     return sys.intern(value) if type(value) is str else value
 
 
-# Address prefixes as tuples, shared: networks reuse the same private ranges over and over
-# (every subscription of the fleet tenant numbers its subnets 10.0.x.0/24, and real tenants
-# are not much more inventive), and a tuple and a string per subnet cost ~10 MB there.
-_PREFIXES: dict[tuple[str, ...], tuple[str, ...]] = {}
-_PREFIXES_KEPT = 65_536  # distinct tuples remembered; past that, start again (no unbounded cache)
+# Immutable values many subnets hold equal, shared: address prefixes (networks reuse the same
+# private ranges over and over: every subscription of the fleet tenant numbers its subnets
+# 10.0.x.0/24, and real tenants are not much more inventive) and service endpoints (a few
+# services, locations and states). A tuple, a string and endpoint objects per subnet cost
+# ~15 MB of the fleet tenant's 100,000 subnets.
+_SHARED: dict[Any, Any] = {}
+_SHARED_KEPT = 65_536  # distinct values remembered; past that, start again (no unbounded cache)
+
+_Value = TypeVar("_Value")
+
+
+def _one_of(value: _Value) -> _Value:
+    """``value``, or an equal one met before (frozen models and tuples of them only)."""
+    shared = _SHARED.get(value)
+    if shared is None:
+        if len(_SHARED) >= _SHARED_KEPT:
+            _SHARED.clear()
+        shared = _SHARED[value] = value
+    result: _Value = shared
+    return result
 
 
 def _prefixes(values: Any) -> tuple[str, ...]:
     prefixes = tuple(sys.intern(v) if type(v) is str else v for v in values)
     if not all(type(value) is str for value in prefixes):
         return prefixes  # not what ARM sends: kept as it came, not shared
-    shared = _PREFIXES.get(prefixes)
-    if shared is None:
-        if len(_PREFIXES) >= _PREFIXES_KEPT:
-            _PREFIXES.clear()
-        shared = _PREFIXES[prefixes] = prefixes
-    return shared
+    return _one_of(prefixes)
 
 
 def _ids(items: Any) -> tuple[str, ...]:
@@ -97,14 +107,18 @@ def subnet_from_arm(
     prefixes = _prefixes(props.get("addressPrefixes") or ())
     if not prefixes and props.get("addressPrefix"):
         prefixes = _prefixes((props["addressPrefix"],))
-    endpoints = tuple(
-        ServiceEndpoint(
-            # Interned: thousands of subnets share these few values.
-            service=sys.intern(endpoint.get("service", "")),
-            locations=tuple(map(sys.intern, endpoint.get("locations") or ())),
-            provisioning_state=_shared(endpoint.get("provisioningState")),
+    endpoints = _one_of(
+        tuple(
+            _one_of(
+                ServiceEndpoint(
+                    # Interned: thousands of subnets share these few values.
+                    service=sys.intern(endpoint.get("service", "")),
+                    locations=tuple(map(sys.intern, endpoint.get("locations") or ())),
+                    provisioning_state=_shared(endpoint.get("provisioningState")),
+                )
+            )
+            for endpoint in props.get("serviceEndpoints") or ()
         )
-        for endpoint in props.get("serviceEndpoints") or ()
     )
     delegations = tuple(
         (d.get("properties") or {}).get("serviceName") or d.get("serviceName") or d.get("name", "")
