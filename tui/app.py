@@ -38,6 +38,7 @@ from acrfence.tui.app_streaming import (
     share_the_interpreter_finely,
 )
 from acrfence.tui.findings_worker import FindingsFeed
+from acrfence.tui.memory_tuning import return_big_blocks_to_the_system
 from acrfence.tui.messages import (
     InventoryEventArrived,
     InventoryLoadFinished,
@@ -179,6 +180,7 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
 
     def on_mount(self) -> None:
         share_the_interpreter_finely()  # the UI loop, parsing and findings threads take turns
+        return_big_blocks_to_the_system()  # a big tenant's peak memory (tui/memory_tuning.py)
         self.push_screen(DashboardScreen(welcome=self.services.welcome))
         self.load_inventory()
         if self.watch_seconds:
