@@ -61,6 +61,10 @@ def _shared(value: str | None) -> str | None:
     return sys.intern(value) if type(value) is str else value
 
 
+def _interned(value: str) -> str:
+    return sys.intern(value) if type(value) is str else value
+
+
 # Immutable values many subnets hold equal, shared: address prefixes (networks reuse the same
 # private ranges over and over: every subscription of the fleet tenant numbers its subnets
 # 10.0.x.0/24, and real tenants are not much more inventive) and service endpoints (a few
@@ -127,7 +131,7 @@ def subnet_from_arm(
     return Subnet(
         id=resource_id,
         # Interned: subnet names repeat across networks ("default", "AzureBastionSubnet").
-        name=_shared(raw.get("name") or id_segment(resource_id, "subnets")),
+        name=_interned(raw.get("name") or id_segment(resource_id, "subnets")),
         virtual_network_name=virtual_network_name or id_segment(resource_id, "virtualNetworks"),
         resource_group=resource_group_of(resource_id),
         subscription_id=subscription_of(resource_id),
