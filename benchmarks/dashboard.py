@@ -185,28 +185,35 @@ async def pilot_baseline(moves: int) -> float:
         return 1000 * (time.perf_counter() - started) / moves
 
 
-async def empty_app_baseline(presses: int) -> float:
+async def empty_app_baseline(presses: int) -> tuple[float, float]:
     """ms per ``pilot.press`` in an app showing nothing: the harness's own per-key cost (Pilot
-    waits for the screen to settle after each key), to set the fleet figures against."""
+    waits for the screen to settle after each key), to set the fleet figures against; and
+    the process CPU per press there."""
     from textual.app import App
 
     async with App[None]().run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for _ in range(presses):
             await pilot.press("down")
-        return 1000 * (time.perf_counter() - started) / presses
+        spent = 1000 * (time.process_time() - cpu) / presses
+        return 1000 * (time.perf_counter() - started) / presses, spent
 
 
-async def press_cost(pilot, key: str, presses: int) -> tuple[float, float]:
-    """(mean, slowest) ms per press of ``key``."""
+async def press_cost(pilot, key: str, presses: int) -> tuple[float, float, float]:
+    """(mean, slowest, process CPU) ms per press of ``key``.
+
+    Pilot's press waits until the process has used under 1 ms of CPU in a 20 ms sleep
+    (textual._wait.wait_for_idle), twice: a key that draws anything costs whole 20 ms steps
+    more than one that draws nothing, so the CPU a press costs is given beside its time."""
     slowest = 0.0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(presses):
         before = time.perf_counter()
         await pilot.press(key)
         slowest = max(slowest, time.perf_counter() - before)
-    return 1000 * (time.perf_counter() - started) / presses, 1000 * slowest
+    spent = 1000 * (time.process_time() - cpu) / presses
+    return 1000 * (time.perf_counter() - started) / presses, 1000 * slowest, spent
 
 
 async def measure_fleet(env: dict[str, str], via: str, presses: int) -> dict[str, float]:
@@ -242,8 +249,8 @@ async def measure_fleet(env: dict[str, str], via: str, presses: int) -> dict[str
         await pilot.press("2")
         table = app.screen.query_one(RegistryTable)
         rows = table.row_count  # rows reachable by scrolling
-        move, slowest_move = await press_cost(pilot, "down", presses)
-        page, slowest_page = await press_cost(pilot, "pagedown", max(5, presses // 2))
+        move, slowest_move, move_cpu = await press_cost(pilot, "down", presses)
+        page, slowest_page, page_cpu = await press_cost(pilot, "pagedown", max(5, presses // 2))
         registries = len(data.inventory.registries)
         subnets = len(data.inventory.subnets)
         findings = len(data.findings)
@@ -261,6 +268,8 @@ async def measure_fleet(env: dict[str, str], via: str, presses: int) -> dict[str
         "slowest_move_ms": slowest_move,
         "page_ms": page,
         "slowest_page_ms": slowest_page,
+        "move_cpu_ms": move_cpu,
+        "page_cpu_ms": page_cpu,
     }
     print(
         f"{description}: {registries:,} registries, {subnets:,} subnets, {rows:,} rows reachable "
@@ -268,7 +277,8 @@ async def measure_fleet(env: dict[str, str], via: str, presses: int) -> dict[str
         f"{figures['first_rows_s']:.2f} s, first findings {figures['first_findings_s']:.2f} s, "
         f"fully loaded {loaded:.2f} s, findings and rows settled {settled:.2f} s; "
         f"longest UI stall {figures['stall_ms']:.0f} ms; cursor move {move:.1f} ms (slowest "
-        f"{slowest_move:.1f}), page down {page:.1f} ms (slowest {slowest_page:.1f})"
+        f"{slowest_move:.1f}), page down {page:.1f} ms (slowest {slowest_page:.1f}); CPU per "
+        f"key {move_cpu:.1f} ms (move), {page_cpu:.1f} ms (page)"
     )
     return figures
 
@@ -284,11 +294,11 @@ def run_fleet(args: argparse.Namespace) -> int:
         for via in vias:
             results[via] = asyncio.run(measure_fleet(env, via, args.moves))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    baseline = asyncio.run(empty_app_baseline(args.moves))
+    baseline, baseline_cpu = asyncio.run(empty_app_baseline(args.moves))
     bare_table = asyncio.run(pilot_baseline(args.moves))
     print(
         f"harness baseline: {baseline:.1f} ms per pilot key press in an empty app "
-        f"({bare_table:.1f} ms in a bare 300-row DataTable)"
+        f"({baseline_cpu:.1f} ms CPU; {bare_table:.1f} ms in a bare 300-row DataTable)"
     )
     if len(results) > 1:
         arm, graph = results["arm"], results["resource-graph"]
@@ -313,6 +323,8 @@ def run_fleet(args: argparse.Namespace) -> int:
         f"page_big_ms={main['page_ms']:.1f} pilot_baseline_ms={baseline:.1f} "
         f"peak_rss_mb={rss_mb:.0f} loaded_big_s={main['loaded_s']:.2f} "
         f"settled_big_s={main['settled_s']:.2f} first_findings_big_s={main['first_findings_s']:.2f}"
+        f" move_cpu_big_ms={main['move_cpu_ms']:.1f} page_cpu_big_ms={main['page_cpu_ms']:.1f}"
+        f" pilot_baseline_cpu_ms={baseline_cpu:.1f}"
     )
     return 0
 

@@ -7,6 +7,7 @@ pointed at Azure or the emulator; tests pass services pointed at the emulator. S
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -34,7 +35,7 @@ from acrfence.tui.app_freshness import FreshnessMixin
 from acrfence.tui.app_streaming import (
     InventoryDelta,
     StreamingMixin,
-    keep_out_of_full_collections,
+    leave_the_interpreter_as_found,
     share_the_interpreter_finely,
 )
 from acrfence.tui.findings_worker import FindingsFeed
@@ -170,6 +171,7 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
         self._delta_whole = True  # something went away, or nothing is drawn yet
         self._publish_timer: Timer | None = None
         self._publish_interval = PUBLISH_INTERVAL
+        self._switch_interval = sys.getswitchinterval()  # as found; see on_mount
         self.sub_title = services.description + (" · read-only" if read_only else "")
         # Without colour, states are drawn with bold/reverse/underline (widgets/palette.py).
         colour = not colourless(self.no_color, self.console)
@@ -179,8 +181,11 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
     # ---- loading -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        share_the_interpreter_finely()  # the UI loop, parsing and findings threads take turns
-        return_big_blocks_to_the_system()  # a big tenant's peak memory (tui/memory_tuning.py)
+        # The UI loop, parsing and findings threads take turns; undone in on_unmount.
+        self._switch_interval = share_the_interpreter_finely()
+        # A big tenant's peak memory (tui/memory_tuning.py); process-wide and kept: it only
+        # decides where big blocks come from, and glibc has no way to undo it.
+        return_big_blocks_to_the_system()
         self.push_screen(DashboardScreen(welcome=self.services.welcome))
         self.load_inventory()
         if self.watch_seconds:
@@ -194,6 +199,7 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
     async def on_unmount(self) -> None:
         # The app owns its services' SDK sessions: close them in the loop that opened them.
         await self.services.clients.close()
+        leave_the_interpreter_as_found(self._switch_interval, self._collector_paused)
 
     @work(exclusive=True, group="inventory", exit_on_error=False)
     async def load_inventory(self) -> None:
@@ -303,7 +309,7 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
             read_at=self._read_at,
         )
         # The watchers (the screens' redraws) ran inside the assignment above.
-        keep_out_of_full_collections()
+        self._keep_out_of_full_collections_soon()
         cost = time.perf_counter() - started
         self._publish_interval = max(PUBLISH_INTERVAL, PUBLISH_BUSY_SHARE * cost)
         names = {s.subscription_id.casefold(): s.display_name for s in inventory.subscriptions}

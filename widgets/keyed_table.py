@@ -155,7 +155,13 @@ class KeyedTable(ScrollView, can_focus=True):
         self._column = 0  # the column ←/→ chose; `s` sorts by it
         self._column_chosen = False  # its header is marked once the user moves to a column
         self._filter_text = ""
-        self._lines: dict[tuple[object, ...], Strip] = {}  # drawn lines of this generation
+        # Drawn lines by what they show (the row's key, its cells object, zebra, cursor, focus,
+        # scroll, widths), not by position: rows streaming in above the view shift the lines
+        # on screen, and each is drawn again only if its own content changed (a redraw per
+        # streamed batch drew every line on screen: ~40 ms a frame in the fleet tenant).
+        self._lines: dict[tuple[object, ...], tuple[object, Strip]] = {}
+        self._widths_version = 0  # bumped whenever the column widths on screen change
+        self._shown: tuple[object, ...] | None = None  # what the last repaint showed
         self._styles: dict[str, Style] = {}  # the palette's styles by name
         # The widget's own styles, read once per look: reading them from the CSS cost more
         # than drawing the line (0.2 ms each, several per line).
@@ -249,6 +255,11 @@ class KeyedTable(ScrollView, can_focus=True):
         """
         with self._keeping_cursor():
             self._store.upsert(rows, also_search)
+
+    def fit_columns(self) -> None:
+        """Columns as wide as the rows held now need (they only widen as rows change)."""
+        self._store.remeasure()
+        self._redraw()
 
     def update_row(self, key: str, cells: tuple[Cell, ...]) -> None:
         self.add_rows([(key, cells)])
@@ -402,10 +413,52 @@ class KeyedTable(ScrollView, can_focus=True):
             self.scroll_to(x=min(start, end - width), animate=False, immediate=True)
 
     def _redraw(self) -> None:
-        self._lines.clear()
+        """The rows changed: resize, and repaint only if a line on screen shows something
+        else (most rows of a streaming tenant land off screen)."""
+        before = self._widths_now
         self._widths_now = None
-        self.virtual_size = Size(sum(self._render_widths()), len(self._store) + 1)
-        self.refresh()
+        if self._render_widths() != before:
+            self._widths_version += 1
+            self._lines.clear()
+        self._resize_content(Size(sum(self._render_widths()), len(self._store) + 1))
+        shown = self._on_screen()
+        if shown != self._shown:
+            self._shown = shown
+            self.refresh()
+
+    def _resize_content(self, size: Size) -> None:
+        """Set the scrollable size. Setting ``virtual_size`` lays the whole screen out again
+        (the pane's height is auto); once the rows overflow the pane and go on growing, as a
+        streaming tenant's do, the layout can't change: only the scrollbars are told (a
+        layout and a repaint of every pane per batch of rows were most of the stall)."""
+        old = self.virtual_size
+        if size == old:
+            return
+        view = self.scrollable_content_region.size
+        settled = (
+            self.show_vertical_scrollbar
+            and old.height > view.height
+            and size.height >= old.height
+            and (size.width > view.width) == (old.width > view.width)
+        )
+        if not settled:
+            self.virtual_size = size
+            return
+        self.set_reactive(KeyedTable.virtual_size, size)
+        self.vertical_scrollbar.window_virtual_size = size.height
+        if self.show_horizontal_scrollbar:
+            self.horizontal_scrollbar.window_virtual_size = size.width
+
+    def _on_screen(self) -> tuple[object, ...]:
+        """What the lines on screen show: rows (key and cells), cursor, scroll, header."""
+        top = int(self.scroll_offset.y)
+        store = self._store
+        rows = tuple(
+            (store.key_at(row), store.cells[store.key_at(row)])
+            for row in range(top, min(len(store), top + self.size.height))
+        )
+        header = (tuple(self._labels()), self._column_chosen, self._column)
+        return (rows, self._cursor, top, self._widths_version, header, self.has_focus)
 
     def _refresh_row(self, row: int) -> None:
         self.refresh_line(row + 1)  # the header is line 0
@@ -413,16 +466,22 @@ class KeyedTable(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._lines.clear()
+        self._shown = None
         self._styles.clear()
         self._looks.clear()
 
     def on_focus(self) -> None:
         self._looks.clear()  # :focus styles differ
+        self._shown = None
         self._redraw()
 
     def on_blur(self) -> None:
         self._looks.clear()
+        self._shown = None
         self._redraw()
+
+    def on_resize(self) -> None:
+        self._shown = None  # more or fewer lines on screen: drawn by Textual, noted here
 
     def on_mount(self) -> None:
         self._redraw()
@@ -477,15 +536,21 @@ class KeyedTable(ScrollView, can_focus=True):
             return Strip.blank(width, self._look("base"))
         key = None if row < 0 else self._store.key_at(row)
         cursor = row == self._cursor
-        cache_key = (row, key, cursor, self.has_focus, scroll_x, width)
-        strip = self._lines.get(cache_key)
-        if strip is None:
-            segments = self._header_segments() if row < 0 else self._row_segments(row, key, cursor)
-            strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, self._look("base"))
-            strip = strip.simplify()
-            if len(self._lines) > 400:  # a few screens' worth
-                self._lines.clear()
-            self._lines[cache_key] = strip
+        if key is None:  # the header
+            content: object = (tuple(self._labels()), self._column_chosen, self._column)
+            cache_key: tuple[object, ...] = (None, self.has_focus, scroll_x, width)
+        else:
+            content = self._store.cells[key]
+            cache_key = (key, row & 1, cursor, self.has_focus, scroll_x, width)
+        cached = self._lines.get(cache_key)
+        if cached is not None and (cached[0] is content or cached[0] == content):
+            return cached[1]
+        segments = self._header_segments() if row < 0 else self._row_segments(row, key, cursor)
+        strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, self._look("base"))
+        strip = strip.simplify()
+        if len(self._lines) > 1000:  # a few screens' worth, of every table scrolled through
+            self._lines.clear()
+        self._lines[cache_key] = (content, strip)
         return strip
 
     def _header_segments(self) -> list[Segment]:

@@ -36,6 +36,8 @@ class LoadStatus(Vertical):
     """
 
     _shown: tuple[object, ...] | None = None
+    _failures_shown: str | None = None
+    _lines_shown = 0  # lines the load line took (0: not yet drawn)
 
     def compose(self) -> ComposeResult:
         yield Static(id="load-line")
@@ -73,19 +75,19 @@ class LoadStatus(Vertical):
             if waiting:
                 # Slower on purpose: say so, so nobody takes it for a hang.
                 text.append(f" · {waiting}", style=WARNING)
-            line.update(text)
+            self._update(line, text)
             bar.display = True
             bar.update(total=total, progress=done)
         elif error:
             # Nothing (or only part) was read: never claim "read" over an empty screen.
-            line.update(Text(f"✗ Inventory not read (r retries): {error}", style=ERROR))
+            self._update(line, Text(f"✗ Inventory not read (r retries): {error}", style=ERROR))
             bar.display = False
         else:
             # How old the data is, so nobody takes a stale screen for Azure's state.
             read = f"Read {age}" if age else "Inventory read"
             if watch_seconds:
                 read += f", again every {watch_seconds:g} s"
-            line.update(Text(f"✓ {read}: {counts}"))
+            self._update(line, Text(f"✓ {read}: {counts}"))
             bar.display = False
         failure_lines = Text()
         if unfinished:
@@ -104,5 +106,16 @@ class LoadStatus(Vertical):
             failure_lines.append(f"{name}: could not read {failure.what} ({failure.code}) ")
             failure_lines.append(failure.message, style="dim")
         failures_widget = self.query_one("#failures", Static)
-        failures_widget.update(failure_lines)
+        if failure_lines.plain != self._failures_shown:
+            self._failures_shown = failure_lines.plain
+            failures_widget.update(failure_lines)
         failures_widget.display = bool(failures) or bool(unfinished)
+
+    def _update(self, line: Static, text: Text) -> None:
+        """Show ``text`` on the load line; lay the screen out again only when it takes
+        another number of lines (each layout of the dashboard reflowed every pane: tens of
+        milliseconds, at every publish while a fleet streams in)."""
+        width = max(1, line.content_region.width or line.size.width or 1)
+        lines = min(2, max(1, -(-text.cell_len // width)))
+        line.update(text, layout=lines != self._lines_shown)
+        self._lines_shown = lines

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from operator import attrgetter
 
-from rich.text import Text
-
-from acrfence.services.models import Inventory
-from acrfence.widgets.keyed_table import KeyedTable, Row
+from acrfence.services.models import Inventory, Registry, VirtualNetwork
+from acrfence.widgets.keyed_table import Cell, KeyedTable, Row
 from acrfence.widgets.palette import ERROR, OK
+from acrfence.widgets.row_store import Rank, cell_text, styled
 
 __all__ = ["ALL_SUBSCRIPTIONS", "SubscriptionTable"]
 
 ALL_SUBSCRIPTIONS = "*"
+_SUBSCRIPTION_ID = attrgetter("subscription_id")
 
 
 class SubscriptionTable(KeyedTable):
@@ -24,27 +26,34 @@ class SubscriptionTable(KeyedTable):
         ("state", "State"),
     )
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        # Each row's cells as last shown: an unchanged subscription hands the store the very
+        # same tuple (a pointer check), a thousand of them once a second while a fleet loads.
+        self._rows: dict[str, tuple[Cell, ...]] = {}
+        self._loading = False  # as last shown
+
+    def natural_rank(self) -> Callable[[str, tuple[Cell, ...]], Rank]:
+        # The order show() gives, kept by the store: a redraw with the same rows then costs
+        # a pointer check per row instead of numbering and sorting a thousand rows again.
+        return _by_name
+
     def show(self, inventory: Inventory, loading: bool) -> None:
-        registries: dict[str, int] = {}
-        networks: dict[str, int] = {}
-        for registry in inventory.registries:
-            key = registry.subscription_id.casefold()
-            registries[key] = registries.get(key, 0) + 1
-        for vnet in inventory.virtual_networks:
-            key = vnet.subscription_id.casefold()
-            networks[key] = networks.get(key, 0) + 1
+        # Counted by subscription ID, then one casefold per subscription rather than one per
+        # registry and network (100,000 calls for the fleet tenant, redrawn every second while
+        # it loads).
+        registries = _counts(inventory.registries)
+        networks = _counts(inventory.virtual_networks)
         failed: Mapping[str, str] = {
             f.subscription_id.casefold(): f.code for f in inventory.failures
         }
         rows: list[Row] = [
-            (
+            self._row(
                 ALL_SUBSCRIPTIONS,
-                (
-                    "All subscriptions",
-                    str(len(inventory.registries)),
-                    str(len(inventory.virtual_networks)),
-                    _state(loading, "some failed" if failed else None),
-                ),
+                "All subscriptions",
+                str(len(inventory.registries)),
+                str(len(inventory.virtual_networks)),
+                _state(loading, "some failed" if failed else None),
             )
         ]
         names = {s.subscription_id.casefold(): s.display_name for s in inventory.subscriptions}
@@ -54,23 +63,46 @@ class SubscriptionTable(KeyedTable):
             names.setdefault(key, key)
         for key, name in sorted(names.items(), key=lambda item: (item[1].casefold(), item[0])):
             rows.append(
-                (
+                self._row(
                     key,
-                    (
-                        Text(name),  # a display name is free text, not markup
-                        str(registries.get(key, 0)),
-                        str(networks.get(key, 0)),
-                        _state(loading, failed.get(key)),
-                    ),
+                    name,  # a display name is free text, drawn as it is (never markup)
+                    str(registries.get(key, 0)),
+                    str(networks.get(key, 0)),
+                    _state(loading, failed.get(key)),
                 )
             )
+        self._rows = dict(rows)
         self.set_rows(rows)
+        if loading != self._loading:
+            # "… loading" goes: the state column narrows to what it says now.
+            self._loading = loading
+            self.fit_columns()
+
+    def _row(self, key: str, *cells: Cell) -> Row:
+        before = self._rows.get(key)
+        return (key, before if before == cells else cells)
 
 
-def _state(loading: bool, failure: str | None) -> Text:
+def _by_name(key: str, cells: tuple[Cell, ...]) -> Rank:
+    """ "All subscriptions" first, then by display name (case-free), then by ID."""
+    if key == ALL_SUBSCRIPTIONS:
+        return (0, "", "")
+    return (1, cell_text(cells[0]).casefold(), key)
+
+
+def _counts(items: Iterable[Registry] | Iterable[VirtualNetwork]) -> dict[str, int]:
+    by_id = Counter(map(_SUBSCRIPTION_ID, items))  # in C: ~3 ms for 50,000
+    counts: dict[str, int] = {}
+    for subscription_id, count in by_id.items():
+        key = subscription_id.casefold()
+        counts[key] = counts.get(key, 0) + count
+    return counts
+
+
+def _state(loading: bool, failure: str | None) -> Cell:
     """A symbol and a word, readable without colour."""
     if failure:
-        return Text(f"✗ {failure}", style=ERROR)
+        return styled(f"✗ {failure}", ERROR)
     if loading:
-        return Text("… loading", style="italic")
-    return Text("✓ read", style=OK)
+        return styled("… loading", "italic")
+    return styled("✓ read", OK)
