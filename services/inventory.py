@@ -30,6 +30,7 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 from acrfence.services.analysis.incremental import FindingsAccumulator
 from acrfence.services.azure import NETWORK_API_VERSION, AzureClients
 from acrfence.services.errors import AcrfenceError, describe_error, error_code
+from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.models.inventory import (
     PRIVATE_LINK_LISTING,
     Inventory,
@@ -628,6 +629,7 @@ def _build_page(
 ) -> tuple[list[_Built], str | None]:
     """One page of a listing: each item built, holding its JSON packed (for the raw view),
     and the next page's link."""
+    UI_LOOP.defer()  # the dashboard's loop first, if it lags (services.loop_first)
     page = json.loads(body)
     packed = PackedItems.of_json(body)
     items = page.get("value") or ()

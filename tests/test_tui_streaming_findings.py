@@ -7,9 +7,13 @@ read are on screen. Once everything is read, the findings are exactly the one-sh
 
 from __future__ import annotations
 
+import gc
+import sys
+
 import pytest
 
 from acrfence.services.analysis import find_findings
+from acrfence.services.loop_first import UI_LOOP
 from acrfence.widgets.findings_table import FindingsTable
 from helpers import demo_app, inventory_loaded, until
 
@@ -28,6 +32,9 @@ async def test_findings_show_while_the_inventory_still_streams_in(make_emulator)
         await until(pilot, lambda: app.data.findings, "the first findings")
         assert app.data.loading, "the held listing should keep the read going"
         assert app.data.findings_pending
+        # While it streams in, the app collects the young garbage itself (tui/app_streaming)
+        # and beats the heartbeat its threads defer to (services/loop_first).
+        assert not gc.isenabled() and UI_LOOP.beating
         registries_with_findings = {f.registry_id for f in app.data.findings if f.registry_id}
         assert len(registries_with_findings) > 1
         await pilot.press("f")
@@ -49,3 +56,18 @@ async def test_findings_on_screen_equal_the_one_shot_analysis(make_emulator, see
             if finding.registry_id:
                 by_registry.setdefault(finding.registry_id.casefold(), []).append(finding)
         assert data.findings_by_registry == {k: tuple(v) for k, v in by_registry.items()}
+
+
+async def test_the_app_leaves_the_interpreter_as_it_found_it(emulator):
+    """The switch interval, the collector and the heartbeat the parsing and findings threads
+    defer to are the app's while it runs, and as they were once it stops (the headless
+    commands and the rest of this process never see them)."""
+    interval = sys.getswitchinterval()
+    assert gc.isenabled() and not UI_LOOP.beating
+    app = demo_app(emulator)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await inventory_loaded(pilot)
+        assert sys.getswitchinterval() <= 0.001
+    assert sys.getswitchinterval() == interval
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert not UI_LOOP.beating

@@ -7,7 +7,6 @@ pointed at Azure or the emulator; tests pass services pointed at the emulator. S
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -33,6 +32,7 @@ from acrfence.services.read_pacing import PacingStatus
 from acrfence.tui.actions import ACTIONS, WizardContext, bindings_for, wizard_changes_azure
 from acrfence.tui.app_freshness import FreshnessMixin
 from acrfence.tui.app_streaming import (
+    InterpreterShare,
     InventoryDelta,
     StreamingMixin,
     leave_the_interpreter_as_found,
@@ -171,7 +171,7 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
         self._delta_whole = True  # something went away, or nothing is drawn yet
         self._publish_timer: Timer | None = None
         self._publish_interval = PUBLISH_INTERVAL
-        self._switch_interval = sys.getswitchinterval()  # as found; see on_mount
+        self._interpreter: InterpreterShare | None = None  # see on_mount
         self.sub_title = services.description + (" · read-only" if read_only else "")
         # Without colour, states are drawn with bold/reverse/underline (widgets/palette.py).
         colour = not colourless(self.no_color, self.console)
@@ -182,7 +182,7 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
 
     def on_mount(self) -> None:
         # The UI loop, parsing and findings threads take turns; undone in on_unmount.
-        self._switch_interval = share_the_interpreter_finely()
+        self._interpreter = share_the_interpreter_finely()
         # A big tenant's peak memory (tui/memory_tuning.py); process-wide and kept: it only
         # decides where big blocks come from, and glibc has no way to undo it.
         return_big_blocks_to_the_system()
@@ -199,7 +199,7 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
     async def on_unmount(self) -> None:
         # The app owns its services' SDK sessions: close them in the loop that opened them.
         await self.services.clients.close()
-        leave_the_interpreter_as_found(self._switch_interval, self._collector_paused)
+        leave_the_interpreter_as_found(self._interpreter, self._collector_paused)
 
     @work(exclusive=True, group="inventory", exit_on_error=False)
     async def load_inventory(self) -> None:

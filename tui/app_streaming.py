@@ -10,6 +10,7 @@ message pump classes themselves.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from acrfence.services.inventory import (
     SubscriptionsLoaded,
     VirtualNetworksLoaded,
 )
+from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.models import Finding, Inventory, Registry, VirtualNetwork
 from acrfence.tui.findings_worker import FindingsFeed, work_out_findings
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from acrfence.tui.messages import FindingsWorkedOut
 
 __all__ = [
+    "InterpreterShare",
     "InventoryDelta",
     "StreamingMixin",
     "keep_out_of_full_collections",
@@ -48,6 +51,8 @@ UI_SWITCH_INTERVAL = 0.001
 # How often the young garbage is collected while a tenant streams in (s); see
 # StreamingMixin._keep_out_of_full_collections_soon.
 COLLECT_EVERY = 0.1
+# How often the UI loop beats its heartbeat while free (s): services.loop_first.
+BEAT_EVERY = 0.004
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,8 @@ class StreamingMixin:
         once while young, in pauses of a few milliseconds; the old ones are never walked."""
         app: Any = self
         streaming = bool(app._loading or self._findings_pending)
+        if app._interpreter is not None:
+            beat_while_streaming(app._interpreter, streaming)
         if streaming:
             if self._collector_timer is None:
                 if gc.isenabled():
@@ -201,20 +208,48 @@ def keep_out_of_full_collections() -> None:
     gc.freeze()
 
 
-def share_the_interpreter_finely() -> float:
-    """Let the threads take turns at the GIL every millisecond (see UI_SWITCH_INTERVAL);
-    returns the interval before, for ``leave_the_interpreter_as_found``."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, UI_SWITCH_INTERVAL))
-    return before
+@dataclass
+class InterpreterShare:
+    """What ``share_the_interpreter_finely`` changed, to undo when the app stops."""
+
+    switch_interval: float
+    beat: asyncio.TimerHandle | None = None
 
 
-def leave_the_interpreter_as_found(switch_interval: float, collector_paused: bool) -> None:
-    """When the app stops: the switch interval as it was, the collector on again if the app
-    switched it off, and what was frozen back in its care, so none of it outlives the app in
-    a process that goes on (the test suite runs hundreds of apps in one process; a frozen
-    cycle would never be freed there)."""
-    sys.setswitchinterval(switch_interval)
+def share_the_interpreter_finely() -> InterpreterShare:
+    """Let the threads take turns at the GIL every millisecond (see UI_SWITCH_INTERVAL)."""
+    share = InterpreterShare(sys.getswitchinterval())
+    sys.setswitchinterval(min(share.switch_interval, UI_SWITCH_INTERVAL))
+    return share
+
+
+def beat_while_streaming(share: InterpreterShare, streaming: bool) -> None:
+    """While a tenant streams in, the UI loop beats its heartbeat whenever it is free, so
+    the parsing and findings threads wait while it is in a long turn (services.loop_first);
+    idle, it doesn't wake up for it. Runs on the UI loop."""
+    if streaming and share.beat is None:
+        loop = asyncio.get_running_loop()
+
+        def beat() -> None:
+            UI_LOOP.beat()
+            share.beat = loop.call_later(BEAT_EVERY, beat)
+
+        UI_LOOP.start()
+        share.beat = loop.call_later(BEAT_EVERY, beat)
+    elif not streaming and share.beat is not None:
+        share.beat.cancel()
+        share.beat = None
+        UI_LOOP.stop()
+
+
+def leave_the_interpreter_as_found(share: InterpreterShare | None, collector_paused: bool) -> None:
+    """When the app stops: the heartbeat stopped, the switch interval as it was, the
+    collector on again if the app switched it off, and what was frozen back in its care, so
+    none of it outlives the app in a process that goes on (the test suite runs hundreds of
+    apps in one process; a frozen cycle would never be freed there)."""
+    if share is not None:
+        beat_while_streaming(share, streaming=False)
+        sys.setswitchinterval(share.switch_interval)
     if collector_paused:
         gc.enable()
     gc.unfreeze()

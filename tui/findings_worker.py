@@ -17,6 +17,7 @@ from queue import Empty, SimpleQueue
 
 from acrfence.services.analysis.incremental import FindingsAccumulator
 from acrfence.services.inventory import InventoryEvent, feed_findings
+from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.models import Inventory
 from acrfence.tui.messages import FindingsWorkedOut
 
@@ -93,8 +94,9 @@ def work_out_findings(
             post(FindingsWorkedOut(generation, findings, by_registry, changed, pending=not done))
             # A big tenant's pass over every finding is not free: post less often then.
             interval = max(POST_INTERVAL, 10 * (time.monotonic() - now))
-            posted_at = float("-inf")  # the first findings (and rows waiting for them) go at once
+            posted_at = now  # the next at least `interval` later
             unposted = False
         if done and not unposted:
             return
         time.sleep(0)  # hand the GIL to the UI loop between steps
+        UI_LOOP.defer()  # and wait while it is in a long turn (services.loop_first)

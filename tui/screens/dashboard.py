@@ -6,7 +6,7 @@ import itertools
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -24,6 +24,9 @@ from acrfence.widgets.load_status import LoadStatus, age_text
 from acrfence.widgets.registry_table import RegistryTable
 from acrfence.widgets.subnet_table import SubnetTable
 from acrfence.widgets.subscription_table import ALL_SUBSCRIPTIONS, SubscriptionTable
+
+if TYPE_CHECKING:
+    from acrfence.tui.app import DashboardData
 
 __all__ = ["DashboardScreen", "PANES"]
 
@@ -184,7 +187,7 @@ class DashboardScreen(Screen[None]):
         """The subscriptions pane counts every registry: while a big tenant streams in, at
         most once a second and in a turn of the event loop of its own (a timer), not inside
         the publish that asked (together they stalled the screen for 60-80 ms)."""
-        if acrfence_app(self).data.loading:
+        if _streaming(acrfence_app(self).data):
             if self._subscriptions_timer is None:
                 elapsed = time.monotonic() - self._subscriptions_drawn_at
                 wait = max(0.01, SUBSCRIPTIONS_EVERY - elapsed)
@@ -204,7 +207,7 @@ class DashboardScreen(Screen[None]):
         """The status line now, or while the inventory streams in at most every
         ``STATUS_EVERY`` (a timer catches up): each change of it lays out and paints the
         screen from the panes down to it, some 10-20 ms at every publish."""
-        if not acrfence_app(self).data.loading:
+        if not _streaming(acrfence_app(self).data):
             self._show_status()
         elif self._status_timer is None:
             elapsed = time.monotonic() - self._status_shown_at
@@ -356,6 +359,12 @@ class DashboardScreen(Screen[None]):
         registry = inventory.registry(registry_key) if registry_key else None
         subnet = inventory.subnet(subnet_key) if subnet_key else None
         return registry, subnet
+
+
+def _streaming(data: DashboardData) -> bool:
+    """The inventory is still read, or its findings still worked out (publishes come
+    several times a second): the panes that count everything are redrawn on timers."""
+    return data.loading or data.findings_pending
 
 
 def _take(queue: dict[str, Any], count: int) -> list[Any]:
