@@ -7,6 +7,7 @@ pointed at Azure or the emulator; tests pass services pointed at the emulator. S
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -204,6 +205,7 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
     @work(exclusive=True, group="inventory", exit_on_error=False)
     async def load_inventory(self) -> None:
         self.post_message(InventoryLoadStarted())
+        await asyncio.to_thread(self.services.clients.import_clients)  # off the UI loop
         async for event in self.services.inventory.stream(self.services.subscription_ids):
             self.post_message(InventoryEventArrived(event))
         self.post_message(InventoryLoadFinished())
