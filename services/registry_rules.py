@@ -85,19 +85,40 @@ def _network_rule_set_from_arm(raw: Mapping[str, Any] | None) -> NetworkRuleSet 
     if raw is None:
         return None
     ip_rules = tuple(
-        IpRule(value=str(rule.get("value", "")), action=rule.get("action") or "Allow")
+        IpRule(value=str(rule.get("value", "")), action=_shared(rule.get("action") or "Allow"))
         for rule in raw.get("ipRules") or ()
     )
     vnet_rules = tuple(
-        VirtualNetworkRule(subnet_id=subnet, action=rule.get("action") or "Allow")
+        VirtualNetworkRule(subnet_id=subnet, action=_shared(rule.get("action") or "Allow"))
         for rule in raw.get("virtualNetworkRules") or ()
         if (subnet := _rule_subnet_id(rule))
     )
+    default_action = _shared(raw.get("defaultAction") or "Allow")
+    if not ip_rules and not vnet_rules:
+        # Most registries have no rules: one (immutable) rule set per default action serves
+        # them all instead of one each (50,000 on the fleet tenant).
+        empty = _EMPTY_RULE_SETS.get(default_action)
+        if empty is None:
+            empty = _EMPTY_RULE_SETS[default_action] = NetworkRuleSet(default_action)
+        return empty
     return NetworkRuleSet(
-        default_action=raw.get("defaultAction") or "Allow",
+        default_action=default_action,
         ip_rules=ip_rules,
         virtual_network_rules=vnet_rules,
     )
+
+
+# Rule sets without rules, by default action (a few spellings at most).
+_EMPTY_RULE_SETS: dict[str, NetworkRuleSet] = {}
+
+
+def _shared(value: str) -> str:
+    """A value thousands of registries share (an action, a state), interned: one copy."""
+    return sys.intern(value) if type(value) is str else value
+
+
+def _shared_or_none(value: str | None) -> str | None:
+    return None if value is None else _shared(value)
 
 
 def _connection_from_arm(raw: Mapping[str, Any]) -> PrivateEndpointConnection:
@@ -107,9 +128,9 @@ def _connection_from_arm(raw: Mapping[str, Any]) -> PrivateEndpointConnection:
         id=raw.get("id", ""),
         name=raw.get("name", ""),
         private_endpoint_id=(props.get("privateEndpoint") or {}).get("id"),
-        status=state.get("status"),
+        status=_shared_or_none(state.get("status")),
         description=state.get("description"),
-        provisioning_state=props.get("provisioningState"),
+        provisioning_state=_shared_or_none(props.get("provisioningState")),
     )
 
 
@@ -126,15 +147,17 @@ def registry_from_arm(raw: Mapping[str, Any]) -> Registry:
         location=sys.intern(raw.get("location", "")),
         sku=sys.intern((raw.get("sku") or {}).get("name", "")),
         login_server=props.get("loginServer", ""),
-        public_network_access=props.get("publicNetworkAccess") or "Enabled",
-        network_rule_bypass_options=props.get("networkRuleBypassOptions") or "AzureServices",
+        public_network_access=_shared(props.get("publicNetworkAccess") or "Enabled"),
+        network_rule_bypass_options=_shared(
+            props.get("networkRuleBypassOptions") or "AzureServices"
+        ),
         network_rule_set=_network_rule_set_from_arm(props.get("networkRuleSet")),
         private_endpoint_connections=tuple(
             _connection_from_arm(c) for c in props.get("privateEndpointConnections") or ()
         ),
         data_endpoint_enabled=bool(props.get("dataEndpointEnabled")),
         data_endpoint_host_names=tuple(props.get("dataEndpointHostNames") or ()),
-        provisioning_state=props.get("provisioningState"),
+        provisioning_state=_shared_or_none(props.get("provisioningState")),
         etag=raw.get("etag"),
         network_rule_bypass_allowed_for_tasks=bool(props.get("networkRuleBypassAllowedForTasks")),
         raw=raw,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from acrfence.services.azure import AzureClients
 from acrfence.services.errors import AcrfenceError, VerificationFailed
@@ -58,7 +58,40 @@ class SubnetChanged(AcrfenceError):
 
 
 def _shared(value: str | None) -> str | None:
-    return value if value is None else sys.intern(value)
+    return sys.intern(value) if type(value) is str else value
+
+
+def _interned(value: str) -> str:
+    return sys.intern(value) if type(value) is str else value
+
+
+# Immutable values many subnets hold equal, shared: address prefixes (networks reuse the same
+# private ranges over and over: every subscription of the fleet tenant numbers its subnets
+# 10.0.x.0/24, and real tenants are not much more inventive) and service endpoints (a few
+# services, locations and states). A tuple, a string and endpoint objects per subnet cost
+# ~15 MB of the fleet tenant's 100,000 subnets.
+_SHARED: dict[Any, Any] = {}
+_SHARED_KEPT = 65_536  # distinct values remembered; past that, start again (no unbounded cache)
+
+_Value = TypeVar("_Value")
+
+
+def _one_of(value: _Value) -> _Value:
+    """``value``, or an equal one met before (frozen models and tuples of them only)."""
+    shared = _SHARED.get(value)
+    if shared is None:
+        if len(_SHARED) >= _SHARED_KEPT:
+            _SHARED.clear()
+        shared = _SHARED[value] = value
+    result: _Value = shared
+    return result
+
+
+def _prefixes(values: Any) -> tuple[str, ...]:
+    prefixes = tuple(sys.intern(v) if type(v) is str else v for v in values)
+    if not all(type(value) is str for value in prefixes):
+        return prefixes  # not what ARM sends: kept as it came, not shared
+    return _one_of(prefixes)
 
 
 def _ids(items: Any) -> tuple[str, ...]:
@@ -75,17 +108,21 @@ def subnet_from_arm(
     ``keep``: the JSON to keep for the raw view instead of ``raw`` (packed, say)."""
     props = raw.get("properties") or {}
     resource_id = raw.get("id", "")
-    prefixes = tuple(props.get("addressPrefixes") or ())
+    prefixes = _prefixes(props.get("addressPrefixes") or ())
     if not prefixes and props.get("addressPrefix"):
-        prefixes = (props["addressPrefix"],)
-    endpoints = tuple(
-        ServiceEndpoint(
-            # Interned: thousands of subnets share these few values.
-            service=sys.intern(endpoint.get("service", "")),
-            locations=tuple(map(sys.intern, endpoint.get("locations") or ())),
-            provisioning_state=_shared(endpoint.get("provisioningState")),
+        prefixes = _prefixes((props["addressPrefix"],))
+    endpoints = _one_of(
+        tuple(
+            _one_of(
+                ServiceEndpoint(
+                    # Interned: thousands of subnets share these few values.
+                    service=sys.intern(endpoint.get("service", "")),
+                    locations=tuple(map(sys.intern, endpoint.get("locations") or ())),
+                    provisioning_state=_shared(endpoint.get("provisioningState")),
+                )
+            )
+            for endpoint in props.get("serviceEndpoints") or ()
         )
-        for endpoint in props.get("serviceEndpoints") or ()
     )
     delegations = tuple(
         (d.get("properties") or {}).get("serviceName") or d.get("serviceName") or d.get("name", "")
@@ -93,7 +130,8 @@ def subnet_from_arm(
     )
     return Subnet(
         id=resource_id,
-        name=raw.get("name") or id_segment(resource_id, "subnets"),
+        # Interned: subnet names repeat across networks ("default", "AzureBastionSubnet").
+        name=_interned(raw.get("name") or id_segment(resource_id, "subnets")),
         virtual_network_name=virtual_network_name or id_segment(resource_id, "virtualNetworks"),
         resource_group=resource_group_of(resource_id),
         subscription_id=subscription_of(resource_id),
@@ -117,18 +155,20 @@ def virtual_network_from_arm(
     props = raw.get("properties") or {}
     resource_id = raw.get("id", "")
     name = raw.get("name") or id_segment(resource_id, "virtualNetworks")
+    # Each subnet's packed JSON is one step into its network's list (shared by them all).
+    subnets_json = None if packed is None else packed.inside("properties", "subnets")
     return VirtualNetwork(
         id=resource_id,
         name=name,
         resource_group=resource_group_of(resource_id),
         subscription_id=subscription_of(resource_id),
         location=raw.get("location", ""),
-        address_prefixes=tuple((props.get("addressSpace") or {}).get("addressPrefixes") or ()),
+        address_prefixes=_prefixes((props.get("addressSpace") or {}).get("addressPrefixes") or ()),
         subnets=tuple(
             subnet_from_arm(
                 s,
                 virtual_network_name=name,
-                keep=None if packed is None else packed.inside("properties", "subnets", position),
+                keep=None if subnets_json is None else subnets_json.inside(position),
             )
             for position, s in enumerate(props.get("subnets") or ())
         ),

@@ -40,6 +40,7 @@ from acrfence.tui.app_streaming import (
     share_the_interpreter_finely,
 )
 from acrfence.tui.findings_worker import FindingsFeed
+from acrfence.tui.memory_tuning import return_big_blocks_to_the_system
 from acrfence.tui.messages import (
     InventoryEventArrived,
     InventoryLoadFinished,
@@ -183,6 +184,9 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
     def on_mount(self) -> None:
         # The UI loop, parsing and findings threads take turns; undone in on_unmount.
         self._interpreter = share_the_interpreter_finely()
+        # A big tenant's peak memory (tui/memory_tuning.py); process-wide and kept: it only
+        # decides where big blocks come from, and glibc has no way to undo it.
+        return_big_blocks_to_the_system()
         self.push_screen(DashboardScreen(welcome=self.services.welcome))
         self.load_inventory()
         if self.watch_seconds:

@@ -21,7 +21,7 @@ class PeerOutcome(StrEnum):
     NOT_APPLICABLE = "not-applicable"  # the check doesn't look at this registry at all
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PeerVerdict:
     """What one peer check would say about one registry, and what acrfence adds to it."""
 
