@@ -222,3 +222,40 @@ async def test_a_name_holding_other_types_only_answers_no_data(emulator) -> None
     assert answer_name(emulator.state, "notes.privatelink.azurecr.io", vnet).rcode == "NOERROR"
     assert answer_name(emulator.state, "notes.privatelink.azurecr.io", vnet).records == ()
     assert answer_name(emulator.state, "other.privatelink.azurecr.io", vnet).rcode == "NXDOMAIN"
+
+
+async def test_a_network_resolves_a_namespace_through_one_zone_only(emulator) -> None:
+    # The demo's hub-vnet already resolves privatelink.azurecr.io through the networking
+    # subscription's zone. Azure accepts a link from a second zone of that name and fails the
+    # operation: "A virtual network cannot be linked to multiple zones with overlapping
+    # namespaces" (BadRequest); the link is not left behind.
+    hub_vnet = _vnet_id(emulator, "hub-vnet")
+    async with client_for(emulator) as client:
+        await (
+            await client.private_zones.begin_create_or_update(GROUP, ZONE, {"location": "global"})
+        ).result()
+        poller = await client.virtual_network_links.begin_create_or_update(
+            GROUP,
+            ZONE,
+            "hub-link",
+            {"location": "global", "properties": {"virtualNetwork": {"id": hub_vnet}}},
+        )
+        with pytest.raises(HttpResponseError) as refused:
+            await poller.result()
+        assert "overlapping namespaces" in str(refused.value)
+        assert refused.value.error is not None and refused.value.error.code == "BadRequest"
+        assert [link.name async for link in client.virtual_network_links.list(GROUP, ZONE)] == []
+
+        # A network no zone of that name serves links as before.
+        app_link = await (
+            await client.virtual_network_links.begin_create_or_update(
+                GROUP,
+                ZONE,
+                "app-link",
+                {
+                    "location": "global",
+                    "properties": {"virtualNetwork": {"id": _vnet_id(emulator)}},
+                },
+            )
+        ).result()
+        assert app_link.properties.provisioning_state == "Succeeded"

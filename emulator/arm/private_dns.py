@@ -96,9 +96,12 @@ def _render_zone(zone: dict) -> dict:
     return body
 
 
-def _lro(ctx: ArmContext, finish, status: int = 202) -> Reply:
-    """Start a long-running operation that `finish` completes (failure: (code, message))."""
-    failure = ctx.faults.take_lro_failure()
+def _lro(
+    ctx: ArmContext, finish, status: int = 202, failure: tuple[str, str] | None = None
+) -> Reply:
+    """Start a long-running operation that `finish` completes (failure: (code, message)),
+    or that ends Failed with `failure` as Azure decides some requests only once accepted."""
+    failure = ctx.faults.take_lro_failure() or failure
     operation = ctx.operations.start(finish, failure)
     asyncio.get_running_loop().call_later(ctx.settings.lro_auto_finish_s, operation.complete)
     base = (
@@ -280,6 +283,7 @@ def put_link(ctx: ArmContext) -> Reply:
                     f"'{vnet_id}' is already linked as '{other_name}'.",
                 )
         existing = zone["links"].get(name.lower())
+        overlapping = _same_name_zone_linked(ctx, zone, vnet_id)
     link = new_link(
         zone, name, vnet["id"], registration=registration,
         resolution_policy=properties.get("resolutionPolicy", "Default"), tags=body.get("tags"),
@@ -305,7 +309,27 @@ def put_link(ctx: ArmContext) -> Reply:
 
     with ctx.tenant.changing():
         zone["links"][name.lower()] = link
-    return _lro(ctx, finish, 202)
+    refused = None
+    if overlapping is not None:
+        # Azure accepts the PUT and fails the operation (its deployments show the link ending
+        # Failed with this BadRequest): one network resolves a namespace through one zone.
+        refused = (
+            "BadRequest",
+            "A virtual network cannot be linked to multiple zones with overlapping namespaces. "
+            f"You tried to link virtual network with '{overlapping}' and '{zone['name']}' zones.",
+        )
+    return _lro(ctx, finish, 202, failure=refused)
+
+
+def _same_name_zone_linked(ctx: ArmContext, zone: dict, vnet_id: str) -> str | None:
+    """The name of another zone of the same name already linked to the network, if any."""
+    for other in ctx.tenant.private_dns_zones.values():
+        if other is zone or other["name"].lower() != zone["name"].lower():
+            continue
+        for link in other["links"].values():
+            if link["properties"]["virtualNetwork"]["id"].lower() == vnet_id.lower():
+                return str(other["name"])
+    return None
 
 
 def _link(ctx: ArmContext) -> dict:
