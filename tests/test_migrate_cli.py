@@ -11,14 +11,17 @@ import json
 import pytest
 from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
 
+from acrfence.emulator.arm.private_dns import new_link, new_zone
 from acrfence.emulator.arm.replications import add_replication
 from acrfence.emulator.seeds import SUB_PRODUCTION
 from helpers import (
     ACR,
     DOCKER_SUBNET,
+    DOCKER_VNET,
     MYREGISTRY,
     PE_SUBNET,
     PRIVATE_LINK_ZONE,
+    RG,
     StaticTokenCredential,
     assert_migrated,
     cli_env,
@@ -231,6 +234,34 @@ async def _someone_elses_dns(handle) -> None:
             "myResourceGroup", PRIVATE_LINK_ZONE, "their-link", link
         )
         await poller.result()
+
+
+def test_a_network_linked_to_another_zone_is_refused_in_pre_flight(
+    emulator, tmp_path, monkeypatch, capsys
+):
+    # The registry's group holds a zone linked to the network that pulls (so the plan reuses
+    # it), and hub-vnet, also to be linked, resolves privatelink.azurecr.io through the
+    # networking subscription's zone (the demo's). Azure would fail the link from the first
+    # zone to hub-vnet halfway through the run, so the plan refuses before writing anything.
+    asyncio.run(lock_down(emulator))
+    zone_id = (
+        f"/subscriptions/{SUB_PRODUCTION}/resourceGroups/{RG}"
+        f"/providers/Microsoft.Network/privateDnsZones/{PRIVATE_LINK_ZONE}"
+    )
+    with emulator.state.changing():
+        zone = new_zone(zone_id)
+        link = new_link(zone, "docker-link", DOCKER_VNET, done=True)
+        zone["links"][link["name"].lower()] = link
+        emulator.state.private_dns_zones[zone_id.lower()] = zone
+        hub_id = next(v["id"] for v in emulator.state.vnets.values() if v["name"] == "hub-vnet")
+    before = world(emulator)
+    env = cli_env(emulator, tmp_path)
+    assert run_cli(monkeypatch, env, *MIGRATE, "--link-vnet", hub_id, "--yes") == 1
+    err = capsys.readouterr().err
+    assert "blocked" in err and "hub-vnet is already linked to another" in err
+    assert "--zone-resource-group network-rg" in err
+    assert world(emulator) == before
+    assert journal_runs(tmp_path) == []
 
 
 def test_rollback_keeps_what_someone_else_added(emulator, tmp_path, monkeypatch, capsys):

@@ -355,12 +355,16 @@ def _warnings(
     for network in networks:
         others = [z for z in facts.zones if z is not zone and z.linked_to(network)]
         if others:
+            # Azure accepts the link and fails it (BadRequest, "overlapping namespaces"): the
+            # run would stop halfway, so the plan refuses before anything is written.
             checks.append(
-                _warn(
+                Check(
+                    CheckLevel.BLOCK,
                     "network-linked-to-other-zone",
-                    f"network {network.rsplit('/', 1)[-1]} is linked to another {zone_name} zone "
-                    f"(in {others[0].resource_group}): Azure links a network to one zone of a "
-                    "name, so its link step will fail until that link goes",
+                    f"network {network.rsplit('/', 1)[-1]} is already linked to another "
+                    f"{zone_name} zone (in {others[0].resource_group}): Azure links a network to "
+                    f"one zone of a name; use that zone (--zone-resource-group "
+                    f"{others[0].resource_group}) or remove its link first",
                 )
             )
     if not networks:
