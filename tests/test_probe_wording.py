@@ -55,3 +55,22 @@ def test_advice_follows_the_lockdown_in_the_journal():
     assert probe_advice(open_against_rules).offer == "lockdown"
     assert probe_advice(open_against_rules, "RUN1").offer is None
     assert probe_advice(_result(Verdict.AUTH_REQUIRED)) is None
+
+
+def test_no_ip_rule_is_advised_when_public_access_is_disabled():
+    # contosoprivate in the demo: IP rules apply to the public endpoint, which refuses everyone.
+    closed = ProbeResult(
+        registry_name="reg1",
+        login_server="reg1.azurecr.io",
+        hosts=(),
+        verdict=Verdict.DENIED,
+        decided_at=Stage.CHALLENGE,
+        decided_host="reg1.azurecr.io",
+        detail="",
+        client_ip="203.0.113.10",
+        rules_disagree=False,
+        public_access_disabled=True,
+    )
+    advice = probe_advice(closed)
+    assert advice is not None and advice.offer is None
+    assert "IP rule" in advice.text and "private endpoint" in advice.text

@@ -134,6 +134,8 @@ class ProbeResult:
     # The firewall's answer contradicts what the rules certainly say (None: rules not read).
     rules_disagree: bool | None = None
     path: ProbePath | None = None  # the deciding host's path (None: never connected)
+    # The registry refuses its public endpoint outright: no IP rule would let a client in.
+    public_access_disabled: bool = False
 
     @property
     def elapsed_ms(self) -> float:

@@ -96,6 +96,7 @@ class ProbeRunner:
             else next((p.image for p in probes if p.image), None),
             rules_disagree=disagree,
             path=deciding.path,
+            public_access_disabled=not registry.public_access_enabled,
         )
 
     async def probe_many(

@@ -87,6 +87,12 @@ def probe_advice(
         if locked_down_by:
             where = "from this subnet" if from_subnet else "from the internet"
             return Advice(f"denied {where}: the lockdown (run {locked_down_by}) is working")
+        if result.public_access_disabled:
+            # IP rules apply to the public endpoint only, and it refuses everyone.
+            return Advice(
+                "public access is disabled, so no IP rule lets this client in: reach it through "
+                "a private endpoint, from a network linked to its privatelink.azurecr.io zone"
+            )
         if result.client_ip:
             return Advice(f"add an IP rule for {result.client_ip}", "ip-rule")
         return None
