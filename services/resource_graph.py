@@ -49,6 +49,7 @@ from acrfence.services.models.private_link import (
     private_endpoint_from_arm,
 )
 from acrfence.services.models.resource_id import subscription_of
+from acrfence.services.packed_json import PackedItems, PackedJson
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.services.registry_rules import registry_from_arm
 from acrfence.services.subnet_endpoints import virtual_network_from_arm
@@ -143,7 +144,10 @@ class ResourceGraphInventory:
                 self._waiting_on_quota = False
 
     async def _pages(
-        self, query: str, subscriptions: list[str], build: Callable[[dict[str, Any]], Any]
+        self,
+        query: str,
+        subscriptions: list[str],
+        build: Callable[[dict[str, Any], PackedJson], Any],
     ) -> AsyncIterator[list[tuple[str, Any]]]:
         """Every page of `query` over `subscriptions`, as (subscription key, ``build(row)``).
 
@@ -224,7 +228,11 @@ class ResourceGraphInventory:
                 yield VirtualNetworksLoaded(subscription_id, ())
 
     async def _grouped(
-        self, query: str, batch: list[str], build: Callable[[dict[str, Any]], Any], seen: set[str]
+        self,
+        query: str,
+        batch: list[str],
+        build: Callable[[dict[str, Any], PackedJson], Any],
+        seen: set[str],
     ) -> AsyncIterator[list[tuple[str, list[Any]]]]:
         """Per page: the subscriptions whose rows are all in, with their built resources."""
         by_key = {s.casefold(): s for s in batch}
@@ -261,7 +269,7 @@ class ResourceGraphInventory:
 
         reads = PrivateLinkReads(self._clients)
         endpoints: list[PrivateEndpoint] = []
-        async for page in self._pages(PRIVATE_ENDPOINT_QUERY, batch, private_endpoint_from_arm):
+        async for page in self._pages(PRIVATE_ENDPOINT_QUERY, batch, _endpoint_from_graph):
             endpoints += [endpoint for _, endpoint in page]
         endpoints = [e for e in endpoints if registry_endpoint(e)]
         groups = await asyncio.gather(*(reads.zone_groups(e.id) for e in endpoints))
@@ -321,19 +329,32 @@ class ResourceGraphInventory:
         return builder.build()
 
 
-def _registry_from_graph(row: dict[str, Any]) -> Registry:
-    """A registry as Resource Graph shows it; marked as such unless it is to be read again."""
-    registry = registry_from_arm(row)
+def _registry_from_graph(row: dict[str, Any], packed: PackedJson) -> Registry:
+    """A registry as Resource Graph shows it (its JSON kept packed, as the ARM path keeps it);
+    marked as such unless it is to be read again."""
+    registry = replace(registry_from_arm(row), raw=packed)
     return registry if needs_preview_read(registry) else replace(registry, api_version=GRAPH_SOURCE)
 
 
+def _endpoint_from_graph(row: dict[str, Any], _packed: PackedJson) -> PrivateEndpoint:
+    return private_endpoint_from_arm(row)
+
+
 def _build_page(
-    body: bytes, build: Callable[[dict[str, Any]], Any]
+    body: bytes, build: Callable[[dict[str, Any], PackedJson], Any]
 ) -> tuple[list[tuple[str, Any]], str | None]:
-    """On the parsing thread: one page's rows as (subscription key, built), and its skip token."""
+    """On the parsing thread: one page's rows as (subscription key, built), and its skip token.
+
+    Each model keeps its row's JSON packed (the page's, compressed and shared), not the parsed
+    dicts: kept as dicts, a fleet pass's rows doubled the dashboard's peak memory (688 MB
+    against ~340 MB on the ARM path, benchmarks/dashboard.py --fleet)."""
     UI_LOOP.defer()  # the dashboard's loop first, if it lags (services.loop_first)
     page = json.loads(body)
-    rows = [(_subscription_of(row), build(row)) for row in page.get("data") or ()]
+    rows_json = PackedJson(PackedItems.of_json(body), "data")
+    rows = [
+        (_subscription_of(row), build(row, PackedJson(rows_json, index)))
+        for index, row in enumerate(page.get("data") or ())
+    ]
     return rows, page.get("$skipToken")
 
 
