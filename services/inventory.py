@@ -68,6 +68,7 @@ __all__ = [
     "finished_listings",
     "feed_findings",
     "DEFAULT_MAX_IN_FLIGHT",
+    "on_parsing_thread",
 ]
 
 SUBSCRIPTIONS_API_VERSION = "2022-12-01"
@@ -622,6 +623,10 @@ _parsing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="acrfence-parse"
 
 async def _off_loop(function: Callable[..., _Result], *args: Any) -> _Result:
     return await asyncio.get_running_loop().run_in_executor(_parsing, function, *args)
+
+
+# The Resource Graph path (services.resource_graph) parses its pages on the same thread.
+on_parsing_thread = _off_loop
 
 
 def _build_page(

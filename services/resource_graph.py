@@ -19,7 +19,8 @@ Events are the same as the ARM path's (``services.inventory``), so the dashboard
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping
+import json
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import replace
 from itertools import groupby
 from typing import Any
@@ -38,10 +39,17 @@ from acrfence.services.inventory import (
     SubscriptionsLoaded,
     VirtualNetworksLoaded,
     chosen_subscriptions,
+    on_parsing_thread,
 )
+from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.models.inventory import Inventory, Registry
-from acrfence.services.models.private_link import PrivateDnsZone, private_endpoint_from_arm
+from acrfence.services.models.private_link import (
+    PrivateDnsZone,
+    PrivateEndpoint,
+    private_endpoint_from_arm,
+)
 from acrfence.services.models.resource_id import subscription_of
+from acrfence.services.packed_json import PackedItems, PackedJson
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.services.registry_rules import registry_from_arm
 from acrfence.services.subnet_endpoints import virtual_network_from_arm
@@ -136,15 +144,20 @@ class ResourceGraphInventory:
                 self._waiting_on_quota = False
 
     async def _pages(
-        self, query: str, subscriptions: list[str]
-    ) -> AsyncIterator[list[dict[str, Any]]]:
-        """Every page of `query` over `subscriptions`, as lists of rows.
+        self,
+        query: str,
+        subscriptions: list[str],
+        build: Callable[[dict[str, Any], PackedJson], Any],
+    ) -> AsyncIterator[list[tuple[str, Any]]]:
+        """Every page of `query` over `subscriptions`, as (subscription key, ``build(row)``).
 
         The request is azure-mgmt-resourcegraph's own ``QueryRequest``, sent through the
         shared ARM pipeline (auth, retries, pacing) with ``send_request``; the answer stays raw
         JSON because the SDK's operation deserializes every node of a 1,000-row page (profiled:
         1.2 s of a 3.5 s fleet pass over 1,000 registries), and its client has no public
-        ``send_request``.
+        ``send_request``. Each page is parsed and its models built on the inventory's parsing
+        thread, as the ARM path's are: built on the event loop, a page of 1,000 networks froze
+        the dashboard for over a second (benchmarks/dashboard.py --fleet --via resource-graph).
         """
         from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
@@ -160,7 +173,9 @@ class ResourceGraphInventory:
                     top=ROWS_PER_PAGE, skip_token=skip_token, result_format="objectArray"
                 ),
             ).serialize()
-            response = await client.send_request(HttpRequest("POST", url, json=body))
+            # stream=True: the pipeline would otherwise parse the page on the event loop.
+            response = await client.send_request(HttpRequest("POST", url, json=body), stream=True)
+            await response.read()
             if response.status_code != 200:
                 raise HttpResponseError(response=response, error_format=ARMErrorFormat)
             headers = response.headers
@@ -168,26 +183,31 @@ class ResourceGraphInventory:
                 loop = asyncio.get_running_loop()
                 wait = _seconds(headers.get("x-ms-user-quota-resets-after"))
                 self._quota_wait_until = loop.time() + wait
-            page = response.json()
-            yield list(page.get("data") or ())
-            skip_token = page.get("$skipToken")
+            rows, skip_token = await on_parsing_thread(_build_page, response.content, build)
+            yield rows
             if not skip_token:
                 return
 
     async def _refined(self, registries: list[Registry]) -> list[Registry]:
         """Registries whose rules matter, read again through ARM's preview API."""
 
-        async def one(registry: Registry) -> Registry:
-            if not needs_preview_read(registry):
-                return replace(registry, api_version=GRAPH_SOURCE)
-            self.preview_reads += 1
-            return await self._arm.read_registry(registry.id, self._preview_limit)
-
-        return list(await asyncio.gather(*(one(r) for r in registries)))
+        # Only the registries to read again become tasks: the rest (built with
+        # GRAPH_SOURCE on the parsing thread) cost the event loop nothing here.
+        again = [i for i, r in enumerate(registries) if r.api_version != GRAPH_SOURCE]
+        if not again:
+            return registries
+        self.preview_reads += len(again)
+        fresh = await asyncio.gather(
+            *(self._arm.read_registry(registries[i].id, self._preview_limit) for i in again)
+        )
+        refined = list(registries)
+        for i, registry in zip(again, fresh, strict=True):
+            refined[i] = registry
+        return refined
 
     async def _registries(self, batch: list[str]) -> AsyncIterator[InventoryEvent]:
         seen: set[str] = set()
-        async for groups in self._grouped(REGISTRY_QUERY, batch, registry_from_arm, seen):
+        async for groups in self._grouped(REGISTRY_QUERY, batch, _registry_from_graph, seen):
             # A page's registries are refined together, so their ARM reads overlap.
             refined = await asyncio.gather(*(self._refined(items) for _, items in groups))
             for (subscription_id, _), registries in zip(groups, refined, strict=True):
@@ -208,30 +228,36 @@ class ResourceGraphInventory:
                 yield VirtualNetworksLoaded(subscription_id, ())
 
     async def _grouped(
-        self, query: str, batch: list[str], build: Any, seen: set[str]
+        self,
+        query: str,
+        batch: list[str],
+        build: Callable[[dict[str, Any], PackedJson], Any],
+        seen: set[str],
     ) -> AsyncIterator[list[tuple[str, list[Any]]]]:
         """Per page: the subscriptions whose rows are all in, with their built resources."""
         by_key = {s.casefold(): s for s in batch}
-        carried: list[dict[str, Any]] = []
-        async for page in self._pages(query, batch):
+        carried: list[tuple[str, Any]] = []
+        async for page in self._pages(query, batch, build):
             rows = carried + page
             if not rows:
                 continue
-            last = _subscription_of(rows[-1])
+            last = rows[-1][0]
             # The last subscription of a page may go on in the next one: hold it back.
-            complete = [row for row in rows if _subscription_of(row) != last]
-            carried = [row for row in rows if _subscription_of(row) == last]
-            yield self._group(complete, by_key, build, seen)
-        yield self._group(carried, by_key, build, seen)
+            split = len(rows)
+            while split and rows[split - 1][0] == last:
+                split -= 1
+            carried = rows[split:]
+            yield self._group(rows[:split], by_key, seen)
+        yield self._group(carried, by_key, seen)
 
     @staticmethod
     def _group(
-        rows: list[dict[str, Any]], by_key: dict[str, str], build: Any, seen: set[str]
+        rows: list[tuple[str, Any]], by_key: dict[str, str], seen: set[str]
     ) -> list[tuple[str, list[Any]]]:
         groups = []
-        for key, items in groupby(rows, key=_subscription_of):
+        for key, items in groupby(rows, key=lambda pair: pair[0]):
             seen.add(key)
-            groups.append((by_key.get(key, key), [build(row) for row in items]))
+            groups.append((by_key.get(key, key), [item for _, item in items]))
         return groups
 
     async def _private_link(self, batch: list[str]) -> AsyncIterator[InventoryEvent]:
@@ -242,9 +268,9 @@ class ResourceGraphInventory:
         from acrfence.services.private_link.reads import PrivateLinkReads, registry_endpoint
 
         reads = PrivateLinkReads(self._clients)
-        endpoints = []
-        async for page in self._pages(PRIVATE_ENDPOINT_QUERY, batch):
-            endpoints += [private_endpoint_from_arm(row) for row in page]
+        endpoints: list[PrivateEndpoint] = []
+        async for page in self._pages(PRIVATE_ENDPOINT_QUERY, batch, _endpoint_from_graph):
+            endpoints += [endpoint for _, endpoint in page]
         endpoints = [e for e in endpoints if registry_endpoint(e)]
         groups = await asyncio.gather(*(reads.zone_groups(e.id) for e in endpoints))
         endpoints = [replace(e, zone_groups=g) for e, g in zip(endpoints, groups, strict=True)]
@@ -301,6 +327,35 @@ class ResourceGraphInventory:
         async for event in self.stream(subscription_ids):
             builder.add(event)
         return builder.build()
+
+
+def _registry_from_graph(row: dict[str, Any], packed: PackedJson) -> Registry:
+    """A registry as Resource Graph shows it (its JSON kept packed, as the ARM path keeps it);
+    marked as such unless it is to be read again."""
+    registry = replace(registry_from_arm(row), raw=packed)
+    return registry if needs_preview_read(registry) else replace(registry, api_version=GRAPH_SOURCE)
+
+
+def _endpoint_from_graph(row: dict[str, Any], _packed: PackedJson) -> PrivateEndpoint:
+    return private_endpoint_from_arm(row)
+
+
+def _build_page(
+    body: bytes, build: Callable[[dict[str, Any], PackedJson], Any]
+) -> tuple[list[tuple[str, Any]], str | None]:
+    """On the parsing thread: one page's rows as (subscription key, built), and its skip token.
+
+    Each model keeps its row's JSON packed (the page's, compressed and shared), not the parsed
+    dicts: kept as dicts, a fleet pass's rows doubled the dashboard's peak memory (688 MB
+    against ~340 MB on the ARM path, benchmarks/dashboard.py --fleet)."""
+    UI_LOOP.defer()  # the dashboard's loop first, if it lags (services.loop_first)
+    page = json.loads(body)
+    rows_json = PackedJson(PackedItems.of_json(body), "data")
+    rows = [
+        (_subscription_of(row), build(row, PackedJson(rows_json, index)))
+        for index, row in enumerate(page.get("data") or ())
+    ]
+    return rows, page.get("$skipToken")
 
 
 async def _merged(*streams: AsyncIterator[InventoryEvent]) -> AsyncIterator[InventoryEvent]:
