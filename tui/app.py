@@ -199,8 +199,12 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
 
     async def on_unmount(self) -> None:
         # The app owns its services' SDK sessions: close them in the loop that opened them.
-        await self.services.clients.close()
-        leave_the_interpreter_as_found(self._interpreter, self._collector_paused)
+        # The interpreter is left as found even when closing fails, or the heartbeat, the
+        # switch interval and a paused collector would outlive the app in this process.
+        try:
+            await self.services.clients.close()
+        finally:
+            leave_the_interpreter_as_found(self._interpreter, self._collector_paused)
 
     @work(exclusive=True, group="inventory", exit_on_error=False)
     async def load_inventory(self) -> None:
