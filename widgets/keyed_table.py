@@ -130,6 +130,10 @@ class KeyedTable(ScrollView, can_focus=True):
         # The widget's own styles, read once per look: reading them from the CSS cost more
         # than drawing the line (0.2 ms each, several per line).
         self._looks: dict[str, Style] = {}
+        # A row's styles by (odd row, cursor): its base and each column's (with the column's
+        # number), read once per look like ``_looks`` and cleared with it. Adding the styles
+        # up per cell was half the cost of drawing a row that came on screen (a page down).
+        self._row_looks: dict[tuple[bool, bool], _RowLook] = {}
         self._widths_now: list[int] | None = None  # column widths on screen until a change
 
     # ---- what subclasses say -----------------------------------------------------------------
@@ -429,7 +433,12 @@ class KeyedTable(ScrollView, can_focus=True):
         return (rows, self._cursor, top, self._widths_version, header, self.has_focus)
 
     def _refresh_row(self, row: int) -> None:
-        self.refresh_line(row + 1)  # the header is line 0
+        """Draw ``row`` again if it is on screen. A row scrolled off (the cursor's old row
+        after a page down) would mark a line outside the table, over the pane above it, and
+        the screen would draw that line again for nothing."""
+        line = row + 1 - int(self.scroll_offset.y)  # the header is line 0
+        if 0 < line < self.size.height:
+            self.refresh_line(row + 1)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -437,14 +446,17 @@ class KeyedTable(ScrollView, can_focus=True):
         self._shown = None
         self._styles.clear()
         self._looks.clear()
+        self._row_looks.clear()
 
     def on_focus(self) -> None:
         self._looks.clear()  # :focus styles differ
+        self._row_looks.clear()
         self._shown = None
         self._redraw()
 
     def on_blur(self) -> None:
         self._looks.clear()
+        self._row_looks.clear()
         self._shown = None
         self._redraw()
 
@@ -513,9 +525,11 @@ class KeyedTable(ScrollView, can_focus=True):
         cached = self._lines.get(cache_key)
         if cached is not None and (cached[0] is content or cached[0] == content):
             return cached[1]
-        segments = self._header_segments() if row < 0 else self._row_segments(row, key, cursor)
-        strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, self._look("base"))
-        strip = strip.simplify()
+        if row < 0:
+            strip = Strip(self._header_segments())
+            strip = strip.crop_extend(scroll_x, scroll_x + width, self._look("base")).simplify()
+        else:
+            strip = self._row_strip(row, key, cursor, scroll_x, width)
         if len(self._lines) > 1000:  # a few screens' worth, of every table scrolled through
             self._lines.clear()
         self._lines[cache_key] = (content, strip)
@@ -534,36 +548,87 @@ class KeyedTable(ScrollView, can_focus=True):
         segments.append(Segment(" " * self.size.width, header))
         return segments
 
-    def _row_segments(self, row: int, key: str | None, cursor: bool) -> list[Segment]:
-        zebra = "datatable--odd-row" if row % 2 else "datatable--even-row"
-        base = self._look(zebra)
-        after = Style.null()
-        if cursor:
-            cursor_style = self._look("datatable--cursor")
-            base += cursor_style
-            # The cursor's foreground wins over a cell's colour, as in Textual's DataTable.
-            after = Style.from_color(color=cursor_style.color)
+    def _row_look(self, odd: bool, cursor: bool) -> _RowLook:
+        look = self._row_looks.get((odd, cursor))
+        if look is None:
+            base = self._look("datatable--odd-row" if odd else "datatable--even-row")
+            after = Style.null()
+            if cursor:
+                cursor_style = self._look("datatable--cursor")
+                base += cursor_style
+                # The cursor's foreground wins over a cell's colour, as in Textual's DataTable.
+                after = Style.from_color(color=cursor_style.color)
+            look = self._row_looks[odd, cursor] = _RowLook(base, after)
+        return look
+
+    def _row_strip(
+        self, row: int, key: str | None, cursor: bool, scroll_x: int, line_width: int
+    ) -> Strip:
+        """The row's line as seen from ``scroll_x``, ``line_width`` cells wide."""
+        look = self._row_look(bool(row % 2), cursor)
         segments = []
+        used_total = 0
         cells = self._store.cells[key] if key is not None else ()
         for column, (cell, width) in enumerate(zip(cells, self._render_widths(), strict=False)):
             # Each column's segments carry its number (as Textual's DataTable's do), so
             # neighbouring cells stay apart in exports and screenshots.
-            own = base + _COLUMN_META[column]
+            own = look.column(column)
             room = width - 2
             text = cell_text(cell)
             used = text_width(text)
             if used > room:
                 text, used = set_cell_size(text, room), room
             pad = " " * (room - used + 1)
+            used_total += width
             if isinstance(cell, str):
                 segments.append(Segment(f" {text}{pad}", own))
             else:
                 # The cell's style on its words only, as Textual's DataTable draws a Text.
-                segments.append(Segment(" ", own))
-                segments.append(Segment(text, own + self._style(cell[1]) + after))
-                segments.append(Segment(pad, own))
-        segments.append(Segment(" " * self.size.width, base))
-        return segments
+                style = look.styled(column, cell[1], self._style)
+                if style is None:  # it adds nothing to the column's: one segment
+                    segments.append(Segment(f" {text}{pad}", own))
+                else:
+                    segments.append(Segment(" ", own))
+                    segments.append(Segment(text, style))
+                    segments.append(Segment(pad, own))
+        if scroll_x == 0 and used_total <= line_width:
+            # It fits: padded to the width here, as the crop below would, and its length
+            # said, so the strip needn't measure every segment again.
+            # Neighbouring segments never share a style (each carries its column's number,
+            # and a cell's words are one segment with its padding when their style adds
+            # nothing), so there is nothing for ``simplify`` to join.
+            if used_total < line_width:
+                segments.append(Segment(" " * (line_width - used_total), look.base))
+            return Strip(segments, line_width)
+        segments.append(Segment(" " * line_width, look.base))
+        end = scroll_x + line_width
+        return Strip(segments).crop_extend(scroll_x, end, self._look("base")).simplify()
+
+
+class _RowLook:
+    """The styles of one look of row (odd or even, under the cursor or not), added up once
+    per column and per cell style rather than for every cell drawn."""
+
+    def __init__(self, base: Style, after: Style) -> None:
+        self.base = base
+        self.after = after  # over a styled cell's own style (the cursor's foreground)
+        self._columns: list[Style] = []
+        self._styled: dict[tuple[int, str], Style | None] = {}
+
+    def column(self, index: int) -> Style:
+        columns = self._columns
+        while len(columns) <= index:
+            columns.append(self.base + _COLUMN_META[len(columns)])
+        return columns[index]
+
+    def styled(self, index: int, name: str, style_of: Callable[[str], Style]) -> Style | None:
+        """A styled cell's words' style; None when it is the column's own."""
+        key = (index, name)
+        if key not in self._styled:
+            own = self.column(index)
+            style = own + style_of(name) + self.after
+            self._styled[key] = None if style == own else style
+        return self._styled[key]
 
 
 class _CursorKeeper:
