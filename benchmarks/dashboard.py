@@ -161,9 +161,15 @@ async def measure(name: str, env: dict[str, str], moves: int) -> dict[str, float
     return figures
 
 
-async def pilot_baseline(moves: int) -> float:
+async def pilot_baseline(moves: int) -> tuple[float, float]:
     """ms per ``pilot.press("down")`` in a bare 300-row DataTable: what the harness itself
-    costs (Pilot waits for the screen to settle), to subtract from the figures above."""
+    costs (Pilot waits for the screen to settle), to subtract from the figures above; and
+    the process CPU per press there.
+
+    Issue 13's "a cursor move or a page down at most 10 ms above the harness's own per-key
+    cost" is measured against this (``pilot_baseline_ms=``, defined so in 0ca8b90, before the
+    issue named it): Pilot's press sleeps in 20 ms steps until a step passes with under 1 ms
+    of CPU, so any key that redraws a line costs a step more than one that draws nothing."""
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
 
@@ -179,16 +185,17 @@ async def pilot_baseline(moves: int) -> float:
 
     async with Bare().run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for _ in range(moves):
             await pilot.press("down")
-        return 1000 * (time.perf_counter() - started) / moves
+        spent = 1000 * (time.process_time() - cpu) / moves
+        return 1000 * (time.perf_counter() - started) / moves, spent
 
 
 async def empty_app_baseline(presses: int) -> tuple[float, float]:
-    """ms per ``pilot.press`` in an app showing nothing: the harness's own per-key cost (Pilot
-    waits for the screen to settle after each key), to set the fleet figures against; and
-    the process CPU per press there."""
+    """ms per ``pilot.press`` in an app showing nothing, and the process CPU per press there:
+    Pilot's floor (two idle 20 ms steps), printed beside the baseline. No key that redraws
+    anything can come down to it, so the targets are not set against it."""
     from textual.app import App
 
     async with App[None]().run_test(size=(120, 40)) as pilot:
@@ -294,11 +301,15 @@ def run_fleet(args: argparse.Namespace) -> int:
         for via in vias:
             results[via] = asyncio.run(measure_fleet(env, via, args.moves))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    baseline, baseline_cpu = asyncio.run(empty_app_baseline(args.moves))
-    bare_table = asyncio.run(pilot_baseline(args.moves))
+    # The target's baseline is issue 13's "harness's own per-key cost": pilot_baseline_ms, a
+    # bare 300-row DataTable's down (0ca8b90); an empty app's key is printed beside it only.
+    baseline, baseline_cpu = asyncio.run(pilot_baseline(args.moves))
+    empty_app, empty_app_cpu = asyncio.run(empty_app_baseline(args.moves))
     print(
-        f"harness baseline: {baseline:.1f} ms per pilot key press in an empty app "
-        f"({baseline_cpu:.1f} ms CPU; {bare_table:.1f} ms in a bare 300-row DataTable)"
+        f"harness baseline (the targets' pilot_baseline_ms, issue 13's 'harness's own per-key "
+        f"cost'): {baseline:.1f} ms per down in a bare 300-row DataTable ({baseline_cpu:.1f} "
+        f"ms CPU); beside it, an empty app's key: {empty_app:.1f} ms ({empty_app_cpu:.1f} ms "
+        f"CPU), which no key that redraws a line can reach under Pilot's 20 ms idle steps"
     )
     if len(results) > 1:
         arm, graph = results["arm"], results["resource-graph"]
@@ -324,7 +335,8 @@ def run_fleet(args: argparse.Namespace) -> int:
         f"peak_rss_mb={rss_mb:.0f} loaded_big_s={main['loaded_s']:.2f} "
         f"settled_big_s={main['settled_s']:.2f} first_findings_big_s={main['first_findings_s']:.2f}"
         f" move_cpu_big_ms={main['move_cpu_ms']:.1f} page_cpu_big_ms={main['page_cpu_ms']:.1f}"
-        f" pilot_baseline_cpu_ms={baseline_cpu:.1f}"
+        f" pilot_baseline_cpu_ms={baseline_cpu:.1f} empty_app_key_ms={empty_app:.1f}"
+        f" empty_app_key_cpu_ms={empty_app_cpu:.1f}"
     )
     return 0
 
@@ -364,7 +376,7 @@ def main() -> int:
     demo, _ = run("demo", "demo", args)
     big, _ = run("big", BIG_SEED, args)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    baseline = asyncio.run(pilot_baseline(args.moves))
+    baseline, _ = asyncio.run(pilot_baseline(args.moves))
     print(f"harness baseline: {baseline:.1f} ms per pilot key press on a bare DataTable")
     print("memory (Python heap peak, traced run of the big tenant):")
     _, heap_mb = run("big (traced)", BIG_SEED, args, traced=True)
