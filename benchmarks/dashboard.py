@@ -18,7 +18,8 @@ The fleet tenant (generate:1000x50x2x50: 1,000 subscriptions, 50,000 registries,
 subnets; 50 ms per ARM request; ARM's read throttling on, 250:25 as Azure) streamed into the
 dashboard once: the longest UI stall while it streams in (a 10 ms ticker on the app's loop),
 when the first findings showed, cursor moves and page-downs in the registries table against
-the harness's own per-key cost (the same key pressed in an empty app), and peak RSS. With
+the harness's own per-key cost (``down`` in a bare 300-row DataTable, issue 13's baseline; an
+empty app's key beside it), and peak RSS. With
 ``--via both`` the Resource Graph path is streamed in too (a second pass) and printed beside
 the ARM one. Ends with ``dashboard_fleet: registries_big=... rows_big=... stall_big_ms=...
 move_big_ms=... pilot_baseline_ms=... peak_rss_mb=...``.
