@@ -11,6 +11,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 
 from acrfence.services.models.findings import Finding, Severity
+from acrfence.widgets.keyed_table import LINES_KEPT
 from acrfence.widgets.palette import install_palette
 from acrfence.widgets.registry_table import RegistryTable
 from acrfence.widgets.subnet_table import SubnetTable
@@ -73,6 +74,26 @@ async def test_only_the_cursors_row_is_drawn_as_the_cursor_after_moves_and_pages
         assert _cursor_lines(table) == ["reg000"]
         await pilot.press("end", "up")
         assert _cursor_lines(table) == [REGISTRIES[-2].name]
+
+
+async def test_rows_are_drawn_right_after_more_lines_than_the_table_keeps() -> None:
+    many = [make_registry(f"reg{i:05d}") for i in range(3 * LINES_KEPT)]
+    app = _Tables()
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one(RegistryTable)
+        table.show(many, {})
+        table.focus()
+        await pilot.pause()
+        first = [strip.text for strip in _lines(table)]
+        # Every row drawn once, top to bottom: the oldest lines kept give way to the newest.
+        for top in range(0, len(many), table.size.height):
+            table.scroll_to(y=top, animate=False, immediate=True)
+            assert _lines(table)[1].text.split()[0] == many[top].name
+        await pilot.press("home")
+        assert [strip.text for strip in _lines(table)] == first
+        await pilot.press("end")
+        assert _lines(table)[-1].text.split()[0] == many[-1].name
+        assert _cursor_lines(table) == [many[-1].name]
 
 
 async def test_the_cursor_row_changes_look_with_focus_and_with_the_theme() -> None:

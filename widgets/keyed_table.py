@@ -17,6 +17,7 @@ Keys: arrows or j/k, PgUp/PgDn, Home/End or g/G; ←/→ choose a column and ``s
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ from acrfence.widgets.row_store import (
 __all__ = ["Cell", "KeyedTable", "Row"]
 
 ASCENDING, DESCENDING = " ▲", " ▼"
+LINES_KEPT = 1000  # drawn lines kept: a few screens' worth, of every table scrolled through
 _COLUMN_META = [Style.from_meta({"column": index}) for index in range(64)]
 
 
@@ -123,7 +125,7 @@ class KeyedTable(ScrollView, can_focus=True):
         # scroll, widths), not by position: rows streaming in above the view shift the lines
         # on screen, and each is drawn again only if its own content changed (a redraw per
         # streamed batch drew every line on screen: ~40 ms a frame in the fleet tenant).
-        self._lines: dict[tuple[object, ...], tuple[object, Strip]] = {}
+        self._lines: OrderedDict[tuple[object, ...], tuple[object, Strip]] = OrderedDict()
         self._widths_version = 0  # bumped whenever the column widths on screen change
         self._shown: tuple[object, ...] | None = None  # what the last repaint showed
         self._styles: dict[str, Style] = {}  # the palette's styles by name
@@ -530,8 +532,10 @@ class KeyedTable(ScrollView, can_focus=True):
             strip = strip.crop_extend(scroll_x, scroll_x + width, self._look("base")).simplify()
         else:
             strip = self._row_strip(row, key, cursor, scroll_x, width)
-        if len(self._lines) > 1000:  # a few screens' worth, of every table scrolled through
-            self._lines.clear()
+        if cached is None and len(self._lines) >= LINES_KEPT:
+            # The oldest goes, one per line drawn: emptied at once, the thousand lines' strips
+            # took 5-9 ms to free, on whichever key drew the line after them.
+            self._lines.popitem(last=False)
         self._lines[cache_key] = (content, strip)
         return strip
 
