@@ -294,10 +294,15 @@ class InventoryService:
             if not clients.fall_back_on_registry_api(subscription_id, error):
                 raise
             response = await read()
+        # Its JSON kept packed, as a listing's registries keep theirs: the Resource Graph path
+        # reads a quarter of the fleet tenant's registries again here, and their parsed dicts
+        # were ~50 MB of its peak (benchmarks/dashboard.py --fleet).
+        raw = PackedJson(PackedItems.of_json(response.content), ())
         return replace(
             registry_from_arm(response.json()),
             api_version=clients.registry_api_version(subscription_id),
             api_version_note=clients.registry_api_note(subscription_id),
+            raw=raw,
         )
 
     async def list_virtual_networks(
