@@ -9,8 +9,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Protocol
 
 from acrfence.services.models.peers import PeerVerdict
+from acrfence.services.models.rebuilt_fields import id_of_the_model_held
 
 __all__ = [
     "Severity",
@@ -53,6 +55,46 @@ class Finding:
         # thousands of findings share a few texts: interned, each is kept once instead of once
         # per finding (~11 MB of the fleet tenant's 25,000 "registry-open" alone).
         object.__setattr__(self, "detail", sys.intern(self.detail))
+
+    @classmethod
+    def about(
+        cls,
+        code: str,
+        severity: Severity,
+        title: str,
+        detail: str,
+        *,
+        registry: _Resource | None = None,
+        subnet: _Resource | None = None,
+        subnet_id: str | None = None,
+    ) -> Finding:
+        """A finding naming ``registry`` (and ``subnet``, or ``subnet_id``) by holding the
+        model itself: its ``registry_id`` and ``subnet_id`` read as the models' IDs, which
+        they rebuild when read (services.models.rebuilt_fields) instead of keeping a copy."""
+        finding = cls(code, severity, title, detail, subnet_id=subnet_id)
+        if registry is not None:
+            _hold_registry(finding, registry)
+        if subnet is not None:
+            _hold_subnet(finding, subnet)
+        return finding
+
+    def with_peers(self, peers: tuple[PeerVerdict, ...]) -> Finding:
+        """This finding with ``peers`` attached, still holding the models it names."""
+        finding = Finding(self.code, self.severity, self.title, self.detail, peers=peers)
+        _hold_registry(finding, _REGISTRY_SLOT.__get__(self, Finding))
+        _hold_subnet(finding, _SUBNET_SLOT.__get__(self, Finding))
+        return finding
+
+
+class _Resource(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_REGISTRY_SLOT: Any = Finding.__dict__["registry_id"]
+_SUBNET_SLOT: Any = Finding.__dict__["subnet_id"]
+_hold_registry = id_of_the_model_held(Finding, "registry_id")
+_hold_subnet = id_of_the_model_held(Finding, "subnet_id")
 
 
 @dataclass(frozen=True)
