@@ -136,3 +136,13 @@ def test_analysis_findings_carry_the_ids_as_given() -> None:
     inventory = Inventory(registries=(open_registry,), virtual_networks=(vnet,))
     findings = find_findings(inventory)
     assert {f.registry_id for f in findings if f.registry_id} == {lower}
+
+
+@pytest.mark.parametrize(
+    "login_server",
+    ["contosoacr.azurecr.io", "ContosoAcr.azurecr.io", "contosoacr.azurecr.us", "", "x.example"],
+)
+def test_a_login_server_reads_back_exactly(login_server: str) -> None:
+    made = replace(registry(CANONICAL_REGISTRY), login_server=login_server)
+    assert made.login_server == login_server
+    assert pickle.loads(pickle.dumps(made)).login_server == login_server

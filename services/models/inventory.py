@@ -167,6 +167,7 @@ class Registry:
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", normalize_resource_id(self.id))
         _compact_registry_id(self)
+        _compact_login_server(self)
 
     def tag(self, name: str) -> str | None:
         """A tag's value; Azure treats tag names case-insensitively."""
@@ -197,8 +198,14 @@ def _canonical_registry_id(registry: Registry) -> str:
     )
 
 
-# A registry keeps its ID only when its other fields don't spell it (as a subnet's, below).
+def _public_cloud_login_server(registry: Registry) -> str:
+    return f"{registry.name.lower()}.azurecr.io"
+
+
+# A registry keeps its ID only when its other fields don't spell it (as a subnet's, below),
+# and its login server only when it isn't the public cloud's for its name (a sovereign cloud's).
 _compact_registry_id = rebuilt_when_read(Registry, "id", _canonical_registry_id)
+_compact_login_server = rebuilt_when_read(Registry, "login_server", _public_cloud_login_server)
 
 
 def provisioned(state: str | None) -> bool:
