@@ -146,3 +146,30 @@ def test_a_login_server_reads_back_exactly(login_server: str) -> None:
     made = replace(registry(CANONICAL_REGISTRY), login_server=login_server)
     assert made.login_server == login_server
     assert pickle.loads(pickle.dumps(made)).login_server == login_server
+
+
+def test_a_finding_keeps_its_title_without_the_name_it_starts_with() -> None:
+    held = registry(CANONICAL_REGISTRY)
+    held_subnet = subnet(CANONICAL_SUBNET)
+    title = "ContosoAcr: open to the internet"
+    about = Finding.about("registry-open", Severity.WARNING, title, "detail", registry=held)
+    on_subnet = Finding.about(
+        "subnet-endpoint-unused",
+        Severity.INFO,
+        "Hub-VNet/AKS-Nodes: unused",
+        "d",
+        subnet=held_subnet,
+    )
+    other = Finding.about("x", Severity.INFO, "ContosoAcrX: not its name", "d", registry=held)
+    for finding, whole in (
+        (about, title),
+        (on_subnet, "Hub-VNet/AKS-Nodes: unused"),
+        (other, "ContosoAcrX: not its name"),
+    ):
+        assert finding.title == whole
+        assert pickle.loads(pickle.dumps(finding)).title == whole
+        assert copy.deepcopy(finding) == finding and copy.copy(finding).title == whole
+        assert replace(finding, severity=Severity.ERROR).title == whole
+        assert finding.with_peers(()).title == whole
+        assert whole in repr(finding)
+    assert about == Finding("registry-open", Severity.WARNING, title, "detail", CANONICAL_REGISTRY)
