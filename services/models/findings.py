@@ -88,7 +88,6 @@ class Finding:
         registry: _Registry | None = None,
         subnet: _Subnet | None = None,
         subnet_id: str | None = None,
-        peers: tuple[PeerVerdict, ...] = (),
     ) -> Finding:
         """A finding naming ``registry`` (and ``subnet``, or ``subnet_id``) by holding the
         model itself: its ``registry_id`` and ``subnet_id`` read as the models' IDs, which
@@ -98,7 +97,7 @@ class Finding:
         ...``) keeps only the rest, shared by every finding saying the same of another
         resource, and reads whole as before: 72,000 titles, each with its own name, were
         ~11 MB of the fleet tenant's findings."""
-        finding = cls(code, severity, title, detail, subnet_id=subnet_id, peers=peers)
+        finding = cls(code, severity, title, detail, subnet_id=subnet_id)
         if registry is not None:
             _hold_registry(finding, registry)
         if subnet is not None:
