@@ -21,22 +21,38 @@ __all__ = ["PackedItems", "PackedJson"]
 class PackedItems:
     """JSON (a listing's page as ARM sent it, or items given), compressed."""
 
-    __slots__ = ("_blob",)
+    __slots__ = ("_blob", "_dictionary")
 
     def __init__(self, items: Sequence[Any]) -> None:
         text = json.dumps(items, separators=(",", ":"), ensure_ascii=False)
         self._blob = zlib.compress(text.encode(), 1)
+        self._dictionary: bytes | None = None
 
     @classmethod
-    def of_json(cls, body: bytes) -> PackedItems:
-        """The JSON document ``body`` as received: no encoding again (half the cost)."""
+    def of_json(cls, body: bytes, dictionary: bytes | None = None) -> PackedItems:
+        """The JSON document ``body`` as received: no encoding again (half the cost).
+
+        ``dictionary``: text like the document's (its keys and usual values), for one
+        resource on its own: zlib finds little to share inside 2 KB of JSON, and a registry
+        read alone packed to ~720 bytes; primed with what it shares with every other
+        registry, ~230 (the Resource Graph path keeps 12,500 of them on the fleet tenant)."""
         packed = cls.__new__(cls)
-        packed._blob = zlib.compress(body, 1)
+        packed._dictionary = dictionary
+        if dictionary is None:
+            packed._blob = zlib.compress(body, 1)
+        else:
+            compressor = zlib.compressobj(1, zdict=dictionary)
+            packed._blob = compressor.compress(body) + compressor.flush()
         return packed
 
     def at(self, path: tuple[int | str, ...]) -> Any:
         """The value at ``path`` (an item's index or key, then keys or indexes inside it)."""
-        value: Any = json.loads(zlib.decompress(self._blob))
+        if self._dictionary is None:
+            text = zlib.decompress(self._blob)
+        else:
+            decompressor = zlib.decompressobj(zdict=self._dictionary)
+            text = decompressor.decompress(self._blob) + decompressor.flush()
+        value: Any = json.loads(text)
         for step in path:
             value = value[step]
         return value

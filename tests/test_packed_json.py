@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 
+from acrfence.emulator.seeds import SUB_PRODUCTION
 from acrfence.services.azure import AzureClients
 from acrfence.services.config import Target
 from acrfence.services.inventory import InventoryService
+from acrfence.services.packed_json import PackedJson
 from acrfence.services.raw_json import raw_json_text
 
 
@@ -27,3 +29,15 @@ async def test_each_resource_reads_back_its_own_json(emulator):
         stored_rules = stored[registry.key]["properties"]["networkRuleSet"]
         assert rules["defaultAction"] == stored_rules["defaultAction"]
         assert len(rules.get("ipRules") or ()) == len(stored_rules.get("ipRules") or ())
+
+
+async def test_a_registry_read_on_its_own_keeps_its_json_packed(emulator):
+    """The Resource Graph path reads its Premium registries again one by one (a quarter of a
+    fleet): each keeps its JSON packed too, and it reads back whole."""
+    async with AzureClients(Target.from_env(emulator.env)) as clients:
+        service = InventoryService(clients)
+        listed = await service.list_registries(SUB_PRODUCTION)
+        read = await service.read_registry(listed[0].id)
+    assert isinstance(read.raw, PackedJson)
+    assert read.raw["id"] == read.id == listed[0].id
+    assert dict(read.raw.items()) == dict(listed[0].raw.items())

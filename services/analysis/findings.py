@@ -119,7 +119,7 @@ def _registry_findings(
 def _finding(
     registry: Registry, code: str, severity: Severity, title: str, detail: str, **extra: Any
 ) -> Finding:
-    return Finding(code, severity, title, detail, registry_id=registry.id, **extra)
+    return Finding.about(code, severity, title, detail, registry=registry, **extra)
 
 
 def _non_premium(registry: Registry, rules: RegistryRules) -> list[Finding]:
@@ -454,7 +454,7 @@ def subnet_endpoint_unused(subnet: Subnet, rule_subnet_keys: Container[str]) -> 
     """The subnet's own finding: its ACR endpoint is on but no registry rule names it."""
     if not subnet.has_acr_endpoint or subnet.key in rule_subnet_keys:
         return None
-    return Finding(
+    return Finding.about(
         "subnet-endpoint-unused",
         Severity.INFO,
         f"{subnet.label}: {ACR_SERVICE_ENDPOINT} endpoint enabled, but no rule names it",
@@ -462,5 +462,5 @@ def subnet_endpoint_unused(subnet: Subnet, rule_subnet_keys: Container[str]) -> 
         "its hosts reach every registry: they arrive through the service endpoint, not "
         "their public IP, so IP rules stop matching them. Add a virtual network rule on "
         "each registry they pull from, or remove the endpoint if nothing needs it.",
-        subnet_id=subnet.id,
+        subnet=subnet,
     )

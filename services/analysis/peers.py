@@ -27,7 +27,7 @@ Sources read (December 2026) with the search tool, quoted in each check's ``test
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 from acrfence.services.analysis.context import AnalysisContext, RegistryRules, classify
@@ -406,5 +406,5 @@ def attach_peers(
             _public_enabled(registry),
             bool(rules.approved_private_endpoints),
         )
-        attached.append(replace(finding, peers=peers) if peers else finding)
+        attached.append(finding.with_peers(peers) if peers else finding)
     return attached

@@ -74,7 +74,7 @@ def posture_findings(
 
 
 def _finding(registry: Registry, code: str, severity: Severity, title: str, detail: str) -> Finding:
-    return Finding(code, severity, title, detail, registry_id=registry.id)
+    return Finding.about(code, severity, title, detail, registry=registry)
 
 
 def _is_open(registry: Registry) -> bool:

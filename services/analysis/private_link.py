@@ -61,7 +61,7 @@ _INACTIVE = {"rejected", "disconnected"}
 
 def _finding(registry: Registry, code: str, severity: Severity, title: str, detail: str,
              subnet_id: str | None = None) -> Finding:  # fmt: skip
-    return Finding(code, severity, title, detail, registry_id=registry.id, subnet_id=subnet_id)
+    return Finding.about(code, severity, title, detail, registry=registry, subnet_id=subnet_id)
 
 
 def endpoint_status(registry: Registry, endpoint: PrivateEndpoint) -> str | None:

@@ -19,6 +19,7 @@ from acrfence.services.models.private_link import (
     Replication,
     data_endpoint_host,
 )
+from acrfence.services.models.rebuilt_fields import rebuilt_when_read
 from acrfence.services.models.resource_id import normalize_resource_id, subscription_of
 
 __all__ = [
@@ -165,6 +166,8 @@ class Registry:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", normalize_resource_id(self.id))
+        _compact_registry_id(self)
+        _compact_login_server(self)
 
     def tag(self, name: str) -> str | None:
         """A tag's value; Azure treats tag names case-insensitively."""
@@ -186,6 +189,23 @@ class Registry:
     @property
     def trusted_services_bypass(self) -> bool:
         return self.network_rule_bypass_options.casefold() == "azureservices"
+
+
+def _canonical_registry_id(registry: Registry) -> str:
+    return (
+        f"/subscriptions/{registry.subscription_id}/resourceGroups/{registry.resource_group}"
+        f"/providers/Microsoft.ContainerRegistry/registries/{registry.name}"
+    )
+
+
+def _public_cloud_login_server(registry: Registry) -> str:
+    return f"{registry.name.lower()}.azurecr.io"
+
+
+# A registry keeps its ID only when its other fields don't spell it (as a subnet's, below),
+# and its login server only when it isn't the public cloud's for its name (a sovereign cloud's).
+_compact_registry_id = rebuilt_when_read(Registry, "id", _canonical_registry_id)
+_compact_login_server = rebuilt_when_read(Registry, "login_server", _public_cloud_login_server)
 
 
 def provisioned(state: str | None) -> bool:
@@ -228,6 +248,7 @@ class Subnet:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", normalize_resource_id(self.id))
+        _compact_subnet_id(self)
 
     @property
     def virtual_network_id(self) -> str:
@@ -255,6 +276,18 @@ class Subnet:
     @property
     def label(self) -> str:
         return f"{self.virtual_network_name}/{self.name}"
+
+
+def _canonical_subnet_id(subnet: Subnet) -> str:
+    return (
+        f"/subscriptions/{subnet.subscription_id}/resourceGroups/{subnet.resource_group}"
+        f"/providers/Microsoft.Network/virtualNetworks/{subnet.virtual_network_name}"
+        f"/subnets/{subnet.name}"
+    )
+
+
+# A subnet keeps its ID only when its other fields don't spell it (services.models.rebuilt_fields).
+_compact_subnet_id = rebuilt_when_read(Subnet, "id", _canonical_subnet_id)
 
 
 @dataclass(frozen=True, slots=True)
