@@ -197,8 +197,8 @@ class ResourceGraphInventory:
         if not again:
             return registries
         self.preview_reads += len(again)
-        fresh = await asyncio.gather(
-            *(self._arm.read_registry(registries[i].id, self._preview_limit) for i in again)
+        fresh = await self._arm.read_registries(
+            [registries[i].id for i in again], self._preview_limit
         )
         refined = list(registries)
         for i, registry in zip(again, fresh, strict=True):
