@@ -16,6 +16,7 @@ key) runs in between. Idle turns are cheap, so a headless inventory loses nothin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 
 __all__ = ["DEFAULT_PER_TURN", "LoopTurns"]
@@ -52,10 +53,8 @@ class LoopTurns:
             await waiter
         except asyncio.CancelledError:
             if not waiter.done() or waiter.cancelled():
-                try:
+                with contextlib.suppress(ValueError):
                     self._waiters.remove(waiter)
-                except ValueError:
-                    pass
             raise
 
     @property

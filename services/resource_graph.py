@@ -19,7 +19,6 @@ Events are the same as the ARM path's (``services.inventory``), so the dashboard
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import replace
 from itertools import groupby
@@ -30,6 +29,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from acrfence.services.errors import AcrfenceError, describe_error, error_code
+from acrfence.services.graph_coverage import GRAPH_SOURCE
 from acrfence.services.inventory import (
     InventoryBuilder,
     InventoryEvent,
@@ -41,6 +41,7 @@ from acrfence.services.inventory import (
     chosen_subscriptions,
     on_parsing_thread,
 )
+from acrfence.services.json_rows import decode_rows
 from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.models.inventory import Inventory, Registry
 from acrfence.services.models.private_link import (
@@ -65,8 +66,6 @@ __all__ = [
 
 # Said wherever the fleet pass's data is shown.
 LAG_NOTE = "read through Azure Resource Graph, which can lag Azure by a few minutes"
-# What a registry read only through Resource Graph says in place of its registry API version.
-GRAPH_SOURCE = "Azure Resource Graph (can lag Azure by minutes)"
 
 # The version azure-mgmt-resourcegraph 8 speaks.
 GRAPH_API_VERSION = "2021-03-01"
@@ -347,14 +346,18 @@ def _build_page(
 
     Each model keeps its row's JSON packed (the page's, compressed and shared), not the parsed
     dicts: kept as dicts, a fleet pass's rows doubled the dashboard's peak memory (688 MB
-    against ~340 MB on the ARM path, benchmarks/dashboard.py --fleet)."""
-    UI_LOOP.defer()  # the dashboard's loop first, if it lags (services.loop_first)
-    page = json.loads(body)
+    against ~340 MB on the ARM path, benchmarks/dashboard.py --fleet).
+    """
     rows_json = PackedJson(PackedItems.of_json(body), "data")
-    rows = [
-        (_subscription_of(row), build(row, PackedJson(rows_json, index)))
-        for index, row in enumerate(page.get("data") or ())
-    ]
+    rows: list[tuple[str, Any]] = []
+
+    def add(index: int, row: Any) -> None:
+        UI_LOOP.defer()  # the dashboard's loop first, if it lags (services.loop_first)
+        rows.append((_subscription_of(row), build(row, PackedJson(rows_json, index))))
+
+    # Row by row, not json.loads: a page of 1,000 networks (27 MB) held the interpreter lock
+    # for half a second in one call (services.json_rows).
+    page = decode_rows(body, "data", add)
     return rows, page.get("$skipToken")
 
 
