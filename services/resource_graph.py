@@ -165,15 +165,18 @@ class ResourceGraphInventory:
         client = self._clients.arm()
         url = f"/providers/Microsoft.ResourceGraph/resources?api-version={GRAPH_API_VERSION}"
         skip_token: str | None = None
+        # Serialized once per query, not per page: the SDK's serializer took 5-10 ms of the
+        # event loop for a request naming 1,000 subscriptions. Pages differ in the token alone.
+        first = QueryRequest(
+            subscriptions=subscriptions,
+            query=query,
+            options=QueryRequestOptions(top=ROWS_PER_PAGE, result_format="objectArray"),
+        ).serialize()
         while True:
             await self._wait_for_quota()
-            body = QueryRequest(
-                subscriptions=subscriptions,
-                query=query,
-                options=QueryRequestOptions(
-                    top=ROWS_PER_PAGE, skip_token=skip_token, result_format="objectArray"
-                ),
-            ).serialize()
+            body = first
+            if skip_token:
+                body = {**first, "options": {**first["options"], "$skipToken": skip_token}}
             # stream=True: the pipeline would otherwise parse the page on the event loop.
             response = await client.send_request(HttpRequest("POST", url, json=body), stream=True)
             await response.read()
@@ -409,6 +412,10 @@ async def _merged(*streams: AsyncIterator[InventoryEvent]) -> AsyncIterator[Inve
         try:
             async for event in stream:
                 await queue.put((event, None))
+                # One event per turn of the loop: a page of networks holds 500 subscriptions,
+                # and their events, read off an unbounded queue, all reached the dashboard
+                # (and its message queue) in one turn (45 ms of its loop's CPU on the fleet).
+                await asyncio.sleep(0)
         except Exception as exc:  # handed to the consumer, which raises it
             await queue.put((None, exc))
         else:
