@@ -48,38 +48,44 @@ def decode_rows(
         raise json.JSONDecodeError("unexpected structure", text, 0) from None
 
 
+def _skip(text: str, position: int) -> int:
+    """The position of the next character that isn't JSON whitespace."""
+    space = _SPACE.match(text, position)
+    return space.end() if space else position
+
+
 def _members(text: str, rows_key: str, each: Callable[[int, Any], None]) -> dict[str, Any]:
-    space, decode = _SPACE.match, _DECODER.raw_decode
+    decode = _DECODER.raw_decode
     members: dict[str, Any] = {}
-    position = space(text, 0).end()
+    position = _skip(text, 0)
     if text[position] != "{":
         raise ValueError("not an object")
-    position = space(text, position + 1).end()
+    position = _skip(text, position + 1)
     if text[position] == "}":
         return members
     while True:
         key, position = decode(text, position)
-        position = space(text, position).end()
+        position = _skip(text, position)
         if not isinstance(key, str) or text[position] != ":":
             raise ValueError("a member without a name")
-        position = space(text, position + 1).end()
+        position = _skip(text, position + 1)
         if key == rows_key and text[position] == "[":
-            position = _rows(text, space(text, position + 1).end(), each)
+            position = _rows(text, _skip(text, position + 1), each)
         else:
             members[key], position = decode(text, position)
-        position = space(text, position).end()
+        position = _skip(text, position)
         if text[position] == "}":
-            if space(text, position + 1).end() != len(text):
+            if _skip(text, position + 1) != len(text):
                 raise ValueError("extra data")
             return members
         if text[position] != ",":
             raise ValueError("expected ',' or '}'")
-        position = space(text, position + 1).end()
+        position = _skip(text, position + 1)
 
 
 def _rows(text: str, position: int, each: Callable[[int, Any], None]) -> int:
     """Decode the array whose first element starts at ``position``; the position after it."""
-    space, decode = _SPACE.match, _DECODER.raw_decode
+    decode = _DECODER.raw_decode
     if text[position] == "]":
         return position + 1
     index = 0
@@ -90,9 +96,9 @@ def _rows(text: str, position: int, each: Callable[[int, Any], None]) -> int:
         except Exception as error:
             raise _RowFailed(error) from error
         index += 1
-        position = space(text, position).end()
+        position = _skip(text, position)
         if text[position] == "]":
             return position + 1
         if text[position] != ",":
             raise ValueError("expected ',' or ']'")
-        position = space(text, position + 1).end()
+        position = _skip(text, position + 1)

@@ -249,7 +249,7 @@ class ResourceGraphInventory:
                     yield RegistriesLoaded(subscription_id, tuple(registries))
         finally:
             reader.cancel()
-            left = [reader]
+            left: list[asyncio.Future[Any]] = [reader]
             while not pending.empty():
                 if (page := pending.get_nowait()) is not None:
                     page.cancel()
