@@ -193,5 +193,13 @@ class ReadPacingPolicy(AsyncHTTPPolicy):  # type: ignore[type-arg]
             self._pacer.after(key, status, headers)
         # The policies above (retry, decoding) and the caller handle the answer in a turn
         # with room, not all in the turn where a wave of answers lands.
-        await self._pacer.turn()
+        try:
+            await self._pacer.turn()
+        except BaseException:
+            # Cancelled meanwhile: nobody will read this answer, so its connection goes back
+            # now (a streamed answer left unread holds on to its pooled connection).
+            internal = getattr(response.http_response, "internal_response", None)
+            if internal is not None and callable(getattr(internal, "close", None)):
+                internal.close()
+            raise
         return response
