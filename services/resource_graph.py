@@ -120,6 +120,9 @@ def _subscription_of(row: Mapping[str, Any]) -> str:
 class ResourceGraphInventory:
     """Streams inventory events read through Resource Graph (plus ARM where it must)."""
 
+    # What it leaves unread is said where its results are shown (services.graph_coverage).
+    reads_through_resource_graph = True
+
     def __init__(self, arm_inventory: InventoryService) -> None:
         self._arm = arm_inventory
         self._clients = arm_inventory.clients

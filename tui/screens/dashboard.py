@@ -245,7 +245,10 @@ class DashboardScreen(Screen[None]):
             unfinished=app.unfinished_run_ids,
             subscriptions=(data.subscriptions_read, len(inventory.subscriptions)),
             waiting=app.services.inventory.pacing().describe() if data.loading else None,
-            coverage=None if data.loading else self._coverage(inventory.registries),
+            coverage=self._coverage(inventory.registries)
+            if not data.loading
+            and getattr(app.services.inventory, "reads_through_resource_graph", False)
+            else None,
         )
 
     def _coverage(self, registries: Sequence[Registry]) -> str | None:
