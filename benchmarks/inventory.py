@@ -37,6 +37,7 @@ from acrfence.services.azure import AzureClients  # noqa: E402
 from acrfence.services.config import Target  # noqa: E402
 from acrfence.services.inventory import DEFAULT_MAX_IN_FLIGHT, InventoryService  # noqa: E402
 from acrfence.services.resource_graph import (  # noqa: E402
+    PREVIEW_READS_IN_FLIGHT,
     ROWS_PER_PAGE,
     SUBSCRIPTIONS_PER_QUERY,
     ResourceGraphInventory,
@@ -150,18 +151,39 @@ def _emulator_throttled(info: dict) -> int:
         return int(json.load(answer)["throttled"])
 
 
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) process ``pid`` has used so far (Linux /proc), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _latency_floor_s(reads: int, in_flight: int, latency_s: float, chain: int = 1) -> float:
+    """The least time ``reads`` round trips take with ``in_flight`` at once (and a chain of
+    ``chain`` round trips that must follow one another)."""
+    return max(math.ceil(reads / in_flight), chain) * latency_s
+
+
 def _read_budget_s(reads_per_scope: list[int]) -> float:
     """The shortest time ARM's read buckets allow for these reads, scope by scope."""
     return max((max(0, r - READ_BUCKET) / READ_REFILL_PER_S for r in reads_per_scope), default=0)
 
 
-async def measure_fleet(args: argparse.Namespace, info: dict) -> dict[str, float]:
+async def measure_fleet(
+    args: argparse.Namespace, info: dict, emulator_pid: int
+) -> dict[str, float]:
     target = Target.from_env(info["env"])
     figures: dict[str, float] = {}
+    latency = args.latency_ms / 1000
     async with AzureClients(target) as clients:
-        started = time.perf_counter()
+        started, cpu, emulator_cpu = time.perf_counter(), time.process_time(), _cpu_s(emulator_pid)
         by_arm = await InventoryService(clients).load()
         figures["arm_s"] = time.perf_counter() - started
+        figures["arm_cpu_s"] = time.process_time() - cpu
+        figures["arm_emulator_cpu_s"] = (_cpu_s(emulator_pid) or 0.0) - (emulator_cpu or 0.0)
         figures["arm_client_429"] = clients.pacer.status().throttled
         figures["arm_paced_s"] = clients.pacer.status().waited_s
     subs = len(by_arm.subscriptions)
@@ -173,9 +195,11 @@ async def measure_fleet(args: argparse.Namespace, info: dict) -> dict[str, float
     before = _emulator_throttled(info)
     async with AzureClients(target) as clients:
         graph = ResourceGraphInventory(InventoryService(clients))
-        started = time.perf_counter()
+        started, cpu, emulator_cpu = time.perf_counter(), time.process_time(), _cpu_s(emulator_pid)
         by_graph = await graph.load()
         figures["graph_s"] = time.perf_counter() - started
+        figures["graph_cpu_s"] = time.process_time() - cpu
+        figures["graph_emulator_cpu_s"] = (_cpu_s(emulator_pid) or 0.0) - (emulator_cpu or 0.0)
         figures["graph_client_429"] = clients.pacer.status().throttled
     figures["emulator_429"] = _emulator_throttled(info) - before
     batches = max(1, math.ceil(subs / SUBSCRIPTIONS_PER_QUERY))
@@ -189,6 +213,24 @@ async def measure_fleet(args: argparse.Namespace, info: dict) -> dict[str, float
         (queries - 1) // GRAPH_QUERIES_PER_WINDOW * GRAPH_WINDOW_S if queries else 0.0
     )
     figures["preview_reads"] = graph.preview_reads
+    # What bounds each path besides its budget: round trips at the concurrency used (the
+    # registry pages of a query follow one another), and the CPU both processes spent.
+    arm_reads = sum(per_sub_reads) + 1
+    figures["arm_latency_floor_s"] = _latency_floor_s(
+        arm_reads, DEFAULT_MAX_IN_FLIGHT, latency, critical_path_round_trips(
+            subs, math.ceil(regs / subs), math.ceil(vnets / subs)))  # fmt: skip
+    registry_pages = batches * max(1, math.ceil(regs / batches / ROWS_PER_PAGE))
+    figures["graph_latency_floor_s"] = (
+        _latency_floor_s(graph.preview_reads, PREVIEW_READS_IN_FLIGHT, latency, registry_pages + 1)
+        + latency
+    )  # the subscriptions' listing first
+    needs = [r for r in by_arm.registries if needs_preview_read(r)]
+    per_sub_rereads: dict[str, int] = {}
+    for registry in needs:
+        key = registry.subscription_id.casefold()
+        per_sub_rereads[key] = per_sub_rereads.get(key, 0) + 1
+    most = max(per_sub_rereads.values(), default=0)
+    figures["graph_read_budget_s"] = _read_budget_s(list(per_sub_rereads.values()))
     figures["registries"] = regs
     figures["subnets"] = len(by_arm.subnets)
     same = len(by_graph.registries) == regs and len(by_graph.subnets) == len(by_arm.subnets)
@@ -200,13 +242,26 @@ async def measure_fleet(args: argparse.Namespace, info: dict) -> dict[str, float
     f = figures
     print(
         f"ARM path:            {f['arm_s']:.2f} s  (read budget allows {f['arm_budget_s']:.2f} s;"
-        f" {sum(per_sub_reads) + 1} reads; paced {f['arm_paced_s']:.2f} s;"
+        f" {arm_reads} reads; paced {f['arm_paced_s']:.2f} s;"
         f" 429s {f['arm_client_429']:.0f})"
+    )
+    print(
+        f"  bounded by: round trips {arm_reads} x {args.latency_ms} ms / {DEFAULT_MAX_IN_FLIGHT}"
+        f" in flight = {f['arm_latency_floor_s']:.2f} s; CPU {f['arm_cpu_s']:.2f} s here,"
+        f" {f['arm_emulator_cpu_s']:.2f} s in the emulator"
     )
     print(
         f"Resource Graph path: {f['graph_s']:.2f} s  (quota allows {f['graph_budget_s']:.2f} s"
         f" for {queries} queries; waited for the quota {graph.quota_waits} times;"
         f" {graph.preview_reads} registries re-read through ARM; 429s {f['graph_client_429']:.0f})"
+    )
+    print(
+        f"  bounded by: read budget {f['graph_read_budget_s']:.2f} s (at most {most} re-reads"
+        f" in a subscription, bucket {READ_BUCKET}); round trips {graph.preview_reads} x"
+        f" {args.latency_ms} ms / {PREVIEW_READS_IN_FLIGHT} in flight, after {registry_pages}"
+        f" registry pages in a row = {f['graph_latency_floor_s']:.2f} s; CPU"
+        f" {f['graph_cpu_s']:.2f} s here, {f['graph_emulator_cpu_s']:.2f} s in the emulator"
+        f" (on {os.cpu_count()} cores)"
     )
     print(f"429s answered by the emulator during the Resource Graph pass: {f['emulator_429']:.0f}")
     print(f"both paths read the same registries and subnets: {same}")
@@ -224,10 +279,12 @@ def main() -> int:
     if args.fleet:
         process, info = start_emulator(args.seed or FLEET_SEED, args.latency_ms)
         try:
-            figures = asyncio.run(measure_fleet(args, info))
+            figures = asyncio.run(measure_fleet(args, info, process.pid))
         finally:
             process.terminate()
             process.wait(timeout=30)
+        # Shared machines skew every figure above: say how loaded this one was.
+        print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
         print("inventory_fleet: " + " ".join(f"{k}={v:.3f}" for k, v in figures.items()))
         return 0
     args.seed = args.seed or "generate:50x10x4x5"

@@ -344,6 +344,18 @@ class GraphQuota:
             }
 
 
+def answer_json(body: dict) -> bytes:
+    """An answer as JSON, its rows serialized one at a time: done on a thread, the server's
+    loop gets the interpreter between rows (one ``json.dumps`` of a 27 MB page of networks
+    held it for a quarter of a second, and every other answer waited behind it)."""
+    data = body.get("data")
+    if not isinstance(data, list):
+        return json.dumps(body).encode()
+    head = json.dumps({key: value for key, value in body.items() if key != "data"})
+    rows = ", ".join([json.dumps(row) for row in data])
+    return f'{head[:-1]}{", " if len(head) > 2 else ""}"data": [{rows}]}}'.encode()
+
+
 # ---- the endpoint --------------------------------------------------------------------------
 
 
@@ -357,13 +369,38 @@ class ResourceGraph:
         # Rows are built once per change of the tenant: a fleet is paged through in many
         # queries, and every page must come from the same snapshot anyway.
         self._snapshot: tuple[int, list[dict]] = (-1, [])
+        # A query's matching rows, by its fingerprint, for the snapshot they came from: each
+        # page of a 50-page query filtered every row of the tenant again (0.1-0.3 s a page).
+        self._matching: dict[str, tuple[int, list[dict]]] = {}
+        self._lock = threading.Lock()
 
-    def _all_rows(self) -> list[dict]:
+    def _all_rows(self) -> tuple[int, list[dict]]:
         with self._tenant.lock:
             revision = self._tenant.revision
             if self._snapshot[0] != revision:
                 self._snapshot = (revision, _rows(self._tenant, self._render_registry))
-            return self._snapshot[1]
+            return self._snapshot
+
+    def _rows_of(self, fingerprint: str, parsed: ParsedQuery, wanted: set[str]) -> list[dict]:
+        """The rows a query matches, in its order; worked out once per snapshot."""
+        revision, every = self._all_rows()
+        with self._lock:
+            cached = self._matching.get(fingerprint)
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        rows = [
+            row
+            for row in every
+            if row["subscriptionId"].lower() in wanted and all(keep(row) for keep in parsed.filters)
+        ]
+        if parsed.order is not None and parsed.order != ("id", False):
+            path, descending = parsed.order
+            rows.sort(key=lambda row: _text(_field(row, path)).lower(), reverse=descending)
+        with self._lock:
+            if len(self._matching) >= 16:  # a few queries page at once; old ones go
+                self._matching.clear()
+            self._matching[fingerprint] = (revision, rows)
+        return rows
 
     def query(self, principal: str, api_version: str | None, raw_body: bytes) -> tuple[dict, dict]:
         """The answer body and headers for one query request."""
@@ -406,15 +443,8 @@ class ResourceGraph:
                 [{"code": "InvalidTop", "message": f"$top must be between 1 and {MAX_TOP}."}],
             )
         wanted = {str(s).lower() for s in subscriptions}
-        rows = [
-            row
-            for row in self._all_rows()
-            if row["subscriptionId"].lower() in wanted and all(keep(row) for keep in parsed.filters)
-        ]
-        if parsed.order is not None and parsed.order != ("id", False):
-            path, descending = parsed.order
-            rows.sort(key=lambda row: _text(_field(row, path)).lower(), reverse=descending)
         fingerprint = hashlib.sha256(json.dumps([query, sorted(wanted)]).encode()).hexdigest()[:16]
+        rows = self._rows_of(fingerprint, parsed, wanted)
         start = int(options.get("$skip") or 0)
         if options.get("$skipToken"):
             start = _read_skip_token(options["$skipToken"], fingerprint)

@@ -27,7 +27,12 @@ from acrfence.emulator.faults import FaultController
 from acrfence.emulator.identity import IDENTITY_PATH, identity_answer
 from acrfence.emulator.lro import OperationStore
 from acrfence.emulator.private_addresses import private_address_map
-from acrfence.emulator.resource_graph import STABLE_REGISTRY_VERSION, GraphQuota, ResourceGraph
+from acrfence.emulator.resource_graph import (
+    STABLE_REGISTRY_VERSION,
+    GraphQuota,
+    ResourceGraph,
+    answer_json,
+)
 from acrfence.emulator.state import Tenant
 from acrfence.emulator.tenant_json import tenant_to_json
 from acrfence.emulator.throttle import ReadThrottle, ThrottleSettings
@@ -64,7 +69,8 @@ def _arm_response(reply: Reply) -> web.Response:
         return web.Response(status=reply.status, headers=headers)
     return web.Response(
         status=reply.status,
-        body=json.dumps(reply.body).encode(),
+        # bytes: already JSON (a Resource Graph page, serialized on a thread).
+        body=reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode(),
         content_type="application/json",
         charset="utf-8",
         headers=headers,
@@ -214,10 +220,16 @@ class EmulatorServer:
             raise ArmError(
                 405, "MethodNotAllowed", "The requested method is not allowed for this resource."
             )
-        body, headers = self.resource_graph.query(
-            self._principal(request), request.query.get("api-version"), await request.read()
+        # On a thread, as Azure answers queries apart from the ARM reads running beside them:
+        # a page of the fleet tenant takes a while to build, and on the loop it held back
+        # every other answer, which then all left at once.
+        body, headers = await asyncio.to_thread(
+            self.resource_graph.query,
+            self._principal(request),
+            request.query.get("api-version"),
+            await request.read(),
         )
-        return _arm_response(Reply(200, body, headers))
+        return _arm_response(Reply(200, await asyncio.to_thread(answer_json, body), headers))
 
     async def _admin(self, request: web.Request) -> web.Response:
         if request.path == "/_emulator/faults" and request.method == "POST":

@@ -12,6 +12,11 @@ reserve, for the time the refill needs. After a 429 the whole scope waits out ``
 once, instead of every concurrent request retrying on its own (a retry storm that only
 empties the bucket again). ``ReadPacingPolicy`` applies it to every GET of an SDK pipeline;
 it sits after the retry policy so each retry goes through the same gate.
+
+The pacer also spreads bursts over the event loop's turns (``services.loop_turns``): a read
+that fits the budget still waits for a turn with room, and so does the handling of its
+answer, so reads that start or come back together don't all run their pipeline steps in one
+turn (the dashboard's longest stall while the fleet streamed in over Resource Graph).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from urllib.parse import urlsplit
 
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy
+
+from acrfence.services.loop_turns import LoopTurns
 
 __all__ = ["ReadPacer", "ReadPacingPolicy", "PacingStatus", "scope_of_url"]
 
@@ -109,6 +116,7 @@ class ReadPacer:
         self._scopes: dict[str, _Scope] = {}
         self.throttled = 0
         self.waited_s = 0.0
+        self._turns = LoopTurns()
 
     def status(self) -> PacingStatus:
         waiting = sum(1 for scope in self._scopes.values() if scope.waiting)
@@ -136,6 +144,15 @@ class ReadPacer:
                 scope.waiting -= 1
                 self.waited_s += self._clock() - started
         scope.in_flight += 1
+        try:
+            await self._turns.wait()
+        except BaseException:
+            scope.in_flight = max(0, scope.in_flight - 1)
+            raise
+
+    async def turn(self) -> None:
+        """Wait for a turn of the loop with room: an answer's handling, spread like the reads."""
+        await self._turns.wait()
 
     def after(self, key: str, status: int | None, headers: Mapping[str, str]) -> None:
         """Record the answer (None: no answer came) and release the read's slot."""
@@ -172,6 +189,17 @@ class ReadPacingPolicy(AsyncHTTPPolicy):  # type: ignore[type-arg]
             response = await self.next.send(request)
             status = response.http_response.status_code
             headers = response.http_response.headers
-            return response
         finally:
             self._pacer.after(key, status, headers)
+        # The policies above (retry, decoding) and the caller handle the answer in a turn
+        # with room, not all in the turn where a wave of answers lands.
+        try:
+            await self._pacer.turn()
+        except BaseException:
+            # Cancelled meanwhile: nobody will read this answer, so its connection goes back
+            # now (a streamed answer left unread holds on to its pooled connection).
+            internal = getattr(response.http_response, "internal_response", None)
+            if internal is not None and callable(getattr(internal, "close", None)):
+                internal.close()
+            raise
+        return response

@@ -19,7 +19,6 @@ Events are the same as the ARM path's (``services.inventory``), so the dashboard
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import replace
 from itertools import groupby
@@ -30,6 +29,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from acrfence.services.errors import AcrfenceError, describe_error, error_code
+from acrfence.services.graph_coverage import GRAPH_SOURCE
 from acrfence.services.inventory import (
     InventoryBuilder,
     InventoryEvent,
@@ -41,6 +41,7 @@ from acrfence.services.inventory import (
     chosen_subscriptions,
     on_parsing_thread,
 )
+from acrfence.services.json_rows import decode_rows
 from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.models.inventory import Inventory, Registry
 from acrfence.services.models.private_link import (
@@ -65,8 +66,6 @@ __all__ = [
 
 # Said wherever the fleet pass's data is shown.
 LAG_NOTE = "read through Azure Resource Graph, which can lag Azure by a few minutes"
-# What a registry read only through Resource Graph says in place of its registry API version.
-GRAPH_SOURCE = "Azure Resource Graph (can lag Azure by minutes)"
 
 # The version azure-mgmt-resourcegraph 8 speaks.
 GRAPH_API_VERSION = "2021-03-01"
@@ -91,6 +90,8 @@ PRIVATE_ENDPOINT_QUERY = (
 )
 # Concurrent ARM reads of the registries whose rules matter.
 PREVIEW_READS_IN_FLIGHT = 64
+# Pages of registries queried ahead of the one whose re-reads are being awaited.
+PAGES_AHEAD = 2
 
 
 def needs_preview_read(registry: Registry) -> bool:
@@ -118,6 +119,9 @@ def _subscription_of(row: Mapping[str, Any]) -> str:
 
 class ResourceGraphInventory:
     """Streams inventory events read through Resource Graph (plus ARM where it must)."""
+
+    # What it leaves unread is said where its results are shown (services.graph_coverage).
+    reads_through_resource_graph = True
 
     def __init__(self, arm_inventory: InventoryService) -> None:
         self._arm = arm_inventory
@@ -164,15 +168,18 @@ class ResourceGraphInventory:
         client = self._clients.arm()
         url = f"/providers/Microsoft.ResourceGraph/resources?api-version={GRAPH_API_VERSION}"
         skip_token: str | None = None
+        # Serialized once per query, not per page: the SDK's serializer took 5-10 ms of the
+        # event loop for a request naming 1,000 subscriptions. Pages differ in the token alone.
+        first = QueryRequest(
+            subscriptions=subscriptions,
+            query=query,
+            options=QueryRequestOptions(top=ROWS_PER_PAGE, result_format="objectArray"),
+        ).serialize()
         while True:
             await self._wait_for_quota()
-            body = QueryRequest(
-                subscriptions=subscriptions,
-                query=query,
-                options=QueryRequestOptions(
-                    top=ROWS_PER_PAGE, skip_token=skip_token, result_format="objectArray"
-                ),
-            ).serialize()
+            body = first
+            if skip_token:
+                body = {**first, "options": {**first["options"], "$skipToken": skip_token}}
             # stream=True: the pipeline would otherwise parse the page on the event loop.
             response = await client.send_request(HttpRequest("POST", url, json=body), stream=True)
             await response.read()
@@ -197,22 +204,60 @@ class ResourceGraphInventory:
         if not again:
             return registries
         self.preview_reads += len(again)
-        fresh = await asyncio.gather(
-            *(self._arm.read_registry(registries[i].id, self._preview_limit) for i in again)
+        fresh = await self._arm.read_registries(
+            [registries[i].id for i in again], self._preview_limit
         )
         refined = list(registries)
         for i, registry in zip(again, fresh, strict=True):
             refined[i] = registry
         return refined
 
+    async def _refined_page(
+        self, groups: list[tuple[str, list[Registry]]]
+    ) -> list[tuple[str, list[Registry]]]:
+        """A page's subscriptions with their registries refined; their ARM reads overlap."""
+        refined = await asyncio.gather(*(self._refined(items) for _, items in groups))
+        return [
+            (subscription_id, r) for (subscription_id, _), r in zip(groups, refined, strict=True)
+        ]
+
     async def _registries(self, batch: list[str]) -> AsyncIterator[InventoryEvent]:
+        """Each subscription's registries, page by page, with the re-reads of one page running
+        while the next pages are queried: waiting for a page's re-reads before asking for the
+        next page left the re-reads idle during every query and the queries idle during the
+        re-reads (50 pages in a row on the fleet tenant)."""
         seen: set[str] = set()
-        async for groups in self._grouped(REGISTRY_QUERY, batch, _registry_from_graph, seen):
-            # A page's registries are refined together, so their ARM reads overlap.
-            refined = await asyncio.gather(*(self._refined(items) for _, items in groups))
-            for (subscription_id, _), registries in zip(groups, refined, strict=True):
-                registries.sort(key=lambda r: (r.name.casefold(), r.key))
-                yield RegistriesLoaded(subscription_id, tuple(registries))
+        loop = asyncio.get_running_loop()
+        pending: asyncio.Queue[asyncio.Future[list[tuple[str, list[Registry]]]] | None]
+        pending = asyncio.Queue(maxsize=PAGES_AHEAD)
+
+        async def read_pages() -> None:
+            try:
+                async for groups in self._grouped(
+                    REGISTRY_QUERY, batch, _registry_from_graph, seen
+                ):
+                    await pending.put(asyncio.ensure_future(self._refined_page(groups)))
+            except Exception as exc:  # the consumer raises it, in its turn
+                failed: asyncio.Future[list[tuple[str, list[Registry]]]] = loop.create_future()
+                failed.set_exception(exc)
+                await pending.put(failed)
+                return
+            await pending.put(None)
+
+        reader = asyncio.ensure_future(read_pages())
+        try:
+            while (page := await pending.get()) is not None:
+                for subscription_id, registries in await page:
+                    registries.sort(key=lambda r: (r.name.casefold(), r.key))
+                    yield RegistriesLoaded(subscription_id, tuple(registries))
+        finally:
+            reader.cancel()
+            left: list[asyncio.Future[Any]] = [reader]
+            while not pending.empty():
+                if (page := pending.get_nowait()) is not None:
+                    page.cancel()
+                    left.append(page)
+            await asyncio.gather(*left, return_exceptions=True)
         for subscription_id in batch:
             if subscription_id.casefold() not in seen:
                 yield RegistriesLoaded(subscription_id, ())
@@ -347,14 +392,18 @@ def _build_page(
 
     Each model keeps its row's JSON packed (the page's, compressed and shared), not the parsed
     dicts: kept as dicts, a fleet pass's rows doubled the dashboard's peak memory (688 MB
-    against ~340 MB on the ARM path, benchmarks/dashboard.py --fleet)."""
-    UI_LOOP.defer()  # the dashboard's loop first, if it lags (services.loop_first)
-    page = json.loads(body)
+    against ~340 MB on the ARM path, benchmarks/dashboard.py --fleet).
+    """
     rows_json = PackedJson(PackedItems.of_json(body), "data")
-    rows = [
-        (_subscription_of(row), build(row, PackedJson(rows_json, index)))
-        for index, row in enumerate(page.get("data") or ())
-    ]
+    rows: list[tuple[str, Any]] = []
+
+    def add(index: int, row: Any) -> None:
+        UI_LOOP.defer()  # the dashboard's loop first, if it lags (services.loop_first)
+        rows.append((_subscription_of(row), build(row, PackedJson(rows_json, index))))
+
+    # Row by row, not json.loads: a page of 1,000 networks (27 MB) held the interpreter lock
+    # for half a second in one call (services.json_rows).
+    page = decode_rows(body, "data", add)
     return rows, page.get("$skipToken")
 
 
@@ -366,6 +415,10 @@ async def _merged(*streams: AsyncIterator[InventoryEvent]) -> AsyncIterator[Inve
         try:
             async for event in stream:
                 await queue.put((event, None))
+                # One event per turn of the loop: a page of networks holds 500 subscriptions,
+                # and their events, read off an unbounded queue, all reached the dashboard
+                # (and its message queue) in one turn (45 ms of its loop's CPU on the fleet).
+                await asyncio.sleep(0)
         except Exception as exc:  # handed to the consumer, which raises it
             await queue.put((None, exc))
         else:

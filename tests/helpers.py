@@ -221,6 +221,22 @@ async def lock_down(handle) -> None:
         await (await client.registries.begin_update(RG, "mycontainerregistry", body)).result()
 
 
+async def rule_under_default_allow(handle) -> None:
+    """mycontainerregistry (Premium) with a virtual network rule that does nothing: default
+    Allow, no IP rules. The fleet pass over Resource Graph does not read its rules."""
+    body = {
+        "properties": {
+            "networkRuleSet": {
+                "defaultAction": "Allow",
+                "virtualNetworkRules": [{"virtualNetworkSubnetResourceId": SUBNET_ID}],
+                "ipRules": [],
+            }
+        }
+    }
+    async with acr(handle, api_version=PREVIEW) as client:
+        await (await client.registries.begin_update(RG, "mycontainerregistry", body)).result()
+
+
 # ---- the demo tenant's IDs, the command line, the emulator's state ----------------------------
 
 # The repository's top directory (the CLI runs from there in a child process).

@@ -4,6 +4,7 @@ inventory built from it matching the ARM path's."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import ssl
@@ -19,8 +20,14 @@ from azure.mgmt.resourcegraph.aio import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from acrfence.emulator.resource_graph import GraphQuota, parse_query
+from acrfence.services.analysis.findings import find_findings
 from acrfence.services.azure import AzureClients
 from acrfence.services.config import Target
+from acrfence.services.graph_coverage import (
+    unread_rules_count,
+    unread_rules_note,
+    virtual_network_rules_unread,
+)
 from acrfence.services.inventory import InventoryService
 from acrfence.services.resource_graph import (
     GRAPH_SOURCE,
@@ -28,7 +35,7 @@ from acrfence.services.resource_graph import (
     ResourceGraphInventory,
     needs_preview_read,
 )
-from helpers import StaticTokenCredential, sdk_kwargs
+from helpers import StaticTokenCredential, rule_under_default_allow, sdk_kwargs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -181,7 +188,41 @@ async def test_the_fleet_inventory_waits_for_the_quota_instead_of_failing(make_e
     assert quota.throttled == 0
 
 
+async def test_the_fleet_pass_counts_the_premium_registries_whose_rules_it_did_not_read(
+    emulator,
+) -> None:
+    await rule_under_default_allow(emulator)
+    async with clients_for(emulator) as clients:
+        by_arm = await InventoryService(clients).load()
+        by_graph = await ResourceGraphInventory(InventoryService(clients)).load()
+    name = "mycontainerregistry"
+    # ARM reads the rule and finds it does nothing; Resource Graph's view has no rules at all.
+    arm_read = next(r for r in by_arm.registries if r.name == name)
+    graph_read = next(r for r in by_graph.registries if r.name == name)
+    assert arm_read.rules.virtual_network_rules and not graph_read.rules.virtual_network_rules
+    assert virtual_network_rules_unread(graph_read) and not virtual_network_rules_unread(arm_read)
+    missed = {(f.code, f.registry_id) for f in find_findings(by_arm)} - {
+        (f.code, f.registry_id) for f in find_findings(by_graph)
+    }
+    # What only its rules show goes unfound: that they do nothing, that a subnet lacks its
+    # endpoint (under default Allow, moot until someone sets Deny).
+    assert {code for code, _ in missed} == {
+        "default-allow-with-rules",
+        "rule-subnet-missing-endpoint",
+    }
+    assert {registry_id for _, registry_id in missed} == {arm_read.id}
+    # Counted: every Premium registry not read again (default Allow, no IP rules), only those.
+    unread = [r.name for r in by_arm.registries if r.sku == "Premium" and not needs_preview_read(r)]
+    assert unread == [name]
+    assert unread_rules_count(by_graph.registries) == 1
+    assert unread_rules_count(by_arm.registries) == 0
+    note = unread_rules_note(1)
+    assert note is not None and "1 Premium registry with default Allow" in note
+    assert unread_rules_note(0) is None
+
+
 def test_inventory_command_via_resource_graph(emulator) -> None:
+    asyncio.run(rule_under_default_allow(emulator))
     env = {**os.environ, **emulator.env}
     run = subprocess.run(
         [sys.executable, "-m", "acrfence.tui.cli", "inventory", "--via", "resource-graph",
@@ -193,8 +234,22 @@ def test_inventory_command_via_resource_graph(emulator) -> None:
     assert document["source"] == "resource-graph"
     names = {r["name"] for r in document["registries"]}
     assert "mycontainerregistry" in names
+    # What the pass left out, for a script: mycontainerregistry's rule was not read.
+    coverage = document["resource_graph"]
+    assert coverage["premium_registries_virtual_network_rules_not_read"] == 1
+    assert "no virtual network rules" in coverage["why"]
+    mine = next(r for r in document["registries"] if r["name"] == "mycontainerregistry")
+    assert mine["virtual_network_rules"] == [] and mine["registry_api_version"] == GRAPH_SOURCE
     text = subprocess.run(
         [sys.executable, "-m", "acrfence.tui.cli", "inventory", "--via", "resource-graph"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert "can lag Azure" in text.stdout
+    assert "Virtual network rules not read for 1 Premium registry with default Allow" in (
+        text.stdout
+    )
+    by_arm = subprocess.run(
+        [sys.executable, "-m", "acrfence.tui.cli", "inventory", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "resource_graph" not in json.loads(by_arm.stdout)

@@ -13,7 +13,7 @@ from acrfence.tui.app import AcrFenceApp
 from acrfence.tui.launch import build_services
 from acrfence.widgets.load_status import LoadStatus
 from acrfence.widgets.palette import install_palette
-from helpers import ROOT, inventory_loaded
+from helpers import ROOT, inventory_loaded, open_registry, rule_under_default_allow, until
 
 
 async def test_the_dashboard_reads_the_fleet_through_resource_graph(emulator) -> None:
@@ -28,6 +28,25 @@ async def test_the_dashboard_reads_the_fleet_through_resource_graph(emulator) ->
         assert "Resource Graph" in graph_app.sub_title and "lag" in graph_app.sub_title
     assert by_graph == by_arm
     assert {f.code for f in graph_app.data.findings} == {f.code for f in arm_app.data.findings}
+
+
+async def test_the_dashboard_says_whose_virtual_network_rules_the_fleet_pass_did_not_read(
+    emulator,
+) -> None:
+    await rule_under_default_allow(emulator)
+    app = AcrFenceApp(build_services(emulator.env, "demo", via="resource-graph"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await inventory_loaded(pilot)
+        await until(pilot, lambda: "not read" in _failures(app))
+        assert "Virtual network rules not read for 1 Premium registry" in _failures(app)
+        detail = await open_registry(pilot, "mycontainerregistry")
+    # Its detail claims no rules it didn't read: it says they weren't.
+    assert "Virtual network rules (not read)" in detail
+    assert "no virtual network rules" in detail and "Virtual network rules (0)" not in detail
+
+
+def _failures(app: App[None]) -> str:
+    return str(app.screen.query_one(LoadStatus).query_one("#failures").render())
 
 
 class _StatusHost(App[None]):

@@ -59,10 +59,14 @@ class LoadStatus(Vertical):
         unfinished: Sequence[str] = (),
         subscriptions: tuple[int, int] = (0, 0),
         waiting: str | None = None,
+        coverage: str | None = None,
     ) -> None:
+        """``coverage``: what the read left out (the fleet pass over Resource Graph), shown
+        under the load line until the next read."""
         # Called every second to keep the age true: redraw only when something changed.
         shown = (loading, done, total, counts, tuple(failures), tuple(names.items()), error,
-                 age, watch_seconds, tuple(unfinished), subscriptions, waiting)  # fmt: skip
+                 age, watch_seconds, tuple(unfinished), subscriptions, waiting,
+                 coverage)  # fmt: skip
         if shown == self._shown:
             return
         self._shown = shown
@@ -105,11 +109,16 @@ class LoadStatus(Vertical):
             failure_lines.append("✗ ", style=ERROR)
             failure_lines.append(f"{name}: could not read {failure.what} ({failure.code}) ")
             failure_lines.append(failure.message, style="dim")
+        if coverage:
+            if failure_lines:
+                failure_lines.append("\n")
+            failure_lines.append("⚠ ", style=WARNING)
+            failure_lines.append(coverage)
         failures_widget = self.query_one("#failures", Static)
         if failure_lines.plain != self._failures_shown:
             self._failures_shown = failure_lines.plain
             failures_widget.update(failure_lines)
-        failures_widget.display = bool(failures) or bool(unfinished)
+        failures_widget.display = bool(failures) or bool(unfinished) or bool(coverage)
 
     def _update(self, line: Static, text: Text) -> None:
         """Show ``text`` on the load line; lay the screen out again only when it takes

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
+from acrfence.services.graph_coverage import UNREAD_RULES_WHY, virtual_network_rules_unread
 from acrfence.services.models import (
     AccessSummary,
     EndpointStatus,
@@ -88,10 +89,17 @@ class RegistryDetail(Static):
         if registry.api_version_note:
             out.line(Text(registry.api_version_note, style=WARNING), indent=4)
 
+        unread = virtual_network_rules_unread(registry)
         out.heading(
-            f"Virtual network rules ({len(rules.virtual_network_rules)})", f"[{PREVIEW_NOTE}]"
+            "Virtual network rules (not read)"
+            if unread
+            else f"Virtual network rules ({len(rules.virtual_network_rules)})",
+            f"[{PREVIEW_NOTE}]",
         )
-        if not rule_statuses:
+        if unread:
+            # Resource Graph's view has none to show; "none" would be a claim (graph_coverage).
+            out.line(Text(f"{UNREAD_RULES_WHY}.", style=WARNING), indent=4)
+        elif not rule_statuses:
             out.none("virtual network rules")
         width = max((len(label) for label, _ in rule_statuses), default=0)
         for label, status in rule_statuses:

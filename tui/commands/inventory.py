@@ -46,6 +46,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def inventory_to_json(inventory: Any, via: str = "arm") -> dict[str, Any]:
     """The --json document: plain data, stable keys."""
+    document = _inventory_json(inventory, via)
+    if via == "resource-graph":
+        from acrfence.services.graph_coverage import UNREAD_RULES_WHY, unread_rules_count
+
+        # What the fleet pass did not read, for a script to weigh (services.graph_coverage).
+        document["resource_graph"] = {
+            "premium_registries_virtual_network_rules_not_read": unread_rules_count(
+                inventory.registries
+            ),
+            "why": UNREAD_RULES_WHY,
+            "can_lag_azure": True,
+        }
+    return document
+
+
+def _inventory_json(inventory: Any, via: str) -> dict[str, Any]:
     return {
         "source": via,
         "subscriptions": [
@@ -284,12 +300,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render_text(inventory))
         if args.via == "resource-graph":
+            from acrfence.services.graph_coverage import unread_rules_count, unread_rules_note
             from acrfence.services.resource_graph import LAG_NOTE
 
             print(
                 f"\nRegistries and networks {LAG_NOTE}; registries whose rules matter were "
                 "read again through ARM."
             )
+            note = unread_rules_note(unread_rules_count(inventory.registries))
+            if note:
+                print(note)
     # A script must not take a partial tenant for the whole: what was read is printed, each
     # listing that wasn't is named on stderr with Azure's code, and the exit status says so.
     for failure in inventory.failures:

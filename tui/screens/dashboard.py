@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
 
+from acrfence.services.graph_coverage import unread_rules_count, unread_rules_note
 from acrfence.services.models import Registry, Subnet, VirtualNetwork
 from acrfence.tui.actions import bindings_for
 from acrfence.tui.screens import acrfence_app
@@ -70,6 +71,7 @@ class DashboardScreen(Screen[None]):
         self._rows_per_tick = 200
         self._rows_timer: Timer | None = None
         self._subnets_counted: tuple[Sequence[VirtualNetwork], int] | None = None
+        self._coverage_counted: tuple[Sequence[Registry], str | None] | None = None
         self._status_timer: Timer | None = None
         self._status_shown_at = float("-inf")
 
@@ -243,7 +245,19 @@ class DashboardScreen(Screen[None]):
             unfinished=app.unfinished_run_ids,
             subscriptions=(data.subscriptions_read, len(inventory.subscriptions)),
             waiting=app.services.inventory.pacing().describe() if data.loading else None,
+            coverage=self._coverage(inventory.registries)
+            if not data.loading
+            and getattr(app.services.inventory, "reads_through_resource_graph", False)
+            else None,
         )
+
+    def _coverage(self, registries: Sequence[Registry]) -> str | None:
+        """What the fleet pass over Resource Graph didn't read (services.graph_coverage),
+        counted once per inventory read (not at every publish while it streams in)."""
+        if self._coverage_counted is None or self._coverage_counted[0] is not registries:
+            count = unread_rules_count(registries)
+            self._coverage_counted = (registries, unread_rules_note(count))
+        return self._coverage_counted[1]
 
     def _subnet_count(self, networks: Sequence[VirtualNetwork]) -> int:
         """Subnets in ``networks``, counted once per inventory (50,000 networks in the fleet
