@@ -23,6 +23,7 @@ __all__ = [
     "UNREAD_RULES_WHY",
     "unread_rules_count",
     "unread_rules_note",
+    "unread_rules_status",
     "virtual_network_rules_unread",
 ]
 
@@ -59,4 +60,17 @@ def unread_rules_note(count: int) -> str | None:
     return (
         f"Virtual network rules not read for {count:,} Premium {registries} with default "
         f"Allow and no IP rules: {UNREAD_RULES_WHY}."
+    )
+
+
+def unread_rules_status(count: int) -> str | None:
+    """The same for the dashboard's status strip, short enough for two lines at 80 columns
+    (the whole sentence there took five and pushed the table up); a registry's detail and
+    ``inventory`` give the why."""
+    if not count:
+        return None
+    registries = "registry" if count == 1 else "registries"
+    return (
+        f"VNet rules not read for {count:,} Premium {registries} with default Allow, no IP "
+        "rules (VNet ?): Resource Graph doesn't show them; --via arm does"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from acrfence.services.graph_coverage import virtual_network_rules_unread
 from acrfence.services.models import Finding, Registry, Severity
 from acrfence.widgets.keyed_table import KeyedTable
 from acrfence.widgets.markers import findings_marker, marker_rank
@@ -88,6 +89,7 @@ def _by_name(key: str, cells: tuple[Cell, ...]) -> Rank:
 
 
 _COUNTS = tuple(str(n) for n in range(201))  # one string per count, shared by every row
+UNREAD = "?"  # virtual network rules the fleet pass over Resource Graph did not read
 
 
 def _count(n: int) -> str:
@@ -114,7 +116,10 @@ def _cells(registry: Registry, marker: Cell) -> tuple[Cell, ...]:
         registry.sku,
         DENY if rules.denies_by_default else ALLOW,
         PUBLIC_ON if registry.public_access_enabled else PUBLIC_OFF,
-        _count(len(rules.virtual_network_rules)),
+        # "?" rather than a count of rules the fleet pass over Resource Graph didn't read
+        UNREAD
+        if virtual_network_rules_unread(registry)
+        else _count(len(rules.virtual_network_rules)),
         _count(len(rules.ip_rules)),
         registry.resource_group,
     )

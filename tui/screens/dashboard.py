@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
 
-from acrfence.services.graph_coverage import unread_rules_count, unread_rules_note
+from acrfence.services.graph_coverage import unread_rules_count, unread_rules_status
 from acrfence.services.models import Registry, Subnet, VirtualNetwork
 from acrfence.tui.actions import bindings_for
 from acrfence.tui.screens import acrfence_app
@@ -256,7 +256,7 @@ class DashboardScreen(Screen[None]):
         counted once per inventory read (not at every publish while it streams in)."""
         if self._coverage_counted is None or self._coverage_counted[0] is not registries:
             count = unread_rules_count(registries)
-            self._coverage_counted = (registries, unread_rules_note(count))
+            self._coverage_counted = (registries, unread_rules_status(count))
         return self._coverage_counted[1]
 
     def _subnet_count(self, networks: Sequence[VirtualNetwork]) -> int:
