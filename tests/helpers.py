@@ -26,7 +26,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
 from azure.mgmt.network.aio import NetworkManagementClient
 from textual import events
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.notifications import Notify
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -57,9 +57,11 @@ from acrfence.tui.app import AcrFenceApp
 from acrfence.tui.launch import build_services
 from acrfence.tui.screens.lockdown_wizard import LockdownWizardScreen
 from acrfence.tui.screens.registry_detail import RegistryDetailScreen
+from acrfence.widgets.palette import install_palette
 from acrfence.widgets.registry_detail import RegistryDetail
 from acrfence.widgets.registry_table import RegistryTable
 from acrfence.widgets.subnet_detail import SubnetDetail
+from acrfence.widgets.subnet_table import SubnetTable
 
 # ---- talking to the emulator with the real clients -------------------------------------------
 
@@ -208,10 +210,16 @@ async def lock_down(handle) -> None:
             RG, "myDockerVMVNET", "myDockerVMSubnet", subnet
         )
         await poller.result()
+    await set_network_rules(handle, "Deny")
+
+
+async def set_network_rules(handle, default_action: str) -> None:
+    """mycontainerregistry's rules: one virtual network rule (myDockerVMSubnet), no IP
+    rules, and ``default_action``."""
     body = {
         "properties": {
             "networkRuleSet": {
-                "defaultAction": "Deny",
+                "defaultAction": default_action,
                 "virtualNetworkRules": [{"virtualNetworkSubnetResourceId": SUBNET_ID}],
                 "ipRules": [],
             }
@@ -224,17 +232,7 @@ async def lock_down(handle) -> None:
 async def rule_under_default_allow(handle) -> None:
     """mycontainerregistry (Premium) with a virtual network rule that does nothing: default
     Allow, no IP rules. The fleet pass over Resource Graph does not read its rules."""
-    body = {
-        "properties": {
-            "networkRuleSet": {
-                "defaultAction": "Allow",
-                "virtualNetworkRules": [{"virtualNetworkSubnetResourceId": SUBNET_ID}],
-                "ipRules": [],
-            }
-        }
-    }
-    async with acr(handle, api_version=PREVIEW) as client:
-        await (await client.registries.begin_update(RG, "mycontainerregistry", body)).result()
+    await set_network_rules(handle, "Allow")
 
 
 # ---- the demo tenant's IDs, the command line, the emulator's state ----------------------------
@@ -1039,3 +1037,15 @@ def view_diff(got: dict, want: dict, path: str = "") -> list[str]:
                 lines += view_diff(got[key], want[key], f"{path}/{key}")
         return lines
     return [] if got == want else [f"{path}: {got!r} != {want!r}"]
+
+
+class TablesApp(App[None]):
+    """The registries and subnets tables alone, coloured as the app draws them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        install_palette(self.console, colour=True)
+
+    def compose(self) -> ComposeResult:
+        yield RegistryTable(id="registries")
+        yield SubnetTable(id="networks")

@@ -3,12 +3,10 @@ chosen column both ways, filter, and take streamed batches with the cursor kept 
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-
-from acrfence.widgets.palette import install_palette
 from acrfence.widgets.registry_table import RegistryTable
 from acrfence.widgets.subnet_table import SubnetTable
 from helpers import (
+    TablesApp,
     demo_app,
     inventory_loaded,
     make_inventory,
@@ -33,16 +31,6 @@ def _registries(count: int = REGISTRIES):
     ]
 
 
-class _Tables(App[None]):
-    def __init__(self) -> None:
-        super().__init__()
-        install_palette(self.console, colour=True)
-
-    def compose(self) -> ComposeResult:
-        yield RegistryTable(id="registries")
-        yield SubnetTable(id="networks")
-
-
 def _screen_text(table) -> str:
     return "\n".join(table.render_line(y).text for y in range(table.size.height))
 
@@ -50,7 +38,7 @@ def _screen_text(table) -> str:
 async def test_end_reaches_the_last_of_50000_registries_and_100000_subnets() -> None:
     registries = _registries()
     subnets = [make_subnet(f"vnet{i // 10:05d}", f"snet{i % 10}") for i in range(SUBNETS)]
-    app = _Tables()
+    app = TablesApp()
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one(RegistryTable)
         table.show(registries, {})
@@ -74,7 +62,7 @@ async def test_end_reaches_the_last_of_50000_registries_and_100000_subnets() -> 
 
 async def test_s_sorts_every_row_by_the_chosen_column_both_ways() -> None:
     registries = _registries()
-    app = _Tables()
+    app = TablesApp()
     async with app.run_test(size=(120, 30)) as pilot:
         table = app.query_one(RegistryTable)
         table.show(registries, {})
@@ -104,7 +92,7 @@ async def test_s_sorts_every_row_by_the_chosen_column_both_ways() -> None:
 
 async def test_batches_stream_in_where_they_belong_and_the_cursor_keeps_its_row() -> None:
     registries = _registries()
-    app = _Tables()
+    app = TablesApp()
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one(RegistryTable)
         table.focus()
@@ -146,7 +134,7 @@ async def test_every_row_of_a_big_tenant_is_reachable_and_the_filter_finds_past_
 
 async def test_sorting_by_findings_or_severity_puts_errors_first() -> None:
     markers = ["✓ ok", "▲ 1 warn", "✖ 1 err", "● 1 info", "✖ 2 err"]
-    app = _Tables()
+    app = TablesApp()
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one(RegistryTable)
         table.add_rows(

@@ -6,28 +6,16 @@ through ``render_lines``, past Textual's own cache of the widget's lines."""
 from __future__ import annotations
 
 from rich.style import Style
-from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.strip import Strip
 
 from acrfence.services.models.findings import Finding, Severity
 from acrfence.widgets.keyed_table import LINES_KEPT
-from acrfence.widgets.palette import install_palette
 from acrfence.widgets.registry_table import RegistryTable
 from acrfence.widgets.subnet_table import SubnetTable
-from helpers import make_registry
+from helpers import TablesApp, make_registry
 
 REGISTRIES = [make_registry(f"reg{i:03d}") for i in range(300)]
-
-
-class _Tables(App[None]):
-    def __init__(self) -> None:
-        super().__init__()
-        install_palette(self.console, colour=True)
-
-    def compose(self) -> ComposeResult:
-        yield RegistryTable(id="registries")
-        yield SubnetTable(id="networks")
 
 
 def _lines(table: RegistryTable) -> list[Strip]:
@@ -58,7 +46,7 @@ def _selected_name(table: RegistryTable) -> str:
 
 
 async def test_only_the_cursors_row_is_drawn_as_the_cursor_after_moves_and_pages() -> None:
-    app = _Tables()
+    app = TablesApp()
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one(RegistryTable)
         table.show(REGISTRIES, {})
@@ -78,7 +66,7 @@ async def test_only_the_cursors_row_is_drawn_as_the_cursor_after_moves_and_pages
 
 async def test_rows_are_drawn_right_after_more_lines_than_the_table_keeps() -> None:
     many = [make_registry(f"reg{i:05d}") for i in range(3 * LINES_KEPT)]
-    app = _Tables()
+    app = TablesApp()
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one(RegistryTable)
         table.show(many, {})
@@ -97,7 +85,7 @@ async def test_rows_are_drawn_right_after_more_lines_than_the_table_keeps() -> N
 
 
 async def test_the_cursor_row_changes_look_with_focus_and_with_the_theme() -> None:
-    app = _Tables()
+    app = TablesApp()
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one(RegistryTable)
         table.show(REGISTRIES, {})
@@ -122,7 +110,7 @@ async def test_the_cursor_row_changes_look_with_focus_and_with_the_theme() -> No
 
 
 async def test_a_row_changed_by_a_streamed_batch_is_drawn_again() -> None:
-    app = _Tables()
+    app = TablesApp()
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one(RegistryTable)
         table.show(REGISTRIES, {})
