@@ -147,3 +147,36 @@ async def test_a_refresh_folds_over_the_last_inventory_listing_by_listing(emulat
     gone = fold_events(after, [SubscriptionsLoaded(listed)])
     assert not [r for r in gone.registries if r.subscription_id == SUB_PRODUCTION]
     assert not [v for v in gone.virtual_networks if v.subscription_id == SUB_PRODUCTION]
+
+
+class _CountingWindow(InventoryService):
+    """Counts the subscriptions being read at once (started, their private link not done)."""
+
+    reading: set[str]
+    most = 0
+
+    async def _registries(self, subscription_id, limit):
+        self.reading.add(subscription_id)
+        self.most = max(self.most, len(self.reading))
+        return await super()._registries(subscription_id, limit)
+
+    async def _private_link(self, subscription_id, limit, registries, networks):
+        try:
+            return await super()._private_link(subscription_id, limit, registries, networks)
+        finally:
+            self.reading.discard(subscription_id)
+
+
+async def test_subscriptions_are_read_a_window_at_a_time_and_all_of_them(make_emulator) -> None:
+    handle = make_emulator(seed="generate:12x2x1x2")
+    async with clients_for(handle) as clients:
+        windowed = _CountingWindow(clients, max_in_flight=3)
+        windowed.reading = set()
+        events = [event async for event in windowed.stream()]
+        everything_at_once = await InventoryService(clients, max_in_flight=64).load()
+    # A fleet's thousand subscriptions were a thousand sets of tasks in one turn of the loop.
+    assert windowed.most == 3
+    assert sum(isinstance(e, RegistriesLoaded) for e in events) == 12
+    assert sum(isinstance(e, VirtualNetworksLoaded) for e in events) == 12
+    assert build_inventory(events) == everything_at_once
+
