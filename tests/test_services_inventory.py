@@ -180,3 +180,27 @@ async def test_subscriptions_are_read_a_window_at_a_time_and_all_of_them(make_em
     assert sum(isinstance(e, VirtualNetworksLoaded) for e in events) == 12
     assert build_inventory(events) == everything_at_once
 
+
+async def test_counts_per_subscription_come_from_the_builder_and_equal_a_count(
+    make_emulator,
+) -> None:
+    from dataclasses import replace
+
+    from acrfence.services.models import Inventory
+
+    handle = make_emulator(seed="generate:3x4x2x1")
+    async with clients_for(handle) as clients:
+        built = await InventoryService(clients).load()
+    counted = Inventory(
+        subscriptions=built.subscriptions,
+        registries=built.registries,
+        virtual_networks=built.virtual_networks,
+    )
+    assert built._counts is not None  # handed in by the builder, not counted again
+    assert built.counts_by_subscription() == counted.counts_by_subscription()
+    registries, networks = counted.counts_by_subscription()
+    assert sorted(registries.values()) == [4, 4, 4] and sorted(networks.values()) == [2, 2, 2]
+    # Another inventory made from this one counts its own resources.
+    first = built.registries[0].subscription_id.casefold()
+    fewer = replace(built, registries=built.registries[1:])
+    assert fewer.counts_by_subscription()[0][first] == 3

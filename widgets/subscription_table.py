@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from operator import attrgetter
+from collections.abc import Callable, Mapping
 
-from acrfence.services.models import Inventory, Registry, VirtualNetwork
+from acrfence.services.models import Inventory
 from acrfence.widgets.keyed_table import Cell, KeyedTable, Row
 from acrfence.widgets.palette import ERROR, OK
 from acrfence.widgets.row_store import Rank, cell_text, styled
@@ -14,7 +12,6 @@ from acrfence.widgets.row_store import Rank, cell_text, styled
 __all__ = ["ALL_SUBSCRIPTIONS", "SubscriptionTable"]
 
 ALL_SUBSCRIPTIONS = "*"
-_SUBSCRIPTION_ID = attrgetter("subscription_id")
 
 
 class SubscriptionTable(KeyedTable):
@@ -39,11 +36,7 @@ class SubscriptionTable(KeyedTable):
         return _by_name
 
     def show(self, inventory: Inventory, loading: bool) -> None:
-        # Counted by subscription ID, then one casefold per subscription rather than one per
-        # registry and network (100,000 calls for the fleet tenant, redrawn every second while
-        # it loads).
-        registries = _counts(inventory.registries)
-        networks = _counts(inventory.virtual_networks)
+        registries, networks = inventory.counts_by_subscription()
         failed: Mapping[str, str] = {
             f.subscription_id.casefold(): f.code for f in inventory.failures
         }
@@ -88,15 +81,6 @@ def _by_name(key: str, cells: tuple[Cell, ...]) -> Rank:
     if key == ALL_SUBSCRIPTIONS:
         return (0, "", "")
     return (1, cell_text(cells[0]).casefold(), key)
-
-
-def _counts(items: Iterable[Registry] | Iterable[VirtualNetwork]) -> dict[str, int]:
-    by_id = Counter(map(_SUBSCRIPTION_ID, items))  # in C: ~3 ms for 50,000
-    counts: dict[str, int] = {}
-    for subscription_id, count in by_id.items():
-        key = subscription_id.casefold()
-        counts[key] = counts.get(key, 0) + count
-    return counts
 
 
 def _state(loading: bool, failure: str | None) -> Cell:

@@ -8,6 +8,7 @@ them with ``same_resource_id`` or through ``.key``.
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -386,6 +387,12 @@ class Inventory:
     _replication_index: dict[str, list[Replication]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # (registries, virtual networks) per casefolded subscription ID: handed in by a builder
+    # that has them per subscription anyway, else counted on the first call. Not an init
+    # field, so dataclasses.replace never carries counts over to other resources.
+    _counts: tuple[Mapping[str, int], Mapping[str, int]] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         # Fresh indexes: dataclasses.replace hands in the original's, which must neither be
@@ -423,6 +430,16 @@ class Inventory:
             for registry in reversed(self.registries):  # the first of equal keys wins
                 index[registry.key] = registry
         return index.get(normalize_resource_id(registry_id))
+
+    def counts_by_subscription(self) -> tuple[Mapping[str, int], Mapping[str, int]]:
+        """How many registries and virtual networks each subscription (casefolded ID) has."""
+        if self._counts is None:
+            object.__setattr__(
+                self, "_counts", (_count_by_subscription(self.registries),
+                                  _count_by_subscription(self.virtual_networks)),
+            )  # fmt: skip
+        assert self._counts is not None
+        return self._counts
 
     def readable_subscription_ids(self) -> frozenset[str]:
         return frozenset(s.subscription_id.casefold() for s in self.subscriptions)
@@ -493,3 +510,12 @@ class Inventory:
     def registry_zones(self) -> tuple[PrivateDnsZone, ...]:
         """ACR's private link zones read (``privatelink.azurecr.io`` and its sovereign kin)."""
         return tuple(zone for zone in self.private_dns_zones if zone.is_registry_zone)
+
+
+def _count_by_subscription(items: Iterable[Registry] | Iterable[VirtualNetwork]) -> dict[str, int]:
+    by_id = Counter(item.subscription_id for item in items)
+    counts: dict[str, int] = {}
+    for subscription_id, count in by_id.items():  # one casefold per subscription
+        key = subscription_id.casefold()
+        counts[key] = counts.get(key, 0) + count
+    return counts
