@@ -37,6 +37,7 @@ from acrfence.services.azure import AzureClients  # noqa: E402
 from acrfence.services.config import Target  # noqa: E402
 from acrfence.services.inventory import DEFAULT_MAX_IN_FLIGHT, InventoryService  # noqa: E402
 from acrfence.services.resource_graph import (  # noqa: E402
+    NETWORK_ROWS_PER_PAGE,
     PREVIEW_READS_IN_FLIGHT,
     ROWS_PER_PAGE,
     SUBSCRIPTIONS_PER_QUERY,
@@ -205,7 +206,7 @@ async def measure_fleet(
     batches = max(1, math.ceil(subs / SUBSCRIPTIONS_PER_QUERY))
     queries = batches * (
         max(1, math.ceil(regs / batches / ROWS_PER_PAGE))
-        + max(1, math.ceil(vnets / batches / ROWS_PER_PAGE))
+        + max(1, math.ceil(vnets / batches / NETWORK_ROWS_PER_PAGE))
     )
     figures["graph_queries"] = queries
     figures["graph_quota_waits"] = graph.quota_waits

@@ -71,6 +71,12 @@ LAG_NOTE = "read through Azure Resource Graph, which can lag Azure by a few minu
 GRAPH_API_VERSION = "2021-03-01"
 SUBSCRIPTIONS_PER_QUERY = 1000
 ROWS_PER_PAGE = 1000
+# A virtual network's row carries its subnets (~27 KB with 50 of them, 20 times a
+# registry's): a page of 1,000 was 27 MB, and joining and decoding it held the interpreter
+# 20-50 ms at a time, on the loop and on the parsing thread (the fleet tenant's longest UI
+# stalls over Resource Graph, per-turn accounting of benchmarks/dashboard.py --fleet). Five
+# times the queries for networks (10 rather than 2 on that tenant) against quota for 15.
+NETWORK_ROWS_PER_PAGE = 200
 # `order by id`: rows of one subscription arrive together, so each subscription can be shown
 # as soon as the page after its last row has arrived.
 REGISTRY_QUERY = (
@@ -152,6 +158,7 @@ class ResourceGraphInventory:
         query: str,
         subscriptions: list[str],
         build: Callable[[dict[str, Any], PackedJson], Any],
+        rows_per_page: int = ROWS_PER_PAGE,
     ) -> AsyncIterator[list[tuple[str, Any]]]:
         """Every page of `query` over `subscriptions`, as (subscription key, ``build(row)``).
 
@@ -173,7 +180,7 @@ class ResourceGraphInventory:
         first = QueryRequest(
             subscriptions=subscriptions,
             query=query,
-            options=QueryRequestOptions(top=ROWS_PER_PAGE, result_format="objectArray"),
+            options=QueryRequestOptions(top=rows_per_page, result_format="objectArray"),
         ).serialize()
         while True:
             await self._wait_for_quota()
@@ -264,7 +271,9 @@ class ResourceGraphInventory:
 
     async def _networks(self, batch: list[str]) -> AsyncIterator[InventoryEvent]:
         seen: set[str] = set()
-        async for events in self._grouped(NETWORK_QUERY, batch, virtual_network_from_arm, seen):
+        async for events in self._grouped(
+            NETWORK_QUERY, batch, virtual_network_from_arm, seen, NETWORK_ROWS_PER_PAGE
+        ):
             for subscription_id, networks in events:
                 networks.sort(key=lambda v: (v.name.casefold(), v.key))
                 yield VirtualNetworksLoaded(subscription_id, tuple(networks))
@@ -278,11 +287,12 @@ class ResourceGraphInventory:
         batch: list[str],
         build: Callable[[dict[str, Any], PackedJson], Any],
         seen: set[str],
+        rows_per_page: int = ROWS_PER_PAGE,
     ) -> AsyncIterator[list[tuple[str, list[Any]]]]:
         """Per page: the subscriptions whose rows are all in, with their built resources."""
         by_key = {s.casefold(): s for s in batch}
         carried: list[tuple[str, Any]] = []
-        async for page in self._pages(query, batch, build):
+        async for page in self._pages(query, batch, build, rows_per_page):
             rows = carried + page
             if not rows:
                 continue

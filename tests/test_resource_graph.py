@@ -253,3 +253,22 @@ def test_inventory_command_via_resource_graph(emulator) -> None:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert "resource_graph" not in json.loads(by_arm.stdout)
+
+
+async def test_networks_paged_a_row_at_a_time_still_match_the_arm_path(
+    make_emulator, monkeypatch
+) -> None:
+    """Networks come in smaller pages than registries (a network's row carries its
+    subnets); a subscription whose networks span pages is still shown whole."""
+    from acrfence.services import resource_graph
+
+    monkeypatch.setattr(resource_graph, "NETWORK_ROWS_PER_PAGE", 1)
+    handle = make_emulator(seed="generate:3x2x3x2")
+    async with clients_for(handle) as clients:
+        arm = InventoryService(clients)
+        by_arm = await arm.load()
+        by_graph = await ResourceGraphInventory(arm).load()
+    assert len(by_graph.virtual_networks) == 9
+    assert by_graph.virtual_networks == tuple(
+        replace(v, etag=None) for v in by_arm.virtual_networks
+    )
