@@ -408,7 +408,7 @@ def _build_page(
     rows: list[tuple[str, Any]] = []
 
     def add(index: int, row: Any) -> None:
-        UI_LOOP.defer()  # the dashboard's loop first, if it lags (services.loop_first)
+        UI_LOOP.defer()  # the dashboard's loop first, while it works (services.loop_first)
         rows.append((_subscription_of(row), build(row, PackedJson(rows_json, index))))
 
     # Row by row, not json.loads: a page of 1,000 networks (27 MB) held the interpreter lock

@@ -207,3 +207,23 @@ async def test_a_refresh_with_changed_private_link_starts_from_the_earlier_read(
     expected = find_findings(build_inventory([*first, *again]))
     assert expected != find_findings(earlier)
     assert accumulator.findings() == expected
+
+
+async def test_findings_are_gathered_in_slices_with_pauses_between(make_emulator, monkeypatch):
+    """A thread gathering the fleet's findings hands the UI loop its turn between slices."""
+    from acrfence.services.analysis import incremental
+
+    monkeypatch.setattr(incremental, "PAUSE_EVERY", 3)
+    events = await _events(make_emulator(seed="generate:6x5x2x4"))
+    accumulator = _accumulate(events)
+    pauses = 0
+
+    def pause() -> None:
+        nonlocal pauses
+        pauses += 1
+
+    found = accumulator.findings(pause=pause)
+    assert found == find_findings(build_inventory(events))
+    # After each subscription's 5 registries, then its 8 subnets (6 subscriptions, a pause
+    # once 3 or more were walked), then every 3 findings ranked.
+    assert pauses == 6 + 6 + -(-len(found) // 3)

@@ -34,7 +34,7 @@ async def test_findings_show_while_the_inventory_still_streams_in(make_emulator)
         assert app.data.findings_pending
         # While it streams in, the app collects the young garbage itself (tui/app_streaming)
         # and beats the heartbeat its threads defer to (services/loop_first).
-        assert not gc.isenabled() and UI_LOOP.beating
+        assert not gc.isenabled() and UI_LOOP.in_effect
         registries_with_findings = {f.registry_id for f in app.data.findings if f.registry_id}
         assert len(registries_with_findings) > 1
         await pilot.press("f")
@@ -63,11 +63,11 @@ async def test_the_app_leaves_the_interpreter_as_it_found_it(emulator):
     defer to are the app's while it runs, and as they were once it stops (the headless
     commands and the rest of this process never see them)."""
     interval = sys.getswitchinterval()
-    assert gc.isenabled() and not UI_LOOP.beating
+    assert gc.isenabled() and not UI_LOOP.in_effect
     app = demo_app(emulator)
     async with app.run_test(size=(120, 40)) as pilot:
         await inventory_loaded(pilot)
         assert sys.getswitchinterval() <= 0.001
     assert sys.getswitchinterval() == interval
     assert gc.isenabled() and gc.get_freeze_count() == 0
-    assert not UI_LOOP.beating
+    assert not UI_LOOP.in_effect

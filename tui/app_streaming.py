@@ -213,6 +213,7 @@ class InterpreterShare:
     """What ``share_the_interpreter_finely`` changed, to undo when the app stops."""
 
     switch_interval: float
+    deferring: bool = False  # the threads defer to the UI loop (watched or beating)
     beat: asyncio.TimerHandle | None = None
 
 
@@ -224,11 +225,14 @@ def share_the_interpreter_finely() -> InterpreterShare:
 
 
 def beat_while_streaming(share: InterpreterShare, streaming: bool) -> None:
-    """While a tenant streams in, the UI loop beats its heartbeat whenever it is free, so
-    the parsing and findings threads wait while it is in a long turn (services.loop_first);
-    idle, it doesn't wake up for it. Runs on the UI loop."""
-    if streaming and share.beat is None:
+    """While a tenant streams in, the parsing and findings threads wait while the UI loop
+    works (services.loop_first): it is watched, or where it can't be, it beats a heartbeat
+    whenever it is free; idle, neither. Runs on the UI loop."""
+    if streaming and not share.deferring:
+        share.deferring = True
         loop = asyncio.get_running_loop()
+        if UI_LOOP.watch(loop):
+            return
 
         def beat() -> None:
             UI_LOOP.beat()
@@ -236,10 +240,13 @@ def beat_while_streaming(share: InterpreterShare, streaming: bool) -> None:
 
         UI_LOOP.start()
         share.beat = loop.call_later(BEAT_EVERY, beat)
-    elif not streaming and share.beat is not None:
-        share.beat.cancel()
-        share.beat = None
-        UI_LOOP.stop()
+    elif not streaming and share.deferring:
+        share.deferring = False
+        UI_LOOP.unwatch()
+        if share.beat is not None:
+            share.beat.cancel()
+            share.beat = None
+            UI_LOOP.stop()
 
 
 def leave_the_interpreter_as_found(share: InterpreterShare | None, collector_paused: bool) -> None:

@@ -80,6 +80,7 @@ def work_out_findings(
             if item is _END:
                 ended = True
             else:
+                UI_LOOP.defer()  # a burst of pieces is worked through with the loop first
                 feed_findings(accumulator, item)  # type: ignore[arg-type]
             unposted = True
         if accumulator.pending:
@@ -88,7 +89,7 @@ def work_out_findings(
         now = time.monotonic()
         done = ended and not accumulator.pending
         if unposted and (done or now - posted_at >= interval):
-            findings = accumulator.findings()
+            findings = accumulator.findings(pause=UI_LOOP.defer)
             by_registry = accumulator.findings_by_registry()
             changed = accumulator.take_changed()
             post(FindingsWorkedOut(generation, findings, by_registry, changed, pending=not done))

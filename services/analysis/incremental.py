@@ -25,8 +25,9 @@ Pure: no I/O, no Textual; the dashboard drives it from a thread worker (tui/find
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 from typing import TypeVar
 
 from acrfence.services.analysis.context import AnalysisContext
@@ -43,6 +44,7 @@ from acrfence.services.models import (
     PrivateEndpoint,
     Registry,
     Replication,
+    Severity,
     Subnet,
     SubnetIndex,
     Subscription,
@@ -57,6 +59,9 @@ __all__ = ["FindingsAccumulator", "PrivateLink"]
 # Registries recomputed per step: about 5 ms of CPU on this 2-core machine, short enough that a
 # thread running steps back to back leaves the UI loop its turn at the GIL.
 STEP_REGISTRIES = 100
+# Resources walked (or findings ranked) between two calls of findings()' ``pause``: ~1 ms.
+PAUSE_EVERY = 5000
+_RANK_OF = {severity: severity.rank for severity in Severity}
 _Item = TypeVar("_Item", Registry, VirtualNetwork)
 
 
@@ -243,24 +248,43 @@ class FindingsAccumulator:
 
     # ---- results -------------------------------------------------------------------------
 
-    def findings(self) -> tuple[Finding, ...]:
+    def findings(self, pause: Callable[[], object] = lambda: None) -> tuple[Finding, ...]:
         """Every finding worked out so far, in ``find_findings``' order: errors first, then
-        by registry and subnet in inventory order."""
+        by registry and subnet in inventory order.
+
+        ``pause`` is called every ``PAUSE_EVERY`` resources: on the fleet tenant this walks
+        150,000 of them and ranks ~100,000 findings (~50 ms of CPU), and a thread calling it
+        hands the UI loop its turn there (services.loop_first)."""
         found: list[Finding] = []
         registry_findings = self._registry_findings
         subnet_findings = self._subnet_findings
         order = self._order()
+        walked = 0
         for key in order:
-            for registry in self._registries.get(key, ()):
+            registries = self._registries.get(key, ())
+            for registry in registries:
                 found.extend(registry_findings.get(registry.key, ()))
+            walked += len(registries)
+            if walked >= PAUSE_EVERY:
+                pause()
+                walked = 0
         for key in order:
             for vnet in self._vnets.get(key, ()):
                 for subnet in vnet.subnets:
                     finding = subnet_findings.get(subnet.key)
                     if finding is not None:
                         found.append(finding)
-        found.sort(key=lambda finding: finding.severity.rank)
-        return tuple(found)
+                walked += len(vnet.subnets)
+            if walked >= PAUSE_EVERY:
+                pause()
+                walked = 0
+        # Stable by severity, bucketed in slices rather than one sort with a Python key.
+        ranked: tuple[list[Finding], ...] = tuple([] for _ in _RANK_OF)
+        for start in range(0, len(found), PAUSE_EVERY):
+            pause()
+            for finding in found[start : start + PAUSE_EVERY]:
+                ranked[_RANK_OF[finding.severity]].append(finding)
+        return tuple(chain.from_iterable(ranked))
 
     def take_changed(self) -> tuple[Registry, ...]:
         """The registries analysed for the first time, or whose findings changed, since the
