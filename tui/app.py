@@ -27,6 +27,7 @@ from acrfence.services.inventory import (
     InventoryEvent,
     finished_listings,
 )
+from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.models import Finding, Inventory, Registry, Subnet, VirtualNetwork
 from acrfence.services.plans.journal import Journal
 from acrfence.services.read_pacing import PacingStatus
@@ -235,7 +236,7 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
         self._publish()
 
     @on(InventoryEventArrived)
-    def _event_arrived(self, message: InventoryEventArrived) -> None:
+    async def _event_arrived(self, message: InventoryEventArrived) -> None:
         # O(piece) here; the Inventory is built at the next publish, once for many pieces.
         self._note_delta(message.event)
         self._builder.add(message.event)
@@ -243,6 +244,11 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
         self._findings_feed.put(message.event)
         self._done |= finished_listings(message.event)
         self._publish_soon()
+        if UI_LOOP.lagging():
+            # Textual hands a pump its queued messages in one step of its task: a burst of
+            # pieces (answers come back together) held the loop 10-25 ms. The rest wait a
+            # turn while a redraw or a key goes first.
+            await asyncio.sleep(0)
 
     @on(InventoryLoadFinished)
     def _load_finished(self, message: InventoryLoadFinished) -> None:
