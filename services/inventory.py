@@ -293,8 +293,19 @@ class InventoryService:
         13,000).
         """
         limit = limit or asyncio.Semaphore(self._max_in_flight)
-        answers = await asyncio.gather(*(self._registry_json(i, limit) for i in registry_ids))
-        return await _off_loop(_build_registries, answers)
+        answers: dict[int, tuple[bytes, str, str | None]] = {}
+        to_read = iter(enumerate(registry_ids))
+
+        async def reader() -> None:
+            # Readers share one iterator: no more tasks than requests can be in flight (a
+            # task per registry was hundreds made, and first run, in one turn of the loop).
+            for index, registry_id in to_read:
+                answers[index] = await self._registry_json(registry_id, limit)
+
+        readers = min(len(registry_ids), self._max_in_flight)
+        await asyncio.gather(*(reader() for _ in range(readers)))
+        in_order = [answers[index] for index in range(len(registry_ids))]
+        return await _off_loop(_build_registries, in_order)
 
     async def _registry_json(
         self, registry_id: str, limit: asyncio.Semaphore

@@ -202,31 +202,29 @@ class ResourceGraphInventory:
             if not skip_token:
                 return
 
-    async def _refined(self, registries: list[Registry]) -> list[Registry]:
-        """Registries whose rules matter, read again through ARM's preview API."""
-
-        # Only the registries to read again become tasks: the rest (built with
-        # GRAPH_SOURCE on the parsing thread) cost the event loop nothing here.
-        again = [i for i, r in enumerate(registries) if r.api_version != GRAPH_SOURCE]
-        if not again:
-            return registries
-        self.preview_reads += len(again)
-        fresh = await self._arm.read_registries(
-            [registries[i].id for i in again], self._preview_limit
-        )
-        refined = list(registries)
-        for i, registry in zip(again, fresh, strict=True):
-            refined[i] = registry
-        return refined
-
     async def _refined_page(
         self, groups: list[tuple[str, list[Registry]]]
     ) -> list[tuple[str, list[Registry]]]:
-        """A page's subscriptions with their registries refined; their ARM reads overlap."""
-        refined = await asyncio.gather(*(self._refined(items) for _, items in groups))
-        return [
-            (subscription_id, r) for (subscription_id, _), r in zip(groups, refined, strict=True)
+        """A page's registries whose rules matter, read again through ARM's preview API, in
+        place. One read for the whole page: a read per subscription made ~260 tasks in one
+        turn of the loop for each page of the fleet tenant (their first steps: 30-45 ms)."""
+        # Only the registries to read again are read: the rest (built with GRAPH_SOURCE on
+        # the parsing thread) cost the event loop nothing here.
+        again = [
+            (items, index)
+            for _, items in groups
+            for index, registry in enumerate(items)
+            if registry.api_version != GRAPH_SOURCE
         ]
+        if not again:
+            return groups
+        self.preview_reads += len(again)
+        fresh = await self._arm.read_registries(
+            [items[index].id for items, index in again], self._preview_limit
+        )
+        for (items, index), registry in zip(again, fresh, strict=True):
+            items[index] = registry
+        return groups
 
     async def _registries(self, batch: list[str]) -> AsyncIterator[InventoryEvent]:
         """Each subscription's registries, page by page, with the re-reads of one page running
