@@ -494,9 +494,9 @@ class InventoryService:
     ) -> AsyncGenerator[InventoryEvent, None]:
         """Each subscription's registries and networks, as each listing completes.
 
-        Subscriptions are started a window at a time (``_window``): the next one starts as
-        one finishes. Starting all of a fleet's at once made 3,000 tasks in one turn of the
-        loop and ran their first steps in the next: 35-50 ms with the screen frozen
+        Subscriptions are started a window at a time (as many as requests in flight), the
+        next as one finishes. Starting all of a fleet's at once made 3,000 tasks in one turn
+        of the loop and ran their first steps in the next: 35-50 ms with the screen frozen
         (per-turn accounting of benchmarks/dashboard.py --fleet). The window keeps the
         semaphore's requests all in flight, so the reads are as fast."""
         limit = limit or asyncio.Semaphore(self._max_in_flight)
@@ -530,7 +530,8 @@ class InventoryService:
                 running.add(task)
                 task.add_done_callback(finished.put_nowait)
 
-        for _ in range(self._window):
+        # Two listings each: the window keeps twice the requests allowed in flight queued.
+        for _ in range(self._max_in_flight):
             start_next()
         try:
             while running:
@@ -547,12 +548,6 @@ class InventoryService:
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-
-    @property
-    def _window(self) -> int:
-        """Subscriptions read at once: two listings each, so twice the requests allowed in
-        flight keeps every one of them busy while answers are handled."""
-        return max(1, self._max_in_flight)
 
     async def load(self, subscription_ids: Iterable[str] | None = None) -> Inventory:
         builder = InventoryBuilder()

@@ -163,7 +163,7 @@ class StreamingMixin:
         app: Any = self
         streaming = bool(app._loading or self._findings_pending)
         if app._interpreter is not None:
-            beat_while_streaming(app._interpreter, streaming)
+            defer_to_the_loop_while_streaming(app._interpreter, streaming)
         if streaming:
             if self._collector_timer is None:
                 if gc.isenabled():
@@ -236,7 +236,7 @@ def share_the_interpreter_finely() -> InterpreterShare:
     return share
 
 
-def beat_while_streaming(share: InterpreterShare, streaming: bool) -> None:
+def defer_to_the_loop_while_streaming(share: InterpreterShare, streaming: bool) -> None:
     """While a tenant streams in, the parsing and findings threads wait while the UI loop
     works (services.loop_first): it is watched, or where it can't be, it beats a heartbeat
     whenever it is free; idle, neither. Runs on the UI loop."""
@@ -267,7 +267,7 @@ def leave_the_interpreter_as_found(share: InterpreterShare | None, collector_pau
     none of it outlives the app in a process that goes on (the test suite runs hundreds of
     apps in one process; a frozen cycle would never be freed there)."""
     if share is not None:
-        beat_while_streaming(share, streaming=False)
+        defer_to_the_loop_while_streaming(share, streaming=False)
         sys.setswitchinterval(share.switch_interval)
     if collector_paused:
         gc.enable()

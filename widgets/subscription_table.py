@@ -39,9 +39,7 @@ class SubscriptionTable(KeyedTable):
 
     def show(self, inventory: Inventory, loading: bool) -> None:
         registries, networks = inventory.counts_by_subscription()
-        failed: Mapping[str, str] = {
-            f.subscription_id.casefold(): f.code for f in inventory.failures
-        }
+        failed = {f.subscription_id.casefold(): f.code for f in inventory.failures}
         names = {s.subscription_id.casefold(): s.display_name for s in inventory.subscriptions}
         # A subscription asked for by ID that the identity can't list still gets its row: the
         # failure is the thing to see.
@@ -54,7 +52,7 @@ class SubscriptionTable(KeyedTable):
             str(len(inventory.virtual_networks)),
             _state(loading, "some failed" if failed else None),
         )
-        shown = _Shown(names, dict(failed), loading, registries, networks)
+        shown = _Shown(names, failed, loading, registries, networks)
         before = self._drawn_from
         if before is not None and before.same_rows_as(shown):
             # Only counts changed: those rows alone. A fleet's thousand rows, built and

@@ -433,13 +433,14 @@ class Inventory:
 
     def counts_by_subscription(self) -> tuple[Mapping[str, int], Mapping[str, int]]:
         """How many registries and virtual networks each subscription (casefolded ID) has."""
-        if self._counts is None:
-            object.__setattr__(
-                self, "_counts", (_count_by_subscription(self.registries),
-                                  _count_by_subscription(self.virtual_networks)),
-            )  # fmt: skip
-        assert self._counts is not None
-        return self._counts
+        counts = self._counts
+        if counts is None:
+            counts = (
+                _count_by_subscription(self.registries),
+                _count_by_subscription(self.virtual_networks),
+            )
+            object.__setattr__(self, "_counts", counts)
+        return counts
 
     def readable_subscription_ids(self) -> frozenset[str]:
         return frozenset(s.subscription_id.casefold() for s in self.subscriptions)
