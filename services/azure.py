@@ -165,6 +165,20 @@ class AzureClients:
     def __repr__(self) -> str:
         return f"AzureClients({self.target.arm_endpoint!r})"
 
+    def for_another_loop(self, credential: AsyncTokenCredential) -> AzureClients:
+        """Clients for the same target, to be used on another event loop than these (SDK
+        clients and their aiohttp session belong to the loop they are first used in), with
+        `credential` (``services.reading_loop`` hands one that asks these clients' own).
+
+        They start from the registry API fallbacks learned so far, but keep what they learn
+        to themselves: these clients' cached registry clients stay pinned to the version
+        they were built with, and find out on their own (one refused call, then the
+        fallback).
+        """
+        sibling = AzureClients(self.target, credential, polling_interval=self.polling_interval)
+        sibling._registry_fallbacks = set(self._registry_fallbacks)
+        return sibling
+
     @property
     def credential(self) -> AsyncTokenCredential:
         if self._credential is None:

@@ -181,6 +181,10 @@ class InventoryService:
     def clients(self) -> AzureClients:
         return self._clients
 
+    def with_clients(self, clients: AzureClients) -> InventoryService:
+        """The same reads through other clients (another loop's: services.reading_loop)."""
+        return InventoryService(clients, self._max_in_flight)
+
     def pacing(self) -> PacingStatus:
         """How the reads are being paced against ARM's throttling, for a status line."""
         return self._clients.pacer.status()

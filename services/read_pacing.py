@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy
 
+from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.loop_turns import LoopTurns
 
 __all__ = ["ReadPacer", "ReadPacingPolicy", "PacingStatus", "scope_of_url"]
@@ -119,7 +120,9 @@ class ReadPacer:
         self._turns = LoopTurns()
 
     def status(self) -> PacingStatus:
-        waiting = sum(1 for scope in self._scopes.values() if scope.waiting)
+        # A copy first: the status line asks from the UI loop while the reads may run on
+        # a reading loop's thread (services.reading_loop), adding scopes as they go.
+        waiting = sum(1 for scope in list(self._scopes.values()) if scope.waiting)
         return PacingStatus(waiting, self.throttled, self.waited_s)
 
     def _delay(self, scope: _Scope, now: float) -> float:
@@ -145,14 +148,19 @@ class ReadPacer:
                 self.waited_s += self._clock() - started
         scope.in_flight += 1
         try:
-            await self._turns.wait()
+            await self.turn()
         except BaseException:
             scope.in_flight = max(0, scope.in_flight - 1)
             raise
 
     async def turn(self) -> None:
-        """Wait for a turn of the loop with room: an answer's handling, spread like the reads."""
+        """Wait for a turn of the loop with room: an answer's handling, spread like the reads.
+
+        On a reading loop of its own (services.reading_loop), each step also waits while the
+        dashboard's loop works: a step is a millisecond or two of the SDK's pipeline, which
+        the UI loop would otherwise wait for. Elsewhere that wait is a no-op."""
         await self._turns.wait()
+        UI_LOOP.defer()
 
     def after(self, key: str, status: int | None, headers: Mapping[str, str]) -> None:
         """Record the answer (None: no answer came) and release the read's slot."""

@@ -22,7 +22,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import replace
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
@@ -54,6 +54,9 @@ from acrfence.services.packed_json import PackedItems, PackedJson
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.services.registry_rules import registry_from_arm
 from acrfence.services.subnet_endpoints import virtual_network_from_arm
+
+if TYPE_CHECKING:
+    from acrfence.services.azure import AzureClients
 
 __all__ = [
     "LAG_NOTE",
@@ -137,6 +140,14 @@ class ResourceGraphInventory:
         self.preview_reads = 0  # registries read again through ARM, for figures
         self.quota_waits = 0
         self._waiting_on_quota = False
+
+    @property
+    def clients(self) -> AzureClients:
+        return self._clients
+
+    def with_clients(self, clients: AzureClients) -> ResourceGraphInventory:
+        """The same pass through other clients (another loop's: services.reading_loop)."""
+        return ResourceGraphInventory(self._arm.with_clients(clients))
 
     def pacing(self) -> PacingStatus:
         """ARM's pacing of the preview re-reads, and whether a query waits for its quota."""

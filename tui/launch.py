@@ -41,6 +41,7 @@ def build_services(env: Mapping[str, str], description: str, via: str | None = N
     from acrfence.services.azure import AzureClients
     from acrfence.services.config import Target
     from acrfence.services.inventory import InventoryService
+    from acrfence.services.reading_loop import ReadOnALoopOfItsOwn
     from acrfence.tui.app import AppServices
 
     target = Target.from_env(env)
@@ -53,7 +54,7 @@ def build_services(env: Mapping[str, str], description: str, via: str | None = N
         inventory = ResourceGraphInventory(inventory)
         description += " · via Resource Graph (can lag Azure by minutes)"
     return AppServices(
-        inventory=inventory,
+        inventory=ReadOnALoopOfItsOwn(inventory),
         clients=clients,
         target=target,
         description=description,

@@ -1,0 +1,140 @@
+"""The dashboard's inventory read on a loop of its own (services.reading_loop), against the
+emulator: the same events as read on the app's loop, tokens asked on the app's loop, errors
+raised as they were, an early close stops the thread; and that loop gives way to a working
+UI loop before each of its turns (services.loop_first)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import replace
+
+import pytest
+
+from acrfence.services.azure import AzureClients, StaticTokenCredential
+from acrfence.services.config import Target
+from acrfence.services.errors import AcrfenceError
+from acrfence.services.inventory import InventoryBuilder, InventoryService, SubscriptionsLoaded
+from acrfence.services.loop_first import LoopHeartbeat
+from acrfence.services.reading_loop import ReadOnALoopOfItsOwn
+from acrfence.services.resource_graph import ResourceGraphInventory
+
+
+class _CountedCredential(StaticTokenCredential):
+    """Notes the thread of each token asked for."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.asked_on: list[int] = []
+
+    async def get_token(self, *scopes: str, **kwargs: object):
+        self.asked_on.append(threading.get_ident())
+        return await super().get_token(*scopes, **kwargs)
+
+
+def _reading_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "acrfence-reading"]
+
+
+async def _folded(stream) -> tuple:
+    builder = InventoryBuilder()
+    threads_while_reading: set[int] = set()
+    async for event in stream:
+        threads_while_reading |= {t.ident for t in _reading_threads()}
+        builder.add(event)
+    return builder.build(), threads_while_reading
+
+
+@pytest.mark.parametrize("via", ["arm", "resource-graph"])
+async def test_the_events_are_those_read_on_the_apps_loop(make_emulator, via: str) -> None:
+    handle = make_emulator(seed="generate:3x20x2x2")
+    credential = _CountedCredential(handle.token)
+    target = Target.from_env(handle.env)
+    async with AzureClients(target, credential) as clients:
+        inventory = InventoryService(clients)
+        if via == "resource-graph":
+            inventory = ResourceGraphInventory(inventory)
+        here = await inventory.load()
+        asked_here = len(credential.asked_on)
+        elsewhere, readers = await _folded(ReadOnALoopOfItsOwn(inventory).stream())
+    assert len(here.registries) == 60
+    assert elsewhere == here
+    # Read on a thread of its own, which is gone once the stream has ended...
+    assert len(readers) == 1 and threading.get_ident() not in readers
+    assert _reading_threads() == []
+    # ...with tokens asked of the app's credential, on the app's thread.
+    assert len(credential.asked_on) > asked_here
+    assert set(credential.asked_on) == {threading.get_ident()}
+
+
+async def test_only_the_subscriptions_asked_for_are_read(make_emulator) -> None:
+    handle = make_emulator(seed="generate:3x5x1x1")
+    async with AzureClients(Target.from_env(handle.env)) as clients:
+        everything = await InventoryService(clients).load()
+        first = everything.subscriptions[0].subscription_id
+        inventory, _ = await _folded(ReadOnALoopOfItsOwn(InventoryService(clients)).stream([first]))
+    assert [s.subscription_id for s in inventory.subscriptions] == [first]
+    assert {r.subscription_id for r in inventory.registries} == {first}
+
+
+async def test_an_error_is_raised_as_the_inventory_raised_it(emulator) -> None:
+    target = Target.from_env({**emulator.env, "ACRFENCE_TOKEN": "wrong"})
+    async with AzureClients(target) as clients:
+        with pytest.raises(AcrfenceError) as caught:
+            await _folded(ReadOnALoopOfItsOwn(InventoryService(clients)).stream())
+    assert "InvalidAuthenticationToken" in str(caught.value) and "wrong" not in str(caught.value)
+    assert _reading_threads() == []
+
+
+async def test_closing_the_stream_early_stops_the_reads_and_the_thread(make_emulator) -> None:
+    handle = make_emulator(seed="generate:20x10x1x1", latency_ms=20)
+    async with AzureClients(Target.from_env(handle.env)) as clients:
+        stream = ReadOnALoopOfItsOwn(InventoryService(clients)).stream()
+        first = await anext(stream)
+        assert isinstance(first, SubscriptionsLoaded) and len(first.subscriptions) == 20
+        assert len(_reading_threads()) == 1
+        await stream.aclose()
+    assert _reading_threads() == []
+
+
+async def test_pacing_is_the_reading_loops_while_it_reads(emulator) -> None:
+    async with AzureClients(Target.from_env(emulator.env)) as clients:
+        reading = ReadOnALoopOfItsOwn(InventoryService(clients))
+        statuses = []
+        async for _ in reading.stream():
+            statuses.append(reading.pacing())
+        assert reading.pacing() == clients.pacer.status()
+    # The demo tenant is read well within its budget: nothing was held back, nothing refused.
+    assert statuses and {replace(s, waited_s=0.0) for s in statuses} == {
+        replace(clients.pacer.status(), waited_s=0.0)
+    }
+
+
+async def test_a_reading_loop_gives_way_to_a_working_loop_before_each_turn() -> None:
+    heartbeat = LoopHeartbeat(longest=30)  # never given up on here
+    here = asyncio.get_running_loop()
+    reading = asyncio.new_event_loop()
+    heartbeat.defer_each_turn_of(reading)
+    ran = threading.Event()
+    ran_while_working: list[bool] = []
+    thread = threading.Thread(target=reading.run_forever)
+    thread.start()
+
+    def working() -> None:
+        reading.call_soon_threadsafe(ran.set)
+        # Still in this callback: the reading loop must not run its turn (it would within
+        # microseconds of being woken).
+        ran_while_working.append(ran.wait(0.05))
+
+    assert heartbeat.watch(here)
+    try:
+        here.call_soon(working)
+        await asyncio.sleep(0)
+        assert ran_while_working == [False]
+        assert await asyncio.to_thread(ran.wait, 5)  # this loop waits now: the turn runs
+        assert heartbeat.waits >= 1 and heartbeat.gave_up == 0
+    finally:
+        heartbeat.unwatch()
+        reading.call_soon_threadsafe(reading.stop)
+        await asyncio.to_thread(thread.join)
+        reading.close()
