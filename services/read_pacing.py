@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy
 
-from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.loop_turns import LoopTurns
 
 __all__ = ["ReadPacer", "ReadPacingPolicy", "PacingStatus", "scope_of_url"]
@@ -148,19 +147,14 @@ class ReadPacer:
                 self.waited_s += self._clock() - started
         scope.in_flight += 1
         try:
-            await self.turn()
+            await self._turns.wait()
         except BaseException:
             scope.in_flight = max(0, scope.in_flight - 1)
             raise
 
     async def turn(self) -> None:
-        """Wait for a turn of the loop with room: an answer's handling, spread like the reads.
-
-        On a reading loop of its own (services.reading_loop), each step also waits while the
-        dashboard's loop works: a step is a millisecond or two of the SDK's pipeline, which
-        the UI loop would otherwise wait for. Elsewhere that wait is a no-op."""
+        """Wait for a turn of the loop with room: an answer's handling, spread like the reads."""
         await self._turns.wait()
-        UI_LOOP.defer()
 
     def after(self, key: str, status: int | None, headers: Mapping[str, str]) -> None:
         """Record the answer (None: no answer came) and release the read's slot."""
