@@ -66,6 +66,10 @@ def work_out_findings(
     accumulator = FindingsAccumulator(start=start)
     ended = False
     unposted = start is not None
+    # A re-read starts from the earlier read, whose findings stay on screen meanwhile: none
+    # are posted until the earlier read's are all worked out again, or the count would
+    # restart from zero and climb while the panes still show every registry.
+    caught_up = start is None
     posted_at = float("-inf")  # the first findings (and rows waiting for them) go at once
     interval = POST_INTERVAL
     while not cancelled():
@@ -88,7 +92,8 @@ def work_out_findings(
             unposted = True
         now = time.monotonic()
         done = ended and not accumulator.pending
-        if unposted and (done or now - posted_at >= interval):
+        caught_up = caught_up or not accumulator.pending
+        if unposted and caught_up and (done or now - posted_at >= interval):
             findings = accumulator.findings(pause=UI_LOOP.defer)
             by_registry = accumulator.findings_by_registry()
             changed = accumulator.take_changed()
