@@ -102,7 +102,7 @@ class LoopHeartbeat:
     def defer_each_turn_of(self, loop: asyncio.AbstractEventLoop) -> None:
         """Make another thread's loop (a reading loop, services.reading_loop) ``defer()``
         before each of its turns: between its select and the callbacks it found ready. A
-        loop without a selector is left as it is (its pacer's steps still defer)."""
+        loop without a selector is left as it is."""
         selector = getattr(loop, "_selector", None)
         if selector is None or not hasattr(selector, "select"):
             return

@@ -5,10 +5,10 @@ over its policies and aiohttp. On the dashboard's loop all of it was the screen'
 streaming the fleet tenant over Resource Graph (13,000 ARM re-reads at ~500 a second) kept
 the UI loop CPU-bound, and its longest stall was 35-59 ms. Here the reads run on a loop of
 their own and the UI loop only takes the events. The reading loop gives the interpreter to
-the UI loop whenever that works (services.loop_first), before each of its turns. (Waiting
-at each request step as well measured no better: benchmarks/dashboard.py --fleet --via
-resource-graph, 99th percentile of the ticker's lateness 12-19 ms against 11-12, and the
-load took longer.)
+the UI loop whenever that works (services.loop_first), before each of its turns and each
+callback (``GivingWayLoop``). Waiting at each paced request step instead measured no better
+(benchmarks/dashboard.py --fleet --via resource-graph: 99th percentile of the ticker's
+lateness 12-19 ms against 11-12) and the load took longer.
 
 SDK clients and their aiohttp session belong to the loop they are used in, so the reading
 loop has clients of its own (``AzureClients.for_another_loop``). Their tokens are asked of
@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextvars import Context
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from acrfence.services.inventory import InventoryEvent
     from acrfence.services.read_pacing import PacingStatus
 
-__all__ = ["ReadOnALoopOfItsOwn", "TokensFromAnotherLoop"]
+__all__ = ["GivingWayLoop", "ReadOnALoopOfItsOwn", "TokensFromAnotherLoop"]
 
 
 class StreamingInventory(Protocol):
@@ -79,6 +80,25 @@ class TokensFromAnotherLoop:
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
+
+
+class GivingWayLoop(asyncio.SelectorEventLoop):
+    """A loop whose callbacks each wait first while the UI loop works (``UI_LOOP.defer``).
+
+    Before each turn alone leaves a whole turn between two waits, and a turn runs every
+    callback that is ready: dozens of task steps when answers land together, each a
+    pipeline step of the SDK. Meanwhile the UI loop's own turn shares the interpreter. Task
+    steps and future callbacks all come through ``call_soon``."""
+
+    def call_soon(  # type: ignore[override]
+        self, callback: Callable[..., object], *args: Any, context: Context | None = None
+    ) -> asyncio.Handle:
+        return super().call_soon(_after_giving_way, callback, *args, context=context)
+
+
+def _after_giving_way(callback: Callable[..., object], *args: Any) -> None:
+    UI_LOOP.defer()
+    callback(*args)
 
 
 @dataclass
@@ -143,7 +163,7 @@ class ReadOnALoopOfItsOwn:
             else:
                 hand_over(_Ended())
 
-        loop = asyncio.new_event_loop()
+        loop = GivingWayLoop()
         UI_LOOP.defer_each_turn_of(loop)
         task = loop.create_task(read())
 

@@ -15,8 +15,8 @@ from acrfence.services.azure import AzureClients, StaticTokenCredential
 from acrfence.services.config import Target
 from acrfence.services.errors import AcrfenceError
 from acrfence.services.inventory import InventoryBuilder, InventoryService, SubscriptionsLoaded
-from acrfence.services.loop_first import LoopHeartbeat
-from acrfence.services.reading_loop import ReadOnALoopOfItsOwn
+from acrfence.services.loop_first import UI_LOOP, LoopHeartbeat
+from acrfence.services.reading_loop import GivingWayLoop, ReadOnALoopOfItsOwn
 from acrfence.services.resource_graph import ResourceGraphInventory
 
 
@@ -135,6 +135,36 @@ async def test_a_reading_loop_gives_way_to_a_working_loop_before_each_turn() -> 
         assert heartbeat.waits >= 1 and heartbeat.gave_up == 0
     finally:
         heartbeat.unwatch()
+        reading.call_soon_threadsafe(reading.stop)
+        await asyncio.to_thread(thread.join)
+        reading.close()
+
+
+async def test_each_callback_of_a_giving_way_loop_waits_while_the_ui_loop_works(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(UI_LOOP, "_longest", 30)  # never given up on here
+    here = asyncio.get_running_loop()
+    reading = GivingWayLoop()  # without defer_each_turn_of: its callbacks alone wait
+    ran = threading.Event()
+    ran_while_working: list[bool] = []
+    thread = threading.Thread(target=reading.run_forever)
+
+    def working() -> None:
+        reading.call_soon(ran.set)  # the reading loop isn't running yet
+        thread.start()
+        ran_while_working.append(ran.wait(0.05))
+
+    waits_before = UI_LOOP.waits
+    assert UI_LOOP.watch(here)
+    try:
+        here.call_soon(working)
+        await asyncio.sleep(0)
+        assert ran_while_working == [False]
+        assert await asyncio.to_thread(ran.wait, 5)
+        assert UI_LOOP.waits > waits_before
+    finally:
+        UI_LOOP.unwatch()
         reading.call_soon_threadsafe(reading.stop)
         await asyncio.to_thread(thread.join)
         reading.close()
