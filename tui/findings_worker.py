@@ -88,6 +88,7 @@ def work_out_findings(
                 feed_findings(accumulator, item)  # type: ignore[arg-type]
             unposted = True
         if accumulator.pending:
+            UI_LOOP.defer()  # a step brings 100 registries up to date: a few milliseconds
             accumulator.step()
             unposted = True
         now = time.monotonic()
