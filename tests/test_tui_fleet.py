@@ -6,11 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from textual.app import App, ComposeResult
 
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.tui.app import AcrFenceApp
 from acrfence.tui.launch import build_services
+from acrfence.tui.screens import dashboard
 from acrfence.widgets.load_status import LoadStatus
 from acrfence.widgets.palette import install_palette
 from acrfence.widgets.registry_table import RegistryTable
@@ -33,8 +35,10 @@ async def test_the_dashboard_reads_the_fleet_through_resource_graph(emulator) ->
 
 
 async def test_the_dashboard_says_whose_virtual_network_rules_the_fleet_pass_did_not_read(
-    emulator,
+    emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Counted a registry per turn of the loop, so the slices add up to the count.
+    monkeypatch.setattr(dashboard, "COUNTED_PER_TURN", 1)
     await rule_under_default_allow(emulator)
     app = AcrFenceApp(build_services(emulator.env, "demo", via="resource-graph"))
     async with app.run_test(size=(120, 40)) as pilot:
