@@ -3,11 +3,14 @@ paced: subscriptions read out of the total, and a word when ARM's throttling hol
 
 from __future__ import annotations
 
+import gc
+import logging
 import subprocess
 import sys
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.worker import WorkerState
 
 from acrfence.services.read_pacing import PacingStatus
 from acrfence.tui.app import AcrFenceApp
@@ -106,3 +109,30 @@ def test_via_belongs_to_the_dashboard_alone(emulator) -> None:
     )  # fmt: skip
     assert run.returncode == 2
     assert run.stderr.count("\n") == 1 and "--via is for the dashboard" in run.stderr
+
+
+@pytest.mark.parametrize("via", [None, "resource-graph"])
+async def test_a_refresh_during_a_slow_read_loads_on_until_its_own_read_ends(
+    make_emulator, caplog: pytest.LogCaptureFixture, via: str | None
+) -> None:
+    # 300 ms a request: the read the refresh replaces is cancelled while the new one reads.
+    handle = make_emulator(seed="generate:20x10x1x1", latency_ms=300)
+    app = AcrFenceApp(build_services(handle.env, "slow", via))
+    async with app.run_test(size=(120, 40)) as pilot:
+        first = next(w for w in app.workers if w.group == "inventory")
+        await until(pilot, lambda: app.data.inventory.subscriptions, "the first event")
+        assert first.state == WorkerState.RUNNING
+        await pilot.press("r")
+        await until(pilot, lambda: first.state == WorkerState.CANCELLED, "the first read's end")
+        second = next(w for w in app.workers if w.group == "inventory" and w is not first)
+        assert second.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        # The replaced read ending didn't end this one's loading, nor its findings.
+        assert app.data.loading
+        await inventory_loaded(pilot)
+        assert second.state == WorkerState.SUCCESS
+        assert len(app.data.inventory.registries) == 200
+        assert len(app.data.inventory.virtual_networks) == 20
+    # The cancelled read's requests were wound down before its session closed: nothing was
+    # left to log an error on the user's terminal (when its tasks are freed).
+    gc.collect()
+    assert not [r for r in caplog.records if r.name == "asyncio" and r.levelno >= logging.ERROR]

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -279,6 +279,10 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
                     _describe(event.worker.error), title=title, severity="error", markup=False
                 )
             return
+        if self._superseded(event.worker):
+            # Cancelled by a refresh, it may end after the read that replaced it has begun
+            # (reading loop shut down): that read owns the loading flag and the findings feed.
+            return
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             text = _describe(error)
@@ -290,6 +294,15 @@ class AcrFenceApp(FreshnessMixin, StreamingMixin, ResourceActions):
         else:
             # PENDING, RUNNING, SUCCESS: the messages from the worker carry the data.
             pass
+
+    def _superseded(self, worker: Worker[Any]) -> bool:
+        """Another inventory read has started since `worker`'s."""
+        return any(
+            other is not worker
+            and other.group == "inventory"
+            and other.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for other in self.workers
+        )
 
     def _publish(self, error: str | None = None) -> None:
         if self._publish_timer is not None:
