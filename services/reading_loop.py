@@ -20,10 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from contextvars import Context
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from acrfence.services.loop_first import UI_LOOP
 
@@ -153,8 +153,11 @@ class ReadOnALoopOfItsOwn:
 
         async def read() -> None:
             try:
-                async with clients:
-                    async for event in reading.stream(wanted):
+                # aclosing: a cancelled stream winds its own tasks down before the clients
+                # close, or they would go on into a closed session.
+                stream = cast("AsyncGenerator[InventoryEvent, None]", reading.stream(wanted))
+                async with clients, contextlib.aclosing(stream) as events:
+                    async for event in events:
                         hand_over(event)
             except BaseException as error:  # cancelled too: the consumer has left then
                 hand_over(_Ended(error))
@@ -171,6 +174,12 @@ class ReadOnALoopOfItsOwn:
             try:
                 with contextlib.suppress(asyncio.CancelledError):
                     loop.run_until_complete(task)
+                # As asyncio.run does: whatever is left is cancelled and waited for, so
+                # nothing logs "exception was never retrieved" on the user's terminal.
+                if left := asyncio.all_tasks(loop):
+                    for leftover in left:
+                        leftover.cancel()
+                    loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:
