@@ -99,22 +99,6 @@ class LoopHeartbeat:
         self._working_since = monotonic()
         return True
 
-    def defer_each_turn_of(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Make another thread's loop (a reading loop, services.reading_loop) ``defer()``
-        before each of its turns: between its select and the callbacks it found ready. A
-        loop without a selector is left as it is."""
-        selector = getattr(loop, "_selector", None)
-        if selector is None or not hasattr(selector, "select"):
-            return
-        select, defer = selector.select, self.defer
-
-        def deferring_select(timeout: float | None = None) -> Any:
-            ready = select(timeout)
-            defer()
-            return ready
-
-        selector.select = deferring_select
-
     def unwatch(self) -> None:
         if self._watched is not None:
             del self._watched.select

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import selectors
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from contextvars import Context
@@ -82,13 +83,27 @@ class TokensFromAnotherLoop:
         return None
 
 
+class _GivingWaySelector(selectors.DefaultSelector):
+    """Waits while the UI loop works each time it has found what is ready: before each turn
+    of the loop it serves."""
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = super().select(timeout)
+        UI_LOOP.defer()
+        return ready
+
+
 class GivingWayLoop(asyncio.SelectorEventLoop):
-    """A loop whose callbacks each wait first while the UI loop works (``UI_LOOP.defer``).
+    """A loop that waits while the UI loop works (``UI_LOOP.defer``) before each of its turns
+    and before each callback.
 
     Before each turn alone leaves a whole turn between two waits, and a turn runs every
     callback that is ready: dozens of task steps when answers land together, each a
     pipeline step of the SDK. Meanwhile the UI loop's own turn shares the interpreter. Task
     steps and future callbacks all come through ``call_soon``."""
+
+    def __init__(self) -> None:
+        super().__init__(_GivingWaySelector())
 
     def call_soon(  # type: ignore[override]
         self, callback: Callable[..., object], *args: Any, context: Context | None = None
@@ -167,7 +182,6 @@ class ReadOnALoopOfItsOwn:
                 hand_over(_Ended())
 
         loop = GivingWayLoop()
-        UI_LOOP.defer_each_turn_of(loop)
         task = loop.create_task(read())
 
         def run() -> None:

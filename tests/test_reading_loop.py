@@ -15,7 +15,7 @@ from acrfence.services.azure import AzureClients, StaticTokenCredential
 from acrfence.services.config import Target
 from acrfence.services.errors import AcrfenceError
 from acrfence.services.inventory import InventoryBuilder, InventoryService, SubscriptionsLoaded
-from acrfence.services.loop_first import UI_LOOP, LoopHeartbeat
+from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.reading_loop import GivingWayLoop, ReadOnALoopOfItsOwn
 from acrfence.services.resource_graph import ResourceGraphInventory
 
@@ -110,31 +110,34 @@ async def test_pacing_is_the_reading_loops_while_it_reads(emulator) -> None:
     }
 
 
-async def test_a_reading_loop_gives_way_to_a_working_loop_before_each_turn() -> None:
-    heartbeat = LoopHeartbeat(longest=30)  # never given up on here
+async def test_a_reading_loop_gives_way_to_a_working_loop_before_each_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(UI_LOOP, "_longest", 30)  # never given up on here
     here = asyncio.get_running_loop()
-    reading = asyncio.new_event_loop()
-    heartbeat.defer_each_turn_of(reading)
+    reading = GivingWayLoop()
     ran = threading.Event()
     ran_while_working: list[bool] = []
     thread = threading.Thread(target=reading.run_forever)
     thread.start()
 
     def working() -> None:
+        # Not through call_soon: only the wait before the turn holds it back.
         reading.call_soon_threadsafe(ran.set)
         # Still in this callback: the reading loop must not run its turn (it would within
         # microseconds of being woken).
         ran_while_working.append(ran.wait(0.05))
 
-    assert heartbeat.watch(here)
+    waits_before, gave_up_before = UI_LOOP.waits, UI_LOOP.gave_up
+    assert UI_LOOP.watch(here)
     try:
         here.call_soon(working)
         await asyncio.sleep(0)
         assert ran_while_working == [False]
         assert await asyncio.to_thread(ran.wait, 5)  # this loop waits now: the turn runs
-        assert heartbeat.waits >= 1 and heartbeat.gave_up == 0
+        assert UI_LOOP.waits - waits_before >= 1 and UI_LOOP.gave_up == gave_up_before
     finally:
-        heartbeat.unwatch()
+        UI_LOOP.unwatch()
         reading.call_soon_threadsafe(reading.stop)
         await asyncio.to_thread(thread.join)
         reading.close()
@@ -145,21 +148,29 @@ async def test_each_callback_of_a_giving_way_loop_waits_while_the_ui_loop_works(
 ) -> None:
     monkeypatch.setattr(UI_LOOP, "_longest", 30)  # never given up on here
     here = asyncio.get_running_loop()
-    reading = GivingWayLoop()  # without defer_each_turn_of: its callbacks alone wait
+    reading = GivingWayLoop()
+    ui_working = threading.Event()
     ran = threading.Event()
     ran_while_working: list[bool] = []
-    thread = threading.Thread(target=reading.run_forever)
 
     def working() -> None:
-        reading.call_soon(ran.set)  # the reading loop isn't running yet
-        thread.start()
+        ui_working.set()
         ran_while_working.append(ran.wait(0.05))
 
+    def first() -> None:
+        # The turn has begun (its wait is behind it): the UI loop starts working now, and
+        # the next callback of this same turn must wait for it.
+        here.call_soon_threadsafe(working)
+        ui_working.wait(5)
+
+    reading.call_soon(first)  # both ready in the reading loop's first turn
+    reading.call_soon(ran.set)
+    thread = threading.Thread(target=reading.run_forever)
     waits_before = UI_LOOP.waits
     assert UI_LOOP.watch(here)
     try:
-        here.call_soon(working)
-        await asyncio.sleep(0)
+        thread.start()
+        assert await asyncio.to_thread(ui_working.wait, 5)
         assert ran_while_working == [False]
         assert await asyncio.to_thread(ran.wait, 5)
         assert UI_LOOP.waits > waits_before
