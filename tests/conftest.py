@@ -11,6 +11,17 @@ from acrfence.emulator.runner import EmulatorHandle, start_emulator
 from helpers import StaticTokenCredential
 
 
+@pytest.fixture(autouse=True)
+def state_of_this_test_alone(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test journals under a directory of its own, never under the user's
+    ~/.local/state: an unfinished run left there (a hand-made kill -9) put the resume prompt
+    over the dashboard of every demo test that came after. Tests that look at their journal
+    still point XDG_STATE_HOME at their own tmp_path."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def make_emulator() -> Iterator[Callable[..., EmulatorHandle]]:
     """Start emulators with custom arguments (see start_emulator); all stop at teardown."""
