@@ -246,16 +246,22 @@ class ResourceGraphInventory:
         loop = asyncio.get_running_loop()
         pending: asyncio.Queue[asyncio.Future[list[tuple[str, list[Registry]]]] | None]
         pending = asyncio.Queue(maxsize=PAGES_AHEAD)
+        # Every page started, queued or not, is cancelled and awaited when the stream ends:
+        # one started while the queue was full, its `put` then cancelled, read on into closed
+        # clients and printed "Session is closed" when quitting mid-load.
+        started: list[asyncio.Future[list[tuple[str, list[Registry]]]]] = []
 
         async def read_pages() -> None:
             try:
                 async for groups in self._grouped(
                     REGISTRY_QUERY, batch, _registry_from_graph, seen
                 ):
-                    await pending.put(asyncio.ensure_future(self._refined_page(groups)))
+                    started.append(asyncio.ensure_future(self._refined_page(groups)))
+                    await pending.put(started[-1])
             except Exception as exc:  # the consumer raises it, in its turn
                 failed: asyncio.Future[list[tuple[str, list[Registry]]]] = loop.create_future()
                 failed.set_exception(exc)
+                started.append(failed)
                 await pending.put(failed)
                 return
             await pending.put(None)
@@ -267,12 +273,9 @@ class ResourceGraphInventory:
                     registries.sort(key=lambda r: (r.name.casefold(), r.key))
                     yield RegistriesLoaded(subscription_id, tuple(registries))
         finally:
-            reader.cancel()
-            left: list[asyncio.Future[Any]] = [reader]
-            while not pending.empty():
-                if (page := pending.get_nowait()) is not None:
-                    page.cancel()
-                    left.append(page)
+            left: list[asyncio.Future[Any]] = [reader, *started]
+            for future in left:
+                future.cancel()
             await asyncio.gather(*left, return_exceptions=True)
         for subscription_id in batch:
             if subscription_id.casefold() not in seen:

@@ -1,11 +1,13 @@
 """The dashboard's inventory read on a loop of its own (services.reading_loop), against the
 emulator: the same events as read on the app's loop, tokens asked on the app's loop, errors
-raised as they were, an early close stops the thread; and that loop gives way to a working
-UI loop before each of its turns (services.loop_first)."""
+raised as they were, an early close stops the thread and leaves no read running; and that
+loop gives way to a working UI loop before each of its turns (services.loop_first)."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import threading
 from dataclasses import replace
 
@@ -14,7 +16,12 @@ import pytest
 from acrfence.services.azure import AzureClients, StaticTokenCredential
 from acrfence.services.config import Target
 from acrfence.services.errors import AcrfenceError
-from acrfence.services.inventory import InventoryBuilder, InventoryService, SubscriptionsLoaded
+from acrfence.services.inventory import (
+    InventoryBuilder,
+    InventoryService,
+    RegistriesLoaded,
+    SubscriptionsLoaded,
+)
 from acrfence.services.loop_first import UI_LOOP
 from acrfence.services.reading_loop import GivingWayLoop, ReadOnALoopOfItsOwn
 from acrfence.services.resource_graph import ResourceGraphInventory
@@ -179,3 +186,28 @@ async def test_each_callback_of_a_giving_way_loop_waits_while_the_ui_loop_works(
         reading.call_soon_threadsafe(reading.stop)
         await asyncio.to_thread(thread.join)
         reading.close()
+
+
+@pytest.mark.parametrize("via", ["arm", "resource-graph"])
+async def test_a_stream_closed_mid_read_winds_down_without_errors(
+    make_emulator, caplog: pytest.LogCaptureFixture, via: str
+) -> None:
+    # Over Resource Graph: five pages of registries, every page with some Premium ones to
+    # read again through ARM's preview API; the latency keeps those re-reads in flight (and
+    # the pages queued ahead full) when the first registries arrive. The stream is closed
+    # then, as a refresh or a quit mid-load closes it.
+    handle = make_emulator(seed="generate:5x1000x1x1", latency_ms=300)
+    async with AzureClients(Target.from_env(handle.env)) as clients:
+        inventory = InventoryService(clients)
+        if via == "resource-graph":
+            inventory = ResourceGraphInventory(inventory)
+        stream = ReadOnALoopOfItsOwn(inventory).stream()
+        async for event in stream:
+            if isinstance(event, RegistriesLoaded):
+                break
+        await stream.aclose()
+    gc.collect()  # a task left behind with an exception says so when it is collected
+    assert _reading_threads() == []
+    # A read left to run on into its closed session logged "Task exception was never
+    # retrieved ... Session is closed" on the user's terminal when quitting mid-load.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
