@@ -39,6 +39,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from contextlib import contextmanager
@@ -47,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acrfence.tui.app import AcrFenceApp  # noqa: E402
+from acrfence.tui.app import AcrFenceApp, AppServices  # noqa: E402
 from acrfence.tui.launch import build_services  # noqa: E402
 from acrfence.widgets.registry_table import RegistryTable  # noqa: E402
 
@@ -124,9 +125,17 @@ class StallWatch:
             self._task.cancel()
 
 
+def measured_services(env: dict[str, str], description: str, via: str | None = None) -> AppServices:
+    """The dashboard's services, journaling in a directory of their own: an unfinished run
+    in the user's journal puts the resume prompt over the dashboard being measured."""
+    services = build_services(env, description, via)
+    services.journal_directory = Path(tempfile.mkdtemp(prefix="acrfence-benchmark-"))
+    return services
+
+
 async def measure(name: str, env: dict[str, str], moves: int) -> dict[str, float]:
     started = time.perf_counter()
-    app = AcrFenceApp(build_services(env, name))
+    app = AcrFenceApp(measured_services(env, name))
     first_rows = loaded = None
     stalls = StallWatch()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -249,7 +258,7 @@ async def measure_fleet(env: dict[str, str], via: str, presses: int) -> dict[str
     """Stream the fleet tenant into the dashboard once; the figures of that one pass."""
     description = "fleet" if via == "arm" else "fleet via Resource Graph"
     started = time.perf_counter()
-    app = AcrFenceApp(build_services(env, description, None if via == "arm" else via))
+    app = AcrFenceApp(measured_services(env, description, None if via == "arm" else via))
     first_rows = first_findings = loaded = None
     stalls = StallWatch()
     async with app.run_test(size=(120, 40)) as pilot:
