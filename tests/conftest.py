@@ -3,6 +3,7 @@ talking to them with the real Azure SDK clients and httpx are in helpers.py; nev
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -10,15 +11,30 @@ import pytest
 from acrfence.emulator.runner import EmulatorHandle, start_emulator
 from helpers import StaticTokenCredential
 
+# The suite's own knobs (read by dev.py and the tests, never by acrfence): kept.
+HARNESS_VARIABLES = frozenset(
+    {
+        "ACRFENCE_AZ",
+        "ACRFENCE_AZ_VENV",
+        "ACRFENCE_PROPERTY_SEEDS",
+        "ACRFENCE_TEST_ALL_BOUNDARIES",
+        "ACRFENCE_TEST_SEED",
+    }
+)
+
 
 @pytest.fixture(autouse=True)
-def state_of_this_test_alone(
+def nothing_of_the_users_own(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every test journals under a directory of its own, never under the user's
-    ~/.local/state: an unfinished run left there (a hand-made kill -9) put the resume prompt
-    over the dashboard of every demo test that came after. Tests that look at their journal
-    still point XDG_STATE_HOME at their own tmp_path."""
+    """Every test runs apart from the operator's own acrfence: its journal under a state
+    directory of its own, and none of their ACRFENCE_* settings. An unfinished run left under
+    ~/.local/state (a hand-made kill -9) put the resume prompt over every demo dashboard test
+    after it; an ACRFENCE_JOURNAL_DIR in the shell sent the headless commands' journals there.
+    Tests that look at their journal still point XDG_STATE_HOME at their own tmp_path."""
+    for name in list(os.environ):
+        if name.startswith("ACRFENCE_") and name not in HARNESS_VARIABLES:
+            monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
 
 
