@@ -246,22 +246,23 @@ class ResourceGraphInventory:
         loop = asyncio.get_running_loop()
         pending: asyncio.Queue[asyncio.Future[list[tuple[str, list[Registry]]]] | None]
         pending = asyncio.Queue(maxsize=PAGES_AHEAD)
-        # Every page started, queued or not, is cancelled and awaited when the stream ends:
-        # one started while the queue was full, its `put` then cancelled, read on into closed
-        # clients and printed "Session is closed" when quitting mid-load.
-        started: list[asyncio.Future[list[tuple[str, list[Registry]]]]] = []
+        # Every page started and not yet taken, queued or not, is cancelled and awaited when
+        # the stream ends: one started while the queue was full, its `put` then cancelled,
+        # read on into closed clients and printed "Session is closed" when quitting mid-load.
+        started: set[asyncio.Future[list[tuple[str, list[Registry]]]]] = set()
 
         async def read_pages() -> None:
             try:
                 async for groups in self._grouped(
                     REGISTRY_QUERY, batch, _registry_from_graph, seen
                 ):
-                    started.append(asyncio.ensure_future(self._refined_page(groups)))
-                    await pending.put(started[-1])
+                    page = asyncio.ensure_future(self._refined_page(groups))
+                    started.add(page)
+                    await pending.put(page)
             except Exception as exc:  # the consumer raises it, in its turn
                 failed: asyncio.Future[list[tuple[str, list[Registry]]]] = loop.create_future()
                 failed.set_exception(exc)
-                started.append(failed)
+                started.add(failed)
                 await pending.put(failed)
                 return
             await pending.put(None)
@@ -272,6 +273,7 @@ class ResourceGraphInventory:
                 for subscription_id, registries in await page:
                     registries.sort(key=lambda r: (r.name.casefold(), r.key))
                     yield RegistriesLoaded(subscription_id, tuple(registries))
+                started.discard(page)
         finally:
             left: list[asyncio.Future[Any]] = [reader, *started]
             for future in left:
