@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
+from fault_api import tenant_snapshot
 
 from acrfence.services.models.resource_id import subscription_of
 from helpers import DOCKER_SUBNET, MYREGISTRY, journal_runs, registry_view
 
 ROOT = Path(__file__).resolve().parents[1]
+AZURE = "https://management.azure.com"
 
 
 def acrfence(env: dict[str, str], *argv: str, stdin: str | None = None) -> CompletedProcess:
@@ -315,3 +318,36 @@ def test_after_a_lockdown_the_probe_calls_denied_success_and_offers_no_ip_rule(e
     assert after.returncode == 0
     assert "add an IP rule" not in after.stdout
     assert f"denied from the internet: the lockdown (run {run_id}) is working" in after.stdout
+
+
+def test_a_run_made_on_the_emulator_is_never_resumed_or_undone_against_azure(emulator, env):
+    # Gap: the journal kept no endpoint. A lockdown interrupted while rehearsing on the
+    # emulator serving a snapshot of the tenant (real resource IDs) was offered, and resumed,
+    # against Azure itself.
+    crashed = acrfence(
+        {**env, "ACRFENCE_TEST_CRASH_AT": "after-step:1"},
+        "lockdown", "mycontainerregistry", "--subnet", DOCKER_SUBNET, "--yes",
+    )  # fmt: skip
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    [run] = journal_runs(Path(env["XDG_STATE_HOME"]))
+    assert run["state"] == "applying" and run["arm_endpoint"] == emulator.arm_endpoint
+    tenant = tenant_snapshot(emulator)
+
+    azure = {**env, "ACRFENCE_ARM_ENDPOINT": AZURE}
+    for command in ("resume", "rollback"):
+        refused = acrfence(azure, command, run["id"], "--yes")
+        assert refused.returncode == 2
+        assert refused.stderr.splitlines() == [
+            f"acrfence {command}: run {run['id']} was made against {emulator.arm_endpoint}, "
+            f"not {AZURE}: finish or undo it with ACRFENCE_ARM_ENDPOINT={emulator.arm_endpoint}"
+        ]
+    listing = acrfence(azure, "journal")
+    assert listing.returncode == 0 and run["id"] not in listing.stdout
+    assert f"not listed: 1 run(s) made against {emulator.arm_endpoint}" in listing.stdout
+    assert journal_runs(Path(env["XDG_STATE_HOME"])) == [run]
+    assert tenant_snapshot(emulator) == tenant
+
+    # Where it was made, it is finished as before.
+    resumed = acrfence(env, "resume", run["id"], "--yes")
+    assert resumed.returncode == 0, resumed.stderr
+    assert registry_view(emulator, MYREGISTRY)["default_action"] == "Deny"

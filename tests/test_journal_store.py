@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from acrfence.services.models import Plan, RunState, Step, StepKind, StepStatus
-from acrfence.services.plans.journal import Journal, JournalError, journal_directory
+from acrfence.services.plans.journal import Journal, JournalError, journal_directory, same_place
 
 
 def _plan() -> Plan:
@@ -92,3 +92,55 @@ async def test_the_executor_journals_off_the_event_loop(emulator, tmp_path, monk
         run = await session.execute(await session.lockdown_plan(request, registry))
     assert run.state is RunState.DONE, run.error
     assert fsync_threads and loop_thread not in fsync_threads
+
+
+AZURE = "https://management.azure.com"
+EMULATOR = "https://127.0.0.1:40443"
+
+
+def test_a_run_made_against_one_endpoint_is_left_alone_against_another(tmp_path: Path) -> None:
+    on_the_emulator = Journal(tmp_path, EMULATOR).new_run(_plan())
+    on_azure = Journal(tmp_path, AZURE).new_run(_plan())
+    assert json.loads((tmp_path / f"{on_azure.id}.json").read_text())["arm_endpoint"] == AZURE
+    interrupted = Journal(tmp_path).save(replace(on_the_emulator, state=RunState.APPLYING))
+
+    azure = Journal(tmp_path, AZURE)
+    assert [r.id for r in azure.runs()] == [on_azure.id]
+    assert azure.unfinished() == []
+    assert [r.id for r in azure.made_elsewhere()] == [on_the_emulator.id]
+    with pytest.raises(JournalError) as refused:
+        azure.load(on_the_emulator.id)
+    assert str(refused.value) == (
+        f"run {on_the_emulator.id} was made against {EMULATOR}, not {AZURE}: "
+        f"finish or undo it with ACRFENCE_ARM_ENDPOINT={EMULATOR}"
+    )
+    # The emulator again, on another port (it takes a free one at each start): still there.
+    emulator = Journal(tmp_path, "https://127.0.0.1:51234/")
+    assert [r.id for r in emulator.unfinished()] == [on_the_emulator.id]
+    assert emulator.load(on_the_emulator.id) == interrupted
+    # Opened for no endpoint in particular, the journal holds them all.
+    assert [r.id for r in Journal(tmp_path).runs()] == [on_the_emulator.id, on_azure.id]
+
+
+def test_a_run_journaled_before_endpoints_were_kept_is_seen_everywhere(tmp_path: Path) -> None:
+    run = Journal(tmp_path).new_run(_plan())
+    data = json.loads((tmp_path / f"{run.id}.json").read_text())
+    del data["arm_endpoint"]
+    (tmp_path / f"{run.id}.json").write_text(json.dumps(data))
+    for endpoint in (AZURE, EMULATOR):
+        assert [r.id for r in Journal(tmp_path, endpoint).runs()] == [run.id]
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        (AZURE, "https://MANAGEMENT.azure.com/", True),
+        (AZURE, "https://management.usgovcloudapi.net", False),
+        (AZURE, EMULATOR, False),
+        (EMULATOR, "https://127.0.0.1:1234", True),
+        ("https://localhost:1", "https://localhost:2", True),
+        ("https://arm.example:443", "https://arm.example:8443", False),
+    ],
+)
+def test_same_place(one: str, other: str, same: bool) -> None:
+    assert same_place(one, other) is same

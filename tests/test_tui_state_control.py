@@ -7,6 +7,7 @@ run is resumed or rolled back through a plan confirmed by typing the registry's 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -351,6 +352,29 @@ async def test_startup_roll_back_goes_through_the_plan_and_the_name(
     assert (registry_view(emulator, MYREGISTRY), subnet_view(emulator, DOCKER_SUBNET)) == original
     states = {r["id"]: r["state"] for r in journal_runs(tmp_path)}
     assert states[run_id] == "rolled-back"
+
+
+async def test_a_run_made_against_another_endpoint_is_neither_offered_nor_listed(
+    emulator, tmp_path, monkeypatch
+):
+    run_id = await _interrupted_lockdown(emulator, tmp_path)
+    # As if made against Azure itself and this dashboard were the emulator's (or the
+    # other way round, which matters more: the emulator may serve a snapshot's real IDs).
+    [path] = (tmp_path / "acrfence").glob("*.json")
+    record = json.loads(path.read_text())
+    record["arm_endpoint"] = "https://management.azure.com"
+    path.write_text(json.dumps(record))
+    app = wizard_app(emulator, tmp_path, monkeypatch)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await inventory_loaded(pilot)
+        await pilot.pause()
+        assert not isinstance(app.screen, ResumePromptScreen)
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen))
+        assert [r.id for r in app.screen.runs] == []
+        title = str(app.screen.query_one("#runs").border_title)
+        assert title == "Journal: 0 runs · 1 made elsewhere not shown"
+    assert [r["id"] for r in journal_runs(tmp_path)] == [run_id]
 
 
 async def test_after_later_the_runs_view_leads_back_and_resumes_through_a_plan(

@@ -97,12 +97,14 @@ class AppServices:
     vantages: Mapping[str, str] = field(default_factory=dict)
     public_ip: str | None = None
     welcome: str | None = None
-    # None: the user's journal ($XDG_STATE_HOME/acrfence). The demo keeps its own, so runs
-    # against the local emulator are never offered for resume against Azure.
+    # None: the user's journal ($XDG_STATE_HOME/acrfence). The demo keeps its own, so its
+    # runs never even show in the user's journal.
     journal_directory: Path | None = None
 
     def journal(self) -> Journal:
-        return Journal(self.journal_directory)
+        """The runs made against this target's ARM endpoint: those made elsewhere (say
+        against the emulator serving a snapshot) are never offered for resume here."""
+        return Journal(self.journal_directory, self.target.arm_endpoint)
 
 
 @dataclass(frozen=True)

@@ -265,6 +265,8 @@ class RunRecord:
     updated_at: str = ""
     error: str | None = None
     rolled_back_by: str | None = None
+    # The ARM endpoint the run was made against (None: a run journaled before it was kept).
+    arm_endpoint: str | None = None
 
     @property
     def registry(self) -> str:
@@ -299,6 +301,7 @@ class RunRecord:
             "updated_at": self.updated_at,
             "error": self.error,
             "rolled_back_by": self.rolled_back_by,
+            "arm_endpoint": self.arm_endpoint,
             "source_run_id": self.plan.source_run_id,
             "checks": [c.to_json() for c in self.plan.checks],
             "steps": steps,
@@ -327,4 +330,5 @@ class RunRecord:
             updated_at=data.get("updated_at", ""),
             error=data.get("error"),
             rolled_back_by=data.get("rolled_back_by"),
+            arm_endpoint=data.get("arm_endpoint"),
         )

@@ -3,6 +3,11 @@
 Written atomically (temp file, fsync, rename, fsync of the directory) so a kill -9 at any
 instant leaves either the previous or the next version of a run, never a torn file. Holds
 plans, states and outcomes only: no tokens, no credentials.
+
+Each run keeps the ARM endpoint it was made against, and a journal opened for an endpoint
+shows, resumes and rolls back only the runs made there: a lockdown interrupted against the
+emulator serving a snapshot of the tenant (real resource IDs) must never be offered for
+resume against Azure.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from acrfence.services.models import Plan, RunRecord, RunState, StepRecord
 
-__all__ = ["Journal", "JournalError", "journal_directory", "now_text"]
+__all__ = ["Journal", "JournalError", "journal_directory", "now_text", "same_place"]
 
 _RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{6}$")
 
@@ -42,9 +48,26 @@ def now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def same_place(endpoint: str, other: str) -> bool:
+    """Whether two ARM endpoints are the same Azure: scheme and host alike, and on the
+    loopback any port (the emulator takes a free port at each start, its tenant kept)."""
+    one, two = urlsplit(endpoint.strip().rstrip("/")), urlsplit(other.strip().rstrip("/"))
+    if (one.scheme.casefold(), one.hostname) != (two.scheme.casefold(), two.hostname):
+        return False
+    return _loopback(one.hostname) or one.port == two.port
+
+
+def _loopback(host: str | None) -> bool:
+    return host in ("localhost", "::1") or (host or "").startswith("127.")
+
+
 class Journal:
-    def __init__(self, directory: Path | None = None) -> None:
+    """The runs under `directory`; with `arm_endpoint`, only those made against it (and
+    those journaled before runs kept their endpoint), and new runs are marked with it."""
+
+    def __init__(self, directory: Path | None = None, arm_endpoint: str | None = None) -> None:
         self.directory = directory or journal_directory()
+        self.arm_endpoint = arm_endpoint
 
     def path(self, run_id: str) -> Path:
         if not _RUN_ID.fullmatch(run_id or ""):
@@ -60,6 +83,7 @@ class Journal:
             state=RunState.PLANNED,
             records=tuple(StepRecord(index=step.index) for step in plan.steps),
             created_at=stamp.isoformat(timespec="milliseconds"),
+            arm_endpoint=self.arm_endpoint,
         )
         return self.save(record)
 
@@ -102,7 +126,23 @@ class Journal:
         finally:
             os.close(fd)
 
+    def made_here(self, run: RunRecord) -> bool:
+        if self.arm_endpoint is None or run.arm_endpoint is None:
+            return True
+        return same_place(run.arm_endpoint, self.arm_endpoint)
+
     def load(self, run_id: str) -> RunRecord:
+        """The run, when it was made here; a run made against another endpoint is refused:
+        resuming or undoing it here would change resources it never planned for."""
+        run = self._read(run_id)
+        if not self.made_here(run):
+            raise JournalError(
+                f"run {run_id} was made against {run.arm_endpoint}, not {self.arm_endpoint}: "
+                f"finish or undo it with ACRFENCE_ARM_ENDPOINT={run.arm_endpoint}"
+            )
+        return run
+
+    def _read(self, run_id: str) -> RunRecord:
         path = self.path(run_id)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -116,13 +156,21 @@ class Journal:
             raise JournalError(f"run {run_id} is not a valid journal entry: {exc}") from None
 
     def runs(self) -> list[RunRecord]:
-        """Every readable run, oldest first; unreadable files are skipped, not fatal."""
+        """Every readable run made here, oldest first; unreadable files are skipped, not
+        fatal."""
+        return [run for run in self._every_run() if self.made_here(run)]
+
+    def made_elsewhere(self) -> list[RunRecord]:
+        """The runs made against other endpoints, which this journal leaves alone."""
+        return [run for run in self._every_run() if not self.made_here(run)]
+
+    def _every_run(self) -> list[RunRecord]:
         if not self.directory.is_dir():
             return []
         runs = []
         for path in sorted(self.directory.glob("*.json")):
             try:
-                runs.append(self.load(path.stem))
+                runs.append(self._read(path.stem))
             except JournalError:
                 continue
         return sorted(runs, key=lambda r: (r.created_at, r.id))

@@ -86,7 +86,9 @@ class PlanSession:
             # through the private endpoint with the signed-in identity's token.
             vantage_check=ProbeVantageCheck(rules, target, stands_in, clients.arm_token),
         )
-        self.journal = journal
+        # A session's runs are made against its target, and only runs made there are its
+        # to resume or undo, whatever journal the caller opened.
+        self.journal = Journal(journal.directory, target.arm_endpoint)
         # How long a run's verification waits for what Azure is still applying.
         self.settle_seconds = VERIFY_SETTLE_S
         self.sovereign = target.is_sovereign_cloud

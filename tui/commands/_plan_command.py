@@ -200,9 +200,9 @@ async def _continue(command: str, args: argparse.Namespace) -> int:
     from acrfence.services.plans.session import PlanSession, RunRefused
     from acrfence.tui.commands import plan_console as console
 
-    journal = Journal()
     try:
         target = Target.from_env()
+        journal = Journal(arm_endpoint=target.arm_endpoint)
         run = journal.load(args.run_id)
     except (ConfigError, JournalError) as exc:
         return console.fail(command, str(exc))

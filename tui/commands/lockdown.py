@@ -79,7 +79,7 @@ async def _run(args: argparse.Namespace) -> int:
         target = Target.from_env()
     except (PlanInputError, ConfigError) as exc:
         return console.fail(command, str(exc))
-    session = PlanSession.for_target(target, Journal())
+    session = PlanSession.for_target(target, Journal(arm_endpoint=target.arm_endpoint))
     session.settle_seconds = args.wait  # Azure still applying: wait as long
 
     async def plan_and_apply() -> int:

@@ -73,13 +73,15 @@ def exit_code(results: Sequence[ProbeResult], expectation: ProbeExpectation | No
     return Exit.OK if met else Exit.FAILED
 
 
-def _advice(results: Sequence[ProbeResult], *, from_subnet: bool) -> dict[str, Any]:
+def _advice(
+    results: Sequence[ProbeResult], *, from_subnet: bool, arm_endpoint: str | None
+) -> dict[str, Any]:
     """What to say after each verdict, following the journal's record of what the operator
     intends for the registry (its lockdown still in force, if any)."""
     from acrfence.services.plans.journal import Journal
     from acrfence.services.probe.wording import probe_advice
 
-    journal = Journal()
+    journal = Journal(arm_endpoint=arm_endpoint)
     advice = {}
     for result in results:
         run = journal.latest_lockdown(result.registry_id) if result.registry_id else None
@@ -133,6 +135,8 @@ async def probe_and_report(
     args: argparse.Namespace,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    *,
+    arm_endpoint: str | None = None,
 ) -> int:
     # Looked up per call, not bound at import: callers (and tests) may swap the streams.
     out = out or sys.stdout
@@ -154,7 +158,9 @@ async def probe_and_report(
         results = await probe_until(runner, registries, expectation, args.wait, on_round=progress)
     else:
         results = await runner.probe_many(registries)
-    advice = _advice(results, from_subnet=runner.options.subnet_id is not None)
+    advice = _advice(
+        results, from_subnet=runner.options.subnet_id is not None, arm_endpoint=arm_endpoint
+    )
     if args.json:
         documents = [result_to_json(r, expectation) for r in results]
         for document, result in zip(documents, results, strict=True):
@@ -189,7 +195,7 @@ async def run_probe_command(args: argparse.Namespace, connect_to: tuple[ConnectT
 
             options = replace(options, pull=ImageReference.parse(args.pull))
         runner = ProbeRunner(options, inventory)
-        return await probe_and_report(runner, registries, args)
+        return await probe_and_report(runner, registries, args, arm_endpoint=target.arm_endpoint)
 
 
 def _with_token(options: ProbeOptions, provider: TokenProvider) -> ProbeOptions:

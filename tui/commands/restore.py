@@ -54,9 +54,9 @@ async def _run(args: argparse.Namespace) -> int:
     from acrfence.tui.commands import plan_console as console
 
     command = "restore"
-    journal = Journal()
     try:
         target = Target.from_env()
+        journal = Journal(arm_endpoint=target.arm_endpoint)
         source = journal.load(args.run) if args.run else None
     except (ConfigError, JournalError) as exc:
         return console.fail(command, str(exc))
