@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from azure.core.credentials import AccessToken
 from azure.core.pipeline import policies
@@ -40,6 +40,7 @@ _QUIET_IDENTITY_LOG = logging.NullHandler()
 
 __all__ = [
     "AzureClients",
+    "NothingToClose",
     "StaticTokenCredential",
     "REGISTRY_API_VERSION",
     "REGISTRY_FALLBACK_API_VERSION",
@@ -83,7 +84,20 @@ def refuses_api_version(error: BaseException) -> bool:
     return getattr(error, "status_code", None) == 400 and code in _REFUSED_VERSION_CODES
 
 
-class StaticTokenCredential:
+class NothingToClose:
+    """The async credential protocol's closing for a credential that holds no session."""
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+class StaticTokenCredential(NothingToClose):
     """A bearer token handed to us (ACRFENCE_TOKEN); its value never appears in repr/logs."""
 
     def __init__(self, token: str) -> None:
@@ -95,15 +109,6 @@ class StaticTokenCredential:
     async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         # The expiry is unknown to us; an hour ahead keeps the SDK from asking again per call.
         return AccessToken(self._token, int(time.time()) + 3600)
-
-    async def close(self) -> None:
-        return None
-
-    async def __aenter__(self) -> StaticTokenCredential:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
 
 
 def _pipeline_policies(credential: AsyncTokenCredential, scope: str, pacer: ReadPacer) -> list[Any]:

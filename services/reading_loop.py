@@ -26,6 +26,7 @@ from contextvars import Context
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from acrfence.services.azure import NothingToClose
 from acrfence.services.loop_first import UI_LOOP
 
 if TYPE_CHECKING:
@@ -54,11 +55,12 @@ class StreamingInventory(Protocol):
     ) -> AsyncIterator[InventoryEvent]: ...
 
 
-class TokensFromAnotherLoop:
+class TokensFromAnotherLoop(NothingToClose):
     """An async credential whose tokens come from `credential`, run on `loop` (its owner's).
 
     Credentials may hold sessions or subprocess watchers bound to the loop that made them;
-    asking them there keeps one token cache and one sign-in. Closing is the owner's job."""
+    asking them there keeps one token cache and one sign-in. Closing is the owner's job, so
+    this one has nothing to close."""
 
     def __init__(self, credential: AsyncTokenCredential, loop: asyncio.AbstractEventLoop) -> None:
         self._credential = credential
@@ -72,15 +74,6 @@ class TokensFromAnotherLoop:
             self._credential.get_token(*scopes, **kwargs), self._loop
         )
         return await asyncio.wrap_future(asked)
-
-    async def close(self) -> None:
-        return None
-
-    async def __aenter__(self) -> TokensFromAnotherLoop:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
 
 
 class _GivingWaySelector(selectors.DefaultSelector):

@@ -13,7 +13,6 @@ import os
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
-from azure.core.credentials import AccessToken
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
 from azure.mgmt.network.aio import NetworkManagementClient
@@ -33,6 +31,7 @@ from textual.widgets import Static
 
 from acrfence.emulator.runner import EmulatorHandle
 from acrfence.emulator.seeds import SUB_NETWORKING, SUB_PLATFORM, SUB_PRODUCTION
+from acrfence.services.azure import StaticTokenCredential  # the app's own: one fixed token
 from acrfence.services.models import (
     ACR_SERVICE_ENDPOINT,
     DnsConfig,
@@ -64,25 +63,6 @@ from acrfence.widgets.subnet_detail import SubnetDetail
 from acrfence.widgets.subnet_table import SubnetTable
 
 # ---- talking to the emulator with the real clients -------------------------------------------
-
-
-class StaticTokenCredential:
-    """An async credential that hands out one fixed bearer token (the emulator's)."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    async def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
-        return AccessToken(self._token, int(time.time()) + 3600)
-
-    async def close(self) -> None:
-        return None
-
-    async def __aenter__(self) -> StaticTokenCredential:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
 
 
 def sdk_kwargs(handle: EmulatorHandle) -> dict:

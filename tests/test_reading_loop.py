@@ -6,9 +6,11 @@ loop gives way to a working UI loop before each of its turns (services.loop_firs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import threading
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
@@ -117,6 +119,21 @@ async def test_pacing_is_the_reading_loops_while_it_reads(emulator) -> None:
     }
 
 
+@contextlib.asynccontextmanager
+async def _running_beside_this_loop(reading: GivingWayLoop) -> AsyncIterator[None]:
+    """`reading` run on a thread of its own while UI_LOOP watches this loop; then stopped."""
+    thread = threading.Thread(target=reading.run_forever)
+    assert UI_LOOP.watch(asyncio.get_running_loop())
+    thread.start()
+    try:
+        yield
+    finally:
+        UI_LOOP.unwatch()
+        reading.call_soon_threadsafe(reading.stop)
+        await asyncio.to_thread(thread.join)
+        reading.close()
+
+
 async def test_a_reading_loop_gives_way_to_a_working_loop_before_each_turn(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -125,8 +142,6 @@ async def test_a_reading_loop_gives_way_to_a_working_loop_before_each_turn(
     reading = GivingWayLoop()
     ran = threading.Event()
     ran_while_working: list[bool] = []
-    thread = threading.Thread(target=reading.run_forever)
-    thread.start()
 
     def working() -> None:
         # Not through call_soon: only the wait before the turn holds it back.
@@ -136,18 +151,12 @@ async def test_a_reading_loop_gives_way_to_a_working_loop_before_each_turn(
         ran_while_working.append(ran.wait(0.05))
 
     waits_before, gave_up_before = UI_LOOP.waits, UI_LOOP.gave_up
-    assert UI_LOOP.watch(here)
-    try:
+    async with _running_beside_this_loop(reading):
         here.call_soon(working)
         await asyncio.sleep(0)
         assert ran_while_working == [False]
         assert await asyncio.to_thread(ran.wait, 5)  # this loop waits now: the turn runs
         assert UI_LOOP.waits - waits_before >= 1 and UI_LOOP.gave_up == gave_up_before
-    finally:
-        UI_LOOP.unwatch()
-        reading.call_soon_threadsafe(reading.stop)
-        await asyncio.to_thread(thread.join)
-        reading.close()
 
 
 async def test_each_callback_of_a_giving_way_loop_waits_while_the_ui_loop_works(
@@ -172,20 +181,12 @@ async def test_each_callback_of_a_giving_way_loop_waits_while_the_ui_loop_works(
 
     reading.call_soon(first)  # both ready in the reading loop's first turn
     reading.call_soon(ran.set)
-    thread = threading.Thread(target=reading.run_forever)
     waits_before = UI_LOOP.waits
-    assert UI_LOOP.watch(here)
-    try:
-        thread.start()
+    async with _running_beside_this_loop(reading):
         assert await asyncio.to_thread(ui_working.wait, 5)
         assert ran_while_working == [False]
         assert await asyncio.to_thread(ran.wait, 5)
         assert UI_LOOP.waits > waits_before
-    finally:
-        UI_LOOP.unwatch()
-        reading.call_soon_threadsafe(reading.stop)
-        await asyncio.to_thread(thread.join)
-        reading.close()
 
 
 @pytest.mark.parametrize("via", ["arm", "resource-graph"])

@@ -158,11 +158,19 @@ class Journal:
     def runs(self) -> list[RunRecord]:
         """Every readable run made here, oldest first; unreadable files are skipped, not
         fatal."""
-        return [run for run in self._every_run() if self.made_here(run)]
+        return self.here_and_elsewhere()[0]
 
     def made_elsewhere(self) -> list[RunRecord]:
         """The runs made against other endpoints, which this journal leaves alone."""
-        return [run for run in self._every_run() if not self.made_here(run)]
+        return self.here_and_elsewhere()[1]
+
+    def here_and_elsewhere(self) -> tuple[list[RunRecord], list[RunRecord]]:
+        """The runs made here and those made elsewhere, from one read of the directory."""
+        here: list[RunRecord] = []
+        elsewhere: list[RunRecord] = []
+        for run in self._every_run():
+            (here if self.made_here(run) else elsewhere).append(run)
+        return here, elsewhere
 
     def _every_run(self) -> list[RunRecord]:
         if not self.directory.is_dir():

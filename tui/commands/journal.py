@@ -25,11 +25,10 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return console.fail("journal", str(exc))
     journal = Journal(arm_endpoint=target.arm_endpoint)
-    runs = journal.runs()
+    runs, elsewhere = journal.here_and_elsewhere()
     if args.json:
         console.print_json([r.to_json() for r in runs])
         return Exit.OK
-    elsewhere = journal.made_elsewhere()
     if not runs:
         against = f" made against {target.arm_endpoint}" if elsewhere else ""
         print(f"no runs{against} in {journal.directory}")

@@ -62,13 +62,10 @@ class RunsScreen(Screen[None]):
         """Read the journal again, keeping the cursor on the same run."""
         table = self.query_one("#runs", DataTable)
         current = self._selected()
-        elsewhere = 0
         try:
-            journal = acrfence_app(self).services.journal()
-            runs = journal.runs()
-            elsewhere = len(journal.made_elsewhere())
+            runs, elsewhere = acrfence_app(self).services.journal().here_and_elsewhere()
         except OSError as error:
-            runs = []
+            runs, elsewhere = [], []
             self.notify(f"The journal can't be read: {error}", severity="error", markup=False)
         self.runs = list(reversed(runs))  # newest first
         table.clear()
@@ -84,7 +81,7 @@ class RunsScreen(Screen[None]):
             )
         table.border_title = f"Journal: {len(self.runs)} run{'' if len(self.runs) == 1 else 's'}"
         if elsewhere:  # made against another ARM endpoint: theirs to finish, not ours
-            table.border_title += f" · {elsewhere} made elsewhere not shown"
+            table.border_title += f" · {len(elsewhere)} made elsewhere not shown"
         if current is not None and current.id in {r.id for r in self.runs}:
             table.move_cursor(row=table.get_row_index(current.id))
         self._show_detail()
